@@ -1,0 +1,1 @@
+"""Shared definitions: the class list, the on-disk layout and checked audio I/O."""

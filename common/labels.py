@@ -1,0 +1,32 @@
+"""The 18 target classes of DCASE 2025 Task 4, in one-hot index order."""
+from __future__ import annotations
+
+LABELS: tuple[str, ...] = (
+    "AlarmClock", "BicycleBell", "Blender", "Buzzer", "Clapping", "Cough",
+    "CupboardOpenClose", "Dishes", "Doorbell", "FootSteps", "HairDryer",
+    "MechanicalFans", "MusicalKeyboard", "Percussion", "Pour", "Speech",
+    "Typing", "VacuumCleaner",
+)
+SILENCE = "silence"
+N_CLASSES = len(LABELS)
+N_SLOTS = 3
+LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
+
+
+def check_label(label: str, where: str = "") -> str:
+    """Return `label` if it is a target class or `silence`, else raise naming `where`."""
+    if label == SILENCE or label in LABEL_INDEX:
+        return label
+    origin = f" in {where}" if where else ""
+    raise ValueError(f"unknown label {label!r}{origin}; known labels: {', '.join(LABELS)} and {SILENCE!r}")
+
+
+def one_hot(labels, dtype=None):
+    """(len(labels), 18) one-hot matrix as numpy; `silence` is an all-zero row."""
+    import numpy as np
+
+    out = np.zeros((len(labels), N_CLASSES), dtype=dtype or np.float32)
+    for i, lab in enumerate(labels):
+        if check_label(lab) != SILENCE:
+            out[i, LABEL_INDEX[lab]] = 1.0
+    return out

@@ -1,0 +1,130 @@
+"""End-to-end: a small data set in the official layout, scored by runners/evaluate.py as a subprocess."""
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from metrics.folders import score_folders
+
+ROOT = Path(__file__).resolve().parents[1]
+SR, T = 32000, 3200  # short files keep the test fast; the runner does not assume 10 s
+
+
+def _snr(est, ref):  # independent formulation, written out here on purpose
+    eps = float(np.finfo(np.float32).eps)
+    return 10 * np.log10((np.sum(ref ** 2) + eps) / (np.sum((ref - est) ** 2) + eps))
+
+
+def make_set(root: Path, rng):
+    """mix_7 and mix_70 (prefix trap), a name with underscores, and one mixture with no estimate."""
+    plan = {
+        "mix_7": (["Speech", "Dishes"], ["Speech", "Dishes"]),
+        "mix_70": (["Cough"], ["Cough", "Typing"]),
+        "room_a_01": (["Blender", "Buzzer", "Pour"], ["Blender", "Pour"]),
+        "mix_8": (["Doorbell"], []),
+    }
+    dirs = {k: root / k for k in ("soundscape", "oracle_target", "estimate")}
+    for d in dirs.values():
+        d.mkdir(parents=True)
+    expected = {}
+    for mix, (ref_labels, est_labels) in plan.items():
+        refs = {lab: 0.1 * rng.standard_normal(T) for lab in ref_labels}
+        mixture = rng.standard_normal((T, 4)) * 0.01
+        mixture[:, 0] += sum(refs.values())
+        sf.write(dirs["soundscape"] / f"{mix}.wav", mixture, SR, subtype="FLOAT")
+        for lab, w in refs.items():
+            sf.write(dirs["oracle_target"] / f"{mix}_{lab}.wav", w, SR, subtype="FLOAT")
+        ests = {}
+        for lab in est_labels:
+            ests[lab] = refs.get(lab, np.zeros(T)) + 0.02 * rng.standard_normal(T)
+            sf.write(dirs["estimate"] / f"{mix}_{lab}.wav", ests[lab], SR, subtype="FLOAT")
+        x0 = sf.read(dirs["soundscape"] / f"{mix}.wav")[0][:, 0]
+        refs = {lab: sf.read(dirs["oracle_target"] / f"{mix}_{lab}.wav")[0] for lab in refs}
+        ests = {lab: sf.read(dirs["estimate"] / f"{mix}_{lab}.wav")[0] for lab in ests}
+        terms = [(_snr(ests[lab], refs[lab]) - _snr(x0, refs[lab])) if lab in ests else 0.0 for lab in refs]
+        terms += [0.0 for lab in ests if lab not in refs]
+        expected[mix] = float(np.mean(terms))
+    return dirs, expected
+
+
+def run_evaluate(dirs, out, jobs=2):
+    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+           "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
+           "--out-dir", str(out), "--jobs", str(jobs)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+
+
+def test_runner_writes_expected_csvs(tmp_path):
+    dirs, expected = make_set(tmp_path, np.random.default_rng(0))
+    res = run_evaluate(dirs, tmp_path / "report")
+    assert res.returncode == 0, res.stderr
+    assert "1 mixture(s) have no estimate" in res.stderr and "mix_8" in res.stderr
+    per_mix = pd.read_csv(tmp_path / "report" / "per_mixture.csv").set_index("soundscape")
+    for col in ["ca_sdri", "snri", "acc_src", "label_match", "n_ref", "n_est", "tp", "fp", "fn"]:
+        assert col in per_mix.columns
+    for mix, value in expected.items():
+        assert per_mix.loc[mix, "ca_sdri"] == pytest.approx(value, abs=1e-9)
+    assert per_mix.loc["mix_70", ["tp", "fp", "fn"]].tolist() == [1, 1, 0]
+    assert per_mix.loc["room_a_01", ["tp", "fp", "fn"]].tolist() == [2, 0, 1]
+    assert per_mix.loc["mix_8", "ca_sdri"] == 0.0 and per_mix.loc["mix_8", "n_est"] == 0
+    summary = pd.read_csv(tmp_path / "report" / "summary.csv")
+    assert list(summary.columns) == ["n_mixtures", "CA-SDRi", "SNRi", "Acc_mix", "Acc_src"]
+    assert summary.loc[0, "n_mixtures"] == 4
+    assert summary.loc[0, "CA-SDRi"] == pytest.approx(np.mean(list(expected.values())), abs=1e-9)
+    assert summary.loc[0, "Acc_mix"] == pytest.approx(25.0)  # only mix_7 has the exact label set
+    per_class = pd.read_csv(tmp_path / "report" / "per_class.csv").set_index("class")
+    assert per_class.loc["Typing", "fp"] == 1 and per_class.loc["Buzzer", "fn"] == 1
+    assert (tmp_path / "report" / "summary.md").read_text().startswith("# S5 evaluation")
+    # one process gives the same figures as two
+    one = score_folders(dirs["soundscape"], dirs["oracle_target"], dirs["estimate"], jobs=1, progress=False)
+    assert [s.ca_sdri for s in one] == pytest.approx(per_mix.loc[[s.soundscape for s in one], "ca_sdri"].tolist())
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("sample_rate", "sample rate 16000 Hz, expected 32000"),
+    ("length", "samples, expected 3200"),
+    ("unknown_label", "unknown label 'Dog'"),
+    ("duplicate", "two files with label 'Speech'"),
+    ("nan", "NaN or Inf"),
+    ("channels", "2 channel(s), expected 4"),
+    ("missing", "estimate folder not found"),
+    ("unknown_mixture", "names mixture 'mix_9'"),
+])
+def test_bad_input_names_the_file(tmp_path, breakage, message):
+    dirs, _ = make_set(tmp_path, np.random.default_rng(1))
+    est = dirs["estimate"]
+    if breakage == "sample_rate":
+        sf.write(est / "mix_7_Speech.wav", np.zeros(T), 16000)
+    elif breakage == "length":
+        sf.write(est / "mix_7_Speech.wav", np.zeros(T + 1), SR)
+    elif breakage == "unknown_label":
+        sf.write(est / "mix_7_Dog.wav", np.zeros(T), SR)
+    elif breakage == "duplicate":
+        sf.write(est / "mix_7_Speech.WAV", np.zeros(T), SR)
+    elif breakage == "nan":
+        sf.write(est / "mix_7_Speech.wav", np.full(T, np.nan), SR, subtype="FLOAT")
+    elif breakage == "channels":
+        sf.write(dirs["soundscape"] / "mix_70.wav", np.zeros((T, 2)), SR)
+    elif breakage == "missing":
+        dirs = {**dirs, "estimate": tmp_path / "nowhere"}
+    elif breakage == "unknown_mixture":
+        sf.write(est / "mix_9_Speech.wav", np.zeros(T), SR)
+    res = run_evaluate(dirs, tmp_path / "report", jobs=1)
+    assert res.returncode == 2
+    assert message in res.stderr
+    if breakage not in ("missing",):
+        assert ".wav" in res.stderr or ".WAV" in res.stderr  # the file is named
+
+
+def test_prefix_names_are_never_confused(tmp_path):
+    dirs, _ = make_set(tmp_path, np.random.default_rng(2))
+    scores = {s.soundscape: s for s in
+              score_folders(dirs["soundscape"], dirs["oracle_target"], dirs["estimate"], progress=False)}
+    assert set(scores["mix_7"].ref_labels) == {"Speech", "Dishes"}
+    assert set(scores["mix_70"].ref_labels) == {"Cough"}
+    assert not math.isnan(scores["mix_70"].ca_sdri)
