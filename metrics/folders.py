@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import pandas as pd
@@ -19,10 +19,11 @@ SUMMARY_COLUMNS = ["n_mixtures", "CA-SDRi", "SNRi", "Acc_mix", "Acc_src"]
 
 def _score_one(task) -> MixtureScore:
     name, mix_path, ref_paths, est_paths, sr, channels = task
-    mixture = read_audio(mix_path, sr=sr, channels=channels, always_2d=True)
+    # float32 holds every sample of 16/24-bit PCM and float wavs exactly; scoring is in float64.
+    mixture = read_audio(mix_path, sr=sr, channels=channels, always_2d=True, dtype="float32")
     length = mixture.shape[0]
-    refs = {lab: read_audio(p, sr=sr, channels=1, length=length) for lab, p in ref_paths.items()}
-    ests = {lab: read_audio(p, sr=sr, channels=1, length=length) for lab, p in est_paths.items()}
+    refs = {lab: read_audio(p, sr=sr, channels=1, length=length, dtype="float32") for lab, p in ref_paths.items()}
+    ests = {lab: read_audio(p, sr=sr, channels=1, length=length, dtype="float32") for lab, p in est_paths.items()}
     return score_mixture(mixture[:, 0], refs, ests, name=name)
 
 
@@ -41,8 +42,10 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = 32000, 
     bar = dict(total=len(tasks), desc="scoring", unit="mix", disable=not progress)
     if jobs <= 1:
         return [_score_one(t) for t in tqdm(tasks, **bar)]
-    with get_context("spawn").Pool(jobs) as pool:
-        return list(tqdm(pool.imap(_score_one, tasks, chunksize=8), **bar))
+    # fork where the OS has it: workers start at once instead of re-importing everything
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with get_context(method).Pool(jobs) as pool:
+        return list(tqdm(pool.imap(_score_one, tasks, chunksize=4), **bar))
 
 
 def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:

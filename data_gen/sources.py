@@ -1,0 +1,280 @@
+"""Source banks: where the mono event clips and the 4-channel background noise come from.
+
+Every bank answers the same questions: which labels it has, which items a label has (with
+their lengths), and the samples of an item between two frames at the bank's rate. Items are
+named by their path relative to the bank's folder, which is what a scene plan records as
+`source_file`, so a plan can be re-rendered from the same bank.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from common.audio import read_audio
+from common.layout import require_dir
+
+from . import synth
+
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    source_file: str  # relative to the bank's root; the plan's `source_file`
+    n_frames: int  # at the bank's output rate
+
+    def duration(self, sr: int) -> float:
+        return self.n_frames / sr
+
+
+class SourceBank:
+    """Interface: `labels`, `items(label)`, `read(source_file, start, frames)`."""
+
+    sr: int = 32000
+    name: str = "bank"
+
+    def __init__(self):
+        self._items: dict[str, list[Item]] = {}
+        self._by_file: dict[str, Item] = {}
+
+    def _index(self, items: list[Item], what: str):
+        if not items:
+            raise ValueError(f"{what} is empty: no audio files found")
+        for it in items:
+            self._items.setdefault(it.label, []).append(it)
+            self._by_file[it.source_file] = it
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self._items)
+
+    def items(self, label: str) -> list[Item]:
+        if label not in self._items:
+            raise KeyError(f"{self.name} has no label {label!r}; it has {', '.join(self.labels)}")
+        return self._items[label]
+
+    def item(self, source_file: str) -> Item:
+        try:
+            return self._by_file[source_file]
+        except KeyError:
+            raise KeyError(f"{self.name} has no item {source_file!r}") from None
+
+    def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        raise NotImplementedError
+
+
+class FolderBank(SourceBank):
+    """`<root>/<Label>/*.wav` (the dev_set's sound_event/ and interference/ folders).
+
+    allowed_labels: if given, a label folder not among them is an error (a typo in a folder
+    name would otherwise silently become a new class).
+    """
+
+    def __init__(self, root, sr: int = 32000, allowed_labels=None, name: str | None = None):
+        super().__init__()
+        self.root, self.sr = require_dir(root, "source bank"), sr
+        self.name = name or f"folder bank {self.root}"
+        items = []
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            if allowed_labels is not None and folder.name not in allowed_labels:
+                raise ValueError(f"{folder}: unknown label folder {folder.name!r}; expected one of "
+                                 f"{', '.join(sorted(allowed_labels))}")
+            items += [self._probe(p, folder.name) for p in sorted(folder.iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES]
+        self._index(items, self.name)
+
+    def _probe(self, path: Path, label: str) -> Item:
+        info = sf.info(str(path))
+        if info.samplerate != self.sr:
+            raise ValueError(f"{path}: sample rate {info.samplerate} Hz, the bank expects {self.sr} Hz")
+        if info.channels != 1:
+            raise ValueError(f"{path}: {info.channels} channels, source clips must be mono")
+        return Item(label, path.relative_to(self.root).as_posix(), info.frames)
+
+    def read(self, source_file, start=0, frames=-1):
+        self.item(source_file)
+        return read_audio(self.root / source_file, sr=self.sr, channels=1, start=start, frames=frames)
+
+
+class ResampledFolderBank(SourceBank):
+    """Every audio file below `root` (recursively) as one label, resampled to `sr` on read.
+
+    VCTK (speaker folders of 48 kHz speech) as `Speech`; a Pixabay folder as `Percussion`.
+    """
+
+    def __init__(self, root, label: str, sr: int = 32000, name: str | None = None):
+        super().__init__()
+        self.root, self.sr, self.label = require_dir(root, f"{label} folder"), sr, label
+        self.name = name or f"{label} folder {self.root}"
+        self._rates = {}
+        items = []
+        for path in sorted(p for p in self.root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+            info = sf.info(str(path))
+            rel = path.relative_to(self.root).as_posix()
+            self._rates[rel] = info.samplerate
+            items.append(Item(label, rel, int(np.ceil(info.frames * sr / info.samplerate))))
+        self._index(items, self.name)
+
+    def read(self, source_file, start=0, frames=-1):
+        self.item(source_file)
+        native = self._rates[source_file]
+        data, _ = sf.read(str(self.root / source_file), dtype="float64", always_2d=True)
+        data = data.mean(axis=1)  # stereo clips (Pixabay) are folded to mono
+        if native != self.sr:
+            g = gcd(native, self.sr)
+            data = resample_poly(data, self.sr // g, native // g)
+        end = len(data) if frames < 0 else start + frames
+        out = data[start:end]
+        if not np.isfinite(out).all():
+            raise ValueError(f"{self.root / source_file}: contains NaN or Inf samples")
+        return out
+
+
+class CombinedBank(SourceBank):
+    """Several banks seen as one. `replace` labels are taken only from the banks that come later
+    (VCTK replacing the challenge's Speech); other labels pool the items of all banks."""
+
+    def __init__(self, banks, replace=()):
+        super().__init__()
+        self.sr = banks[0].sr
+        if any(b.sr != self.sr for b in banks):
+            raise ValueError("banks to combine must share one sample rate")
+        self.name = " + ".join(b.name for b in banks)
+        self._owner: dict[str, SourceBank] = {}
+        items = []
+        for i, bank in enumerate(banks):
+            later_has = {lab for b in banks[i + 1:] for lab in b.labels}
+            for lab in bank.labels:
+                if lab in replace and lab in later_has:
+                    continue
+                for it in bank.items(lab):
+                    items.append(it)
+                    self._owner[it.source_file] = bank
+        self._index(items, self.name)
+
+    def read(self, source_file, start=0, frames=-1):
+        self.item(source_file)
+        return self._owner[source_file].read(source_file, start, frames)
+
+
+class ProceduralBank(SourceBank):
+    """The built-in bank: `n_per_label` seeded synthetic clips per label, made on demand.
+
+    `source_file` is `<Label>/synth_<k>.wav`, a name only; the clip is a pure function of
+    (seed, label, k), so a plan re-renders bit-identically anywhere.
+    """
+
+    def __init__(self, kind: str = "target", seed: int = 0, n_per_label: int = 200, sr: int = 32000,
+                 cache_size: int = 64):
+        super().__init__()
+        table = {"target": synth.TARGET_SYNTHS, "interference": synth.INTERFERENCE_SYNTHS}
+        if kind not in table:
+            raise ValueError(f"procedural bank kind must be 'target' or 'interference', not {kind!r}")
+        self.table, self.seed, self.sr, self.name = table[kind], seed, sr, f"procedural {kind} bank"
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        items = []
+        for li, (label, (_, (lo, hi))) in enumerate(sorted(self.table.items())):
+            for k in range(n_per_label):
+                dur = self._rng(label, k).uniform(lo, hi)
+                items.append(Item(label, f"{label}/synth_{k:05d}.wav", int(round(dur * sr))))
+        self._index(items, self.name)
+
+    def _rng(self, label: str, k: int):
+        key = [self.seed, k] + [ord(c) for c in label]
+        return np.random.default_rng(key)
+
+    def read(self, source_file, start=0, frames=-1):
+        it = self.item(source_file)
+        clip = self._cache.get(source_file)
+        if clip is None:
+            k = int(source_file.rsplit("_", 1)[1].split(".")[0])
+            rng = self._rng(it.label, k)
+            rng.uniform()  # the draw that set the duration
+            fn = self.table[it.label][0]
+            clip = fn(rng, it.n_frames, self.sr)
+            fade = min(len(clip) // 4, int(0.01 * self.sr))  # no clicks at the clip's edges
+            if fade:
+                ramp = np.linspace(0, 1, fade)
+                clip[:fade] *= ramp
+                clip[-fade:] *= ramp[::-1]
+            self._cache[source_file] = clip
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(source_file)
+        end = len(clip) if frames < 0 else start + frames
+        return clip[start:end]
+
+
+class NoiseBank:
+    """Background noise: 4-channel clips read from a whole-second offset."""
+
+    sr: int = 32000
+    channels: int = 4
+
+    def files(self) -> list[str]:
+        raise NotImplementedError
+
+    def n_frames(self, name: str) -> int:
+        raise NotImplementedError
+
+    def read(self, name: str, start: int, frames: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class FolderNoiseBank(NoiseBank):
+    """`<root>/*.wav`, 4-channel integer PCM (the dev_set's noise/ folders)."""
+
+    def __init__(self, root, sr: int = 32000):
+        self.root, self.sr = require_dir(root, "noise"), sr
+        self._frames = {}
+        for p in sorted(p for p in self.root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
+            info = sf.info(str(p))
+            if info.channels != self.channels:
+                raise ValueError(f"{p}: {info.channels} channel(s), background noise must have {self.channels}")
+            if info.samplerate != sr:
+                raise ValueError(f"{p}: sample rate {info.samplerate} Hz, expected {sr} Hz")
+            self._frames[p.name] = info.frames
+        if not self._frames:
+            raise ValueError(f"noise folder {self.root} is empty: no audio files found")
+
+    def files(self):
+        return sorted(self._frames)
+
+    def n_frames(self, name):
+        return self._frames[name]
+
+    def read(self, name, start, frames):
+        return read_audio(self.root / name, sr=self.sr, channels=self.channels, start=start, frames=frames,
+                          always_2d=True)
+
+
+class ProceduralNoiseBank(NoiseBank):
+    """Seeded 4-channel diffuse noise clips of `seconds` each."""
+
+    def __init__(self, seed: int = 0, n_files: int = 50, seconds: float = 20.0, sr: int = 32000):
+        self.seed, self.n_files, self.sr = seed, n_files, sr
+        self._n = int(seconds * sr)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def files(self):
+        return [f"noise_{k:04d}.wav" for k in range(self.n_files)]
+
+    def n_frames(self, name):
+        return self._n
+
+    def read(self, name, start, frames):
+        clip = self._cache.get(name)
+        if clip is None:
+            k = int(name.split("_")[1].split(".")[0])
+            clip = synth.diffuse_noise(np.random.default_rng([self.seed, k, 7]), self._n, self.sr)
+            self._cache[name] = clip
+            if len(self._cache) > 8:
+                self._cache.popitem(last=False)
+        return clip[start:start + frames]
