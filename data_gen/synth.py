@@ -32,14 +32,15 @@ def decay_env(n, sr, tau, attack=0.002):
     return np.minimum(t / attack, 1.0) * np.exp(-t / tau)
 
 
-def partials(n, sr, freqs, amps, taus, phase_rng=None):
+def partials(n, sr, freqs, amps, taus, phase_rng=None, attack=0.003):
+    """Decaying sinusoids (struck or rung objects), with a short attack against clicks."""
     t = _t(n, sr)
     out = np.zeros(n)
     for f, a, tau in zip(freqs, amps, taus):
         if f < sr / 2:
             ph = phase_rng.uniform(0, 2 * np.pi) if phase_rng is not None else 0.0
             out += a * np.sin(2 * np.pi * f * t + ph) * np.exp(-t / tau)
-    return out
+    return out * np.minimum(t / attack, 1.0)
 
 
 def harmonic_hum(rng, n, sr, f0, n_harm, jitter=0.003, rolloff=1.0):

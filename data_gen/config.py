@@ -1,0 +1,97 @@
+"""Data configs (YAML) -> banks, rooms and scene rules.
+
+A config names where each ingredient comes from:
+  targets / interference:  {procedural: {...}} | {folder: {root}} | {resampled: {root, label}}
+                           | {combine: [spec, ...], replace: [labels]}
+  noise:                   {procedural: {...}} | {folder: {root}}
+  rooms:                   {synthetic: {n_rooms, n_positions, seed, cache_dir}} | {folder: {root}}
+  scene:                   overrides of data_gen.plan.DEFAULT_CONFIG
+Relative paths are taken from `root` (default: the current folder); `${VAR}` is expanded.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from common.labels import LABELS
+
+from .rooms import RoomBank
+from .sources import (CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ProceduralNoiseBank,
+                      ResampledFolderBank)
+from .synthetic_rooms import build_room_bank
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
+
+
+def load_config(name_or_path) -> dict:
+    """A YAML file, or the name of one in configs/data/ (without .yaml)."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+        raise FileNotFoundError(f"data config {name_or_path!r} not found; known configs: {known}")
+    cfg = yaml.safe_load(path.read_text())
+    cfg["_path"] = str(path)
+    return cfg
+
+
+def _path(cfg, p) -> Path:
+    p = Path(os.path.expandvars(str(p)))
+    return p if p.is_absolute() else Path(os.path.expandvars(str(cfg.get("root", ".")))) / p
+
+
+def _source_bank(cfg, spec: dict, role: str):
+    (kind, args), = spec.items()
+    sr = int(cfg.get("sr", 32000))
+    if kind == "procedural":
+        return ProceduralBank(kind=role, sr=sr, **args)
+    if kind == "folder":
+        allowed = LABELS if role == "target" and args.get("check_labels", True) else None
+        return FolderBank(_path(cfg, args["root"]), sr=sr, allowed_labels=allowed)
+    if kind == "resampled":
+        return ResampledFolderBank(_path(cfg, args["root"]), label=args["label"], sr=sr)
+    if kind == "combine":
+        raise ValueError("'combine' is written as {combine: [...], replace: [...]} at the top of the entry")
+    raise ValueError(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
+
+
+def build_sources(cfg: dict, role: str):
+    spec = cfg["targets" if role == "target" else "interference"]
+    if spec is None:
+        return None
+    if "combine" in spec:
+        banks = [_source_bank(cfg, s, role) for s in spec["combine"]]
+        return CombinedBank(banks, replace=spec.get("replace", ()))
+    return _source_bank(cfg, spec, role)
+
+
+def build_noise(cfg: dict):
+    (kind, args), = cfg["noise"].items()
+    sr = int(cfg.get("sr", 32000))
+    if kind == "procedural":
+        return ProceduralNoiseBank(sr=sr, **args)
+    if kind == "folder":
+        return FolderNoiseBank(_path(cfg, args["root"]), sr=sr)
+    raise ValueError(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
+
+
+def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
+    (kind, args), = cfg["rooms"].items()
+    sr = int(cfg.get("sr", 32000))
+    if kind == "synthetic":
+        args = dict(args)
+        folder = _path(cfg, args.pop("cache_dir"))
+        build_room_bank(folder, sr=sr, progress=progress, **args)
+        return RoomBank(folder, sr=sr)
+    if kind == "folder":
+        return RoomBank(_path(cfg, args["root"]), sr=sr)
+    raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
+
+
+def scene_rules(cfg: dict) -> dict:
+    rules = dict(cfg.get("scene", {}))
+    rules["sr"] = int(cfg.get("sr", 32000))
+    return rules

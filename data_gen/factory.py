@@ -1,0 +1,50 @@
+"""One object that turns (config, seed, index) into a plan and its rendered scene."""
+from __future__ import annotations
+
+import json
+import zlib
+
+import numpy as np
+
+from .config import build_noise, build_rooms, build_sources, scene_rules
+from .plan import sample_plan
+from .render import Renderer
+
+
+def select_engine(name: str) -> str:
+    """`builtin`, or `spatialscaper` when that package is importable; `auto` prefers builtin."""
+    if name in ("builtin", "auto"):
+        return "builtin"
+    if name == "spatialscaper":
+        try:
+            import spatialscaper  # noqa: F401
+        except ImportError:
+            raise ImportError("engine 'spatialscaper' asked for, but the spatialscaper package is not "
+                              "installed (it is on GitHub only); use engine: builtin") from None
+        raise NotImplementedError("the spatialscaper engine is not wired in yet; use engine: builtin")
+    raise ValueError(f"unknown engine {name!r}; choose builtin, spatialscaper or auto")
+
+
+class MixtureFactory:
+    def __init__(self, cfg: dict, progress: bool = False):
+        self.engine = select_engine(cfg.get("engine", "auto"))
+        self.cfg = cfg
+        self.targets = build_sources(cfg, "target")
+        self.interference = build_sources(cfg, "interference")
+        self.noise = build_noise(cfg)
+        self.rooms = build_rooms(cfg, progress=progress)
+        self.rules = scene_rules(cfg)
+        self.renderer = Renderer(self.targets, self.interference, self.noise, self.rooms)
+        # the scene draws depend on the data recipe too, so that a test set and a training stream
+        # made with the same seed do not share label sets, onsets and SNRs
+        recipe = {k: cfg.get(k) for k in ("targets", "interference", "noise", "rooms", "scene")}
+        self.salt = zlib.crc32(json.dumps(recipe, sort_keys=True).encode())
+
+    def plan(self, seed: int, index: int) -> dict:
+        """The plan of mixture `index`: a pure function of (seed, index), whatever the sharding."""
+        rng = np.random.default_rng([seed, index, self.salt])
+        return sample_plan(rng, targets=self.targets, interference=self.interference, noise=self.noise,
+                           rooms=self.rooms, config=self.rules)
+
+    def render(self, plan: dict):
+        return self.renderer.render(plan)

@@ -1,0 +1,84 @@
+"""Scene plans: the SpatialScaper fork's JSON schema, sampled with the task's rules."""
+from __future__ import annotations
+
+import numpy as np
+
+from common.labels import LABELS
+
+DEFAULT_CONFIG = {
+    "duration": 10.0,
+    "sr": 32000,
+    "ref_db": -50.0,
+    "ref_channel": 0,
+    "max_event_overlap": 3,
+    "spatialize_direct_path_time_ms": [6, 50],
+    "n_targets": [1, 3],
+    "target_snr": [5.0, 20.0],
+    "n_interference": [1, 2],
+    "interference_snr": [0.0, 15.0],
+}
+
+
+def _event(rng, bank, label, role, snr_range, room, duration, sr):
+    items = bank.items(label)
+    item = items[rng.integers(len(items))]
+    file_dur = item.n_frames / sr
+    event_dur = min(file_dur, duration)
+    source_time = rng.uniform(0.0, file_dur - event_dur) if file_dur > event_dur else 0.0
+    event_time = rng.uniform(0.0, duration - event_dur)
+    pos = int(rng.integers(room.n_positions))
+    return {
+        "label": label,
+        "source_file": item.source_file,
+        "source_time": round(float(source_time), 6),
+        "event_time": round(float(event_time), 6),
+        "event_duration": round(float(event_dur), 6),
+        "snr": round(float(rng.uniform(*snr_range)), 6),
+        "role": role,
+        "pitch_shift": None,
+        "time_stretch": None,
+        "event_position": [[float(v) for v in room.positions[pos]]],
+        "position_index": pos,
+    }
+
+
+def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms, config=None) -> dict:
+    """Draw one scene: room, 1–3 target classes without replacement (5–20 dB), 1–2 interferers
+    with repeats allowed (0–15 dB), a background noise clip from a whole-second offset.
+    Target events are listed in onset order, which is the order of the system's slots."""
+    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    sr, duration = int(cfg["sr"]), float(cfg["duration"])
+    room_name = rooms.names[rng.integers(len(rooms.names))]
+    room = rooms.room(room_name)
+    target_labels = [lab for lab in targets.labels if lab in LABELS]
+    if not target_labels:
+        raise ValueError(f"{targets.name} has none of the 18 target classes")
+    lo, hi = cfg["n_targets"]
+    n_fg = int(rng.integers(lo, hi + 1))
+    if n_fg > len(target_labels):
+        raise ValueError(f"{n_fg} target classes asked for, {targets.name} has only {len(target_labels)}")
+    fg = [_event(rng, targets, str(lab), "foreground", cfg["target_snr"], room, duration, sr)
+          for lab in rng.choice(target_labels, size=n_fg, replace=False)]
+    fg.sort(key=lambda e: e["event_time"])
+    lo, hi = cfg["n_interference"]
+    int_labels = interference.labels if interference is not None else []
+    n_int = int(rng.integers(lo, hi + 1)) if int_labels else 0
+    inter = [_event(rng, interference, str(rng.choice(int_labels)), "interference", cfg["interference_snr"],
+                    room, duration, sr) for _ in range(n_int)]
+    files = noise.files()
+    noise_file = files[rng.integers(len(files))]
+    whole_seconds = int(noise.n_frames(noise_file) // sr - duration)
+    if whole_seconds < 0:
+        raise ValueError(f"noise file {noise_file} is shorter than {duration} s")
+    bg = [{"label": "noise", "source_file": noise_file, "source_time": float(rng.integers(0, whole_seconds + 1)),
+           "event_time": 0.0, "event_duration": duration, "snr": 0.0, "role": "background",
+           "pitch_shift": None, "time_stretch": None, "event_position": None}]
+    config_out = {k: cfg[k] for k in ("duration", "sr", "ref_db", "ref_channel", "max_event_overlap",
+                                      "spatialize_direct_path_time_ms")}
+    config_out["dirs"] = cfg.get("dirs", {})
+    return {"config": config_out, "fg_events": fg, "int_events": inter, "bg_events": bg, "room": room_name}
+
+
+def slot_labels(plan: dict, n_slots: int = 3) -> list[str]:
+    labels = [e["label"] for e in plan["fg_events"]]
+    return labels + ["silence"] * (n_slots - len(labels))

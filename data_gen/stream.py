@@ -1,0 +1,102 @@
+"""Torch data sets: an endless on-the-fly training stream and a folder in the official layout."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from common.audio import read_audio
+from common.labels import N_SLOTS, SILENCE, one_hot
+from common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
+
+from .config import build_rooms
+from .factory import MixtureFactory
+from .plan import slot_labels
+
+N_INTERFERENCE_SLOTS = 2
+
+
+def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name=""):
+    T = mixture.shape[0]
+    slots = np.zeros((N_SLOTS, T), dtype=np.float32)
+    slots[:len(dry)] = dry
+    out = {
+        "name": name,
+        "mixture": torch.from_numpy(np.ascontiguousarray(mixture.T, dtype=np.float32)),  # (4, T)
+        "targets": torch.from_numpy(slots),  # (3, T), silent slots zero
+        "labels": labels,  # 3 strings, `silence` padded
+        "label_vector": torch.from_numpy(one_hot(labels)),  # (3, 18)
+        "active": torch.tensor([lab != SILENCE for lab in labels]),
+    }
+    if interference_ch0 is not None:
+        inter = np.zeros((N_INTERFERENCE_SLOTS, T), dtype=np.float32)
+        inter[:len(interference_ch0)] = interference_ch0[:N_INTERFERENCE_SLOTS]
+        out["interference"] = torch.from_numpy(inter)
+        out["noise"] = torch.from_numpy(noise_ch0.astype(np.float32))
+    return out
+
+
+class SceneStream(IterableDataset):
+    """Fresh mixtures forever (or `length` of them): worker w of W renders indices w, w+W, …
+    of seed `seed`, so the stream is the same whatever the worker count."""
+
+    def __init__(self, cfg: dict, seed: int = 0, length: int | None = None):
+        self.cfg, self.seed, self.length = cfg, seed, length
+        self._factory = None
+        build_rooms(cfg)  # make a synthetic room bank once, here, not in every worker
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        if self._factory is None:
+            self._factory = MixtureFactory(self.cfg)
+        index = wid
+        while self.length is None or index < self.length:
+            plan = self._factory.plan(self.seed, index)
+            scene = self._factory.render(plan)
+            yield _example(scene.mixture, scene.dry, slot_labels(plan), scene.interference[:, :, 0],
+                           scene.noise[:, 0], name=f"{self.seed}:{index}")
+            index += nw
+
+
+class FolderScenes(Dataset):
+    """A test set in the official layout. Slot order comes from metadata/<mix>.json when it is
+    there (onset order), else the targets in class order."""
+
+    def __init__(self, folder, sr: int = 32000):
+        self.folder = Path(folder)
+        self.sr = sr
+        self.mixtures = list_mixtures(self.folder / "soundscape")
+        self.refs = group_by_mixture(self.folder / ORACLE_DIR, self.mixtures, "oracle target")
+        self.names = sorted(self.mixtures)
+
+    def __len__(self):
+        return len(self.names)
+
+    def labels_of(self, name: str) -> list[str]:
+        meta = self.folder / METADATA_DIR / f"{name}.json"
+        if meta.is_file():
+            return slot_labels(json.loads(meta.read_text()))
+        from common.labels import LABEL_INDEX
+
+        labels = sorted(self.refs.get(name, {}), key=LABEL_INDEX.get)
+        return labels + [SILENCE] * (N_SLOTS - len(labels))
+
+    def __getitem__(self, i):
+        name = self.names[i]
+        mixture = read_audio(self.mixtures[name], sr=self.sr, channels=4, always_2d=True)
+        labels = self.labels_of(name)
+        dry = [read_audio(self.refs[name][lab], sr=self.sr, channels=1, length=len(mixture))
+               for lab in labels if lab != SILENCE]
+        return _example(mixture, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
+
+
+def collate(batch: list[dict]) -> dict:
+    out = {}
+    for key in batch[0]:
+        vals = [b[key] for b in batch]
+        out[key] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
+    return out

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from data_gen.sources import (CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank)
+from data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
+from common.labels import LABELS
+
+SR = 32000
+
+
+def _write(path, x, sr=SR):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x, sr, subtype="FLOAT")
+
+
+def test_folder_bank_indexes_and_reads_frame_ranges(tmp_path):
+    ramp = np.arange(1000) / 1000
+    _write(tmp_path / "Speech" / "a.wav", ramp)
+    _write(tmp_path / "Dishes" / "b.wav", -ramp[:500])
+    bank = FolderBank(tmp_path, allowed_labels=LABELS)
+    assert bank.labels == ["Dishes", "Speech"]
+    item = bank.items("Speech")[0]
+    assert (item.source_file, item.n_frames) == ("Speech/a.wav", 1000)
+    np.testing.assert_allclose(bank.read("Speech/a.wav", 100, 10), ramp[100:110], atol=1e-7)
+
+
+def test_vctk_like_bank_resamples_and_replaces_speech(tmp_path):
+    _write(tmp_path / "dev" / "Speech" / "orig.wav", np.ones(320))
+    _write(tmp_path / "dev" / "Typing" / "t.wav", np.ones(320))
+    tone = np.sin(2 * np.pi * 440 * np.arange(4800) / 48000)
+    _write(tmp_path / "vctk" / "p225" / "p225_001.wav", tone, sr=48000)
+    vctk = ResampledFolderBank(tmp_path / "vctk", label="Speech")
+    assert vctk.items("Speech")[0].n_frames == 3200
+    x = vctk.read("p225/p225_001.wav")
+    assert len(x) == 3200
+    ref = np.sin(2 * np.pi * 440 * np.arange(3200) / SR)
+    assert np.corrcoef(x[200:-200], ref[200:-200])[0, 1] > 0.999
+    both = CombinedBank([FolderBank(tmp_path / "dev"), vctk], replace=["Speech"])
+    assert [it.source_file for it in both.items("Speech")] == ["p225/p225_001.wav"]
+    assert len(both.items("Typing")) == 1
+
+
+def test_bad_banks(tmp_path):
+    _write(tmp_path / "Doggo" / "x.wav", np.zeros(10))
+    with pytest.raises(ValueError, match="unknown label folder 'Doggo'"):
+        FolderBank(tmp_path, allowed_labels=LABELS)
+    _write(tmp_path / "sr" / "Speech" / "x.wav", np.zeros(10), sr=16000)
+    with pytest.raises(ValueError, match="x.wav: sample rate 16000 Hz, the bank expects 32000"):
+        FolderBank(tmp_path / "sr")
+    (tmp_path / "empty" / "Speech").mkdir(parents=True)
+    with pytest.raises(ValueError, match="is empty"):
+        FolderBank(tmp_path / "empty")
+    _write(tmp_path / "noise" / "mono.wav", np.zeros(100))
+    with pytest.raises(ValueError, match="mono.wav: 1 channel\\(s\\), background noise must have 4"):
+        FolderNoiseBank(tmp_path / "noise")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        FolderBank(tmp_path / "nope")
+
+
+def test_procedural_bank_is_deterministic_and_covers_classes():
+    a, b = ProceduralBank("target", seed=3, n_per_label=4), ProceduralBank("target", seed=3, n_per_label=4)
+    assert a.labels == sorted(LABELS) == sorted(TARGET_SYNTHS)
+    for lab in a.labels:
+        it = a.items(lab)[1]
+        x = a.read(it.source_file)
+        assert len(x) == it.n_frames and np.isfinite(x).all() and np.abs(x).max() > 0
+        np.testing.assert_array_equal(x, b.read(it.source_file))
+    other = ProceduralBank("target", seed=4, n_per_label=4)
+    assert not np.array_equal(other.read("Speech/synth_00001.wav")[:1000], a.read("Speech/synth_00001.wav")[:1000])
+    inter = ProceduralBank("interference", n_per_label=2)
+    assert set(inter.labels) == set(INTERFERENCE_SYNTHS) and not set(inter.labels) & set(LABELS)
