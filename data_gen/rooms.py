@@ -26,6 +26,8 @@ def _cartesian(pos: np.ndarray, kind: str) -> np.ndarray:
 class SofaRoom:
     """One room: M measured source positions, each with a (4, N) impulse response."""
 
+    IN_MEMORY_LIMIT = 512 * 2 ** 20  # rooms up to this size are loaded whole on first use
+
     def __init__(self, path, channels: int = FOA_CHANNELS):
         import netCDF4
 
@@ -43,14 +45,24 @@ class SofaRoom:
         sp = self._nc.variables["SourcePosition"]
         self.positions = _cartesian(np.asarray(sp[:], dtype=np.float64).reshape(-1, 3),
                                     getattr(sp, "Type", "cartesian"))
+        self._all = None
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def ir(self, index: int) -> np.ndarray:
-        """(channels, taps) impulse response of measurement `index`, read on its own."""
-        return np.asarray(self._nc.variables["Data.IR"][index], dtype=np.float64)
+        """(channels, taps) impulse response of measurement `index`. A room that fits in memory is
+        read whole once (compressed SOFA files decompress whole chunks anyway); a larger one is
+        read one measurement at a time."""
+        if not 0 <= index < self.n_positions:
+            raise IndexError(f"{self.path}: position {index} out of range 0..{self.n_positions - 1}")
+        var = self._nc.variables["Data.IR"]
+        if self._all is None and self.n_positions * self.n_channels * self.n_taps * 8 <= self.IN_MEMORY_LIMIT:
+            self._all = np.asarray(var[:], dtype=np.float64)
+        if self._all is not None:
+            return self._all[index]
+        return np.asarray(var[index], dtype=np.float64)
 
     def close(self):
         self._nc.close()

@@ -99,7 +99,7 @@ class FolderBank(SourceBank):
 
     def read(self, source_file, start=0, frames=-1):
         self.item(source_file)
-        return read_audio(self.root / source_file, sr=self.sr, channels=1, start=start, frames=frames)
+        return read_audio(self.root / source_file, sr=self.sr, channels=1, start=start, frames=frames, dtype="float32")
 
 
 class ResampledFolderBank(SourceBank):
@@ -252,7 +252,7 @@ class FolderNoiseBank(NoiseBank):
 
     def read(self, name, start, frames):
         return read_audio(self.root / name, sr=self.sr, channels=self.channels, start=start, frames=frames,
-                          always_2d=True)
+                          always_2d=True, dtype="float32")
 
 
 class ProceduralNoiseBank(NoiseBank):

@@ -20,12 +20,12 @@ N_INTERFERENCE_SLOTS = 2
 
 
 def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name=""):
-    T = mixture.shape[0]
+    T = mixture.shape[-1]
     slots = np.zeros((N_SLOTS, T), dtype=np.float32)
     slots[:len(dry)] = dry
     out = {
         "name": name,
-        "mixture": torch.from_numpy(np.ascontiguousarray(mixture.T, dtype=np.float32)),  # (4, T)
+        "mixture": torch.from_numpy(np.ascontiguousarray(mixture, dtype=np.float32)),  # (4, T)
         "targets": torch.from_numpy(slots),  # (3, T), silent slots zero
         "labels": labels,  # 3 strings, `silence` padded
         "label_vector": torch.from_numpy(one_hot(labels)),  # (3, 18)
@@ -57,8 +57,8 @@ class SceneStream(IterableDataset):
         while self.length is None or index < self.length:
             plan = self._factory.plan(self.seed, index)
             scene = self._factory.render(plan)
-            yield _example(scene.mixture, scene.dry, slot_labels(plan), scene.interference[:, :, 0],
-                           scene.noise[:, 0], name=f"{self.seed}:{index}")
+            yield _example(scene.mixture, scene.dry, slot_labels(plan), scene.interference[:, 0],
+                           scene.noise[0], name=f"{self.seed}:{index}")
             index += nw
 
 
@@ -91,7 +91,7 @@ class FolderScenes(Dataset):
         labels = self.labels_of(name)
         dry = [read_audio(self.refs[name][lab], sr=self.sr, channels=1, length=len(mixture))
                for lab in labels if lab != SILENCE]
-        return _example(mixture, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
+        return _example(mixture.T, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
 
 
 def collate(batch: list[dict]) -> dict:

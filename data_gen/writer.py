@@ -12,7 +12,6 @@ from collections import Counter
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from common.audio import write_audio_atomic, write_text_atomic
@@ -66,13 +65,13 @@ def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, inde
     plan = factory.plan(seed, index)
     scene = factory.render(plan)
     sr = int(plan["config"]["sr"])
-    write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.astype(np.float32), sr)
+    write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr)
     for label, dry in zip(scene.target_labels, scene.dry):
-        write_audio_atomic(out / ORACLE_DIR / estimate_name(name, label), dry.astype(np.float32), sr)
+        write_audio_atomic(out / ORACLE_DIR / estimate_name(name, label), dry, sr)
     if stems:
         write_audio_atomic(out / STEMS_DIR / f"{name}_interference.wav",
-                           scene.interference.sum(0).astype(np.float32), sr)
-        write_audio_atomic(out / STEMS_DIR / f"{name}_noise.wav", scene.noise.astype(np.float32), sr)
+                           scene.interference.sum(0).T, sr)
+        write_audio_atomic(out / STEMS_DIR / f"{name}_noise.wav", scene.noise.T, sr)
     files = [p.relative_to(out).as_posix() for p in _files_of(out, name, plan, stems)]
     record = {**plan, "files": files, "seed": seed, "index": index}
     write_text_atomic(out / METADATA_DIR / f"{name}.json", json.dumps(record, indent=1))

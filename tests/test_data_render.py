@@ -43,7 +43,7 @@ def test_levels_sum_and_reproducibility(tiny_cfg):
     ref_db = plan["config"]["ref_db"]
     for ev in plan["fg_events"] + plan["int_events"]:
         wet, dry = f.renderer.event_images(ev, plan)
-        level = 10 * np.log10(np.mean(wet ** 2))
+        level = 10 * np.log10(np.mean(np.square(wet, dtype=np.float64)))
         assert level == pytest.approx(ref_db + ev["snr"], abs=0.1)
         # independent formulation: plain convolutions of the peak-normalised source
         sr = 32000
@@ -52,18 +52,20 @@ def test_levels_sum_and_reproducibility(tiny_cfg):
         src = src / np.abs(src).max()
         ir = f.rooms.room(plan["room"]).ir(ev["position_index"])
         ir = ir / np.mean(np.sqrt(np.sum(ir ** 2, axis=1)))
-        ref_wet = np.stack([fftconvolve(src, ir[c]) for c in range(4)], axis=1)
+        ref_wet = np.stack([fftconvolve(src, ir[c]) for c in range(4)])
         gain = np.sqrt(10 ** ((ref_db + ev["snr"]) / 10) / np.mean(ref_wet ** 2))
-        np.testing.assert_allclose(wet, gain * ref_wet, atol=1e-9 * np.abs(wet).max())
+        # the engine renders in float32: agreement to 1e-5 of full scale (−100 dB)
+        np.testing.assert_allclose(wet, gain * ref_wet, atol=1e-5 * np.abs(wet).max())
         peak = np.argmax(np.abs(ir[0]))
         lo, hi = peak - round(0.006 * sr), peak + round(0.050 * sr) + 1
         ir0 = np.zeros_like(ir[0])
         ir0[max(lo, 0):hi] = ir[0][max(lo, 0):hi]
-        np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-9 * np.abs(wet).max())
+        if dry is not None:
+            np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-5 * np.abs(wet).max())
     scene = f.render(plan)
-    assert 10 * np.log10(np.mean(scene.noise ** 2)) == pytest.approx(ref_db, abs=1e-9)
+    assert 10 * np.log10(np.mean(np.square(scene.noise, dtype=np.float64))) == pytest.approx(ref_db, abs=1e-5)
     parts = scene.wet_targets.sum(0) + scene.interference.sum(0) + scene.noise
-    np.testing.assert_allclose(scene.mixture, parts, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(scene.mixture, parts)
     other = Renderer(f.targets, f.interference, f.noise, f.rooms).render(json.loads(json.dumps(plan)))
     assert np.array_equal(other.mixture, scene.mixture) and np.array_equal(other.dry, scene.dry)
 
