@@ -12,16 +12,11 @@ from .render import Renderer
 
 
 def select_engine(name: str) -> str:
-    """`builtin`, or `spatialscaper` when that package is importable; `auto` prefers builtin."""
+    """`builtin` or `spatialscaper` (the official fork, when installed); `auto` prefers builtin."""
     if name in ("builtin", "auto"):
         return "builtin"
     if name == "spatialscaper":
-        try:
-            import spatialscaper  # noqa: F401
-        except ImportError:
-            raise ImportError("engine 'spatialscaper' asked for, but the spatialscaper package is not "
-                              "installed (it is on GitHub only); use engine: builtin") from None
-        raise NotImplementedError("the spatialscaper engine is not wired in yet; use engine: builtin")
+        return name
     raise ValueError(f"unknown engine {name!r}; choose builtin, spatialscaper or auto")
 
 
@@ -35,6 +30,10 @@ class MixtureFactory:
         self.rooms = build_rooms(cfg, progress=progress)
         self.rules = scene_rules(cfg)
         self.renderer = Renderer(self.targets, self.interference, self.noise, self.rooms)
+        if self.engine == "spatialscaper":
+            from .spatialscaper_engine import SpatialScaperEngine
+
+            self.renderer = SpatialScaperEngine(cfg)
         # the scene draws depend on the data recipe too, so that a test set and a training stream
         # made with the same seed do not share label sets, onsets and SNRs
         recipe = {k: cfg.get(k) for k in ("targets", "interference", "noise", "rooms", "scene")}

@@ -87,8 +87,10 @@ class Renderer:
         cfg = plan["config"]
         sr = int(cfg["sr"])
         bank = self.banks[event["role"]]
+        # sample positions as the SpatialScaper fork computes them: the excerpt is cut to
+        # int(duration·sr) samples and placed at int(onset·sr)
         start = int(round(event["source_time"] * sr))
-        frames = int(round(event["event_duration"] * sr))
+        frames = int(event["event_duration"] * sr)
         src = bank.read(event["source_file"], start, frames)
         peak = np.max(np.abs(src))
         if peak == 0:
@@ -115,7 +117,7 @@ class Renderer:
         wet_i = np.zeros((len(inter), 4, T), np.float32)
 
         def place(into, image, onset):
-            s = int(round(onset * sr))
+            s = int(onset * sr)
             m = max(0, min(image.shape[-1], T - s))
             into[..., s:s + m] = image[..., :m]
 

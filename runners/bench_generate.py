@@ -68,7 +68,7 @@ def straightforward_render(plan: dict, root: Path) -> np.ndarray:
         folder = "sound_event" if ev["role"] == "foreground" else "interference"
         src, _ = sf.read(root / folder / ev["source_file"])
         s0 = int(round(ev["source_time"] * SR))
-        src = src[s0:s0 + int(round(ev["event_duration"] * SR))]
+        src = src[s0:s0 + int(ev["event_duration"] * SR)]
         src = src / np.abs(src).max()
         with netCDF4.Dataset(str(root / "room_ir" / plan["room"])) as nc:  # reloaded for every event
             irs = np.asarray(nc.variables["Data.IR"][:])
@@ -77,7 +77,7 @@ def straightforward_render(plan: dict, root: Path) -> np.ndarray:
         gain = np.sqrt(10 ** ((cfg["ref_db"] + ev["snr"]) / 10) / np.mean(wet ** 2))
         if ev["role"] == "foreground":
             dry_refs.append(gain * fftconvolve(src, direct_path(ir[0], SR)))
-        onset = int(round(ev["event_time"] * SR))
+        onset = int(ev["event_time"] * SR)
         m = min(len(wet), T - onset)
         mix[onset:onset + m] += gain * wet[:m]
     for ev in plan["bg_events"]:
