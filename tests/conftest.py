@@ -32,3 +32,14 @@ def tiny_data_config(tmp_path, seed=0, duration=2.0, **overrides):
 @pytest.fixture
 def tiny_cfg(tmp_path):
     return tiny_data_config(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_test_set(tmp_path_factory):
+    """Six 2-second mixtures in the official layout, made once per test session."""
+    from data_gen.writer import generate_set
+
+    root = tmp_path_factory.mktemp("tiny_set")
+    cfg = tiny_data_config(root)
+    generate_set(cfg, root / "set", n=6, seed=0, jobs=1, progress=False)
+    return root / "set"

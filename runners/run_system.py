@@ -1,0 +1,53 @@
+"""Run one or more systems over a test set (official layout), write estimates, score each stage.
+
+    python runners/run_system.py --system oracle_sources,oracle_labels_mixture --data data/builtin_test \
+        --out results/systems [--device cuda] [--batch-size 4] [--zip Author_Affil_task4_1_out]
+
+For each system: OUT/<system>/<stage>/estimate/*.wav, per_mixture.csv, per_class.csv,
+summary.csv, summary.md, and OUT/summary.csv with one row per (system, stage). Resumable.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from common.audio import write_text_atomic
+from metrics.folders import SUMMARY_COLUMNS
+from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--system", required=True, help="comma-separated names in configs/systems/ or YAML paths")
+    ap.add_argument("--data", required=True, help="test set folder with soundscape/ and oracle_target/")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
+    ap.add_argument("--zip", default=None, help="also write <name>.zip of the final stage in submission form")
+    args = ap.parse_args(argv)
+    rows = []
+    try:
+        for name in args.system.split(","):
+            out = Path(args.out) / Path(name).stem
+            summaries = run_system(name, args.data, out, device=args.device, batch_size=args.batch_size, jobs=args.jobs)
+            for stage, s in summaries.items():
+                rows.append({"system": Path(name).stem, "stage": stage, **s})
+            if args.zip:
+                final = list(summaries)[-1]
+                path = write_submission_zip(out / final / ESTIMATE_DIR, out / f"{args.zip}.zip", args.zip)
+                print(f"submission zip: {path}")
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    table = pd.DataFrame(rows, columns=["system", "stage"] + SUMMARY_COLUMNS)
+    write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The system interface: 4-channel mixtures in, 3 labelled mono slots per mixture out.
+
+A system may expose several named stages (e.g. `uss`, `tse1`, `tse2`) so that one run can be
+scored at each; `stages` lists them in order and the last is the system's final answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from common.labels import N_SLOTS, SILENCE, check_label
+
+
+@dataclass
+class SlotOutput:
+    labels: list  # B lists of N_SLOTS labels (`silence` for empty slots)
+    waveforms: torch.Tensor  # (B, N_SLOTS, T), channel 0; silent slots are zeroed by `checked`
+
+    def checked(self, batch_size: int, length: int, where: str) -> "SlotOutput":
+        if tuple(self.waveforms.shape) != (batch_size, N_SLOTS, length):
+            raise ValueError(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
+                             f"({batch_size}, {N_SLOTS}, {length})")
+        if len(self.labels) != batch_size or any(len(lb) != N_SLOTS for lb in self.labels):
+            raise ValueError(f"{where}: expected {batch_size} lists of {N_SLOTS} labels, got {self.labels}")
+        for lb in self.labels:
+            real = [check_label(x, where=where) for x in lb if x != SILENCE]
+            if len(set(real)) != len(real):
+                raise ValueError(f"{where}: a label appears twice among the slots {lb}")
+        if not torch.isfinite(self.waveforms).all():
+            raise ValueError(f"{where}: NaN or Inf in the output waveforms")
+        silent = torch.tensor([[x == SILENCE for x in lb] for lb in self.labels], device=self.waveforms.device)
+        return SlotOutput(self.labels, self.waveforms.masked_fill(silent[..., None], 0.0))
+
+
+class System(torch.nn.Module):
+    """Subclass, set `stages`, implement `forward(mixture, batch) -> {stage: SlotOutput}`.
+
+    mixture: (B, 4, T) float tensor. batch: the data set's batch (oracle systems read the
+    references from it; real systems must not).
+    """
+
+    stages: tuple = ("final",)
+
+    def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def infer(self, mixture: torch.Tensor, batch: dict) -> dict:
+        self.eval()
+        outputs = self(mixture, batch)
+        missing = set(self.stages) - set(outputs)
+        if missing:
+            raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")
+        B, _, T = mixture.shape
+        return {s: outputs[s].checked(B, T, f"{type(self).__name__} stage {s!r}") for s in self.stages}

@@ -1,0 +1,55 @@
+"""Build systems by name from YAML configs.
+
+configs/systems/<name>.yaml:
+    system: oracle_sources          # a registered name, or
+    class: my_package.my_module:MySystem   # any importable System subclass (no harness change)
+    args: {...}                     # keyword arguments of the class
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
+_REGISTRY: dict = {}
+
+
+def register(name: str):
+    def wrap(cls):
+        _REGISTRY[name] = cls
+        return cls
+    return wrap
+
+
+def known_systems() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def load_system_config(name_or_path) -> dict:
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"system config {name_or_path!r} not found; known systems: {', '.join(known_systems())}")
+    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg.setdefault("name", path.stem)
+    return cfg
+
+
+def build_system(name_or_path):
+    from . import oracle  # noqa: F401  (registers the built-in systems)
+
+    cfg = load_system_config(name_or_path)
+    if "class" in cfg:
+        module, _, attr = cfg["class"].partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+    elif cfg.get("system") in _REGISTRY:
+        cls = _REGISTRY[cfg["system"]]
+    else:
+        raise ValueError(f"system config {cfg['name']!r} names unknown system {cfg.get('system')!r}; "
+                         f"registered: {', '.join(sorted(_REGISTRY))}")
+    system = cls(**cfg.get("args", {}))
+    system.config_name = cfg["name"]
+    return system
