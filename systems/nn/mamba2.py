@@ -1,0 +1,136 @@
+"""Mamba-2 in plain PyTorch, with the parameter names and shapes of mamba_ssm's `Mamba2Simple`.
+
+The selective state-space recurrence, per head h (state of size headdim × d_state):
+    H_t = exp(Δ_t·A_h) · H_{t−1} + Δ_t · x_t ⊗ B_t,        y_t = H_t · C_t + D_h · x_t
+is computed chunk by chunk (the SSD form of the Mamba-2 paper): inside a chunk as a masked
+matrix product, across chunks by carrying the state — a handful of einsums instead of a Python
+loop over time. On CUDA, when mamba_ssm is importable, its fused kernel computes the same
+scan from the same parameters (`use_kernels`).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _kernel_scan():
+    try:
+        from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
+    except ImportError:
+        return None
+    return mamba_chunk_scan_combined
+
+
+def _segment_sums(a: torch.Tensor) -> torch.Tensor:
+    """(..., L) -> (..., L, L) with out[i, j] = a[j+1] + … + a[i] for j ≤ i, −inf above the diagonal."""
+    L = a.shape[-1]
+    c = torch.cumsum(a, dim=-1)
+    out = c[..., :, None] - c[..., None, :]
+    keep = torch.ones(L, L, dtype=torch.bool, device=a.device).tril()
+    return out.masked_fill(~keep, float("-inf"))
+
+
+def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
+    """Chunked selective scan.
+
+    x: (b, l, h, p) inputs; dt: (b, l, h) positive steps; A: (h,) negative rates;
+    B, C: (b, l, g, n) with g groups shared by h/g heads each. Returns y (b, l, h, p) and the
+    final state (b, h, p, n). No D skip and no gating: the caller adds those.
+    """
+    b, l, h, p = x.shape
+    g, n = B.shape[2], B.shape[3]
+    pad = (-l) % chunk
+    if pad:  # zero steps neither decay nor feed the state
+        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
+        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
+    nc = x.shape[1] // chunk
+    B = B.repeat_interleave(h // g, dim=2)
+    C = C.repeat_interleave(h // g, dim=2)
+    xd = (x * dt[..., None]).reshape(b, nc, chunk, h, p)
+    B, C = B.reshape(b, nc, chunk, h, n), C.reshape(b, nc, chunk, h, n)
+    a = (dt * A).reshape(b, nc, chunk, h).permute(0, 3, 1, 2)  # (b, h, c, q) log-decays
+    a_cum = torch.cumsum(a, dim=-1)
+
+    # within each chunk: y_i = Σ_{j≤i} (C_i·B_j) exp(a_{j+1..i}) x_j Δ_j
+    decay = torch.exp(_segment_sums(a))  # (b, h, c, q, q)
+    y = torch.einsum("bcihn,bcjhn,bhcij,bcjhp->bcihp", C, B, decay, xd)
+
+    # each chunk's contribution to the state at its end, then the states carried across chunks
+    to_end = torch.exp(a_cum[..., -1:] - a_cum)  # (b, h, c, q)
+    chunk_states = torch.einsum("bcjhn,bhcj,bcjhp->bchpn", B, to_end, xd)
+    if initial_state is None:
+        initial_state = torch.zeros(b, h, p, n, dtype=x.dtype, device=x.device)
+    states = torch.cat([initial_state[:, None], chunk_states], dim=1)  # (b, c+1, h, p, n)
+    across = torch.exp(_segment_sums(F.pad(a_cum[..., -1], (1, 0))))  # (b, h, c+1, c+1)
+    states = torch.einsum("bhzc,bchpn->bzhpn", across, states)
+    carried, final = states[:, :-1], states[:, -1]
+
+    # what the state entering each chunk adds inside it
+    y = y + torch.einsum("bcihn,bchpn,bhci->bcihp", C, carried, torch.exp(a_cum))
+    return y.reshape(b, nc * chunk, h, p)[:, :l], final
+
+
+class RMSNormGated(nn.Module):
+    """RMSNorm of x·silu(z) (mamba_ssm's norm_before_gate=False), parameter `weight`."""
+
+    def __init__(self, d: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x, z):
+        x = x * F.silu(z)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Mamba2(nn.Module):
+    """Drop-in for mamba_ssm.modules.mamba2_simple.Mamba2Simple (same state-dict keys)."""
+
+    def __init__(self, d_model: int, d_state: int = 64, d_conv: int = 4, expand: int = 2, headdim: int = 128,
+                 ngroups: int = 1, A_init_range=(1, 16), dt_min: float = 0.001, dt_max: float = 0.1,
+                 dt_init_floor: float = 1e-4, bias: bool = False, conv_bias: bool = True, chunk_size: int = 64,
+                 use_kernels: bool = True):
+        super().__init__()
+        self.d_model, self.d_state, self.d_conv, self.expand = d_model, d_state, d_conv, expand
+        self.d_inner = expand * d_model
+        if self.d_inner % headdim:
+            raise ValueError(f"d_inner = {self.d_inner} is not a multiple of headdim = {headdim}")
+        self.headdim, self.ngroups, self.chunk_size = headdim, ngroups, chunk_size
+        self.nheads = self.d_inner // headdim
+        self.use_kernels = use_kernels
+        d_in_proj = 2 * self.d_inner + 2 * ngroups * d_state + self.nheads
+        self.in_proj = nn.Linear(d_model, d_in_proj, bias=bias)
+        conv_dim = self.d_inner + 2 * ngroups * d_state
+        self.conv1d = nn.Conv1d(conv_dim, conv_dim, d_conv, groups=conv_dim, padding=d_conv - 1, bias=conv_bias)
+        # Δ initialised log-uniformly in [dt_min, dt_max]; dt_bias is softplus⁻¹ of it
+        dt = torch.exp(torch.rand(self.nheads) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        dt = dt.clamp(min=dt_init_floor)
+        self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))
+        self.A_log = nn.Parameter(torch.log(torch.empty(self.nheads).uniform_(*A_init_range)))
+        self.D = nn.Parameter(torch.ones(self.nheads))
+        self.norm = RMSNormGated(self.d_inner)
+        self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """u: (batch, length, d_model) -> same shape."""
+        b, l, _ = u.shape
+        z, xBC, dt = torch.split(self.in_proj(u), [self.d_inner, self.d_inner + 2 * self.ngroups * self.d_state,
+                                                    self.nheads], dim=-1)
+        xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :l].transpose(1, 2))
+        x, B, C = torch.split(xBC, [self.d_inner, self.ngroups * self.d_state, self.ngroups * self.d_state], dim=-1)
+        x = x.reshape(b, l, self.nheads, self.headdim)
+        B = B.reshape(b, l, self.ngroups, self.d_state)
+        C = C.reshape(b, l, self.ngroups, self.d_state)
+        A = -torch.exp(self.A_log.float())
+        kernel = _kernel_scan() if (self.use_kernels and u.is_cuda) else None
+        if kernel is not None:
+            y = kernel(x, dt, A, B, C, chunk_size=self.chunk_size, D=self.D, z=None, dt_bias=self.dt_bias,
+                       dt_softplus=True)
+        else:
+            dt = F.softplus(dt + self.dt_bias)
+            y, _ = ssd_scan(x, dt, A, B, C, chunk=self.chunk_size)
+            y = y + x * self.D[:, None]
+        return self.out_proj(self.norm(y.reshape(b, l, self.d_inner), z))
