@@ -1,0 +1,147 @@
+"""Building blocks shared by the models: multichannel STFT, log-mel front end, FiLM, checkpoints."""
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+# ---------------------------------------------------------------- STFT of 4-channel audio
+class MultiChannelSTFT(nn.Module):
+    """(B, C, T) audio <-> (B, C, F, frames) complex spectrogram, Hann window, centred frames."""
+
+    def __init__(self, n_fft: int = 1024, hop: int = 160, win: int | None = None):
+        super().__init__()
+        self.n_fft, self.hop, self.win = n_fft, hop, win or n_fft
+        self.register_buffer("window", torch.hann_window(self.win), persistent=False)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        B, C, T = audio.shape
+        spec = torch.stft(audio.reshape(B * C, T), self.n_fft, self.hop, self.win, self.window.to(audio),
+                          center=True, return_complex=True)
+        return spec.reshape(B, C, *spec.shape[-2:])
+
+    def inverse(self, spec: torch.Tensor, length: int) -> torch.Tensor:
+        B, C, F, N = spec.shape
+        out = torch.istft(spec.reshape(B * C, F, N), self.n_fft, self.hop, self.win, self.window.to(spec.real),
+                          center=True, length=length)
+        return out.reshape(B, C, length)
+
+
+def complex_to_planes(spec: torch.Tensor) -> torch.Tensor:
+    """(B, C, F, N) complex -> (B, 2C, F, N) real: real parts of every channel, then imaginary."""
+    return torch.cat([spec.real, spec.imag], dim=1)
+
+
+def planes_to_complex(planes: torch.Tensor) -> torch.Tensor:
+    c = planes.shape[1] // 2
+    return torch.complex(planes[:, :c], planes[:, c:])
+
+
+# ---------------------------------------------------------------- log-mel front end
+def hz_to_mel(f):
+    return 2595.0 * math.log10(1.0 + f / 700.0)
+
+
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
+    """(n_fft//2+1, n_mels) triangular HTK-mel filters with unit peaks (no area normalisation)."""
+    freqs = torch.linspace(0, sr // 2, n_fft // 2 + 1, dtype=torch.float64)
+    mels = torch.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2, dtype=torch.float64)
+    edges = 700.0 * (10 ** (mels / 2595.0) - 1.0)
+    lo, mid, hi = edges[:-2], edges[1:-1], edges[2:]
+    rising = (freqs[:, None] - lo) / (mid - lo)
+    falling = (hi - freqs[:, None]) / (hi - mid)
+    return torch.clamp(torch.minimum(rising, falling), min=0.0).float()
+
+
+class LogMel(nn.Module):
+    """M2D's front end: power mel spectrogram of a mono signal, log(x + eps), (x − mean) / std.
+    Defaults: 32 kHz, n_fft = win = 800, hop 320, 80 bins over 50–16,000 Hz."""
+
+    def __init__(self, sr: int = 32000, n_fft: int = 800, hop: int = 320, n_mels: int = 80, f_min: float = 50.0,
+                 f_max: float = 16000.0, mean: float = -7.1, std: float = 4.2):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.register_buffer("fbank", mel_filterbank(sr, n_fft, n_mels, f_min, f_max), persistent=False)
+        self.mean, self.std = mean, std
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, T) -> (B, n_mels, frames)."""
+        spec = torch.stft(wave, self.n_fft, self.hop, self.n_fft, self.window.to(wave), center=True,
+                          return_complex=True).abs().pow(2)
+        mel = torch.einsum("bfn,fm->bmn", spec, self.fbank.to(spec))
+        return (torch.log(mel + torch.finfo(mel.dtype).eps) - self.mean) / self.std
+
+
+# ---------------------------------------------------------------- conditioning
+class FiLM(nn.Module):
+    """Feature-wise affine modulation of (B, C, ...) by a condition vector: γ·x + β, starting at
+    the identity (γ = 1, β = 0)."""
+
+    def __init__(self, cond_dim: int, channels: int):
+        super().__init__()
+        self.proj = nn.Linear(cond_dim, 2 * channels)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.proj(cond).chunk(2, dim=-1)
+        shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
+        return (1 + gamma).reshape(shape) * x + beta.reshape(shape)
+
+
+class ResFiLM(FiLM):
+    """FiLM added back to its input, x + (γ·x + β), as in the TSE model's class conditioning."""
+
+    def forward(self, x, cond):
+        return x + super().forward(x, cond)
+
+
+# ---------------------------------------------------------------- checkpoints
+def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
+    """State dict with the config that built the model (and anything else, e.g. thresholds),
+    written through a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp_{path.name}")
+    torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpoint") -> None:
+    """load_state_dict(strict=True) with an error that lists what is missing and unexpected."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        lines = [f"{source} does not fit {type(model).__name__}:"]
+        if missing:
+            lines.append(f"  missing keys ({len(missing)}): {', '.join(missing[:20])}")
+        if unexpected:
+            lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected[:20])}")
+        for k in wrong[:20]:
+            lines.append(f"  {k}: shape {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model")
+        raise ValueError("\n".join(lines))
+    model.load_state_dict(state, strict=True)
+
+
+def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
+    """`build(config) -> model`; returns the model with the file's weights and the whole record."""
+    record = torch.load(path, map_location="cpu", weights_only=False)
+    model = build(record["config"])
+    load_state_dict_strict(model, record["state_dict"], source=str(path))
+    return model, record
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,63 @@
+import math
+
+import pytest
+import torch
+
+from systems.nn.blocks import (FiLM, LogMel, MultiChannelSTFT, ResFiLM, complex_to_planes, hz_to_mel, load_checkpoint,
+                               mel_filterbank, planes_to_complex, save_checkpoint)
+
+
+def test_stft_round_trip_four_channels():
+    stft = MultiChannelSTFT(n_fft=256, hop=64)
+    x = torch.randn(2, 4, 4000, dtype=torch.float64)
+    spec = stft(x)
+    assert spec.shape == (2, 4, 129, 4000 // 64 + 1) and spec.is_complex()
+    torch.testing.assert_close(stft.inverse(spec, 4000), x)
+    planes = complex_to_planes(spec)
+    assert planes.shape[1] == 8
+    torch.testing.assert_close(planes_to_complex(planes), spec)
+
+
+def test_mel_filters_peak_at_their_centres():
+    fb = mel_filterbank(32000, 800, 80, 50.0, 16000.0)
+    assert fb.shape == (401, 80) and fb.min() >= 0 and fb.max() <= 1 + 1e-6
+    mels = torch.linspace(hz_to_mel(50.0), hz_to_mel(16000.0), 82)
+    centres = 700 * (10 ** (mels[1:-1] / 2595) - 1)
+    freqs = torch.linspace(0, 16000, 401)
+    k = 40
+    assert freqs[fb[:, k].argmax()].item() == pytest.approx(centres[k].item(), abs=40.0)  # one bin is 40 Hz
+
+
+def test_log_mel_of_a_tone_lights_the_right_band():
+    sr = 32000
+    t = torch.arange(sr) / sr
+    mel = LogMel()(torch.sin(2 * math.pi * 1000 * t)[None])
+    assert mel.shape == (1, 80, sr // 320 + 1)
+    fb = mel_filterbank(sr, 800, 80, 50.0, 16000.0)
+    assert mel[0, :, 50].argmax() == fb[25].argmax()  # 1 kHz is bin 25 of the 40 Hz grid
+
+
+def test_film_starts_as_identity_and_conditions():
+    x = torch.randn(3, 8, 5, 7)
+    cond = torch.eye(3, 18)
+    film, res = FiLM(18, 8), ResFiLM(18, 8)
+    torch.testing.assert_close(film(x, cond), x)
+    torch.testing.assert_close(res(x, cond), 2 * x)
+    with torch.no_grad():
+        film.proj.bias[8:] = 1.0  # β = 1
+    torch.testing.assert_close(film(x, cond), x + 1)
+
+
+def test_checkpoint_round_trip_and_clear_mismatch(tmp_path):
+    def build(cfg):
+        return torch.nn.Sequential(torch.nn.Linear(cfg["d"], 2))
+
+    model = build({"d": 3})
+    path = save_checkpoint(tmp_path / "m.pt", model, {"d": 3}, thresholds=[1.0])
+    loaded, record = load_checkpoint(path, build)
+    assert record["thresholds"] == [1.0]
+    torch.testing.assert_close(loaded[0].weight, model[0].weight)
+    torch.save({"state_dict": {"0.weight": torch.zeros(2, 4), "extra": torch.zeros(1)}, "config": {"d": 3}},
+               tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match=r"missing keys \(1\): 0.bias(.|\n)*unexpected keys \(1\): extra(.|\n)*0.weight: shape"):
+        load_checkpoint(tmp_path / "bad.pt", build)
