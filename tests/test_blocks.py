@@ -18,14 +18,21 @@ def test_stft_round_trip_four_channels():
     torch.testing.assert_close(planes_to_complex(planes), spec)
 
 
-def test_mel_filters_peak_at_their_centres():
+def test_slaney_mel_scale_and_filters_by_hand():
+    assert hz_to_mel(500.0) == pytest.approx(7.5)  # 500 / (200/3)
+    assert hz_to_mel(2000.0) == pytest.approx(15 + math.log(2) * 27 / math.log(6.4))
     fb = mel_filterbank(32000, 800, 80, 50.0, 16000.0)
-    assert fb.shape == (401, 80) and fb.min() >= 0 and fb.max() <= 1 + 1e-6
-    mels = torch.linspace(hz_to_mel(50.0), hz_to_mel(16000.0), 82)
-    centres = 700 * (10 ** (mels[1:-1] / 2595) - 1)
-    freqs = torch.linspace(0, 16000, 401)
-    k = 40
-    assert freqs[fb[:, k].argmax()].item() == pytest.approx(centres[k].item(), abs=40.0)  # one bin is 40 Hz
+    assert fb.shape == (401, 80) and fb.min() >= 0
+    # area normalisation: a filter's weights times the 40 Hz bin spacing sum to about 1
+    widths = (fb * 40.0).sum(0)
+    assert widths[40:].sub(1).abs().max() < 0.02  # wide filters; narrow low ones sample coarsely
+    # filter 0 spans [50 Hz, edge 2]; its peak is at edge 1 with height 2 / (edge2 − edge0)
+    m = torch.linspace(hz_to_mel(50.0), hz_to_mel(16000.0), 82, dtype=torch.float64)
+    edges = [float(v) * 200 / 3 for v in m[:3]]  # all below 1 kHz: linear part
+    freqs = torch.linspace(0, 16000, 401, dtype=torch.float64)
+    k = int(torch.argmin((freqs - edges[1]).abs()))
+    expected = min((freqs[k] - edges[0]) / (edges[1] - edges[0]), (edges[2] - freqs[k]) / (edges[2] - edges[1]))
+    assert fb[k, 0].item() == pytest.approx(float(expected) * 2 / (edges[2] - edges[0]), rel=1e-5)
 
 
 def test_log_mel_of_a_tone_lights_the_right_band():

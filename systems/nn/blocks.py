@@ -42,23 +42,31 @@ def planes_to_complex(planes: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- log-mel front end
-def hz_to_mel(f):
-    return 2595.0 * math.log10(1.0 + f / 700.0)
+def hz_to_mel(f: float) -> float:
+    """Slaney's mel scale (librosa's default, which M2D's nnAudio front end uses): linear below
+    1 kHz, logarithmic above."""
+    return f / (200.0 / 3) if f < 1000.0 else 15.0 + math.log(f / 1000.0) / (math.log(6.4) / 27.0)
+
+
+def mel_to_hz(m: torch.Tensor) -> torch.Tensor:
+    return torch.where(m < 15.0, m * (200.0 / 3), 1000.0 * torch.exp((m - 15.0) * (math.log(6.4) / 27.0)))
 
 
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
-    """(n_fft//2+1, n_mels) triangular HTK-mel filters with unit peaks (no area normalisation)."""
-    freqs = torch.linspace(0, sr // 2, n_fft // 2 + 1, dtype=torch.float64)
-    mels = torch.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2, dtype=torch.float64)
-    edges = 700.0 * (10 ** (mels / 2595.0) - 1.0)
+    """(n_fft//2+1, n_mels) triangular Slaney-mel filters with Slaney area normalisation
+    (each filter scaled by 2 / its bandwidth in Hz)."""
+    freqs = torch.linspace(0, sr / 2, n_fft // 2 + 1, dtype=torch.float64)
+    edges = mel_to_hz(torch.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2, dtype=torch.float64))
     lo, mid, hi = edges[:-2], edges[1:-1], edges[2:]
     rising = (freqs[:, None] - lo) / (mid - lo)
     falling = (hi - freqs[:, None]) / (hi - mid)
-    return torch.clamp(torch.minimum(rising, falling), min=0.0).float()
+    tri = torch.clamp(torch.minimum(rising, falling), min=0.0)
+    return (tri * (2.0 / (hi - lo))).float()
 
 
 class LogMel(nn.Module):
-    """M2D's front end: power mel spectrogram of a mono signal, log(x + eps), (x − mean) / std.
+    """M2D's front end: power mel spectrogram of a mono signal (periodic Hann window, centred
+    reflect-padded frames), log(x + eps) with float32's eps, (x − mean) / std.
     Defaults: 32 kHz, n_fft = win = 800, hop 320, 80 bins over 50–16,000 Hz."""
 
     def __init__(self, sr: int = 32000, n_fft: int = 800, hop: int = 320, n_mels: int = 80, f_min: float = 50.0,
@@ -74,7 +82,7 @@ class LogMel(nn.Module):
         spec = torch.stft(wave, self.n_fft, self.hop, self.n_fft, self.window.to(wave), center=True,
                           return_complex=True).abs().pow(2)
         mel = torch.einsum("bfn,fm->bmn", spec, self.fbank.to(spec))
-        return (torch.log(mel + torch.finfo(mel.dtype).eps) - self.mean) / self.std
+        return (torch.log(mel + torch.finfo(torch.float32).eps) - self.mean) / self.std
 
 
 # ---------------------------------------------------------------- conditioning
