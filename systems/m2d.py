@@ -1,0 +1,209 @@
+"""M2D (Masked Modeling Duo) ViT encoder and the M2D-AT audio tagger of the DCASE 2025 baseline.
+
+Parameter names are those of the official runtime (a timm VisionTransformer under `backbone.`,
+`head_norm`, `head`), so an official M2D weight file — the .pth inside a folder named like
+`m2d_as_vit_base-80x1001p16x16p32k-…` — loads into it, and its `norm_stats` (log-mel mean and
+std) travel with the weights.
+
+The encoder turns 10 s of audio into 62 frames of 5 × 768 = 3,840 features: log-mel
+(80 × 1001) → 16 × 16 patches → ViT → tokens regrouped per time step, frequency patches
+concatenated. The tagger averages them over time, applies a BatchNorm without affine and a
+linear layer to the 18 classes, and a sigmoid.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from common.labels import LABELS, SILENCE
+
+from .nn.blocks import LogMel, load_state_dict_strict
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, D = x.shape
+        q, k, v = self.qkv(x).reshape(B, N, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
+        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, N, D))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, patch, dim):
+        super().__init__()
+        self.proj = nn.Conv2d(1, dim, kernel_size=patch, stride=patch)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)  # (B, F'·T', D), frequency-major
+
+
+class M2DBackbone(nn.Module):
+    """The ViT of M2D with timm's parameter names (cls_token, pos_embed, patch_embed.proj,
+    blocks.i.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}, norm) and `norm_stats`."""
+
+    def __init__(self, input_size=(80, 1001), patch_size=(16, 16), embed_dim=768, depth=12, num_heads=12,
+                 mlp_ratio=4.0):
+        super().__init__()
+        self.input_size, self.patch_size = tuple(input_size), tuple(patch_size)
+        self.grid = (input_size[0] // patch_size[0], input_size[1] // patch_size[1])
+        self.patch_embed = PatchEmbed(self.patch_size, embed_dim)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, 1 + self.grid[0] * self.grid[1], embed_dim) * 0.02)
+        self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.norm_stats = nn.Parameter(torch.tensor([-7.1, 4.2]), requires_grad=False)
+
+    def forward(self, lms: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 80, frames ≤ input width) -> (B, F'·T', D) patch tokens, the cls token removed."""
+        x = self.patch_embed(lms)
+        pos = self.pos_embed[:, 1:]
+        frames = x.shape[1] // self.grid[0]
+        if frames < self.grid[1]:  # a shorter clip uses the first positions of each frequency row
+            pos = pos.reshape(1, self.grid[0], self.grid[1], -1)[:, :, :frames].reshape(1, -1, pos.shape[-1])
+        x = x + pos
+        cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1)
+        for blk in self.blocks:
+            x = blk(x)
+        return self.norm(x)[:, 1:]
+
+
+def parse_weight_folder(name: str) -> dict:
+    """`m2d_as_vit_base-80x1001p16x16p32k-…` -> input 80×1001, patch 16×16, 32 kHz."""
+    m = re.match(r"^[^-]+-(\d+)x(\d+)p(\d+)x(\d+)(?:p(\d+)k)?", name)
+    if not m:
+        raise ValueError(f"folder name {name!r} does not say the M2D input and patch size "
+                         "(expected e.g. m2d_as_vit_base-80x1001p16x16p32k-…)")
+    f, t, pf, pt, sr = m.groups()
+    return {"input_size": (int(f), int(t)), "patch_size": (int(pf), int(pt)), "sr": int(sr or 16) * 1000}
+
+
+def read_m2d_weights(path) -> dict:
+    """The backbone's tensors from an official M2D .pth (a bare state dict, one under 'model', or
+    an EVAR fine-tuning checkpoint whose keys start with 'module.ar.runtime.backbone.')."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = ckpt.get("model", ckpt)
+    return {k.replace("module.ar.runtime.backbone.", ""): v for k, v in ckpt.items()}
+
+
+class M2DEncoder(nn.Module):
+    """Front end + backbone: (B, T) audio -> (B, frames, F'·D) features."""
+
+    def __init__(self, input_size=(80, 1001), patch_size=(16, 16), sr=32000, embed_dim=768, depth=12, num_heads=12):
+        super().__init__()
+        if sr != 32000:
+            raise ValueError(f"only the 32 kHz M2D front end is built in, not {sr} Hz")
+        self.backbone = M2DBackbone(input_size, patch_size, embed_dim, depth, num_heads)
+        self.to_lms = LogMel(sr=32000, n_fft=800, hop=320, n_mels=input_size[0], f_min=50.0, f_max=16000.0,
+                             mean=0.0, std=1.0)
+        self.feature_d = embed_dim * self.backbone.grid[0]
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        mean, std = self.backbone.norm_stats
+        lms = ((self.to_lms(wave) - mean) / std)[:, None]  # (B, 1, 80, frames)
+        unit, pf = self.backbone.input_size[1], self.backbone.patch_size[1]
+        n_chunks = -(-lms.shape[-1] // unit)
+        lms = F.pad(lms, (0, (-lms.shape[-1]) % pf))
+        feats = []
+        for i in range(n_chunks):  # clips longer than the model's width are encoded piece by piece
+            tok = self.backbone(lms[..., i * unit:(i + 1) * unit])
+            B, N, D = tok.shape
+            fb = self.backbone.grid[0]
+            feats.append(tok.reshape(B, fb, N // fb, D).permute(0, 2, 1, 3).reshape(B, N // fb, fb * D))
+        return torch.cat(feats, dim=1)
+
+    @staticmethod
+    def weight_file_config(path) -> dict:
+        """Sizes of an official weight file: input/patch size from its folder, width and depth
+        from its tensors (heads = width / 64, as in ViT-B)."""
+        cfg = parse_weight_folder(Path(path).parent.name)
+        state = read_m2d_weights(path)
+        if "pos_embed" not in state:
+            raise ValueError(f"{path}: no 'pos_embed' tensor; not an M2D weight file")
+        dim = state["pos_embed"].shape[-1]
+        depth = len({k.split(".")[1] for k in state if k.startswith("blocks.")})
+        return {**cfg, "embed_dim": dim, "depth": depth, "num_heads": max(1, dim // 64)}
+
+    def load_official(self, path) -> list[str]:
+        """Load an official M2D weight file strictly into the backbone; tensors that are not the
+        backbone's (decoders, target encoders, EVAR heads) are left aside and returned."""
+        state = read_m2d_weights(path)
+        own = self.backbone.state_dict()
+        if "norm_stats" not in state:  # the 2022 models carry none; theirs are the defaults
+            state["norm_stats"] = torch.tensor([-7.1, 4.2])
+        load_state_dict_strict(self.backbone, {k: v for k, v in state.items() if k in own}, source=str(path))
+        return sorted(k for k in state if k not in own)
+
+
+class M2DTagger(nn.Module):
+    """M2D-AT: mean over time of the encoder's features -> BatchNorm (no affine) -> Linear -> sigmoid."""
+
+    def __init__(self, n_classes: int = len(LABELS), **encoder_kw):
+        super().__init__()
+        self.encoder = M2DEncoder(**encoder_kw)
+        self.backbone = self.encoder.backbone  # the official names: backbone.*, head_norm, head
+        self.head_norm = nn.BatchNorm1d(self.encoder.feature_d, affine=False)
+        self.head = nn.Linear(self.encoder.feature_d, n_classes)
+        nn.init.trunc_normal_(self.head.weight, std=2e-5)
+        nn.init.zeros_(self.head.bias)
+
+    def state_dict(self, *args, **kwargs):  # keep one copy of the backbone under its official name
+        return {k: v for k, v in super().state_dict(*args, **kwargs).items() if not k.startswith("encoder.")}
+
+    def load_state_dict(self, state, strict=True, assign=False):
+        full = dict(state)
+        full.update({f"encoder.{k}": v for k, v in state.items() if k.startswith("backbone.")})
+        return super().load_state_dict(full, strict=strict, assign=assign)
+
+    def logits(self, wave: torch.Tensor) -> torch.Tensor:
+        x = self.encoder(wave).mean(1)
+        return self.head(self.head_norm(x))
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, T) channel-0 audio -> (B, 18) probabilities."""
+        return torch.sigmoid(self.logits(wave))
+
+    @staticmethod
+    def pick_labels(probs: torch.Tensor, threshold: float = 0.5, n_min: int = 1, n_max: int = 3) -> list[list[str]]:
+        """Classes with p ≥ threshold, at least the top n_min and at most the top n_max, listed in
+        class-index order and padded with silence to n_max slots."""
+        out = []
+        for p in probs:
+            order = torch.argsort(p, descending=True)
+            chosen = [int(i) for i in order if p[i] >= threshold][:n_max]
+            if len(chosen) < n_min:
+                chosen = [int(i) for i in order[:n_min]]
+            labels = [LABELS[i] for i in sorted(chosen)]
+            out.append(labels + [SILENCE] * (n_max - len(labels)))
+        return out
