@@ -7,7 +7,7 @@ is scaled to mean square 10^(ref_db/10) over all samples and channels. The dry r
 source convolved with channel 0 of the response kept only in [peak − 6 ms, peak + 50 ms], with
 the wet image's gain. Everything is summed and cut at the scene's duration.
 
-Speed: overlap-add convolution with blocks of about twice the response's length: the
+Speed: overlap-add convolution with FFT blocks of about four times the response's length: the
 source's blocks are transformed once per event (one batched rFFT), the room response's
 spectrum (its four channels and the windowed direct path as a fifth row) is small enough to
 be cached per (room, position), and one batched inverse FFT serves all rows and blocks.
@@ -101,7 +101,7 @@ class Renderer:
         if pos is None:
             pos = nearest_position(self.rooms.room(plan["room"]), event["event_position"][0])
         n_taps = self.rooms.room(plan["room"]).n_taps
-        n_fft = fft_size(2 * n_taps)
+        n_fft = fft_size(4 * n_taps)
         ir_spec, _ = self._ir_spectrum(plan["room"], pos, n_fft, sr, window)
         n_rows = 5 if event["role"] == "foreground" else 4  # interference needs no dry reference
         rows = overlap_add(src.astype(np.float32), ir_spec[:n_rows], n_fft, n_taps)
