@@ -36,7 +36,10 @@ class MixtureFactory:
             self.renderer = SpatialScaperEngine(cfg)
         # the scene draws depend on the data recipe too, so that a test set and a training stream
         # made with the same seed do not share label sets, onsets and SNRs
+        # recipe (where rooms are cached on disk is not part of it)
         recipe = {k: cfg.get(k) for k in ("targets", "interference", "noise", "rooms", "scene")}
+        recipe["rooms"] = {kind: {k: v for k, v in (args or {}).items() if k != "cache_dir"}
+                           for kind, args in (recipe["rooms"] or {}).items()}
         self.salt = zlib.crc32(json.dumps(recipe, sort_keys=True).encode())
 
     def plan(self, seed: int, index: int) -> dict:

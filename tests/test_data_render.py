@@ -174,3 +174,13 @@ def test_spatialscaper_engine_adapter_with_a_stand_in_fork(tiny_cfg, tmp_path, m
 def test_spatialscaper_engine_missing_says_so(tiny_cfg):
     with pytest.raises(ImportError, match="use engine: builtin"):
         MixtureFactory({**tiny_cfg, "engine": "spatialscaper"})
+
+
+def test_plans_do_not_depend_on_where_rooms_are_cached(tmp_path):
+    from conftest import tiny_data_config
+
+    a = MixtureFactory(tiny_data_config(tmp_path / "a"))
+    b = MixtureFactory(tiny_data_config(tmp_path / "b"))
+    assert a.plan(1, 2) == b.plan(1, 2)
+    other_seed = MixtureFactory(tiny_data_config(tmp_path / "c", seed=5))  # another recipe, other scenes
+    assert other_seed.plan(1, 2)["fg_events"] != a.plan(1, 2)["fg_events"]
