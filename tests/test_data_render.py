@@ -179,6 +179,8 @@ def test_spatialscaper_engine_missing_says_so(tiny_cfg):
 def test_plans_do_not_depend_on_where_rooms_are_cached(tmp_path):
     from conftest import tiny_data_config
 
+    for sub in "abc":
+        (tmp_path / sub).mkdir()
     a = MixtureFactory(tiny_data_config(tmp_path / "a"))
     b = MixtureFactory(tiny_data_config(tmp_path / "b"))
     assert a.plan(1, 2) == b.plan(1, 2)
