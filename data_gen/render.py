@@ -16,8 +16,8 @@ channel-first arrays so that placing an image copies contiguous rows.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
@@ -63,24 +63,13 @@ class Renderer:
     def __init__(self, targets, interference, noise, rooms, spectrum_cache: int = 32):
         self.banks = {"foreground": targets, "interference": interference}
         self.noise, self.rooms = noise, rooms
-        self._spectra: OrderedDict = OrderedDict()
-        self._cache_size = spectrum_cache
+        self._ir_spectrum = lru_cache(maxsize=spectrum_cache)(self._compute_ir_spectrum)
 
-    def _ir_rows(self, room_name: str, pos: int, sr: int, window_ms) -> np.ndarray:
+    def _compute_ir_spectrum(self, room_name: str, pos: int, n_fft: int, sr: int, window_ms: tuple) -> np.ndarray:
+        """rFFT at n_fft of the normalised response's 4 channels and its direct path: (5, n_fft//2+1)."""
         ir = normalized_ir(self.rooms.room(room_name).ir(pos))
-        return np.vstack([ir, direct_path(ir[0], sr, window_ms)[None]])  # (5, N)
-
-    def _ir_spectrum(self, room_name, pos, n_fft, sr, window_ms):
-        key = (room_name, pos, n_fft)
-        spec = self._spectra.get(key)
-        if spec is None:
-            rows = self._ir_rows(room_name, pos, sr, window_ms)
-            spec = (scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1), rows.shape[1])
-            self._spectra[key] = spec
-            if len(self._spectra) > self._cache_size:
-                self._spectra.popitem(last=False)
-        self._spectra.move_to_end(key)
-        return spec
+        rows = np.vstack([ir, direct_path(ir[0], sr, window_ms)[None]])
+        return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
 
     def event_images(self, event: dict, plan: dict):
         """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level."""
@@ -96,13 +85,14 @@ class Renderer:
         if peak == 0:
             raise ValueError(f"{event['source_file']}: the event's excerpt is silent")
         src = src / peak
-        window = cfg.get("spatialize_direct_path_time_ms", [6, 50])
+        window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
+        room = self.rooms.room(plan["room"])
         pos = event.get("position_index")
         if pos is None:
-            pos = nearest_position(self.rooms.room(plan["room"]), event["event_position"][0])
-        n_taps = self.rooms.room(plan["room"]).n_taps
+            pos = nearest_position(room, event["event_position"][0])
+        n_taps = room.n_taps
         n_fft = fft_size(4 * n_taps)
-        ir_spec, _ = self._ir_spectrum(plan["room"], pos, n_fft, sr, window)
+        ir_spec = self._ir_spectrum(plan["room"], pos, n_fft, sr, window)
         n_rows = 5 if event["role"] == "foreground" else 4  # interference needs no dry reference
         rows = overlap_add(src.astype(np.float32), ir_spec[:n_rows], n_fft, n_taps)
         gain = np.sqrt(10 ** ((cfg["ref_db"] + event["snr"]) / 10) / np.mean(np.square(rows[:4], dtype=np.float64)))

@@ -7,8 +7,8 @@ named by their path relative to the bank's folder, which is what a scene plan re
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from math import gcd
 from pathlib import Path
 
@@ -29,9 +29,6 @@ class Item:
     label: str
     source_file: str  # relative to the bank's root; the plan's `source_file`
     n_frames: int  # at the bank's output rate
-
-    def duration(self, sr: int) -> float:
-        return self.n_frames / sr
 
 
 class SourceBank:
@@ -177,8 +174,7 @@ class ProceduralBank(SourceBank):
         if kind not in table:
             raise ValueError(f"procedural bank kind must be 'target' or 'interference', not {kind!r}")
         self.table, self.seed, self.sr, self.name = table[kind], seed, sr, f"procedural {kind} bank"
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._clip = lru_cache(maxsize=cache_size)(self._synthesize)
         items = []
         for li, (label, (_, (lo, hi))) in enumerate(sorted(self.table.items())):
             for k in range(n_per_label):
@@ -190,24 +186,22 @@ class ProceduralBank(SourceBank):
         key = [self.seed, k] + [ord(c) for c in label]
         return np.random.default_rng(key)
 
-    def read(self, source_file, start=0, frames=-1):
+    def _synthesize(self, source_file: str) -> np.ndarray:
         it = self.item(source_file)
-        clip = self._cache.get(source_file)
-        if clip is None:
-            k = int(source_file.rsplit("_", 1)[1].split(".")[0])
-            rng = self._rng(it.label, k)
-            rng.uniform()  # the draw that set the duration
-            fn = self.table[it.label][0]
-            clip = fn(rng, it.n_frames, self.sr)
-            fade = min(len(clip) // 4, int(0.01 * self.sr))  # no clicks at the clip's edges
-            if fade:
-                ramp = np.linspace(0, 1, fade)
-                clip[:fade] *= ramp
-                clip[-fade:] *= ramp[::-1]
-            self._cache[source_file] = clip
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(source_file)
+        k = int(source_file.rsplit("_", 1)[1].split(".")[0])
+        rng = self._rng(it.label, k)
+        rng.uniform()  # the draw that set the duration
+        clip = self.table[it.label][0](rng, it.n_frames, self.sr)
+        fade = min(len(clip) // 4, int(0.01 * self.sr))  # no clicks at the clip's edges
+        if fade:
+            ramp = np.linspace(0, 1, fade)
+            clip[:fade] *= ramp
+            clip[-fade:] *= ramp[::-1]
+        return clip
+
+    def read(self, source_file, start=0, frames=-1):
+        self.item(source_file)
+        clip = self._clip(source_file)
         end = len(clip) if frames < 0 else start + frames
         return clip[start:end]
 
@@ -261,7 +255,7 @@ class ProceduralNoiseBank(NoiseBank):
     def __init__(self, seed: int = 0, n_files: int = 50, seconds: float = 20.0, sr: int = 32000):
         self.seed, self.n_files, self.sr = seed, n_files, sr
         self._n = int(seconds * sr)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._clip = lru_cache(maxsize=8)(self._synthesize)
 
     def files(self):
         return [f"noise_{k:04d}.wav" for k in range(self.n_files)]
@@ -269,12 +263,9 @@ class ProceduralNoiseBank(NoiseBank):
     def n_frames(self, name):
         return self._n
 
+    def _synthesize(self, name: str) -> np.ndarray:
+        k = int(name.split("_")[1].split(".")[0])
+        return synth.diffuse_noise(np.random.default_rng([self.seed, k, 7]), self._n, self.sr)
+
     def read(self, name, start, frames):
-        clip = self._cache.get(name)
-        if clip is None:
-            k = int(name.split("_")[1].split(".")[0])
-            clip = synth.diffuse_noise(np.random.default_rng([self.seed, k, 7]), self._n, self.sr)
-            self._cache[name] = clip
-            if len(self._cache) > 8:
-                self._cache.popitem(last=False)
-        return clip[start:start + frames]
+        return self._clip(name)[start:start + frames]

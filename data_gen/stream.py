@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from common.audio import read_audio
-from common.labels import N_SLOTS, SILENCE, one_hot
+from common.labels import LABEL_INDEX, N_SLOTS, SILENCE, one_hot
 from common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
 
 from .config import build_rooms
@@ -80,8 +80,6 @@ class FolderScenes(Dataset):
         meta = self.folder / METADATA_DIR / f"{name}.json"
         if meta.is_file():
             return slot_labels(json.loads(meta.read_text()))
-        from common.labels import LABEL_INDEX
-
         labels = sorted(self.refs.get(name, {}), key=LABEL_INDEX.get)
         return labels + [SILENCE] * (N_SLOTS - len(labels))
 
