@@ -45,6 +45,10 @@ def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50)) -> np.ndarray:
     return out
 
 
+class SilentExcerptError(ValueError):
+    """An event's excerpt of its clip is all zeros (its level cannot be set)."""
+
+
 @dataclass
 class Scene:
     """Rendered audio, float32, channel-first: (…, 4, T)."""
@@ -83,7 +87,7 @@ class Renderer:
         src = bank.read(event["source_file"], start, frames)
         peak = np.max(np.abs(src))
         if peak == 0:
-            raise ValueError(f"{event['source_file']}: the event's excerpt is silent")
+            raise SilentExcerptError(f"{event['source_file']}: the event's excerpt is silent")
         src = src / peak
         window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
         room = self.rooms.room(plan["room"])

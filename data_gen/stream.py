@@ -14,6 +14,7 @@ from common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtu
 
 from .config import build_rooms
 from .factory import MixtureFactory
+from .render import SilentExcerptError
 from .plan import slot_labels
 
 N_INTERFERENCE_SLOTS = 2
@@ -43,8 +44,8 @@ class SceneStream(IterableDataset):
     """Fresh mixtures forever (or `length` of them): worker w of W renders indices w, w+W, …
     of seed `seed`, so the stream is the same whatever the worker count."""
 
-    def __init__(self, cfg: dict, seed: int = 0, length: int | None = None):
-        self.cfg, self.seed, self.length = cfg, seed, length
+    def __init__(self, cfg: dict, seed: int = 0, length: int | None = None, start: int = 0):
+        self.cfg, self.seed, self.length, self.start = cfg, seed, length, start  # `start`: resume mid-stream
         self._factory = None
         build_rooms(cfg)  # make a synthetic room bank once, here, not in every worker
 
@@ -53,10 +54,14 @@ class SceneStream(IterableDataset):
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         if self._factory is None:
             self._factory = MixtureFactory(self.cfg)
-        index = wid
+        index = self.start + wid
         while self.length is None or index < self.length:
             plan = self._factory.plan(self.seed, index)
-            scene = self._factory.render(plan)
+            try:
+                scene = self._factory.render(plan)
+            except SilentExcerptError:  # short training scenes can cut a clip's silent stretch
+                index += nw
+                continue
             yield _example(scene.mixture, scene.dry, slot_labels(plan), scene.interference[:, 0],
                            scene.noise[0], name=f"{self.seed}:{index}")
             index += nw

@@ -39,7 +39,7 @@ def load_system_config(name_or_path) -> dict:
 
 
 def build_system(name_or_path):
-    from . import oracle  # noqa: F401  (registers the built-in systems)
+    from . import baseline, oracle, self_guided  # noqa: F401  (registers the built-in systems)
 
     cfg = load_system_config(name_or_path)
     if "class" in cfg:

@@ -47,30 +47,32 @@ def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
         x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
         B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
     nc = x.shape[1] // chunk
-    B = B.repeat_interleave(h // g, dim=2)
-    C = C.repeat_interleave(h // g, dim=2)
-    xd = (x * dt[..., None]).reshape(b, nc, chunk, h, p)
-    B, C = B.reshape(b, nc, chunk, h, n), C.reshape(b, nc, chunk, h, n)
-    a = (dt * A).reshape(b, nc, chunk, h).permute(0, 3, 1, 2)  # (b, h, c, q) log-decays
+    # heads beside the batch and chunks split off, so that every product below is a batched
+    # matmul over contiguous blocks (a layout chosen for the CPU: permutes cost more than maths)
+    xd = (x * dt[..., None]).permute(0, 2, 1, 3).reshape(b, h, nc, chunk, p)
+    B = B.permute(0, 2, 1, 3).reshape(b, g, 1, nc, chunk, n).expand(-1, -1, h // g, -1, -1, -1).reshape(b, h, nc, chunk, n)
+    C = C.permute(0, 2, 1, 3).reshape(b, g, 1, nc, chunk, n).expand(-1, -1, h // g, -1, -1, -1).reshape(b, h, nc, chunk, n)
+    a = (dt * A).permute(0, 2, 1).reshape(b, h, nc, chunk)  # log-decays
     a_cum = torch.cumsum(a, dim=-1)
 
     # within each chunk: y_i = Σ_{j≤i} (C_i·B_j) exp(a_{j+1..i}) x_j Δ_j
-    decay = torch.exp(_segment_sums(a))  # (b, h, c, q, q)
-    y = torch.einsum("bcihn,bcjhn,bhcij,bcjhp->bcihp", C, B, decay, xd)
+    scores = (C @ B.transpose(-1, -2)) * torch.exp(_segment_sums(a))  # (b, h, c, q, q)
+    y = scores @ xd  # (b, h, c, q, p)
 
-    # each chunk's contribution to the state at its end, then the states carried across chunks
+    # each chunk's contribution to the state at its end (stored n × p), then carried across chunks
     to_end = torch.exp(a_cum[..., -1:] - a_cum)  # (b, h, c, q)
-    chunk_states = torch.einsum("bcjhn,bhcj,bcjhp->bchpn", B, to_end, xd)
+    chunk_states = (B * to_end[..., None]).transpose(-1, -2) @ xd  # (b, h, c, n, p)
     if initial_state is None:
         initial_state = torch.zeros(b, h, p, n, dtype=x.dtype, device=x.device)
-    states = torch.cat([initial_state[:, None], chunk_states], dim=1)  # (b, c+1, h, p, n)
+    states = torch.cat([initial_state.transpose(-1, -2)[:, :, None], chunk_states], dim=2)  # (b, h, c+1, n, p)
     across = torch.exp(_segment_sums(F.pad(a_cum[..., -1], (1, 0))))  # (b, h, c+1, c+1)
-    states = torch.einsum("bhzc,bchpn->bzhpn", across, states)
-    carried, final = states[:, :-1], states[:, -1]
+    states = (across @ states.reshape(b, h, nc + 1, n * p)).reshape(b, h, nc + 1, n, p)
+    carried, final = states[:, :, :-1], states[:, :, -1].transpose(-1, -2)
 
     # what the state entering each chunk adds inside it
-    y = y + torch.einsum("bcihn,bchpn,bhci->bcihp", C, carried, torch.exp(a_cum))
-    return y.reshape(b, nc * chunk, h, p)[:, :l], final
+    y = y + (C * torch.exp(a_cum)[..., None]) @ carried
+    y = y.reshape(b, h, nc * chunk, p).permute(0, 2, 1, 3)
+    return y[:, :l], final
 
 
 class RMSNormGated(nn.Module):

@@ -1,0 +1,46 @@
+"""Train one component of a system from the on-the-fly scene stream.
+
+    python runners/train.py --config uss_tiny [--work runs/uss_tiny] [--device cuda] [--steps N]
+    torchrun --nproc_per_node 4 runners/train.py --config uss_paper --device cuda
+
+Resumes from <work>/last.pt when it exists; logs to <work>/log.csv; exports the best checkpoint
+to the config's `export` path with the command, data seed and training time recorded in it.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from pathlib import Path
+
+from systems.trainer import export, known_train_configs, load_train_config, train
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help=f"a file or one of: {', '.join(known_train_configs())}")
+    ap.add_argument("--work", help="work folder (default runs/<config name>)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--steps", type=int, help="override the config's number of steps")
+    ap.add_argument("--export", help="override the config's export path ('' for none)")
+    ap.add_argument("--export-only", action="store_true",
+                    help="export <work>/best.pt to the config's export path without training (e.g. after stopping early)")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    cfg = load_train_config(args.config)
+    if args.steps is not None:
+        cfg["steps"] = args.steps
+    if args.export is not None:
+        cfg["export"] = args.export or None
+    work = args.work or f"runs/{cfg['name']}"
+    command = "python runners/train.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    if args.export_only:
+        print(export(cfg, Path(work), command=command + "  (exported from the last validated step)"))
+        return
+    result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The official baseline as a system: M2D-AT tags the mixture, ResUNetK extracts each tagged
+class (1–3 slots in class-index order, the rest silence)."""
+from __future__ import annotations
+
+import torch
+
+from .base import SlotOutput, System
+from .components import load_component
+from .m2d import M2DEncoder, M2DTagger
+from .registry import register
+from .resunet import ResUNetK, strip_prefix
+from .nn.blocks import load_state_dict_strict
+from .slots import one_hots
+
+
+@register("baseline")
+class Baseline(System):
+    """tagger/separator: checkpoints exported by runners/train.py, or, with `official: true`,
+    the baseline repository's `m2dat.ckpt` (+ `weight_file`, the M2D .pth it was built on) and
+    `resunetk.ckpt`. `oracle_labels: true` queries the separator with the true labels (the
+    separator's own upper bound)."""
+
+    stages = ("final",)
+
+    def __init__(self, tagger=None, separator=None, official=False, weight_file=None, oracle_labels=False,
+                 threshold=0.5):
+        super().__init__()
+        self.oracle_labels, self.threshold = oracle_labels, threshold
+        if official:
+            self.separator = ResUNetK()
+            self.separator.load_official(separator)
+            self.tagger = M2DTagger(**M2DEncoder.weight_file_config(weight_file)) if tagger else None
+            if tagger:
+                state = torch.load(tagger, map_location="cpu", weights_only=False)
+                state = strip_prefix(state.get("state_dict", state), "head_norm.running_mean")
+                # the official front end's fixed STFT/mel tables (nnAudio) are not parameters here
+                state = {k: v for k, v in state.items() if not k.startswith("to_spec.")}
+                load_state_dict_strict(self.tagger, state, source=str(tagger))
+        else:
+            self.separator, _ = load_component(separator, expect_task="separator")
+            self.tagger = None if oracle_labels else load_component(tagger, expect_task="tagger")[0]
+
+    def forward(self, mixture, batch):
+        if self.oracle_labels:
+            labels = batch["labels"]
+        else:
+            labels = M2DTagger.pick_labels(self.tagger(mixture[:, 0]), threshold=self.threshold)
+        query = one_hots(labels, mixture.device).reshape(len(labels), -1)
+        return {"final": SlotOutput(labels, self.separator(mixture, query)[:, :, 0])}

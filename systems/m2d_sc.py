@@ -1,0 +1,70 @@
+"""M2D-SC: the self-guided pipeline's single-label source classifier (S5_REFERENCE §6).
+
+M2D encoder -> time-mean features -> BatchNorm (no affine) -> cosine similarity with 18 class
+weight vectors. Training: ArcFace (s = 32, m = 0.5) on active sources plus KL to uniform on
+silent ones (step 1), then an energy hinge (step 2). At inference the logits are s·cos θ, the
+class is their argmax, and a source whose energy E = −log Σ exp(logits) exceeds its class's
+threshold (calibrated on validation data, stored with the checkpoint) is silence.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from common.labels import LABELS, SILENCE
+
+from .losses import energy
+from .m2d import M2DEncoder
+
+
+class M2DSC(nn.Module):
+    def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0, **encoder_kw):
+        super().__init__()
+        self.encoder = M2DEncoder(**encoder_kw)
+        self.head_norm = nn.BatchNorm1d(self.encoder.feature_d, affine=False)
+        self.class_weight = nn.Parameter(torch.randn(n_classes, self.encoder.feature_d) * 0.01)
+        self.scale = scale
+        # per-class energy thresholds; +inf until calibrated (nothing is called silence)
+        self.register_buffer("thresholds", torch.full((n_classes,), float("inf")))
+
+    def cosine(self, wave: torch.Tensor) -> torch.Tensor:
+        """(N, T) -> (N, 18) cosine similarities."""
+        z = self.head_norm(self.encoder(wave).mean(1))
+        return F.normalize(z, dim=-1) @ F.normalize(self.class_weight, dim=-1).T
+
+    def forward(self, wave):
+        return self.scale * self.cosine(wave)
+
+    @torch.no_grad()
+    def classify(self, wave: torch.Tensor) -> tuple[list[str], torch.Tensor]:
+        """(N, T) -> labels (class or `silence`) and energies (N,)."""
+        logits = self(wave)
+        e = energy(logits)
+        k = logits.argmax(-1)
+        silent = e > self.thresholds[k]
+        return [SILENCE if s else LABELS[int(i)] for i, s in zip(k, silent)], e
+
+
+def calibrate_thresholds(energies: torch.Tensor, predicted: torch.Tensor, is_active: torch.Tensor,
+                         n_classes: int = len(LABELS)) -> torch.Tensor:
+    """Per class, the energy threshold that best separates active sources from silent ones
+    among the inputs predicted as that class (most correct decisions; midpoint between the two
+    energies that bound it). Classes without both kinds fall back to the global threshold."""
+
+    def best(e, act):
+        order = torch.argsort(e)
+        e, act = e[order], act[order].float()
+        # threshold after position i: inputs 0..i called active, the rest silence
+        correct = torch.cumsum(act, 0) + (1 - act).flip(0).cumsum(0).flip(0).roll(-1)
+        correct[-1] = act.sum()
+        i = int(correct.argmax())
+        return float((e[i] + e[i + 1]) / 2) if i + 1 < len(e) else float(e[i]) + 1.0
+
+    glob = best(energies, is_active) if len(energies) else float("inf")
+    out = torch.full((n_classes,), glob)
+    for k in range(n_classes):
+        sel = predicted == k
+        if sel.any() and is_active[sel].any() and (~is_active[sel]).any():
+            out[k] = best(energies[sel], is_active[sel])
+    return out

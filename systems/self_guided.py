@@ -1,0 +1,88 @@
+"""The self-guided pipeline (Kwon, Lee, Kim, Choi; DCASE 2025 Task 4, rank 1) as one system whose
+named outputs are the paper's ablation stages (S5_REFERENCE §5):
+
+    fss1_cp1     USS waveforms, USS class-decoder labels (silence: the USS silence branch)
+    fss1_cp1-1   USS waveforms, M2D-SC labels (silence: per-class energy thresholds)
+    fss2_cp1-1   first TSE pass (enrollment = USS waveform, class = CP1-1 label), CP1-1 labels
+    fss2_cp2     the same waveforms re-classified by M2D-SC
+    fss3_cp3     second TSE pass (enrollment = FSS2 waveform, class = CP2 label), re-classified
+    fss{k}_cp{k} further passes for `iterations` = k > 3
+
+A slot labelled silence is not extracted (zeros). Each stage is taken from the one forward pass.
+"""
+from __future__ import annotations
+
+import torch
+
+from common.labels import SILENCE
+
+from .base import SlotOutput, System
+from .components import load_component
+from .registry import register
+from .slots import argmax_labels, dedupe, one_hots
+
+
+def stage_names(iterations: int) -> tuple:
+    if iterations < 1:
+        raise ValueError(f"iterations must be at least 1, not {iterations}")
+    names = ["fss1_cp1", "fss1_cp1-1"]
+    if iterations >= 2:
+        names += ["fss2_cp1-1", "fss2_cp2"]
+    names += [f"fss{k}_cp{k}" for k in range(3, iterations + 1)]
+    return tuple(names)
+
+
+def iterations_for(stage: str) -> int:
+    """The number of passes a stage needs: fss{k}_… -> k."""
+    try:
+        return int(stage.split("_")[0][3:])
+    except ValueError:
+        raise ValueError(f"{stage!r} is not an ablation stage name like fss3_cp3") from None
+
+
+@register("self_guided")
+class SelfGuided(System):
+    def __init__(self, uss, sc, tse, iterations: int = 3, silence_threshold: float = 0.5):
+        super().__init__()
+        self.uss, _ = load_component(uss, expect_task="uss")
+        self.sc, _ = load_component(sc, expect_task="sc")
+        self.tse, _ = load_component(tse, expect_task="tse")
+        self.iterations, self.silence_threshold = iterations, silence_threshold
+        self.stages = stage_names(iterations)
+
+    def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None) -> list[list[str]]:
+        """M2D-SC on every slot: (B, S, T) -> labels; slots with keep False stay silent."""
+        B, S, T = waves.shape
+        labels, energies = self.sc.classify(waves.reshape(B * S, T))
+        out = []
+        for b in range(B):
+            row = labels[b * S:(b + 1) * S]
+            if keep is not None:
+                row = [lab if keep[b][s] else SILENCE for s, lab in enumerate(row)]
+            out.append(dedupe(row, -energies[b * S:(b + 1) * S]))
+        return out
+
+    def extract(self, mixture, enrollments, labels) -> torch.Tensor:
+        """One TSE pass over the non-silent slots."""
+        out = torch.zeros_like(enrollments)
+        hots = one_hots(labels, mixture.device)
+        b_idx, s_idx = torch.nonzero(hots.sum(-1) > 0, as_tuple=True)
+        if len(b_idx):
+            out[b_idx, s_idx] = self.tse(mixture[b_idx], enrollments[b_idx, s_idx], hots[b_idx, s_idx])
+        return out
+
+    def forward(self, mixture, batch=None):
+        res = self.uss(mixture)
+        n_fg = self.uss.n_fg
+        waves = res["waveforms"][:, :n_fg]
+        silent = torch.sigmoid(res["silence_logit"][:, :n_fg]) > self.silence_threshold
+        out = {"fss1_cp1": SlotOutput(argmax_labels(res["class_logits"][:, :n_fg], silent), waves)}
+        labels = self.classify(waves)
+        out["fss1_cp1-1"] = SlotOutput(labels, waves)
+        for k in range(2, self.iterations + 1):
+            waves = self.extract(mixture, waves, labels)
+            keep = [[lab != SILENCE for lab in row] for row in labels]
+            out[f"fss{k}_cp{k - 1}" if k > 2 else "fss2_cp1-1"] = SlotOutput(labels, waves)
+            labels = self.classify(waves, keep)
+            out[f"fss{k}_cp{k}"] = SlotOutput(labels, waves)
+        return out

@@ -1,0 +1,40 @@
+"""Helpers shared by the real systems: labels from per-slot decisions, one-hots, no duplicates."""
+from __future__ import annotations
+
+import torch
+
+from common.labels import LABEL_INDEX, LABELS, N_CLASSES, SILENCE
+
+
+def dedupe(labels: list[str], scores) -> list[str]:
+    """A class may fill one slot only: where several slots carry it, the best-scored keeps it
+    and the others become silence."""
+    out = list(labels)
+    for lab in set(labels) - {SILENCE}:
+        slots = [i for i, x in enumerate(labels) if x == lab]
+        keep = max(slots, key=lambda i: float(scores[i]))
+        for i in slots:
+            if i != keep:
+                out[i] = SILENCE
+    return out
+
+
+def one_hots(labels: list[list[str]], device=None) -> torch.Tensor:
+    """B lists of slot labels -> (B, S, 18); silence is an all-zero row."""
+    out = torch.zeros(len(labels), len(labels[0]), N_CLASSES, device=device)
+    for b, row in enumerate(labels):
+        for s, lab in enumerate(row):
+            if lab != SILENCE:
+                out[b, s, LABEL_INDEX[lab]] = 1.0
+    return out
+
+
+def argmax_labels(logits: torch.Tensor, silent: torch.Tensor) -> list[list[str]]:
+    """(B, S, 18) logits and (B, S) silence decisions -> labels, duplicates resolved by the
+    class probability."""
+    prob, idx = torch.softmax(logits, -1).max(-1)
+    out = []
+    for b in range(logits.shape[0]):
+        labs = [SILENCE if silent[b, s] else LABELS[int(idx[b, s])] for s in range(logits.shape[1])]
+        out.append(dedupe(labs, prob[b]))
+    return out

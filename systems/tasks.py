@@ -1,0 +1,194 @@
+"""What one training step computes for each component: inputs from a stream batch, loss, metrics.
+
+Batch keys (data_gen.stream): mixture (B,4,T), targets (B,3,T), label_vector (B,3,18),
+active (B,3), interference (B,2,T), noise (B,T).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from metrics.signal import sa_sdr, snr
+
+from . import losses
+
+
+class Task:
+    """Subclass: `step(model, batch) -> (loss, {metric: float})` on the bare model (the trainer
+    wraps model and step together for DistributedDataParallel); `trainable(model)` picks the
+    parameters to optimise (default: all)."""
+
+    def __init__(self, **options):
+        self.options = options
+
+    def trainable(self, model):
+        return [p for p in model.parameters() if p.requires_grad]
+
+    def step(self, model, batch):
+        raise NotImplementedError
+
+
+def freeze_m2d_except(model, n_blocks: int, head_names=("head", "class_weight")):
+    """Train the head and the last `n_blocks` transformer blocks (+ final norm); freeze the rest.
+    n_blocks < 0 trains everything."""
+    m = model
+    if n_blocks < 0:
+        for p in m.parameters():
+            p.requires_grad_(True)
+        return
+    backbone = m.encoder.backbone
+    for p in m.parameters():
+        p.requires_grad_(False)
+    depth = len(backbone.blocks)
+    for name, p in m.named_parameters():
+        top = name.split(".")[0]
+        if top in head_names or name.startswith("head_norm"):
+            p.requires_grad_(True)
+    for block in list(backbone.blocks)[depth - n_blocks:] if n_blocks else []:
+        for p in block.parameters():
+            p.requires_grad_(True)
+    if n_blocks:
+        for p in backbone.norm.parameters():
+            p.requires_grad_(True)
+
+
+class TaggerTask(Task):
+    """M2D-AT: BCE on the mixture's multi-hot; `train_blocks`: 0 = head only (stage 1), 2 = the
+    last 2 blocks too (stage 2), -1 = everything (tiny models trained from scratch)."""
+
+    def trainable(self, model):
+        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("head",))
+        return super().trainable(model)
+
+    def step(self, model, batch):
+        target = batch["label_vector"].sum(1).clamp(max=1)
+        logits = model.logits(batch["mixture"][:, 0])
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        pred = (torch.sigmoid(logits) >= 0.5).float()
+        top = F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+        pred = torch.maximum(pred, top)  # at least one label, as at inference
+        exact = (pred == target).all(-1).float().mean()
+        return loss, {"acc_mix": float(exact) * 100}
+
+
+class SeparatorTask(Task):
+    """ResUNetK with oracle queries: masked SNR over active slots."""
+
+    def step(self, model, batch):
+        B = batch["mixture"].shape[0]
+        est = model(batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
+        loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
+        return loss, {"snr_active": _active_snr(est, batch)}
+
+
+def _active_snr(est, batch):
+    with torch.no_grad():
+        s = snr(est.detach().float(), batch["targets"].float())
+        act = batch["active"]
+        return float(s[act].mean()) if act.any() else 0.0
+
+
+class USSTask(Task):
+    """DeFT-Mamba-USS: SA-SDR on the foreground objects (PIT within foreground) + 0.01·(SA-SDR
+    on interference (PIT within interference) + SI-SNR on noise), CE on active foreground, KL to
+    uniform on silent foreground, BCE on the silence branch."""
+
+    def step(self, model, batch):
+        m = model
+        out = model(batch["mixture"])
+        wave, logits, sil = out["waveforms"], out["class_logits"], out["silence_logit"]
+        nf, ni = m.n_fg, m.n_int
+        fg, inter, noise = wave[:, :nf], wave[:, nf:nf + ni], wave[:, nf + ni]
+        perm = losses.best_permutation(fg, batch["targets"])
+        fg, logits, sil = (losses.gather_slots(x, perm) for x in (fg, logits[:, :nf], sil[:, :nf]))
+        iperm = losses.best_permutation(inter, batch["interference"])
+        inter = losses.gather_slots(inter, iperm)
+        sep = losses.neg_sa_sdr(fg, batch["targets"]) + 0.01 * (
+            losses.neg_sa_sdr(inter, batch["interference"]) + losses.neg_si_snr(noise, batch["noise"]))
+        active = batch["active"]
+        cls = batch["label_vector"].argmax(-1)
+        ce = F.cross_entropy(logits[active], cls[active]) if active.any() else logits.sum() * 0
+        kl = losses.kl_to_uniform(logits[~active])
+        bce = F.binary_cross_entropy_with_logits(sil, (~active).float())
+        loss = sep + ce + kl + bce
+        with torch.no_grad():
+            acc = ((logits.argmax(-1) == cls) & active).sum() / active.sum().clamp(min=1)
+        return loss, {"sa_sdr_fg": -float(losses.neg_sa_sdr(fg.detach(), batch["targets"])),
+                      "snr_active": _active_snr(fg, batch), "class_acc": float(acc) * 100}
+
+
+class SCTask(Task):
+    """M2D-SC on single sources: active dry targets (their class) and interference/noise
+    (silence), each with a little of the mixture leaked in (as separated outputs have).
+    Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge."""
+
+    def trainable(self, model):
+        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("class_weight",))
+        return super().trainable(model)
+
+    def inputs(self, batch, generator=None):
+        mix0 = batch["mixture"][:, 0]
+        act = batch["active"]
+        srcs = [batch["targets"][act]]
+        labels = [batch["label_vector"].argmax(-1)[act]]
+        silent = [batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]]
+        silent = torch.cat(silent)
+        silent = silent[silent.pow(2).sum(-1) > 0]
+        idx_t = torch.nonzero(act)[:, 0]
+        leak = float(self.options.get("leak", 0.1))
+        active_in = srcs[0] + leak * torch.rand(len(idx_t), 1) * mix0[idx_t]
+        return active_in, labels[0], silent
+
+    def step(self, model, batch):
+        m = model
+        x_act, y, x_sil = self.inputs(batch)
+        cos = m.cosine(torch.cat([x_act, x_sil]))
+        cos_act, cos_sil = cos[:len(x_act)], cos[len(x_act):]
+        s, margin = float(self.options.get("s", 32.0)), float(self.options.get("m", 0.5))
+        loss = losses.arcface_loss(cos_act, y, s, margin) + losses.kl_to_uniform(s * cos_sil)
+        lam = float(self.options.get("energy_weight", 0.0))
+        e_act, e_sil = losses.energy(s * cos_act), losses.energy(s * cos_sil)
+        if lam:
+            loss = loss + lam * losses.energy_hinge(e_act, e_sil, float(self.options.get("m_in", -6.0)),
+                                                    float(self.options.get("m_out", -1.0)))
+        with torch.no_grad():
+            acc = (cos_act.argmax(-1) == y).float().mean() if len(y) else torch.tensor(0.0)
+        return loss, {"class_acc": float(acc) * 100, "energy_active": float(e_act.detach().mean()),
+                      "energy_silent": float(e_sil.detach().mean()) if len(e_sil) else 0.0}
+
+
+class TSETask(Task):
+    """DeFT-Mamba-TSE: for each active target, the mixture, an enrollment and the true one-hot ->
+    the target; masked SNR. Enrollments are the outputs of a trained USS (`uss_checkpoint`,
+    frozen, assigned to targets by PIT) or, without one, the target plus a share of the mixture."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.uss = None
+        if options.get("uss_checkpoint"):
+            from .components import load_component
+            self.uss, _ = load_component(options["uss_checkpoint"], expect_task="uss")
+            for p in self.uss.parameters():
+                p.requires_grad_(False)
+
+    @torch.no_grad()
+    def enrollments(self, batch):
+        if self.uss is None:
+            return batch["targets"] + 0.3 * batch["mixture"][:, :1]
+        self.uss.to(batch["mixture"].device).eval()
+        fg = self.uss(batch["mixture"])["waveforms"][:, :self.uss.n_fg]
+        return losses.gather_slots(fg, losses.best_permutation(fg, batch["targets"]))
+
+    def step(self, model, batch):
+        enr = self.enrollments(batch)
+        act = batch["active"]
+        b_idx, s_idx = torch.nonzero(act, as_tuple=True)
+        est = model(batch["mixture"][b_idx], enr[b_idx, s_idx], batch["label_vector"][b_idx, s_idx])
+        ref = batch["targets"][b_idx, s_idx]
+        loss = losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
+        with torch.no_grad():
+            gain = snr(est.float(), ref.float()) - snr(enr[b_idx, s_idx].float(), ref.float())
+        return loss, {"snr_active": -float(loss), "snr_gain_over_enrollment": float(gain.mean())}
+
+
+TASK_CLASSES = {"tagger": TaggerTask, "separator": SeparatorTask, "uss": USSTask, "sc": SCTask, "tse": TSETask}

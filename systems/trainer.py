@@ -1,0 +1,258 @@
+"""The training loop behind runners/train.py: any component, from the on-the-fly scene stream.
+
+Config (configs/train/<name>.yaml):
+    task: tagger | separator | uss | sc | tse
+    model: {...}                 # keyword arguments of the model (systems/components.py)
+    task_options: {...}          # e.g. train_blocks, energy_weight, uss_checkpoint
+    data: builtin_train          # a data config; `data_overrides` changes scene fields
+    seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
+    init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
+
+Work folder: last.pt (resume state), best.pt, log.csv, (tensorboard/ if asked). Under torchrun
+every rank draws its own disjoint part of the stream; rank 0 validates, logs and saves.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import yaml
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from data_gen.config import load_config
+from data_gen.stream import SceneStream, collate
+
+from .components import build_model, resolve
+from .nn.blocks import load_state_dict_strict, save_checkpoint
+from .tasks import TASK_CLASSES
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "train"
+DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
+                val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
+                task_options={}, model={}, init=None, export=None, tensorboard=False, betas=[0.9, 0.999],
+                amsgrad=False)
+
+
+def known_train_configs() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def load_train_config(name_or_path) -> dict:
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"training config {name_or_path!r} not found; known: {', '.join(known_train_configs())}")
+    cfg = {**DEFAULTS, **(yaml.safe_load(path.read_text()) or {})}
+    cfg["name"] = cfg.get("name", path.stem)
+    if cfg.get("task") not in TASK_CLASSES:
+        raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
+    return cfg
+
+
+def data_config(cfg: dict) -> dict:
+    data = load_config(cfg["data"])
+    for key, value in (cfg.get("data_overrides") or {}).items():
+        section, _, field = key.partition(".")
+        if field:
+            data.setdefault(section, {})[field] = value
+        else:
+            data[section] = value
+    return data
+
+
+class StepModule(nn.Module):
+    """Model and task step as one module, so that DistributedDataParallel sees the forward."""
+
+    def __init__(self, model, task):
+        super().__init__()
+        self.model, self.task = model, task
+
+    def forward(self, batch):
+        return self.task.step(self.model, batch)
+
+
+def _to(batch, device):
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def _dist_info():
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return world, rank, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, command: str | None = None) -> dict:
+    world, rank, local_rank = _dist_info()
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    if device.startswith("cuda") and world > 1:
+        device = f"cuda:{local_rank}"
+    work = Path(work_dir)
+    is_main = rank == 0
+    torch.manual_seed(cfg["seed"])
+    model = build_model(cfg["task"], cfg["model"])
+    if cfg.get("init"):
+        record = torch.load(resolve(cfg["init"]), map_location="cpu", weights_only=False)
+        load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
+    task = TASK_CLASSES[cfg["task"]](**(cfg.get("task_options") or {}))
+    params = task.trainable(model)
+    model.to(device)
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"], betas=tuple(cfg["betas"]),
+                            amsgrad=cfg["amsgrad"])
+    use_amp = bool(cfg["amp"]) and device.startswith("cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    step, best = 0, float("inf")
+    last = work / "last.pt"
+    if last.is_file():  # resume
+        state = torch.load(last, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["state_dict"])
+        opt.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        step, best = state["step"], state["best"]
+        if is_main:
+            print(f"resuming {work} at step {step}")
+    wrapped = StepModule(model, task)
+    if world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(
+            wrapped, device_ids=[local_rank] if device.startswith("cuda") else None, find_unused_parameters=True)
+
+    data = data_config(cfg)
+    bs = cfg["batch_size"]
+    stream = SceneStream(data, seed=cfg["seed"] * 1000 + rank, start=step * bs)  # disjoint per rank
+    loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])
+    val = None
+    if is_main:
+        work.mkdir(parents=True, exist_ok=True)
+        val = list(DataLoader(SceneStream(data, seed=cfg["val_seed"], length=cfg["val_size"]), batch_size=bs,
+                              collate_fn=collate))
+    log_path = work / "log.csv"
+    writer = _tensorboard(work) if (cfg["tensorboard"] and is_main) else None
+    t_start = time.time()
+    bar = tqdm(total=cfg["steps"], initial=step, desc=f"train {cfg['name']}", disable=not (progress and is_main))
+    it = iter(loader)
+    while step < cfg["steps"]:
+        batch = _to(next(it), device)
+        model.train()
+        with torch.autocast("cuda", enabled=use_amp):
+            loss, metrics = wrapped(batch)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        if cfg["grad_clip"]:
+            nn.utils.clip_grad_norm_(params, cfg["grad_clip"])
+        scaler.step(opt)
+        scaler.update()
+        step += 1
+        bar.update(1)
+        loss_value = loss.item()
+        bar.set_postfix(loss=f"{loss_value:.3f}")
+        if is_main:
+            _log(log_path, {"step": step, "split": "train", "loss": loss_value, **metrics,
+                            "seconds": round(time.time() - t_start, 2)})
+            if writer:
+                writer.add_scalar("train/loss", loss_value, step)
+        if step % cfg["val_every"] == 0 or step == cfg["steps"]:
+            if is_main:
+                v = validate(model, task, val, device)
+                _log(log_path, {"step": step, "split": "val", **v, "seconds": round(time.time() - t_start, 2)})
+                if writer:
+                    for k, x in v.items():
+                        writer.add_scalar(f"val/{k}", x, step)
+                if v["loss"] < best:
+                    best = v["loss"]
+                    save_checkpoint(work / "best.pt", model, _record_config(cfg), step=step, val=v)
+                torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(),
+                            "scaler": scaler.state_dict(), "step": step, "best": best}, work / ".tmp_last.pt")
+                (work / ".tmp_last.pt").replace(last)
+            if world > 1:
+                dist.barrier()
+    bar.close()
+    seconds = time.time() - t_start
+    result = {"steps": step, "best_val_loss": best, "seconds": seconds, "world_size": world}
+    if is_main and cfg.get("export"):
+        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world))
+    if world > 1:
+        dist.barrier()
+    return result
+
+
+@torch.no_grad()
+def validate(model, task, batches, device) -> dict:
+    model.eval()
+    sums, n = {}, 0
+    for batch in batches:
+        loss, metrics = task.step(model, _to(batch, device))
+        for k, v in {"loss": float(loss), **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + v
+        n += 1
+    return {k: v / max(n, 1) for k, v in sums.items()}
+
+
+def _record_config(cfg):
+    return {"task": cfg["task"], "model": cfg["model"]}
+
+
+def export(cfg, work, command=None, seconds=None, world=1) -> Path:
+    """Best checkpoint -> the shipped file, with how it was made; SC thresholds calibrated first."""
+    record = torch.load(work / "best.pt", map_location="cpu", weights_only=False)
+    model = build_model(cfg["task"], cfg["model"])
+    load_state_dict_strict(model, record["state_dict"], source=str(work / "best.pt"))
+    if cfg["task"] == "sc":
+        calibrate_sc(model, cfg)
+    info = {"config_name": cfg["name"], "command": command or " ".join(sys.argv), "data": cfg["data"],
+            "data_overrides": cfg.get("data_overrides"), "seed": cfg["seed"], "steps": cfg["steps"],
+            "batch_size": cfg["batch_size"], "world_size": world, "best_step": record.get("step"),
+            "val": record.get("val"), "train_seconds": round(seconds, 1) if seconds else None,
+            "torch": torch.__version__}
+    out = resolve(cfg["export"])
+    save_checkpoint(out, model, _record_config(cfg), training=info)
+    return out
+
+
+@torch.no_grad()
+def calibrate_sc(model, cfg, n_batches: int | None = None):
+    """Per-class energy thresholds from a validation stream (its own seed)."""
+    from .losses import energy
+    from .m2d_sc import calibrate_thresholds
+    from .tasks import SCTask
+
+    task = SCTask(**(cfg.get("task_options") or {}))
+    data = data_config(cfg)
+    n = cfg.get("calibration_size", 2 * cfg["val_size"])
+    es, preds, acts = [], [], []
+    model.eval()
+    for batch in DataLoader(SceneStream(data, seed=cfg["val_seed"] + 1, length=n), batch_size=cfg["batch_size"],
+                            collate_fn=collate):
+        x_act, _, x_sil = task.inputs(batch)
+        x = torch.cat([x_act, x_sil])
+        logits = model(x)
+        es.append(energy(logits))
+        preds.append(logits.argmax(-1))
+        acts.append(torch.arange(len(x)) < len(x_act))
+    model.thresholds.copy_(calibrate_thresholds(torch.cat(es), torch.cat(preds), torch.cat(acts)))
+
+
+def _log(path: Path, row: dict):
+    new = not path.is_file()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _tensorboard(work):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("tensorboard is not installed; logging to CSV only")
+        return None
+    return SummaryWriter(work / "tensorboard")
