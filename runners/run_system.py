@@ -16,7 +16,7 @@ import pandas as pd
 
 from common.audio import write_text_atomic
 from metrics.folders import SUMMARY_COLUMNS
-from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
+from systems.run import ESTIMATE_DIR, run_system, shard_info, write_submission_zip
 
 
 def main(argv=None) -> int:
@@ -34,6 +34,8 @@ def main(argv=None) -> int:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem
             summaries = run_system(name, args.data, out, device=args.device, batch_size=args.batch_size, jobs=args.jobs)
+            if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
+                continue
             for stage, s in summaries.items():
                 rows.append({"system": Path(name).stem, "stage": stage, **s})
             if args.zip:
@@ -43,6 +45,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if shard_info()[0] > 0:
+        return 0
     table = pd.DataFrame(rows, columns=["system", "stage"] + SUMMARY_COLUMNS)
     write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))

@@ -5,6 +5,7 @@ All take torch tensors, reduce to a scalar and are differentiable. Waveforms are
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +53,7 @@ def kl_to_uniform(logits: torch.Tensor) -> torch.Tensor:
         return logits.sum()
     logp = F.log_softmax(logits, dim=-1)
     K = logits.shape[-1]
-    return (-torch.log(torch.tensor(float(K), device=logits.device)) - logp.mean(-1)).mean()
+    return (-math.log(K) - logp.mean(-1)).mean()
 
 
 def arcface_logits(cosine: torch.Tensor, target: torch.Tensor, s: float = 32.0, m: float = 0.5) -> torch.Tensor:

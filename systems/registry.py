@@ -39,9 +39,12 @@ def load_system_config(name_or_path) -> dict:
 
 
 def build_system(name_or_path):
+    return build_system_from_config(load_system_config(name_or_path))
+
+
+def build_system_from_config(cfg: dict):
     from . import baseline, oracle, self_guided  # noqa: F401  (registers the built-in systems)
 
-    cfg = load_system_config(name_or_path)
     if "class" in cfg:
         module, _, attr = cfg["class"].partition(":")
         cls = getattr(importlib.import_module(module), attr)

@@ -1,10 +1,12 @@
 """Run a system over a test set in the official layout, write its estimates, score every stage."""
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
@@ -20,22 +22,38 @@ ESTIMATE_DIR = "estimate"
 DONE_DIR = ".done"
 
 
+def shard_info() -> tuple[int, int]:
+    """(rank, world size) of a torchrun job (the process group is set up here when needed), or (0, 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
 def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
-               jobs: int = 1, sr: int = 32000, progress: bool = True) -> dict:
+               jobs: int = 1, sr: int = 32000, progress: bool = True, stages=None, system=None) -> dict | None:
     """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav, reports to OUT/<stage>/.
-    Mixtures already done (a marker per mixture, written after all its files) are skipped."""
-    system = build_system(system_name).to(device)
+    Mixtures already done (a marker per mixture, written after all its files) are skipped.
+    Under torchrun, rank r of W runs mixtures r, r+W, … (sorted names); rank 0 waits for all,
+    then scores and returns the summaries (other ranks return None)."""
+    rank, world = shard_info()
+    system = (system or build_system(system_name)).to(device)
+    stages = tuple(stages or system.stages)
+    unknown = set(stages) - set(system.stages)
+    if unknown:
+        raise ValueError(f"{system.config_name} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
     data = FolderScenes(data_dir, sr=sr)
     out = Path(out_dir)
     done_dir = out / DONE_DIR
     done = {p.name for p in done_dir.glob("*")} if done_dir.is_dir() else set()
-    todo = [i for i, nm in enumerate(data.names) if nm not in done]
+    todo = [i for i, nm in enumerate(data.names) if nm not in done and i % world == rank]
     if done and progress:
         print(f"resuming: {len(done)} mixture(s) already done, {len(todo)} to run")
     loader = DataLoader(Subset(data, todo), batch_size=batch_size, collate_fn=collate, num_workers=0)
-    for batch in tqdm(loader, desc=f"running {system.config_name}", unit="batch", disable=not progress):
+    for batch in tqdm(loader, desc=f"running {system.config_name}", unit="batch", disable=not progress or rank > 0):
         outputs = system.infer(batch["mixture"].to(device), batch)
-        for stage, slots in outputs.items():
+        for stage in stages:
+            slots = outputs[stage]
             waves = slots.waveforms.float().cpu().numpy()
             for b, name in enumerate(batch["name"]):
                 for label, wave in zip(slots.labels[b], waves[b]):
@@ -43,8 +61,12 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
                         write_audio_atomic(out / stage / ESTIMATE_DIR / estimate_name(name, label), wave, sr)
         for name in batch["name"]:
             write_text_atomic(done_dir / name, "")
+    if world > 1:
+        dist.barrier()
+    if rank > 0:
+        return None
     summaries = {}
-    for stage in system.stages:
+    for stage in stages:
         est = out / stage / ESTIMATE_DIR
         est.mkdir(parents=True, exist_ok=True)
         scores = score_folders(Path(data_dir) / "soundscape", Path(data_dir) / "oracle_target", est,

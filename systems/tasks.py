@@ -188,7 +188,7 @@ class TSETask(Task):
         loss = losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
         with torch.no_grad():
             gain = snr(est.float(), ref.float()) - snr(enr[b_idx, s_idx].float(), ref.float())
-        return loss, {"snr_active": -float(loss), "snr_gain_over_enrollment": float(gain.mean())}
+        return loss, {"snr_active": -loss.item(), "snr_gain_over_enrollment": float(gain.mean())}
 
 
 TASK_CLASSES = {"tagger": TaggerTask, "separator": SeparatorTask, "uss": USSTask, "sc": SCTask, "tse": TSETask}

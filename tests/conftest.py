@@ -43,3 +43,65 @@ def tiny_test_set(tmp_path_factory):
     cfg = tiny_data_config(root)
     generate_set(cfg, root / "set", n=6, seed=0, jobs=1, progress=False)
     return root / "set"
+
+
+# Tiny model sizes for tests: the real structures, a few thousand parameters each.
+TINY_MODELS = {
+    "uss": {"dim": 8, "hidden": 8, "n_blocks": 1, "heads": 2, "unfold": 4, "n_fft": 256, "hop": 128,
+            "d_state": 4, "expand": 2, "headdim": 4, "f_unfold": True},
+    "tse": {"dim": 8, "hidden": 8, "n_blocks": 1, "heads": 2, "unfold": 4, "n_fft": 256, "hop": 128,
+            "d_state": 4, "expand": 2, "headdim": 4},
+    "sc": {"input_size": [80, 1001], "patch_size": [16, 16], "embed_dim": 32, "depth": 1, "num_heads": 2},
+    "tagger": {"input_size": [80, 1001], "patch_size": [16, 16], "embed_dim": 32, "depth": 1, "num_heads": 2},
+    "separator": {"channels": [4, 4, 8, 8, 8, 8], "cond_dim": 8, "n_fft": 256, "hop": 64},
+}
+
+
+def write_tiny_systems(folder) -> dict:
+    """Randomly initialised tiny checkpoints of every component (seeded) and system configs that
+    use them; returns {name: config path}."""
+    import torch
+
+    from systems.components import build_model
+    from systems.nn.blocks import save_checkpoint
+
+    folder = Path(folder)
+    torch.manual_seed(0)
+    ckpt = {}
+    for task, cfg in TINY_MODELS.items():
+        ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg), {"task": task, "model": cfg})
+    systems = {
+        "self_guided": {"system": "self_guided", "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]),
+                                                            "tse": str(ckpt["tse"]), "iterations": 3}},
+        "baseline": {"system": "baseline", "args": {"tagger": str(ckpt["tagger"]),
+                                                     "separator": str(ckpt["separator"])}},
+    }
+    out = {}
+    for name, cfg in systems.items():
+        out[name] = folder / f"{name}.yaml"
+        out[name].write_text(yaml.safe_dump(cfg))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_systems(tmp_path_factory):
+    return write_tiny_systems(tmp_path_factory.mktemp("tiny_systems"))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(script, args, nproc=2, timeout=600):
+    """Run a runner under torchrun with `nproc` CPU processes (gloo)."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr",
+           "127.0.0.1", "--master_port", str(free_port()), str(ROOT / "runners" / script), *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)

@@ -1,7 +1,6 @@
 """Building blocks shared by the models: multichannel STFT, log-mel front end, FiLM, checkpoints."""
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -145,11 +144,3 @@ def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
     model = build(record["config"])
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model, record
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -1,0 +1,58 @@
+"""Sidecar metadata for results files: what produced them, from what, with which versions."""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .audio import write_text_atomic
+
+PACKAGES = ("torch", "numpy", "scipy", "soundfile", "pandas", "pyroomacoustics", "sofar", "mir_eval")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_fingerprint(folder) -> str:
+    """sha256 over the relative path and bytes of every file under soundscape/, oracle_target/
+    and metadata/ (sorted): equal fingerprints mean the same test set."""
+    h = hashlib.sha256()
+    root = Path(folder)
+    for sub in ("soundscape", "oracle_target", "metadata"):
+        for f in sorted((root / sub).rglob("*")) if (root / sub).is_dir() else []:
+            if f.is_file():
+                h.update(str(f.relative_to(root)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def versions() -> dict:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        out["s5bench_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                                               text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        out["s5bench_commit"] = None
+    return out
+
+
+def write_sidecar(results_file, **info) -> Path:
+    """<results_file>.meta.json next to the results file."""
+    path = Path(f"{results_file}.meta.json")
+    write_text_atomic(path, json.dumps({**info, "versions": versions()}, indent=2, default=str) + "\n")
+    return path

@@ -1,0 +1,102 @@
+"""Regenerate the paper's Table 1: the self-guided pipeline's ablation stages.
+
+    python runners/ablation.py --config fss3_cp3            # one stage (the submission)
+    python runners/ablation.py --all                        # the five stages, one pass of the pipeline
+    python runners/ablation.py --all --data DIR --system self_guided_paper --device cuda
+    torchrun --nproc_per_node 2 runners/ablation.py --all   # mixtures sharded over ranks
+
+Without --data, the built-in synthetic test set (100 mixtures, seed 0) is generated on first
+use into data/builtin_test and reused. Writes results/table1.csv (+ .md, .meta.json, .png),
+results/table1_per_mixture/<stage>.csv and results/table1_per_class.png. Measured figures and the
+paper's (columns `published_*`) are never in the same column. Interrupted runs resume.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from common.provenance import data_fingerprint
+from systems.run import run_system, shard_info
+from systems.self_guided import iterations_for, stage_names
+
+from runners.tables import (BUILTIN, PUBLISHED_TABLE1, build_with, builtin_test_set, check_test_set, copy_per_mixture,
+                    plot_per_class, plot_table1, provenance, run_dir_for, write_table)
+
+TABLE1 = stage_names(3)
+COLUMNS = ["config", "CA-SDRi", "SNRi", "Acc_src", "Acc_mix", "published_CA-SDRi", "published_SNRi",
+           "published_Acc_src"]
+
+
+def parse_stage(name: str) -> str:
+    name = name.strip().lower().replace("+", "_")
+    k = None
+    try:
+        k = iterations_for(name)
+    except ValueError:
+        pass
+    if k is None or name not in stage_names(max(k, 3)):
+        raise ValueError(f"unknown ablation config {name!r}; known: {', '.join(TABLE1)} "
+                         "(and fss{k}_cp{k} for k > 3)")
+    return name
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--config", help=f"one stage: {', '.join(TABLE1)} or fss<k>_cp<k>")
+    which.add_argument("--all", action="store_true", help="the five stages of Table 1")
+    ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
+    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 100)")
+    ap.add_argument("--system", default="self_guided_tiny", help="a self-guided system config (configs/systems)")
+    ap.add_argument("--out", default="results")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
+    args = ap.parse_args(argv)
+    try:
+        stages = list(TABLE1) if args.all else [parse_stage(args.config)]
+        data = check_test_set(args.data) if args.data else builtin_test_set(args.n)
+        iterations = max(iterations_for(s) for s in stages)
+        system, cfg = build_with(args.system, iterations=iterations)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    rank, _ = shard_info()
+    results = Path(args.out)
+    fingerprint = data_fingerprint(data)
+    run_dir = run_dir_for(args.system, cfg, fingerprint, results)
+    t0 = time.perf_counter()
+    summaries = run_system(args.system, data, run_dir, device=args.device, batch_size=args.batch_size,
+                           jobs=args.jobs, stages=stages, system=system)
+    if rank > 0:
+        return 0
+    rows = []
+    for stage in stages:
+        pub = PUBLISHED_TABLE1.get(stage, (float("nan"),) * 3)
+        s = summaries[stage]
+        rows.append({"config": stage, "CA-SDRi": s["CA-SDRi"], "SNRi": s["SNRi"], "Acc_src": s["Acc_src"],
+                     "Acc_mix": s["Acc_mix"], "published_CA-SDRi": pub[0], "published_SNRi": pub[1],
+                     "published_Acc_src": pub[2]})
+        copy_per_mixture(run_dir, stage, results / "table1_per_mixture" / f"{stage}.csv")
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    note = (f"Measured: {args.system} on {data} ({summaries[stages[0]]['n_mixtures']} mixtures). "
+            "`published_*`: the paper's Table 1 (dev test set, paper-size models), shown for reference, "
+            "not measured here. dB for CA-SDRi/SNRi, % for accuracies.")
+    csv = results / "table1.csv"
+    write_table(df, csv, "Table 1: ablation of the self-guided pipeline", note,
+                **provenance(args.system, cfg, data, fingerprint, stages=stages, run_dir=str(run_dir),
+                             seed=BUILTIN["seed"] if not args.data else None, seconds=time.perf_counter() - t0))
+    plot_table1(df, results / "table1.png")
+    plot_per_class(run_dir / stages[-1] / "per_class.csv", results / "table1_per_class.png",
+                   f"per-class CA-SDRi, {stages[-1]} ({args.system})")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_per_mixture'}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

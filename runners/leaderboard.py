@@ -1,0 +1,101 @@
+"""Table 2 in the leaderboard's form: systems as rows, CA-SDRi and Acc_mix on each data set.
+
+    python runners/leaderboard.py                                   # tiny baseline + tiny pipeline, built-in set
+    python runners/leaderboard.py --systems baseline_tiny,self_guided_tiny,my_system \
+        --data test=data/dev_set/test --data eval=path/to/eval_with_references
+
+Measured rows (kind = measured) fill the `<data>_CA-SDRi` / `<data>_Acc_mix` columns; the paper's
+leaderboard rows (kind = published) fill only `published_eval_*` / `published_test_*`. A system's
+row is its final stage. Writes results/table2.csv (+ .md, .meta.json). Runs resume.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from common.provenance import data_fingerprint
+from systems.registry import load_system_config
+from systems.run import run_system, shard_info
+
+from runners.tables import (BUILTIN, PUBLISHED_TABLE2, build_with, builtin_test_set, check_test_set,
+                            checkpoint_hashes, run_dir_for, write_table)
+
+DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
+
+
+def parse_data(items, n) -> dict:
+    if not items:
+        return {"builtin": builtin_test_set(n)}
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = Path(item).name, item
+        out[name] = check_test_set(path)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--systems", default=DEFAULT_SYSTEMS, help="comma-separated system configs")
+    ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
+    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set")
+    ap.add_argument("--out", default="results")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    names = [s for s in args.systems.split(",") if s]
+    try:
+        cfgs = {name: load_system_config(name) for name in names}
+        data = parse_data(args.data, args.n)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    rank, _ = shard_info()
+    results = Path(args.out)
+    t0 = time.perf_counter()
+    fingerprints = {d: data_fingerprint(p) for d, p in data.items()}
+    measured = {name: {} for name in names}
+    for name in names:
+        system, cfg = build_with(name)
+        final = system.stages[-1]
+        for dname, path in data.items():
+            run_dir = run_dir_for(name, cfg, fingerprints[dname], results)
+            summaries = run_system(name, path, run_dir, device=args.device, batch_size=args.batch_size,
+                                   jobs=args.jobs, stages=[final], system=system)
+            if summaries is not None:
+                measured[name][dname] = summaries[final]
+    if rank > 0:
+        return 0
+    data_cols = [f"{d}_{m}" for d in data for m in ("CA-SDRi", "Acc_mix")]
+    pub_cols = ["published_eval_CA-SDRi", "published_eval_Acc_mix", "published_test_CA-SDRi",
+                "published_test_Acc_mix"]
+    rows = []
+    for name in names:
+        row = {"system": Path(name).stem, "kind": "measured", "published_rank": None}
+        for d in data:
+            row[f"{d}_CA-SDRi"] = measured[name][d]["CA-SDRi"]
+            row[f"{d}_Acc_mix"] = measured[name][d]["Acc_mix"]
+        rows.append(row)
+    for rank_, team, e_sdr, e_acc, t_sdr, t_acc in PUBLISHED_TABLE2:
+        rows.append({"system": team, "kind": "published", "published_rank": rank_,
+                     **dict(zip(pub_cols, (e_sdr, e_acc, t_sdr, t_acc)))})
+    df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
+    note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
+            ". kind = published: the DCASE 2025 Task 4 leaderboard as printed in the paper "
+            "(official eval and dev test sets), for reference, never measured here.")
+    write_table(df, results / "table2.csv", "Table 2: leaderboard", note,
+                systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n])} for n in names},
+                data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},
+                seed=BUILTIN["seed"], seconds=time.perf_counter() - t0)
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep=""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Shapes, gradients and official-checkpoint loading of the trainable models."""
+import pytest
+import torch
+
+from conftest import TINY_MODELS
+from systems.components import build_model, load_component
+from systems.m2d_sc import calibrate_thresholds
+from systems.nn.blocks import save_checkpoint
+from systems.resunet import ResUNetK
+
+
+def official_resunetk_shapes(cond=512, nfft=1024, c=(32, 64, 128, 256, 384, 384), label_len=54):
+    """The official ResUNet30(4, 1, 3, 54) state-dict names and shapes, enumerated here from its
+    published structure (independently of systems/resunet.py)."""
+    s = {}
+
+    def bn(p, n):
+        for k in ("weight", "bias", "running_mean", "running_var"):
+            s[f"{p}.{k}"] = (n,)
+        s[f"{p}.num_batches_tracked"] = ()
+
+    def res(p, cin, cout, film_path):
+        bn(f"{p}.bn1", cin)
+        bn(f"{p}.bn2", cout)
+        s[f"{p}.conv1.weight"] = (cout, cin, 3, 3)
+        s[f"{p}.conv2.weight"] = (cout, cout, 3, 3)
+        if cin != cout:
+            s[f"{p}.shortcut.weight"] = (cout, cin, 1, 1)
+            s[f"{p}.shortcut.bias"] = (cout,)
+        for beta, n in (("beta1", cin), ("beta2", cout)):
+            s[f"film.{film_path}->{beta}.weight"] = (n, cond)
+            s[f"film.{film_path}->{beta}.bias"] = (n,)
+
+    bn("base.bn0", nfft // 2 + 1)
+    s["base.pre_conv.weight"], s["base.pre_conv.bias"] = (c[0], 4, 1, 1), (c[0],)
+    ins = [c[0]] + list(c[:-1])
+    for i in range(6):
+        res(f"base.encoder_block{i + 1}.conv_block1", ins[i], c[i], f"encoder_block{i + 1}->conv_block1")
+    res("base.conv_block7a.conv_block1", c[5], c[5], "conv_block7a->conv_block1")
+    dec_in = [c[5], c[5], c[4], c[3], c[2], c[1]]
+    dec_out = [c[5], c[4], c[3], c[2], c[1], c[0]]
+    ups = [(1, 2)] + [(2, 2)] * 5
+    for i in range(6):
+        p = f"base.decoder_block{i + 1}"
+        s[f"{p}.conv1.weight"] = (dec_in[i], dec_out[i]) + ups[i]
+        bn(f"{p}.bn1", dec_in[i])
+        bn(f"{p}.bn2", dec_in[i])
+        for beta in ("beta1", "beta2"):
+            s[f"film.decoder_block{i + 1}->{beta}.weight"] = (dec_in[i], cond)
+            s[f"film.decoder_block{i + 1}->{beta}.bias"] = (dec_in[i],)
+        res(f"{p}.conv_block2", 2 * dec_out[i], dec_out[i], f"decoder_block{i + 1}->conv_block2")
+    s["base.after_conv.weight"], s["base.after_conv.bias"] = (4 * 3 * 3, c[0], 1, 1), (36,)
+    s["base.out_conv.weight"], s["base.out_conv.bias"] = (1, 4, 1, 1), (1,)
+    s["label_embedding.0.weight"], s["label_embedding.0.bias"] = (cond, label_len), (cond,)
+    s["label_embedding.1.weight"], s["label_embedding.1.bias"] = (cond,), (cond,)
+    s["label_embedding.3.weight"], s["label_embedding.3.bias"] = (cond, cond), (cond,)
+    s["label_embedding.4.weight"], s["label_embedding.4.bias"] = (cond,), (cond,)
+    return s
+
+
+def test_official_resunetk_checkpoint_loads_strictly(tmp_path):
+    shapes = official_resunetk_shapes()
+    state = {f"model.{k}": (0.1 * torch.rand(v) + 0.01 if v else torch.tensor(3)) for k, v in shapes.items()}
+    state["model.base.stft.conv_real.weight"] = torch.randn(513, 1, 1024)  # torchlibrosa's frozen tables
+    state["model.base.istft.ola_window"] = torch.randn(1024)
+    torch.save({"state_dict": state, "epoch": 3}, tmp_path / "resunetk.ckpt")
+    model = ResUNetK()
+    dropped = model.load_official(tmp_path / "resunetk.ckpt")
+    assert dropped == ["base.istft.ola_window", "base.stft.conv_real.weight"]
+    assert torch.equal(model.state_dict()["base.encoder_block3.conv_block1.conv2.weight"],
+                       state["model.base.encoder_block3.conv_block1.conv2.weight"])
+    n = sum(p.numel() for p in model.parameters())
+    assert 26.5e6 < n < 26.9e6  # ≈ 26.7 M, as published
+    query = torch.zeros(1, 54)
+    query[0, 4] = 1
+    with torch.no_grad():
+        out = model.eval()(torch.randn(1, 4, 16000), query)
+    assert out.shape == (1, 3, 1, 16000) and out[0, 1:].abs().max() == 0  # empty slots are zeros
+
+
+def test_mismatched_resunetk_checkpoint_lists_keys(tmp_path):
+    shapes = official_resunetk_shapes()
+    state = {k: torch.zeros(v) for k, v in shapes.items()}
+    state.pop("film.decoder_block2->beta2.weight")
+    state["film.extra.weight"] = torch.zeros(1)
+    torch.save({"state_dict": state}, tmp_path / "bad.ckpt")
+    with pytest.raises(ValueError) as err:
+        ResUNetK().load_official(tmp_path / "bad.ckpt")
+    msg = str(err.value)
+    assert "bad.ckpt" in msg and "missing keys (1): film.decoder_block2->beta2.weight" in msg
+    assert "unexpected keys (1): film.extra.weight" in msg
+
+
+@pytest.mark.parametrize("task", ["uss", "tse", "separator"])
+def test_separation_models_shapes_and_gradients(task):
+    torch.manual_seed(0)
+    model = build_model(task, TINY_MODELS[task])
+    mix = torch.randn(2, 4, 8000)
+    if task == "uss":
+        out = model(mix)
+        assert out["waveforms"].shape == (2, 6, 8000)
+        assert out["class_logits"].shape == (2, 6, 18) and out["silence_logit"].shape == (2, 6)
+        loss = out["waveforms"].pow(2).mean() + out["class_logits"].sum() + out["silence_logit"].sum()
+    elif task == "tse":
+        onehot = torch.eye(18)[:2]
+        wave = model(mix, mix[:, 0], onehot)
+        assert wave.shape == (2, 8000)
+        loss = wave.pow(2).mean()
+    else:
+        wave = model(mix, torch.eye(54)[[0, 20]])
+        assert wave.shape == (2, 3, 1, 8000)
+        loss = wave.pow(2).mean()
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert sum(g is not None and bool(g.abs().sum() > 0) for g in grads) > 0.8 * len(grads)
+
+
+def test_tse_output_depends_on_the_class():
+    torch.manual_seed(0)
+    model = build_model("tse", TINY_MODELS["tse"]).eval()
+    for film in model.backbone.films:  # FiLM starts at identity; give it something to do
+        torch.nn.init.normal_(film.proj.weight)
+    mix = torch.randn(1, 4, 4000)
+    a = model(mix, mix[:, 0], torch.eye(18)[:1])
+    b = model(mix, mix[:, 0], torch.eye(18)[1:2])
+    assert not torch.allclose(a, b)
+
+
+def test_mixture_gain_does_not_change_the_separation_up_to_scale():
+    torch.manual_seed(0)
+    model = build_model("uss", TINY_MODELS["uss"]).eval()
+    mix = torch.randn(1, 4, 4000)
+    with torch.no_grad():
+        a = model(mix)["waveforms"]
+        b = model(100 * mix)["waveforms"]
+    assert torch.allclose(100 * a, b, rtol=1e-3, atol=1e-3)
+
+
+def test_sc_classify_and_thresholds(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("sc", TINY_MODELS["sc"]).eval()
+    labels, e = model.classify(torch.randn(3, 16000))
+    assert len(labels) == 3 and "silence" not in labels  # uncalibrated: +inf thresholds
+    model.thresholds.fill_(-1e9)
+    labels, _ = model.classify(torch.randn(3, 16000))
+    assert labels == ["silence"] * 3
+    path = save_checkpoint(tmp_path / "sc.pt", model, {"task": "sc", "model": TINY_MODELS["sc"]})
+    loaded, _ = load_component(path, expect_task="sc")
+    assert torch.equal(loaded.thresholds, model.thresholds)
+    with pytest.raises(ValueError, match="a 'sc' checkpoint where a 'uss' one is needed"):
+        load_component(path, expect_task="uss")
+
+
+def test_calibrated_threshold_separates_by_hand():
+    # class 0: active energies −9, −8; silent −2, −1 -> threshold midway between −8 and −2
+    e = torch.tensor([-9.0, -8.0, -2.0, -1.0, -5.0, -4.0])
+    pred = torch.tensor([0, 0, 0, 0, 1, 1])
+    act = torch.tensor([True, True, False, False, True, False])
+    th = calibrate_thresholds(e, pred, act, n_classes=3)
+    assert th[0].item() == pytest.approx(-5.0)
+    assert th[1].item() == pytest.approx(-4.5)
+    # class 2 has no inputs: the global threshold (all six inputs together)
+    assert th[2].item() == pytest.approx(calibrate_thresholds(e, torch.zeros(6, dtype=torch.long), act, 1)[0].item())

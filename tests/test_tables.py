@@ -1,0 +1,119 @@
+"""End to end: runners/ablation.py and runners/leaderboard.py as a user runs them."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, torchrun
+from runners.tables import PUBLISHED_TABLE1
+from systems.self_guided import SelfGuided, iterations_for, stage_names
+
+MEASURED = ["CA-SDRi", "SNRi", "Acc_src", "Acc_mix"]
+
+
+def run(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "runners" / script), *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
+
+
+def test_stage_names():
+    assert stage_names(3) == ("fss1_cp1", "fss1_cp1-1", "fss2_cp1-1", "fss2_cp2", "fss3_cp3")
+    assert stage_names(5)[-2:] == ("fss4_cp4", "fss5_cp5")
+    assert iterations_for("fss2_cp1-1") == 2
+
+
+def test_pipeline_stages_from_one_pass(tiny_systems):
+    import torch
+    import yaml
+
+    args = yaml.safe_load(tiny_systems["self_guided"].read_text())["args"]
+    system = SelfGuided(**{**args, "iterations": 4})
+    out = system.infer(torch.randn(2, 4, 8000), {})
+    assert tuple(out) == stage_names(4)
+    # the first TSE pass keeps CP1-1's labels; its waveforms differ from the USS ones where extracted
+    assert out["fss2_cp1-1"].labels == out["fss1_cp1-1"].labels
+    for stage in out.values():
+        for b, row in enumerate(stage.labels):
+            for s, lab in enumerate(row):
+                if lab == "silence":
+                    assert stage.waveforms[b, s].abs().max() == 0
+
+
+def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_systems):
+    out = tmp_path / "results"
+    proc = run("ablation.py", "--all", "--data", tiny_test_set, "--system", tiny_systems["self_guided"],
+               "--out", out, "--batch-size", "3", "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    t1 = pd.read_csv(out / "table1.csv")
+    assert list(t1.columns) == ["config", *MEASURED, "published_CA-SDRi", "published_SNRi", "published_Acc_src"]
+    assert list(t1["config"]) == list(stage_names(3))
+    for _, row in t1.iterrows():  # published columns hold the paper's figures, and only those
+        assert tuple(row[["published_CA-SDRi", "published_SNRi", "published_Acc_src"]]) == PUBLISHED_TABLE1[row["config"]]
+    assert t1[MEASURED].notna().all().all()
+    for stage in stage_names(3):
+        per_mix = pd.read_csv(out / "table1_per_mixture" / f"{stage}.csv")
+        assert len(per_mix) == 6
+    meta = json.loads((out / "table1.csv.meta.json").read_text())
+    assert len(meta["data_fingerprint"]) == 64 and meta["versions"]["torch"]
+    assert all(len(c["sha256"]) == 64 for c in meta["checkpoints"].values())
+    for f in ("table1.md", "table1.png", "table1_per_class.png"):
+        assert (out / f).is_file()
+
+    # one stage only; the cached run is reused (nothing re-run)
+    proc = run("ablation.py", "--config", "fss2_cp2", "--data", tiny_test_set, "--system",
+               tiny_systems["self_guided"], "--out", out, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    one = pd.read_csv(out / "table1.csv")
+    assert list(one["config"]) == ["fss2_cp2"]
+    assert one[MEASURED].iloc[0].tolist() == pytest.approx(t1[t1.config == "fss2_cp2"][MEASURED].iloc[0].tolist())
+
+    proc = run("leaderboard.py", "--systems", f"{tiny_systems['baseline']},{tiny_systems['self_guided']}",
+               "--data", f"tiny={tiny_test_set}", "--out", out, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    t2 = pd.read_csv(out / "table2.csv")
+    measured, published = t2[t2.kind == "measured"], t2[t2.kind == "published"]
+    assert list(measured.system) == ["baseline", "self_guided"] and len(published) == 9
+    assert measured[["tiny_CA-SDRi", "tiny_Acc_mix"]].notna().all().all()
+    assert measured.filter(like="published_").isna().all().all()  # never mixed
+    assert published[["tiny_CA-SDRi", "tiny_Acc_mix"]].isna().all().all()
+    assert published.iloc[0]["published_eval_CA-SDRi"] == 11.00
+
+
+def test_sharded_ablation_gives_the_same_table(tmp_path, tiny_test_set, tiny_systems):
+    one = run("ablation.py", "--all", "--data", tiny_test_set, "--system", tiny_systems["self_guided"],
+              "--out", tmp_path / "one", "--jobs", "1")
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = torchrun("ablation.py", ["--all", "--data", tiny_test_set, "--system", tiny_systems["self_guided"],
+                                   "--out", tmp_path / "two", "--jobs", "1"])
+    assert two.returncode == 0, two.stderr[-3000:]
+    a, b = pd.read_csv(tmp_path / "one" / "table1.csv"), pd.read_csv(tmp_path / "two" / "table1.csv")
+    pd.testing.assert_frame_equal(a, b, atol=1e-4, rtol=0)
+
+
+def test_bad_input(tmp_path, tiny_test_set, tiny_systems):
+    proc = run("ablation.py", "--config", "fss9_cp1")
+    assert proc.returncode == 2 and "known: fss1_cp1, fss1_cp1-1, fss2_cp1-1, fss2_cp2, fss3_cp3" in proc.stderr
+    broken = tmp_path / "no_refs"
+    shutil.copytree(tiny_test_set / "soundscape", broken / "soundscape")
+    proc = run("ablation.py", "--all", "--data", broken, "--system", tiny_systems["self_guided"])
+    assert proc.returncode == 2 and "no oracle targets" in proc.stderr and "oracle_target" in proc.stderr
+
+
+def test_interrupted_run_resumes(tmp_path, tiny_test_set, tiny_systems):
+    from systems.run import run_system
+
+    out = tmp_path / "run"
+    run_system(tiny_systems["baseline"], tiny_test_set, out, progress=False, jobs=1)
+    first = pd.read_csv(out / "final" / "per_mixture.csv")
+    done = sorted((out / ".done").iterdir())
+    for marker in done[3:]:  # as if it stopped after three mixtures
+        marker.unlink()
+    for wav in (out / "final" / "estimate").glob("*.wav"):
+        if any(wav.name.startswith(m.name + "_") for m in done[3:]):
+            wav.unlink()
+    run_system(tiny_systems["baseline"], tiny_test_set, out, progress=False, jobs=1)
+    again = pd.read_csv(out / "final" / "per_mixture.csv")
+    pd.testing.assert_frame_equal(first, again)

@@ -1,0 +1,81 @@
+"""runners/train.py: every task trains a few steps, resumes, exports; DDP with two gloo processes."""
+import csv
+import pytest
+import torch
+import yaml
+
+from conftest import TINY_MODELS, tiny_data_config, torchrun
+from systems.components import load_component
+from systems.trainer import load_train_config, train
+
+
+def write_config(tmp_path, task, steps=2, **extra):
+    data = tiny_data_config(tmp_path, duration=1.0)
+    cfg = {"task": task, "model": TINY_MODELS[task], "data": data["_path"], "steps": steps, "batch_size": 2,
+           "val_every": 2, "val_size": 2, "lr": 1e-3, "export": str(tmp_path / f"{task}.pt"), **extra}
+    path = tmp_path / f"{task}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def read_log(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("task", ["tagger", "separator", "uss", "sc"])
+def test_each_task_trains_and_exports(tmp_path, task):
+    cfg = load_train_config(write_config(tmp_path, task))
+    result = train(cfg, tmp_path / "work", progress=False, command="test")
+    model, record = load_component(result["export"], expect_task=task)
+    assert record["training"]["command"] == "test" and record["training"]["steps"] == 2
+    rows = read_log(tmp_path / "work" / "log.csv")
+    assert [r["split"] for r in rows] == ["train", "train", "val"]
+    assert all(float(r["loss"]) == float(r["loss"]) for r in rows)  # no NaN
+    if task == "sc":
+        assert torch.isfinite(model.thresholds).all()  # calibrated at export
+
+
+def test_tse_trains_on_uss_enrollments(tmp_path):
+    uss = train(load_train_config(write_config(tmp_path, "uss")), tmp_path / "uss_work", progress=False)["export"]
+    cfg = load_train_config(write_config(tmp_path, "tse", task_options={"uss_checkpoint": uss}))
+    result = train(cfg, tmp_path / "work", progress=False)
+    load_component(result["export"], expect_task="tse")
+
+
+def test_training_resumes_where_it_stopped(tmp_path):
+    path = write_config(tmp_path, "separator", steps=2)
+    train(load_train_config(path), tmp_path / "work", progress=False)
+    cfg = load_train_config(path)
+    cfg["steps"] = 4
+    result = train(cfg, tmp_path / "work", progress=False)
+    steps = [int(r["step"]) for r in read_log(tmp_path / "work" / "log.csv") if r["split"] == "train"]
+    assert steps == [1, 2, 3, 4] and result["steps"] == 4
+
+
+def test_frozen_tagger_trains_the_head_only(tmp_path):
+    cfg = load_train_config(write_config(tmp_path, "tagger", task_options={"train_blocks": 0}))
+    torch.manual_seed(0)
+    result = train(cfg, tmp_path / "work", progress=False)
+    trained, _ = load_component(result["export"])
+    torch.manual_seed(0)
+    from systems.components import build_model
+    fresh = build_model("tagger", TINY_MODELS["tagger"])
+    assert torch.equal(trained.state_dict()["backbone.blocks.0.attn.qkv.weight"],
+                       fresh.state_dict()["backbone.blocks.0.attn.qkv.weight"])
+    assert not torch.equal(trained.state_dict()["head.weight"], fresh.state_dict()["head.weight"])
+
+
+def test_unknown_training_config_lists_the_known_ones():
+    with pytest.raises(FileNotFoundError, match="known: .*uss_tiny"):
+        load_train_config("no_such_config")
+
+
+def test_ddp_two_gloo_processes(tmp_path):
+    path = write_config(tmp_path, "separator", steps=2)
+    proc = torchrun("train.py", ["--config", path, "--work", tmp_path / "work", "--no-progress"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _, record = load_component(tmp_path / "separator.pt", expect_task="separator")
+    assert record["training"]["world_size"] == 2
+    rows = read_log(tmp_path / "work" / "log.csv")
+    assert [r["split"] for r in rows] == ["train", "train", "val"]  # rank 0 alone logs
