@@ -5,8 +5,8 @@
     python runners/ablation.py --all --data DIR --system self_guided_paper --device cuda
     torchrun --nproc_per_node 2 runners/ablation.py --all   # mixtures sharded over ranks
 
-Without --data, the built-in synthetic test set (100 mixtures, seed 0) is generated on first
-use into data/builtin_test and reused. Writes results/table1.csv (+ .md, .meta.json, .png),
+Without --data, the built-in synthetic test set (seed 0; its first 20 mixtures unless --n says
+otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes results/table1.csv (+ .md, .meta.json, .png),
 results/table1_per_mixture/<stage>.csv and results/table1_per_class.png. Measured figures and the
 paper's (columns `published_*`) are never in the same column. Interrupted runs resume.
 """
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     which.add_argument("--config", help=f"one stage: {', '.join(TABLE1)} or fss<k>_cp<k>")
     which.add_argument("--all", action="store_true", help="the five stages of Table 1")
     ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
-    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 100)")
+    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 20; 100 = all)")
     ap.add_argument("--system", default="self_guided_tiny", help="a self-guided system config (configs/systems)")
     ap.add_argument("--out", default="results")
     ap.add_argument("--device", default="cpu")

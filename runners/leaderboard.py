@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--systems", default=DEFAULT_SYSTEMS, help="comma-separated system configs")
     ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
-    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set")
+    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 20; 100 = all)")
     ap.add_argument("--out", default="results")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=4)

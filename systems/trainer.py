@@ -26,7 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from data_gen.config import load_config
+from data_gen.config import build_rooms, load_config
 from data_gen.stream import SceneStream, collate
 
 from .components import build_model, resolve
@@ -36,7 +36,7 @@ from .tasks import TASK_CLASSES
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "train"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
-                task_options={}, model={}, init=None, export=None, tensorboard=False, betas=[0.9, 0.999],
+                task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False, betas=[0.9, 0.999],
                 amsgrad=False)
 
 
@@ -99,6 +99,8 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     is_main = rank == 0
     torch.manual_seed(cfg["seed"])
     model = build_model(cfg["task"], cfg["model"])
+    if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (tagger, SC)
+        model.encoder.load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):
         record = torch.load(resolve(cfg["init"]), map_location="cpu", weights_only=False)
         load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
@@ -125,6 +127,10 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
             wrapped, device_ids=[local_rank] if device.startswith("cuda") else None, find_unused_parameters=True)
 
     data = data_config(cfg)
+    if world > 1:  # rank 0 makes (and caches) a synthetic room bank alone; the others then read it
+        if is_main:
+            build_rooms(data, progress=False)
+        dist.barrier()
     bs = cfg["batch_size"]
     stream = SceneStream(data, seed=cfg["seed"] * 1000 + rank, start=step * bs)  # disjoint per rank
     loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])

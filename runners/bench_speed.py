@@ -1,0 +1,108 @@
+"""Inference speed per model and per pipeline stage: CPU real-time factor (compute seconds per
+second of audio; < 1 is faster than real time), tiny and paper/official sizes, randomly
+initialised (weights do not change the cost).
+
+    python runners/bench_speed.py [--seconds 10] [--paper-seconds 4] [--device cpu] [--out results/speed.csv]
+
+Per stage of the self-guided pipeline the cost is cumulative, with all 3 slots active (worst
+case): fss1_cp1 = USS; fss1_cp1-1 = + 3 SC; fss2_cp1-1 = + 3 TSE; fss2_cp2 = + 3 SC;
+fss3_cp3 = + 3 TSE + 3 SC. The baseline is tagger + ResUNetK; the pipeline's final stage is
+also given as a ratio to the baseline of the same size class, measured in the same process.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from common.audio import write_text_atomic
+from systems.components import build_model
+from systems.trainer import load_train_config
+
+SIZES = {
+    "tiny": {"uss": "uss_tiny", "sc": "sc_tiny", "tse": "tse_tiny", "tagger": "tagger_tiny",
+             "separator": "separator_tiny"},
+    "paper": {"uss": "uss_paper", "sc": "sc_paper", "tse": "tse_paper", "tagger": "tagger_head",
+              "separator": "separator_paper"},
+}
+
+
+def timed(fn, repeats: int) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@torch.no_grad()
+def bench_size(size: str, seconds: float, device: str, repeats: int) -> list[dict]:
+    T = int(seconds * 32000)
+    torch.manual_seed(0)
+    mix = torch.randn(1, 4, T, device=device) * 0.1
+    models = {}
+    for task, cfg_name in SIZES[size].items():
+        cfg = load_train_config(cfg_name)
+        models[task] = build_model(task, cfg["model"]).to(device).eval()
+    one_hot = torch.eye(18, device=device)[:3]
+    three = mix[:, 0].expand(3, -1).contiguous()
+    calls = {
+        "uss": lambda: models["uss"](mix),
+        "sc x3": lambda: models["sc"](three),
+        "tse x3": lambda: models["tse"](mix.expand(3, -1, -1), three, one_hot),
+        "tagger": lambda: models["tagger"](mix[:, 0]),
+        "separator": lambda: models["separator"](mix, one_hot.reshape(1, -1)),
+    }
+    t = {k: timed(f, repeats) for k, f in calls.items()}
+    rows = []
+
+    def add(name, sec, params):
+        rows.append({"size": size, "what": name, "audio_s": seconds, "compute_s": sec, "RTF": sec / seconds,
+                     "params_M": params})
+
+    n = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in models.items()}
+    for k, key in (("uss", "uss"), ("sc x3", "sc"), ("tse x3", "tse"), ("tagger", "tagger"), ("separator", "separator")):
+        add(f"model {k}", t[k], n[key])
+    stages = {"fss1_cp1": t["uss"]}
+    stages["fss1_cp1-1"] = stages["fss1_cp1"] + t["sc x3"]
+    stages["fss2_cp1-1"] = stages["fss1_cp1-1"] + t["tse x3"]
+    stages["fss2_cp2"] = stages["fss2_cp1-1"] + t["sc x3"]
+    stages["fss3_cp3"] = stages["fss2_cp2"] + t["tse x3"] + t["sc x3"]
+    pipe_params = n["uss"] + n["sc"] + n["tse"]
+    for name, sec in stages.items():
+        add(f"stage {name}", sec, pipe_params)
+    base = t["tagger"] + t["separator"]
+    add("baseline (tagger + ResUNetK)", base, n["tagger"] + n["separator"])
+    rows.append({"size": size, "what": "ratio fss3_cp3 / baseline", "audio_s": seconds,
+                 "compute_s": stages["fss3_cp3"] / base, "RTF": float("nan"), "params_M": float("nan")})
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10.0, help="clip length for the tiny models")
+    ap.add_argument("--paper-seconds", type=float, default=4.0, help="clip length for the paper-size models")
+    ap.add_argument("--sizes", default="tiny,paper")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--out", default="results/speed.csv")
+    args = ap.parse_args(argv)
+    rows = []
+    for size in args.sizes.split(","):
+        sec = args.seconds if size == "tiny" else args.paper_seconds
+        rows += bench_size(size, sec, args.device, args.repeats)
+    df = pd.DataFrame(rows)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, df.to_csv(index=False, float_format="%.4f"))
+    print(f"device {args.device}, torch threads {torch.get_num_threads()}")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()
