@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from common.configs import find_config
 from common.labels import LABELS
 
 from .rooms import RoomBank
@@ -27,12 +28,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
 
 def load_config(name_or_path) -> dict:
     """A YAML file, or the name of one in configs/data/ (without .yaml)."""
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
-        raise FileNotFoundError(f"data config {name_or_path!r} not found; known configs: {known}")
+    path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
     cfg = yaml.safe_load(path.read_text())
     cfg["_path"] = str(path)
     return cfg

@@ -11,9 +11,9 @@ import pandas as pd
 
 from common.audio import write_text_atomic
 from common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
-from common.provenance import data_fingerprint, file_sha256, write_sidecar
+from common.provenance import file_sha256, write_sidecar
 from systems.components import resolve
-from systems.registry import build_system, load_system_config
+from systems.registry import build_system_from_config, load_system_config
 
 REPO = Path(__file__).resolve().parents[1]
 # The default is the first 20 mixtures (a few minutes on 2 CPU cores); --n 100 gives the full built-in set.
@@ -97,7 +97,6 @@ def build_with(system_name: str, **arg_overrides):
     """Build a system from its config with some arguments replaced (e.g. iterations)."""
     cfg = load_system_config(system_name)
     cfg["args"] = {**(cfg.get("args") or {}), **arg_overrides}
-    from systems.registry import build_system_from_config
     return build_system_from_config(cfg), cfg
 
 

@@ -25,7 +25,7 @@ from torch import nn
 
 from common.labels import LABELS
 
-from .nn.blocks import MultiChannelSTFT, ResFiLM, complex_to_planes
+from .nn.blocks import MultiChannelSTFT, MultiHeadSelfAttention, ResFiLM, complex_to_planes
 from .nn.mamba2 import Mamba2
 
 N_CLASSES = len(LABELS)
@@ -55,22 +55,6 @@ class PlainFFN(nn.Module):
         return self.net(x)
 
 
-class SelfAttention(nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"width {dim} is not a multiple of {heads} heads")
-        self.heads = heads
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        n, l, d = x.shape
-        q, k, v = self.qkv(x).reshape(n, l, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(y.transpose(1, 2).reshape(n, l, d))
-
-
 class HybridModule(nn.Module):
     """One axis of a DeFT block, applied to (N, L, D) sequences."""
 
@@ -80,7 +64,7 @@ class HybridModule(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.gated_conv = nn.Conv1d(dim * self.G, 2 * hidden, 1)  # over the unfolded G neighbours
         self.attn_norm = nn.LayerNorm(hidden)
-        self.attn = SelfAttention(hidden, heads)
+        self.attn = MultiHeadSelfAttention(hidden, heads)
         self.ffn_norm = nn.LayerNorm(hidden)
         self.ffn = BiMambaFFN(hidden, **(mamba_kw or {})) if mamba else PlainFFN(hidden)
         self.deconv = nn.ConvTranspose1d(hidden, dim, self.G, stride=self.G)

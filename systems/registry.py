@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from common.configs import find_config, known_names
+
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
 _REGISTRY: dict = {}
 
@@ -24,15 +26,11 @@ def register(name: str):
 
 
 def known_systems() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return known_names(CONFIG_DIR)
 
 
 def load_system_config(name_or_path) -> dict:
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"system config {name_or_path!r} not found; known systems: {', '.join(known_systems())}")
+    path = find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
     cfg = yaml.safe_load(path.read_text()) or {}
     cfg.setdefault("name", path.stem)
     return cfg

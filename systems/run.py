@@ -5,7 +5,6 @@ import os
 import zipfile
 from pathlib import Path
 
-import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from metrics.signal import sa_sdr, snr
+from metrics.signal import snr
 
 from . import losses
 
@@ -31,16 +31,15 @@ class Task:
 def freeze_m2d_except(model, n_blocks: int, head_names=("head", "class_weight")):
     """Train the head and the last `n_blocks` transformer blocks (+ final norm); freeze the rest.
     n_blocks < 0 trains everything."""
-    m = model
     if n_blocks < 0:
-        for p in m.parameters():
+        for p in model.parameters():
             p.requires_grad_(True)
         return
-    backbone = m.encoder.backbone
-    for p in m.parameters():
+    backbone = model.encoder.backbone
+    for p in model.parameters():
         p.requires_grad_(False)
     depth = len(backbone.blocks)
-    for name, p in m.named_parameters():
+    for name, p in model.named_parameters():
         top = name.split(".")[0]
         if top in head_names or name.startswith("head_norm"):
             p.requires_grad_(True)
@@ -94,10 +93,9 @@ class USSTask(Task):
     uniform on silent foreground, BCE on the silence branch."""
 
     def step(self, model, batch):
-        m = model
         out = model(batch["mixture"])
         wave, logits, sil = out["waveforms"], out["class_logits"], out["silence_logit"]
-        nf, ni = m.n_fg, m.n_int
+        nf, ni = model.n_fg, model.n_int
         fg, inter, noise = wave[:, :nf], wave[:, nf:nf + ni], wave[:, nf + ni]
         perm = losses.best_permutation(fg, batch["targets"])
         fg, logits, sil = (losses.gather_slots(x, perm) for x in (fg, logits[:, :nf], sil[:, :nf]))
@@ -126,23 +124,19 @@ class SCTask(Task):
         freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("class_weight",))
         return super().trainable(model)
 
-    def inputs(self, batch, generator=None):
+    def inputs(self, batch):
+        """Active sources (with leak), their classes, and the non-zero silent inputs."""
         mix0 = batch["mixture"][:, 0]
         act = batch["active"]
-        srcs = [batch["targets"][act]]
-        labels = [batch["label_vector"].argmax(-1)[act]]
-        silent = [batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]]
-        silent = torch.cat(silent)
-        silent = silent[silent.pow(2).sum(-1) > 0]
-        idx_t = torch.nonzero(act)[:, 0]
+        owner = torch.nonzero(act)[:, 0]  # the mixture each active source comes from
         leak = float(self.options.get("leak", 0.1))
-        active_in = srcs[0] + leak * torch.rand(len(idx_t), 1) * mix0[idx_t]
-        return active_in, labels[0], silent
+        active_in = batch["targets"][act] + leak * torch.rand(len(owner), 1, device=mix0.device) * mix0[owner]
+        silent = torch.cat([batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]])
+        return active_in, batch["label_vector"].argmax(-1)[act], silent[silent.pow(2).sum(-1) > 0]
 
     def step(self, model, batch):
-        m = model
         x_act, y, x_sil = self.inputs(batch)
-        cos = m.cosine(torch.cat([x_act, x_sil]))
+        cos = model.cosine(torch.cat([x_act, x_sil]))
         cos_act, cos_sil = cos[:len(x_act)], cos[len(x_act):]
         s, margin = float(self.options.get("s", 32.0)), float(self.options.get("m", 0.5))
         loss = losses.arcface_loss(cos_act, y, s, margin) + losses.kl_to_uniform(s * cos_sil)

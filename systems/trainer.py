@@ -26,6 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from common.configs import find_config, known_names
 from data_gen.config import build_rooms, load_config
 from data_gen.stream import SceneStream, collate
 
@@ -41,15 +42,11 @@ DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad
 
 
 def known_train_configs() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return known_names(CONFIG_DIR)
 
 
 def load_train_config(name_or_path) -> dict:
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"training config {name_or_path!r} not found; known: {', '.join(known_train_configs())}")
+    path = find_config(name_or_path, CONFIG_DIR, "training config")
     cfg = {**DEFAULTS, **(yaml.safe_load(path.read_text()) or {})}
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:

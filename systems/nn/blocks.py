@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -82,6 +83,25 @@ class LogMel(nn.Module):
                           return_complex=True).abs().pow(2)
         mel = torch.einsum("bfn,fm->bmn", spec, self.fbank.to(spec))
         return (torch.log(mel + torch.finfo(torch.float32).eps) - self.mean) / self.std
+
+
+# ---------------------------------------------------------------- attention
+class MultiHeadSelfAttention(nn.Module):
+    """(N, L, D) -> (N, L, D): one qkv projection, scaled_dot_product_attention, output
+    projection. Parameter names `qkv`, `proj` as in timm's ViT (M2D) and the DeFT modules."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"width {dim} is not a multiple of {heads} heads")
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, l, d = x.shape
+        q, k, v = self.qkv(x).reshape(n, l, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, l, d))
 
 
 # ---------------------------------------------------------------- conditioning

@@ -1,0 +1,19 @@
+"""Finding a YAML config given as a file path or as a name in one of configs/<kind>/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def known_names(folder: Path) -> list[str]:
+    return sorted(p.stem for p in Path(folder).glob("*.yaml"))
+
+
+def find_config(name_or_path, folder: Path, what: str, known_label: str = "known") -> Path:
+    """`name_or_path` if it is a file, else <folder>/<name>.yaml; otherwise an error that lists
+    the names in `folder` ("<what> 'x' not found; <known_label>: a, b")."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = Path(folder) / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {name_or_path!r} not found; {known_label}: {', '.join(known_names(folder))}")
+    return path
