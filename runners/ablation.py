@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.cpu_memory import keep_freed_memory
 from common.provenance import data_fingerprint
 from systems.run import run_system, shard_info
 from systems.self_guided import iterations_for, stage_names
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
     args = ap.parse_args(argv)
+    keep_freed_memory()
     try:
         stages = list(TABLE1) if args.all else [parse_stage(args.config)]
         data = check_test_set(args.data) if args.data else builtin_test_set(args.n)

@@ -3,11 +3,17 @@ second of audio; < 1 is faster than real time), tiny and paper/official sizes, r
 initialised (weights do not change the cost).
 
     python runners/bench_speed.py [--seconds 10] [--paper-seconds 4] [--device cpu] [--out results/speed.csv]
+    python runners/bench_speed.py --sizes tiny --allocator both --out results/speed_allocator.csv
 
 Per stage of the self-guided pipeline the cost is cumulative, with all 3 slots active (worst
 case): fss1_cp1 = USS; fss1_cp1-1 = + 3 SC; fss2_cp1-1 = + 3 TSE; fss2_cp2 = + 3 SC;
 fss3_cp3 = + 3 TSE + 3 SC. The baseline is tagger + ResUNetK; the pipeline's final stage is
-also given as a ratio to the baseline of the same size class, measured in the same process.
+given as a ratio to the baseline of the same size class (column x_baseline), measured in the
+same process on the same clip.
+
+On the CPU the runners keep freed memory in the process (common/cpu_memory.py);
+`--allocator both` times every model first with glibc's own settings, then with freed memory
+kept, and gives the ratio (column x_glibc: glibc time / kept time, > 1 means kept is faster).
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import pandas as pd
 import torch
 
 from common.audio import write_text_atomic
+from common.cpu_memory import keep_freed_memory
 from systems.components import build_model
 from systems.trainer import load_train_config
 
@@ -41,7 +48,7 @@ def timed(fn, repeats: int) -> float:
 
 
 @torch.no_grad()
-def bench_size(size: str, seconds: float, device: str, repeats: int) -> list[dict]:
+def bench_size(size: str, seconds: float, device: str, repeats: int, allocator: str) -> list[dict]:
     T = int(seconds * 32000)
     torch.manual_seed(0)
     mix = torch.randn(1, 4, T, device=device) * 0.1
@@ -58,16 +65,23 @@ def bench_size(size: str, seconds: float, device: str, repeats: int) -> list[dic
         "tagger": lambda: models["tagger"](mix[:, 0]),
         "separator": lambda: models["separator"](mix, one_hot.reshape(1, -1)),
     }
+    if allocator == "both":
+        keep_freed_memory(False)
+        t_glibc = {k: timed(f, repeats) for k, f in calls.items()}
+    keep_freed_memory(allocator != "glibc")
     t = {k: timed(f, repeats) for k, f in calls.items()}
     rows = []
+    base = t["tagger"] + t["separator"]
 
     def add(name, sec, params):
-        rows.append({"size": size, "what": name, "audio_s": seconds, "compute_s": sec, "RTF": sec / seconds,
-                     "params_M": params})
+        rows.append({"size": size, "allocator": allocator.replace("both", "kept"), "what": name, "audio_s": seconds,
+                     "compute_s": sec, "RTF": sec / seconds, "x_baseline": sec / base, "params_M": params})
 
     n = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in models.items()}
     for k, key in (("uss", "uss"), ("sc x3", "sc"), ("tse x3", "tse"), ("tagger", "tagger"), ("separator", "separator")):
         add(f"model {k}", t[k], n[key])
+        if allocator == "both":
+            rows[-1]["x_glibc"] = t_glibc[k] / t[k]
     stages = {"fss1_cp1": t["uss"]}
     stages["fss1_cp1-1"] = stages["fss1_cp1"] + t["sc x3"]
     stages["fss2_cp1-1"] = stages["fss1_cp1-1"] + t["tse x3"]
@@ -76,10 +90,7 @@ def bench_size(size: str, seconds: float, device: str, repeats: int) -> list[dic
     pipe_params = n["uss"] + n["sc"] + n["tse"]
     for name, sec in stages.items():
         add(f"stage {name}", sec, pipe_params)
-    base = t["tagger"] + t["separator"]
     add("baseline (tagger + ResUNetK)", base, n["tagger"] + n["separator"])
-    rows.append({"size": size, "what": "ratio fss3_cp3 / baseline", "audio_s": seconds,
-                 "compute_s": stages["fss3_cp3"] / base, "RTF": float("nan"), "params_M": float("nan")})
     return rows
 
 
@@ -90,12 +101,14 @@ def main(argv=None):
     ap.add_argument("--sizes", default="tiny,paper")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--allocator", choices=("kept", "glibc", "both"), default="kept",
+                    help="CPU memory allocator settings (see common/cpu_memory.py)")
     ap.add_argument("--out", default="results/speed.csv")
     args = ap.parse_args(argv)
     rows = []
     for size in args.sizes.split(","):
         sec = args.seconds if size == "tiny" else args.paper_seconds
-        rows += bench_size(size, sec, args.device, args.repeats)
+        rows += bench_size(size, sec, args.device, args.repeats, args.allocator)
     df = pd.DataFrame(rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 
+from common.cpu_memory import keep_freed_memory
 from metrics.folders import score_folders, summary_markdown, write_reports
 
 
@@ -21,6 +22,7 @@ def main(argv=None) -> int:
     ap.add_argument("--channels", type=int, default=4, help="channel count every mixture must have")
     ap.add_argument("--jobs", type=int, default=min(8, os.cpu_count() or 1), help="parallel reader processes")
     args = ap.parse_args(argv)
+    keep_freed_memory()
     try:
         scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
                                sr=args.sr, channels=args.channels, jobs=args.jobs)

@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 
+from common.cpu_memory import keep_freed_memory
 from data_gen.config import load_config
 from data_gen.writer import generate_set
 
@@ -27,6 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")
     args = ap.parse_args(argv)
+    keep_freed_memory()
     try:
         cfg = load_config(args.config)
         summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems)

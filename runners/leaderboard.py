@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.cpu_memory import keep_freed_memory
 from common.provenance import data_fingerprint
 from systems.registry import load_system_config
 from systems.run import run_system, shard_info
@@ -49,6 +50,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
+    keep_freed_memory()
     names = [s for s in args.systems.split(",") if s]
     try:
         cfgs = {name: load_system_config(name) for name in names}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from common.audio import write_text_atomic
+from common.cpu_memory import keep_freed_memory
 from metrics.folders import SUMMARY_COLUMNS
 from systems.run import ESTIMATE_DIR, run_system, shard_info, write_submission_zip
 
@@ -29,6 +30,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
     ap.add_argument("--zip", default=None, help="also write <name>.zip of the final stage in submission form")
     args = ap.parse_args(argv)
+    keep_freed_memory()
     rows = []
     try:
         for name in args.system.split(","):

@@ -14,6 +14,7 @@ import sys
 
 from pathlib import Path
 
+from common.cpu_memory import keep_freed_memory
 from systems.trainer import export, known_train_configs, load_train_config, train
 
 
@@ -28,6 +29,7 @@ def main(argv=None):
                     help="export <work>/best.pt to the config's export path without training (e.g. after stopping early)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
+    keep_freed_memory()
     cfg = load_train_config(args.config)
     if args.steps is not None:
         cfg["steps"] = args.steps

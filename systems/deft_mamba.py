@@ -34,7 +34,9 @@ N_CLASSES = len(LABELS)
 class BiMambaFFN(nn.Module):
     """Forward and time-flipped Mamba-2 branches, concatenated, Mish, Linear back to D."""
 
-    def __init__(self, dim, d_state=16, d_conv=4, expand=4, headdim=16, chunk_size=32):
+    # chunk 16: 10–20 % faster than 32 on the CPU at both sizes (same result to 1e-6); the
+    # F-axis sequences (65 after unfold) pad to 80 instead of 96
+    def __init__(self, dim, d_state=16, d_conv=4, expand=4, headdim=16, chunk_size=16):
         super().__init__()
         kw = dict(d_state=d_state, d_conv=d_conv, expand=expand, headdim=headdim, chunk_size=chunk_size)
         self.forward_mamba = Mamba2(dim, **kw)

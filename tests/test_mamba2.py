@@ -5,11 +5,11 @@ import torch.nn.functional as F
 from systems.nn.mamba2 import Mamba2, ssd_scan
 
 
-def plain_recurrence(x, dt, A, B, C):
+def plain_recurrence(x, dt, A, B, C, H0=None):
     """H_t = exp(Δ_t A) H_{t−1} + Δ_t x_t ⊗ B_t ; y_t = H_t C_t — one time step after another."""
     b, l, h, p = x.shape
     g = B.shape[2]
-    H = torch.zeros(b, h, p, B.shape[3], dtype=x.dtype)
+    H = torch.zeros(b, h, p, B.shape[3], dtype=x.dtype) if H0 is None else H0
     ys = []
     for t in range(l):
         Bt = B[:, t].repeat_interleave(h // g, dim=1)  # (b, h, n)
@@ -19,8 +19,9 @@ def plain_recurrence(x, dt, A, B, C):
     return torch.stack(ys, dim=1), H
 
 
-@pytest.mark.parametrize("length, chunk, groups", [(50, 16, 1), (64, 64, 2), (7, 4, 1)])
-def test_chunked_scan_matches_the_recurrence(length, chunk, groups):
+@pytest.mark.parametrize("length, chunk, groups, with_initial_state",
+                         [(50, 16, 1, False), (64, 64, 2, False), (7, 4, 1, False), (50, 16, 2, True), (9, 4, 4, True)])
+def test_chunked_scan_matches_the_recurrence(length, chunk, groups, with_initial_state):
     g = torch.Generator().manual_seed(length)
     b, h, p, n = 2, 4, 3, 5
     x = torch.randn(b, length, h, p, generator=g, dtype=torch.float64)
@@ -28,8 +29,9 @@ def test_chunked_scan_matches_the_recurrence(length, chunk, groups):
     A = -torch.rand(h, generator=g, dtype=torch.float64) * 2
     B = torch.randn(b, length, groups, n, generator=g, dtype=torch.float64)
     C = torch.randn(b, length, groups, n, generator=g, dtype=torch.float64)
-    y, final = ssd_scan(x, dt, A, B, C, chunk=chunk)
-    y_ref, final_ref = plain_recurrence(x, dt, A, B, C)
+    H0 = torch.randn(b, h, p, n, generator=g, dtype=torch.float64) if with_initial_state else None
+    y, final = ssd_scan(x, dt, A, B, C, chunk=chunk, initial_state=H0)
+    y_ref, final_ref = plain_recurrence(x, dt, A, B, C, H0)
     torch.testing.assert_close(y, y_ref, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(final, final_ref, rtol=1e-9, atol=1e-9)
 

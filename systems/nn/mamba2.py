@@ -37,42 +37,50 @@ def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
     """Chunked selective scan.
 
     x: (b, l, h, p) inputs; dt: (b, l, h) positive steps; A: (h,) negative rates;
-    B, C: (b, l, g, n) with g groups shared by h/g heads each. Returns y (b, l, h, p) and the
-    final state (b, h, p, n). No D skip and no gating: the caller adds those.
+    B, C: (b, l, g, n) with g groups shared by k = h/g heads each. Returns y (b, l, h, p) and
+    the final state (b, h, p, n). No D skip and no gating: the caller adds those.
     """
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
+    k = h // g
     pad = (-l) % chunk
     if pad:  # zero steps neither decay nor feed the state
         x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
         B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
-    nc = x.shape[1] // chunk
-    # heads beside the batch and chunks split off, so that every product below is a batched
-    # matmul over contiguous blocks (a layout chosen for the CPU: permutes cost more than maths)
-    xd = (x * dt[..., None]).permute(0, 2, 1, 3).reshape(b, h, nc, chunk, p)
-    B = B.permute(0, 2, 1, 3).reshape(b, g, 1, nc, chunk, n).expand(-1, -1, h // g, -1, -1, -1).reshape(b, h, nc, chunk, n)
-    C = C.permute(0, 2, 1, 3).reshape(b, g, 1, nc, chunk, n).expand(-1, -1, h // g, -1, -1, -1).reshape(b, h, nc, chunk, n)
-    a = (dt * A).permute(0, 2, 1).reshape(b, h, nc, chunk)  # log-decays
+    nc, q = x.shape[1] // chunk, chunk
+    # Layout: batch, group, [heads of the group,] chunk, step. B and C are shared by the k heads
+    # of a group, so they are never copied per head: products with them take the heads folded
+    # into the last axis (k·p), products with per-head decays take the heads as a batch axis.
+    xd = (x * dt[..., None]).reshape(b, nc, q, g, k, p)
+    B = B.reshape(b, nc, q, g, n).permute(0, 3, 1, 2, 4)  # (b, g, c, q, n)
+    C = C.reshape(b, nc, q, g, n).permute(0, 3, 1, 2, 4)
+    a = (dt * A).reshape(b, nc, q, g, k).permute(0, 3, 4, 1, 2)  # (b, g, k, c, q) log-decays
     a_cum = torch.cumsum(a, dim=-1)
 
     # within each chunk: y_i = Σ_{j≤i} (C_i·B_j) exp(a_{j+1..i}) x_j Δ_j
-    scores = (C @ B.transpose(-1, -2)) * torch.exp(_segment_sums(a))  # (b, h, c, q, q)
-    y = scores @ xd  # (b, h, c, q, p)
+    scores = (C @ B.transpose(-1, -2))[:, :, None] * torch.exp(_segment_sums(a))  # (b, g, k, c, q, q)
+    y = scores @ xd.permute(0, 3, 4, 1, 2, 5)  # (b, g, k, c, q, p)
 
-    # each chunk's contribution to the state at its end (stored n × p), then carried across chunks
-    to_end = torch.exp(a_cum[..., -1:] - a_cum)  # (b, h, c, q)
-    chunk_states = (B * to_end[..., None]).transpose(-1, -2) @ xd  # (b, h, c, n, p)
+    # each chunk's contribution to the state at its end, heads folded: (b, g, c, n, k·p)
+    to_end = torch.exp(a_cum[..., -1:] - a_cum)  # (b, g, k, c, q)
+    weighted = xd * to_end.permute(0, 3, 4, 1, 2)[..., None]  # (b, c, q, g, k, p)
+    chunk_states = B.transpose(-1, -2) @ weighted.permute(0, 3, 1, 2, 4, 5).reshape(b, g, nc, q, k * p)
+
+    # carried across chunks, per head: (b, g, k, c+1, n·p)
+    chunk_states = chunk_states.reshape(b, g, nc, n, k, p).permute(0, 1, 4, 2, 3, 5)
     if initial_state is None:
         initial_state = torch.zeros(b, h, p, n, dtype=x.dtype, device=x.device)
-    states = torch.cat([initial_state.transpose(-1, -2)[:, :, None], chunk_states], dim=2)  # (b, h, c+1, n, p)
-    across = torch.exp(_segment_sums(F.pad(a_cum[..., -1], (1, 0))))  # (b, h, c+1, c+1)
-    states = (across @ states.reshape(b, h, nc + 1, n * p)).reshape(b, h, nc + 1, n, p)
-    carried, final = states[:, :, :-1], states[:, :, -1].transpose(-1, -2)
+    init = initial_state.reshape(b, g, k, 1, p, n).transpose(-1, -2)
+    states = torch.cat([init, chunk_states], dim=3).reshape(b, g, k, nc + 1, n * p)
+    across = torch.exp(_segment_sums(F.pad(a_cum[..., -1], (1, 0))))  # (b, g, k, c+1, c+1)
+    states = (across @ states).reshape(b, g, k, nc + 1, n, p)
+    carried, final = states[:, :, :, :-1], states[:, :, :, -1].transpose(-1, -2).reshape(b, h, p, n)
 
-    # what the state entering each chunk adds inside it
-    y = y + (C * torch.exp(a_cum)[..., None]) @ carried
-    y = y.reshape(b, h, nc * chunk, p).permute(0, 2, 1, 3)
-    return y[:, :l], final
+    # what the state entering each chunk adds inside it: (C_i · state) · exp(a_cum_i), heads folded
+    entering = C @ carried.permute(0, 1, 3, 4, 2, 5).reshape(b, g, nc, n, k * p)  # (b, g, c, q, k·p)
+    entering = entering.reshape(b, g, nc, q, k, p) * torch.exp(a_cum).permute(0, 1, 3, 4, 2)[..., None]
+    y = y.permute(0, 3, 4, 1, 2, 5) + entering.permute(0, 2, 3, 1, 4, 5)  # (b, c, q, g, k, p)
+    return y.reshape(b, nc * q, h, p)[:, :l], final
 
 
 class RMSNormGated(nn.Module):
