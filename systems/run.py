@@ -32,9 +32,11 @@ def shard_info() -> tuple[int, int]:
 def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
                jobs: int = 1, sr: int = 32000, progress: bool = True, stages=None, system=None) -> dict | None:
     """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav, reports to OUT/<stage>/.
-    Mixtures already done (a marker per mixture, written after all its files) are skipped.
-    Under torchrun, rank r of W runs mixtures r, r+W, … (sorted names); rank 0 waits for all,
-    then scores and returns the summaries (other ranks return None)."""
+    A mixture is done for a stage when OUT/<stage>/.done/<mix> exists (written after all its
+    files); a mixture is run again when any asked-for stage lacks it (e.g. a run of the final
+    stage alone, resumed with all stages). Under torchrun, rank r of W runs mixtures r, r+W, …
+    (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
+    return None)."""
     rank, world = shard_info()
     system = (system or build_system(system_name)).to(device)
     stages = tuple(stages or system.stages)
@@ -43,11 +45,13 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
         raise ValueError(f"{system.config_name} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
     data = FolderScenes(data_dir, sr=sr)
     out = Path(out_dir)
-    done_dir = out / DONE_DIR
-    done = {p.name for p in done_dir.glob("*")} if done_dir.is_dir() else set()
+    done = set(data.names)
+    for stage in stages:
+        marks = out / stage / DONE_DIR
+        done &= {p.name for p in marks.glob("*")} if marks.is_dir() else set()
     todo = [i for i, nm in enumerate(data.names) if nm not in done and i % world == rank]
     if done and progress:
-        print(f"resuming: {len(done)} mixture(s) already done, {len(todo)} to run")
+        print(f"resuming: {len(done)} mixture(s) already done for stage(s) {', '.join(stages)}, {len(todo)} to run")
     loader = DataLoader(Subset(data, todo), batch_size=batch_size, collate_fn=collate, num_workers=0)
     for batch in tqdm(loader, desc=f"running {system.config_name}", unit="batch", disable=not progress or rank > 0):
         outputs = system.infer(batch["mixture"].to(device), batch)
@@ -55,11 +59,13 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
             slots = outputs[stage]
             waves = slots.waveforms.float().cpu().numpy()
             for b, name in enumerate(batch["name"]):
+                _remove_estimates(out / stage / ESTIMATE_DIR, name)  # of an interrupted earlier attempt
                 for label, wave in zip(slots.labels[b], waves[b]):
                     if label != SILENCE:
                         write_audio_atomic(out / stage / ESTIMATE_DIR / estimate_name(name, label), wave, sr)
-        for name in batch["name"]:
-            write_text_atomic(done_dir / name, "")
+        for stage in stages:
+            for name in batch["name"]:
+                write_text_atomic(out / stage / DONE_DIR / name, "")
     if world > 1:
         dist.barrier()
     if rank > 0:
@@ -72,6 +78,12 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
                                sr=sr, jobs=jobs, progress=False)
         summaries[stage] = write_reports(scores, out / stage)
     return summaries
+
+
+def _remove_estimates(folder: Path, mixture: str):
+    for f in folder.glob(f"{mixture}_*.wav"):
+        if f.stem.rsplit("_", 1)[0] == mixture:  # not those of a mixture named "<mixture>_…"
+            f.unlink()
 
 
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:

@@ -138,7 +138,8 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
                               collate_fn=collate))
     log_path = work / "log.csv"
     writer = _tensorboard(work) if (cfg["tensorboard"] and is_main) else None
-    t_start = time.time()
+    # time counts across resumed sessions, so the log and the export give the whole training time
+    t_start = time.time() - (_rewind_log(log_path, step) if is_main else 0.0)
     bar = tqdm(total=cfg["steps"], initial=step, desc=f"train {cfg['name']}", disable=not (progress and is_main))
     it = iter(loader)
     while step < cfg["steps"]:
@@ -241,6 +242,25 @@ def calibrate_sc(model, cfg, n_batches: int | None = None):
         preds.append(logits.argmax(-1))
         acts.append(torch.arange(len(x)) < len(x_act))
     model.thresholds.copy_(calibrate_thresholds(torch.cat(es), torch.cat(preds), torch.cat(acts)))
+
+
+def _rewind_log(path: Path, step: int) -> float:
+    """Drop log rows written after `step` (a run stopped between validations resumes from the
+    last one and writes those steps again); return the training seconds logged up to `step`."""
+    if not path.is_file():
+        return 0.0
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        rows = [r for r in reader if r and int(r[0]) <= step]
+    if header is None:
+        return 0.0
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+    tmp.replace(path)
+    seconds = header.index("seconds") if "seconds" in header else None
+    return float(rows[-1][seconds]) if rows and seconds is not None else 0.0
 
 
 def _log(path: Path, row: dict):

@@ -50,13 +50,19 @@ def test_user_system_by_class_path_and_resume(tiny_test_set, tmp_path, monkeypat
     per_mix = pd.read_csv(out / "final" / "per_mixture.csv")
     assert len(per_mix) == 6 and (per_mix["n_est"] == per_mix["n_ref"]).all()
     # resume: forget two mixtures; only they are run again, the figures stay the same
-    marks = sorted((out / ".done").iterdir())
+    marks = sorted((out / "final" / ".done").iterdir())
     for m in marks[:2]:
         m.unlink()
     for f in (out / "final" / "estimate").glob(f"{marks[0].name}_*.wav"):
         f.unlink()
     again = run_system(str(cfg), tiny_test_set, out, progress=False)
     assert again["final"] == pytest.approx(first["final"])
+    # a stage asked for later is run for every mixture, not taken as done from the other stage's run
+    out2 = tmp_path / "run2"
+    final_only = run_system(str(cfg), tiny_test_set, out2, progress=False, stages=["final"])
+    both = run_system(str(cfg), tiny_test_set, out2, progress=False, stages=["first", "final"])
+    assert both["first"] == pytest.approx(first["first"]) and both["final"] == pytest.approx(final_only["final"])
+    assert len(list((out2 / "first" / "estimate").glob("*.wav"))) == len(list((out / "first" / "estimate").glob("*.wav")))
     zpath = write_submission_zip(out / "final" / "estimate", tmp_path / "A_B_task4_1_out.zip", "A_B_task4_1_out")
     names = zipfile.ZipFile(zpath).namelist()
     assert names and all(n.startswith("A_B_task4_1_out/eval_out/") and n.endswith(".wav") for n in names)

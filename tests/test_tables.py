@@ -108,7 +108,7 @@ def test_interrupted_run_resumes(tmp_path, tiny_test_set, tiny_systems):
     out = tmp_path / "run"
     run_system(tiny_systems["baseline"], tiny_test_set, out, progress=False, jobs=1)
     first = pd.read_csv(out / "final" / "per_mixture.csv")
-    done = sorted((out / ".done").iterdir())
+    done = sorted((out / "final" / ".done").iterdir())
     for marker in done[3:]:  # as if it stopped after three mixtures
         marker.unlink()
     for wav in (out / "final" / "estimate").glob("*.wav"):

@@ -53,6 +53,27 @@ def test_training_resumes_where_it_stopped(tmp_path):
     assert steps == [1, 2, 3, 4] and result["steps"] == 4
 
 
+def test_resume_after_a_stop_between_validations_rewrites_the_log(tmp_path):
+    """A run stopped after step 3 with its last state saved at step 2 resumes from step 2: the
+    log must not keep step 3 twice, and its seconds keep counting from the first session."""
+    import shutil
+    path = write_config(tmp_path, "separator", steps=2)
+    work = tmp_path / "work"
+    train(load_train_config(path), work, progress=False)
+    shutil.copy(work / "last.pt", tmp_path / "last_at_2.pt")
+    cfg = load_train_config(path)
+    cfg["steps"] = 3
+    train(cfg, work, progress=False)
+    shutil.copy(tmp_path / "last_at_2.pt", work / "last.pt")  # the state of step 3 was lost
+    cfg["steps"] = 4
+    train(cfg, work, progress=False)
+    rows = read_log(work / "log.csv")
+    assert [(int(r["step"]), r["split"]) for r in rows] == [(1, "train"), (2, "train"), (2, "val"), (3, "train"),
+                                                           (4, "train"), (4, "val")]
+    seconds = [float(r["seconds"]) for r in rows]
+    assert seconds == sorted(seconds) and seconds[0] > 0
+
+
 def test_frozen_tagger_trains_the_head_only(tmp_path):
     cfg = load_train_config(write_config(tmp_path, "tagger", task_options={"train_blocks": 0}))
     torch.manual_seed(0)
