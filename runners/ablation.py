@@ -21,7 +21,8 @@ import pandas as pd
 
 from common.cpu_memory import keep_freed_memory
 from common.provenance import data_fingerprint
-from systems.run import run_system, shard_info
+from systems.distributed import shard_info
+from systems.run import run_system
 from systems.self_guided import iterations_for, stage_names
 
 from runners.tables import (BUILTIN, PUBLISHED_TABLE1, build_with, builtin_test_set, check_test_set, copy_per_mixture,

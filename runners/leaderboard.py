@@ -20,7 +20,8 @@ import pandas as pd
 from common.cpu_memory import keep_freed_memory
 from common.provenance import data_fingerprint
 from systems.registry import load_system_config
-from systems.run import run_system, shard_info
+from systems.distributed import shard_info
+from systems.run import run_system
 
 from runners.tables import (BUILTIN, PUBLISHED_TABLE2, build_with, builtin_test_set, check_test_set,
                             checkpoint_hashes, run_dir_for, write_table)

@@ -17,7 +17,8 @@ import pandas as pd
 from common.audio import write_text_atomic
 from common.cpu_memory import keep_freed_memory
 from metrics.folders import SUMMARY_COLUMNS
-from systems.run import ESTIMATE_DIR, run_system, shard_info, write_submission_zip
+from systems.distributed import shard_info
+from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 
 
 def main(argv=None) -> int:

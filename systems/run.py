@@ -1,7 +1,6 @@
 """Run a system over a test set in the official layout, write its estimates, score every stage."""
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -15,18 +14,11 @@ from common.layout import estimate_name
 from data_gen.stream import FolderScenes, collate
 from metrics.folders import score_folders, write_reports
 
+from .distributed import local_device, shard_info
 from .registry import build_system
 
 ESTIMATE_DIR = "estimate"
 DONE_DIR = ".done"
-
-
-def shard_info() -> tuple[int, int]:
-    """(rank, world size) of a torchrun job (the process group is set up here when needed), or (0, 1)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
 def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
@@ -37,7 +29,8 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     stage alone, resumed with all stages). Under torchrun, rank r of W runs mixtures r, r+W, …
     (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
     return None)."""
-    rank, world = shard_info()
+    rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
+    device = local_device(device)
     system = (system or build_system(system_name)).to(device)
     stages = tuple(stages or system.stages)
     unknown = set(stages) - set(system.stages)

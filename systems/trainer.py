@@ -14,7 +14,6 @@ every rank draws its own disjoint part of the stream; rank 0 validates, logs and
 from __future__ import annotations
 
 import csv
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from data_gen.config import build_rooms, load_config
 from data_gen.stream import SceneStream, collate
 
 from .components import build_model, resolve
+from .distributed import local_device, shard_info
 from .nn.blocks import load_state_dict_strict, save_checkpoint
 from .tasks import TASK_CLASSES
 
@@ -80,18 +80,9 @@ def _to(batch, device):
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 
-def _dist_info():
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    return world, rank, int(os.environ.get("LOCAL_RANK", "0"))
-
-
 def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, command: str | None = None) -> dict:
-    world, rank, local_rank = _dist_info()
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-    if device.startswith("cuda") and world > 1:
-        device = f"cuda:{local_rank}"
+    rank, world = shard_info(device)
+    device = local_device(device)
     work = Path(work_dir)
     is_main = rank == 0
     torch.manual_seed(cfg["seed"])
@@ -121,7 +112,7 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     wrapped = StepModule(model, task)
     if world > 1:
         wrapped = nn.parallel.DistributedDataParallel(
-            wrapped, device_ids=[local_rank] if device.startswith("cuda") else None, find_unused_parameters=True)
+            wrapped, device_ids=[torch.device(device).index] if device.startswith("cuda") else None, find_unused_parameters=True)
 
     data = data_config(cfg)
     if world > 1:  # rank 0 makes (and caches) a synthetic room bank alone; the others then read it

@@ -100,3 +100,13 @@ def test_ddp_two_gloo_processes(tmp_path):
     assert record["training"]["world_size"] == 2
     rows = read_log(tmp_path / "work" / "log.csv")
     assert [r["split"] for r in rows] == ["train", "train", "val"]  # rank 0 alone logs
+
+
+def test_each_torchrun_rank_takes_its_own_gpu(monkeypatch):
+    from systems.distributed import local_device
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert local_device("cuda") == "cuda:3"
+    assert local_device("cuda:1") == "cuda:1" and local_device("cpu") == "cpu"  # an explicit choice stays
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert local_device("cuda") == "cuda"
