@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from common.audio import write_audio_atomic, write_text_atomic
 from common.labels import SILENCE
-from common.layout import estimate_name
+from common.layout import estimate_name, list_wavs, split_stem
 from data_gen.stream import FolderScenes, collate
 from metrics.folders import score_folders, write_reports
 
@@ -45,6 +45,8 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     todo = [i for i, nm in enumerate(data.names) if nm not in done and i % world == rank]
     if done and progress:
         print(f"resuming: {len(done)} mixture(s) already done for stage(s) {', '.join(stages)}, {len(todo)} to run")
+    for stage in stages:  # estimates left by an interrupted earlier attempt at the mixtures to run
+        _remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo})
     loader = DataLoader(Subset(data, todo), batch_size=batch_size, collate_fn=collate, num_workers=0)
     for batch in tqdm(loader, desc=f"running {system.config_name}", unit="batch", disable=not progress or rank > 0):
         outputs = system.infer(batch["mixture"].to(device), batch)
@@ -52,12 +54,9 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
             slots = outputs[stage]
             waves = slots.waveforms.float().cpu().numpy()
             for b, name in enumerate(batch["name"]):
-                _remove_estimates(out / stage / ESTIMATE_DIR, name)  # of an interrupted earlier attempt
                 for label, wave in zip(slots.labels[b], waves[b]):
                     if label != SILENCE:
                         write_audio_atomic(out / stage / ESTIMATE_DIR / estimate_name(name, label), wave, sr)
-        for stage in stages:
-            for name in batch["name"]:
                 write_text_atomic(out / stage / DONE_DIR / name, "")
     if world > 1:
         dist.barrier()
@@ -73,10 +72,11 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     return summaries
 
 
-def _remove_estimates(folder: Path, mixture: str):
-    for f in folder.glob(f"{mixture}_*.wav"):
-        if f.stem.rsplit("_", 1)[0] == mixture:  # not those of a mixture named "<mixture>_…"
-            f.unlink()
+def _remove_estimates(folder: Path, mixtures: set[str]):
+    if folder.is_dir() and mixtures:
+        for f in list_wavs(folder):
+            if split_stem(f.stem)[0] in mixtures:
+                f.unlink()
 
 
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:

@@ -14,6 +14,7 @@ every rank draws its own disjoint part of the stream; rank 0 validates, logs and
 from __future__ import annotations
 
 import csv
+import io
 import sys
 import time
 from pathlib import Path
@@ -25,11 +26,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from common.audio import write_text_atomic
 from common.configs import find_config, known_names
 from data_gen.config import build_rooms, load_config
 from data_gen.stream import SceneStream, collate
 
-from .components import build_model, resolve
+from .components import build_model, load_component, resolve
 from .distributed import local_device, shard_info
 from .nn.blocks import load_state_dict_strict, save_checkpoint
 from .tasks import TASK_CLASSES
@@ -197,9 +199,7 @@ def _record_config(cfg):
 
 def export(cfg, work, command=None, seconds=None, world=1) -> Path:
     """Best checkpoint -> the shipped file, with how it was made; SC thresholds calibrated first."""
-    record = torch.load(work / "best.pt", map_location="cpu", weights_only=False)
-    model = build_model(cfg["task"], cfg["model"])
-    load_state_dict_strict(model, record["state_dict"], source=str(work / "best.pt"))
+    model, record = load_component(work / "best.pt", expect_task=cfg["task"])
     if cfg["task"] == "sc":
         calibrate_sc(model, cfg)
     info = {"config_name": cfg["name"], "command": command or " ".join(sys.argv), "data": cfg["data"],
@@ -246,10 +246,9 @@ def _rewind_log(path: Path, step: int) -> float:
         rows = [r for r in reader if r and int(r[0]) <= step]
     if header is None:
         return 0.0
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        csv.writer(f).writerows([header] + rows)
-    tmp.replace(path)
+    text = io.StringIO()
+    csv.writer(text).writerows([header] + rows)
+    write_text_atomic(path, text.getvalue())
     seconds = header.index("seconds") if "seconds" in header else None
     return float(rows[-1][seconds]) if rows and seconds is not None else 0.0
 
