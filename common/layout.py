@@ -1,10 +1,12 @@
-"""The official on-disk layout and the submission file naming `<mix>_<Label>.wav`."""
+"""The official on-disk layout and the file naming: `<mix>_<Label>.wav` (2025) and
+`<mix>_<i>_<Label>.wav` (2026)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
 
-from .labels import check_label
+from .editions import check_edition, repeated_classes_allowed
+from .labels import N_SLOTS, SILENCE, check_label
 
 SOUNDSCAPE_DIR = "soundscape"
 ORACLE_DIR = "oracle_target"
@@ -26,8 +28,39 @@ def split_stem(stem: str) -> tuple[str, str]:
     return mix, label
 
 
-def estimate_name(mix: str, label: str) -> str:
-    return f"{mix}_{check_label(label)}.wav"
+def parse_stem(stem: str, mixtures) -> tuple[str, int | None, str]:
+    """(mixture, slot index or None, label) of `<mix>_<Label>` (2025) or `<mix>_<i>_<Label>`
+    (2026), matched exactly against the known mixture names: `mix_7_0_Speech` is slot 0 of
+    `mix_7` and never a file of `mix_70` or `mix`. A name that fits two mixtures is an error."""
+    head, label = split_stem(stem)
+    readings = []
+    if head in mixtures:
+        readings.append((head, None, label))
+    mix, sep, index = head.rpartition("_")
+    if sep and index.isdigit() and mix in mixtures:
+        readings.append((mix, int(index), label))
+    if not readings:
+        raise ValueError(f"file name {stem!r} names mixture {head!r}, which is not in the soundscape folder "
+                         "(names are <mix>_<Label> or <mix>_<i>_<Label>)")
+    if len(readings) > 1:
+        raise ValueError(f"file name {stem!r} is ambiguous: it fits mixture {readings[0][0]!r} and "
+                         f"slot {readings[1][1]} of mixture {readings[1][0]!r}")
+    return readings[0]
+
+
+def estimate_name(mix: str, label: str, index: int | None = None) -> str:
+    """`<mix>_<Label>.wav` (2025), or `<mix>_<i>_<Label>.wav` (2026) when a slot index is given."""
+    check_label(label)
+    return f"{mix}_{label}.wav" if index is None else f"{mix}_{int(index)}_{label}.wav"
+
+
+def submission_names(mix: str, labels, edition: int) -> list[tuple[int, str]]:
+    """(slot, file name) for the non-silent slots of one mixture. 2026: silent slots sorted
+    last, so the files are numbered 0…k−1 in slot order; 2025: `<mix>_<Label>.wav`."""
+    real = [(s, lab) for s, lab in enumerate(labels) if check_label(lab) != SILENCE]
+    if check_edition(edition) == 2026:
+        return [(s, estimate_name(mix, lab, i)) for i, (s, lab) in enumerate(real)]
+    return [(s, estimate_name(mix, lab)) for s, lab in real]
 
 
 def list_wavs(folder: Path) -> list[Path]:
@@ -43,23 +76,35 @@ def list_mixtures(soundscape_dir) -> dict[str, Path]:
     return mixtures
 
 
-def group_by_mixture(folder, mixtures, what: str) -> dict[str, dict[str, Path]]:
-    """Map mixture -> {label: path} for `<mix>_<Label>.wav` files of `folder`.
+def group_by_mixture(folder, mixtures, what: str, edition: int = 2025,
+                     max_files: int = N_SLOTS) -> dict[str, list[tuple[str, Path]]]:
+    """Map mixture -> [(label, path)] in file-name order, for the `<mix>_<Label>.wav` and
+    `<mix>_<i>_<Label>.wav` files of `folder`.
 
-    Exact-name matching against the known mixtures (never prefixes: `mix_7` vs `mix_70`);
-    an unknown mixture, an unknown label or a label given twice is an error naming the file.
+    Exact-name matching against the known mixtures (never prefixes: `mix_7` vs `mix_70`). An
+    unknown mixture or label, a `silence` file, more than `max_files` files for one mixture, a
+    label given twice (2025) or a slot index given twice (2026) is an error naming the files.
     """
     folder = require_dir(folder, what)
-    grouped: dict[str, dict[str, Path]] = defaultdict(dict)
+    repeat_ok = repeated_classes_allowed(edition)
+    grouped: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    seen: dict[tuple, Path] = {}
     for path in list_wavs(folder):
-        mix, label = split_stem(path.stem)
-        if mix not in mixtures:
-            raise ValueError(f"{what} file {path} names mixture {mix!r}, which is not in the soundscape folder")
+        try:
+            mix, index, label = parse_stem(path.stem, mixtures)
+        except ValueError as err:
+            raise ValueError(f"{what} file {path}: {err}") from None
         check_label(label, where=f"{what} file {path}")
-        if label == "silence":
+        if label == SILENCE:
             raise ValueError(f"{what} file {path}: 'silence' is not written as a file; leave the slot out")
-        if label in grouped[mix]:
-            raise ValueError(
-                f"{what} has two files with label {label!r} for mixture {mix!r}: {grouped[mix][label]} and {path}")
-        grouped[mix][label] = path
+        # what must be unique per mixture: the slot index in 2026 (a class may repeat), the label in 2025
+        key = (mix, f"slot index {index}") if repeat_ok else (mix, f"label {label!r}")
+        if key in seen and not (repeat_ok and index is None):
+            raise ValueError(f"{what} has two files with {key[1]} for mixture {mix!r}: {seen[key]} and {path}")
+        seen[key] = path
+        grouped[mix].append((label, path))
+        if len(grouped[mix]) > max_files:
+            names = ", ".join(p.name for _, p in grouped[mix])
+            raise ValueError(f"{what} has {len(grouped[mix])} files for mixture {mix!r} in {folder}, at most "
+                             f"{max_files} allowed: {names}")
     return dict(grouped)

@@ -69,13 +69,16 @@ class SceneStream(IterableDataset):
 
 class FolderScenes(Dataset):
     """A test set in the official layout. Slot order comes from metadata/<mix>.json when it is
-    there (onset order), else the targets in class order."""
+    there (onset order), else the targets in class order. Without an oracle_target/ folder
+    (an evaluation set) every target slot is empty and `has_references` is False."""
 
-    def __init__(self, folder, sr: int = 32000):
+    def __init__(self, folder, sr: int = 32000, edition: int = 2025):
         self.folder = Path(folder)
         self.sr = sr
         self.mixtures = list_mixtures(self.folder / "soundscape")
-        self.refs = group_by_mixture(self.folder / ORACLE_DIR, self.mixtures, "oracle target")
+        self.has_references = (self.folder / ORACLE_DIR).is_dir()
+        self.refs = (group_by_mixture(self.folder / ORACLE_DIR, self.mixtures, "oracle target", edition)
+                     if self.has_references else {})
         self.names = sorted(self.mixtures)
 
     def __len__(self):
@@ -83,17 +86,24 @@ class FolderScenes(Dataset):
 
     def labels_of(self, name: str) -> list[str]:
         meta = self.folder / METADATA_DIR / f"{name}.json"
-        if meta.is_file():
+        if meta.is_file() and self.has_references:
             return slot_labels(json.loads(meta.read_text()))
-        labels = sorted(self.refs.get(name, {}), key=LABEL_INDEX.get)
+        labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.get)
         return labels + [SILENCE] * (N_SLOTS - len(labels))
 
     def __getitem__(self, i):
         name = self.names[i]
         mixture = read_audio(self.mixtures[name], sr=self.sr, channels=4, always_2d=True)
         labels = self.labels_of(name)
-        dry = [read_audio(self.refs[name][lab], sr=self.sr, channels=1, length=len(mixture))
-               for lab in labels if lab != SILENCE]
+        files = list(self.refs.get(name, []))  # file-name order: slot i of a class takes its i-th file
+        dry = []
+        for lab in labels:
+            if lab != SILENCE:
+                k = next((k for k, (flab, _) in enumerate(files) if flab == lab), None)
+                if k is None:
+                    raise ValueError(f"{self.folder / ORACLE_DIR}: no oracle target file for {lab!r} of {name} "
+                                     "(its metadata names one)")
+                dry.append(read_audio(files.pop(k)[1], sr=self.sr, channels=1, length=len(mixture)))
         return _example(mixture.T, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
 
 

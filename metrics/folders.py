@@ -1,6 +1,8 @@
-"""Score a folder of estimates in the official submission naming against a test-set folder."""
+"""Score a folder of estimates in the official submission naming against a test-set folder,
+and write the reports (CSV, Markdown, and optionally the official results JSON)."""
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from multiprocessing import get_all_start_methods, get_context
@@ -10,35 +12,34 @@ import pandas as pd
 from tqdm import tqdm
 
 from common.audio import read_audio, write_text_atomic
+from common.editions import check_edition, ranking_metric, summary_columns
 from common.layout import group_by_mixture, list_mixtures
 
 from .scene import MixtureScore, per_class_table, score_mixture, summarize
 
-SUMMARY_COLUMNS = ["n_mixtures", "CA-SDRi", "SNRi", "Acc_mix", "Acc_src"]
-
-
 def _score_one(task) -> MixtureScore:
-    name, mix_path, ref_paths, est_paths, sr, channels = task
+    name, mix_path, ref_paths, est_paths, sr, channels, edition = task
     # float32 holds every sample of 16/24-bit PCM and float wavs exactly; scoring is in float64.
     mixture = read_audio(mix_path, sr=sr, channels=channels, always_2d=True, dtype="float32")
     length = mixture.shape[0]
-    refs = {lab: read_audio(p, sr=sr, channels=1, length=length, dtype="float32") for lab, p in ref_paths.items()}
-    ests = {lab: read_audio(p, sr=sr, channels=1, length=length, dtype="float32") for lab, p in est_paths.items()}
-    return score_mixture(mixture[:, 0], refs, ests, name=name)
+    refs = [(lab, read_audio(p, sr=sr, channels=1, length=length, dtype="float32")) for lab, p in ref_paths]
+    ests = [(lab, read_audio(p, sr=sr, channels=1, length=length, dtype="float32")) for lab, p in est_paths]
+    return score_mixture(mixture[:, 0], refs, ests, name=name, edition=edition)
 
 
 def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = 32000, channels: int = 4,
-                  jobs: int = 1, progress: bool = True) -> list[MixtureScore]:
+                  jobs: int = 1, progress: bool = True, edition: int = 2025) -> list[MixtureScore]:
     """Score every mixture of `soundscape_dir`. A mixture without estimates is scored as all
-    misses, with a warning that names how many there were."""
+    misses (2025: with a warning that names how many; in 2026 an empty answer is legal)."""
+    edition = check_edition(edition)
     mixtures = list_mixtures(soundscape_dir)
-    refs = group_by_mixture(oracle_dir, mixtures, "oracle target")
-    ests = group_by_mixture(estimate_dir, mixtures, "estimate")
+    refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
+    ests = group_by_mixture(estimate_dir, mixtures, "estimate", edition)
     no_estimate = [m for m in mixtures if m not in ests]
-    if no_estimate:
+    if no_estimate and edition == 2025:
         shown = ", ".join(no_estimate[:5]) + (" …" if len(no_estimate) > 5 else "")
         warnings.warn(f"{len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}")
-    tasks = [(m, mixtures[m], refs.get(m, {}), ests.get(m, {}), sr, channels) for m in mixtures]
+    tasks = [(m, mixtures[m], refs.get(m, []), ests.get(m, []), sr, channels, edition) for m in mixtures]
     bar = dict(total=len(tasks), desc="scoring", unit="mix", disable=not progress)
     if jobs <= 1:
         return [_score_one(t) for t in tqdm(tasks, **bar)]
@@ -48,24 +49,51 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = 32000, 
         return list(tqdm(pool.imap(_score_one, tasks, chunksize=4), **bar))
 
 
+def _edition_of(summary: dict) -> int:
+    return 2026 if "CAPI-SDRi" in summary else 2025
+
+
 def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
     def fmt(v):
         return "nan" if isinstance(v, float) and math.isnan(v) else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
-    head = "| " + " | ".join(SUMMARY_COLUMNS) + " |"
-    rule = "|" + "---|" * len(SUMMARY_COLUMNS)
-    body = "| " + " | ".join(fmt(summary[c]) for c in SUMMARY_COLUMNS) + " |"
-    units = "CA-SDRi and SNRi in dB; Acc_mix and Acc_src in %."
+    edition = _edition_of(summary)
+    columns = summary_columns(edition)
+    head = "| " + " | ".join(columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = "| " + " | ".join(fmt(summary[c]) for c in columns) + " |"
+    units = f"DCASE {edition} edition. {ranking_metric(edition)} and SNRi in dB; Acc_mix and Acc_src in %."
     return f"# {title}\n\n{head}\n{rule}\n{body}\n\n{units}\n"
 
 
-def write_reports(scores: list[MixtureScore], out_dir) -> dict:
-    """Write per_mixture.csv, per_class.csv, summary.csv and summary.md; return the summary."""
+def official_results(scores: list[MixtureScore], summary: dict) -> dict:
+    """The summary in the form of the 2026 baseline's `dev_set_test_results.json`: the ranking
+    metric's mean, the label metrics and one entry per mixture (a mixture without a value: null).
+    Estimates read from files carry no probabilities; the field is left out."""
+    name = ranking_metric(_edition_of(summary))
+
+    def value(x):
+        return None if math.isnan(x) else x
+
+    return {
+        name: {"mean": value(summary[name])},
+        "label_metrics": {"accuracy_mix": summary["Acc_mix"], "accuracy_src": summary["Acc_src"]},
+        "details": [{"soundscape": s.soundscape, "ref_labels": s.ref_labels, "est_labels": s.est_labels,
+                     "metrics": [{"metric": name, "value": value(s.capi_sdri)}]} for s in scores],
+    }
+
+
+def write_reports(scores: list[MixtureScore], out_dir, official_json: bool = False) -> dict:
+    """Write per_mixture.csv, per_class.csv, summary.csv and summary.md (and with
+    `official_json` the organisers' results JSON, `results.json`); return the summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(scores)
+    columns = summary_columns(_edition_of(summary))
     write_text_atomic(out / "per_mixture.csv", pd.DataFrame([s.row() for s in scores]).to_csv(index=False))
     write_text_atomic(out / "per_class.csv", pd.DataFrame(per_class_table(scores)).to_csv(index=False))
-    write_text_atomic(out / "summary.csv", pd.DataFrame([summary], columns=SUMMARY_COLUMNS).to_csv(index=False))
+    write_text_atomic(out / "summary.csv", pd.DataFrame([summary], columns=columns).to_csv(index=False))
     write_text_atomic(out / "summary.md", summary_markdown(summary))
+    if official_json:
+        write_text_atomic(out / "results.json", json.dumps(official_results(scores, summary), indent=2))
     return summary

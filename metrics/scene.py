@@ -1,47 +1,63 @@
-"""Scene-level S5 metrics: CA-SDRi, SNRi, Acc_src, Acc_mix and per-class breakdowns.
+"""Scene-level S5 metrics for both editions: CA-SDRi / CAPI-SDRi, SNRi, Acc_src, Acc_mix.
 
-Definitions follow the official DCASE 2025 Task 4 evaluation (see S5_REFERENCE.md §4):
-- CA-SDRi: mean over C ∪ Ĉ of P_k, with P_k = SNR(ŝ_k, s_k) − SNR(x₀, s_k) for a correctly
-  detected class and 0 for a false positive or a false negative. `silence` is ignored.
-- SNRi and Acc_src: the system's slots are matched to the active targets by the one-to-one
-  assignment that maximises the summed SNR, on waveforms only (a slot labelled silence counts
-  as a zero waveform, whose SNR is exactly 0 dB). Unmatched slots face silent reference slots.
+Definitions (S5_REFERENCE §4 and §7; the official evaluation's):
+- CAPI-SDRi (2026 ranking metric): per class c of C ∪ Ĉ, with E_c estimates and R_c references
+  of c and k = min(E_c, R_c), the k reference–estimate pairs with the largest MEAN raw SNR(ŝ, s)
+  (first maximum in the official enumeration order on ties) each score SNR(ŝ, s) − SNR(x₀, s);
+  |E_c − R_c| zeros are added. The mixture's value is the mean of all these terms; a mixture
+  with no label on either side has none (NaN here, null in the official JSON).
+- CA-SDRi (2025 ranking metric) is the same computation: with no class repeated, every class
+  has at most one pair, so CAPI-SDRi = CA-SDRi on 2025 data.
+- SNRi (revised, both editions): each active target is matched to at most one non-silent
+  estimate by the one-to-one assignment that maximises the summed raw SNR (waveforms only); a
+  matched target scores SNR(ŝ, s) − SNR(x₀, s), an unmatched one 0 dB. Data-set mean over all
+  active targets, so doing nothing scores exactly 0 dB.
+- Acc_src (revised, both editions; the official 2026 label metric): pooled
+  100·ΣTP/(ΣTP + ΣFP + ΣFN) over label multisets. Acc_mix: label multisets equal.
+`silence` never counts as a label. 2025 refuses a class given twice (references or estimates);
+2026 allows it.
 """
 from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import combinations, permutations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from common.editions import check_edition, ranking_metric
 from common.labels import LABELS, N_SLOTS, SILENCE, check_label
 
 from .signal import EPS_FLOAT32, snr
 
 
-def _as_numpy(x) -> np.ndarray:
+def _array(x) -> np.ndarray:
+    """A numpy view of an array or a torch tensor, in its own dtype (rows are converted once, below)."""
     if type(x).__module__.startswith("torch"):
         x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=np.float64)
+    return np.asarray(x)
 
 
-def _as_slots(ests, n_slots: int, name: str) -> list[tuple[str, np.ndarray | None]]:
-    """Normalise estimates (a {label: wave} dict or a list of (label, wave) slots) to slots."""
-    items = list(ests.items()) if isinstance(ests, dict) else list(ests)
-    slots, seen = [], set()
-    for label, wave in items:
-        check_label(label, where=f"estimates of {name}" if name else "estimates")
+def _labelled(items, what: str, name: str, edition: int, allow_silence: bool) -> list[tuple[str, object]]:
+    """A {label: wave} dict or a list of (label, wave) -> [(label, wave)] without silence."""
+    pairs = list(items.items()) if isinstance(items, dict) else list(items)
+    out = []
+    for label, wave in pairs:
+        check_label(label, where=f"{what} of {name}" if name else what)
         if label == SILENCE:
+            if not allow_silence:
+                raise ValueError(f"{name or 'mixture'}: 'silence' cannot be a reference target")
             continue
-        if label in seen:
-            raise ValueError(f"{name or 'mixture'}: two estimates with label {label!r}")
-        seen.add(label)
-        slots.append((label, wave))
-    if len(slots) > n_slots:
-        raise ValueError(f"{name or 'mixture'}: {len(slots)} non-silent estimates, at most {n_slots} slots allowed")
-    return slots + [(SILENCE, None)] * (n_slots - len(slots))
+        out.append((label, wave))
+    labels = [lab for lab, _ in out]
+    if edition == 2025 and len(set(labels)) != len(labels):
+        twice = sorted(lab for lab, n in Counter(labels).items() if n > 1)
+        raise ValueError(f"{name or 'mixture'}: two {what} with label {twice[0]!r} (a class may occur only once "
+                         "in the 2025 edition; score as 2026 for repeated classes)")
+    return out
 
 
 @dataclass
@@ -49,167 +65,225 @@ class MixtureScore:
     """Everything the data-set figures and the per-class tables are built from."""
 
     soundscape: str
-    ca_sdri: float
-    snri: list[float]
-    slots_correct: int
-    n_slots: int
+    edition: int
+    capi_sdri: float  # CA-SDRi in 2025; NaN for a mixture without any label
+    snri: list[float]  # one value per active target (0 for an unmatched one)
     ref_labels: list[str]
     est_labels: list[str]
-    class_sdri: dict[str, float] = field(default_factory=dict)  # SDRi of each true positive class
+    class_terms: dict[str, list[float]] = field(default_factory=dict)  # CAPI terms of each class
+    pair_sdri: dict[str, list[float]] = field(default_factory=dict)  # SDRi of each matched pair, by class
 
     @property
-    def tp_labels(self) -> set[str]:
-        return set(self.ref_labels) & set(self.est_labels)
+    def ca_sdri(self) -> float:
+        return self.capi_sdri
 
     @property
-    def fp_labels(self) -> set[str]:
-        return set(self.est_labels) - set(self.ref_labels)
+    def tp(self) -> int:
+        return sum((Counter(self.ref_labels) & Counter(self.est_labels)).values())
 
     @property
-    def fn_labels(self) -> set[str]:
-        return set(self.ref_labels) - set(self.est_labels)
+    def fp(self) -> int:
+        return len(self.est_labels) - self.tp
+
+    @property
+    def fn(self) -> int:
+        return len(self.ref_labels) - self.tp
 
     @property
     def label_match(self) -> bool:
-        return set(self.ref_labels) == set(self.est_labels)
+        return Counter(self.ref_labels) == Counter(self.est_labels)
 
     def row(self) -> dict:
+        n = self.tp + self.fp + self.fn
         return {
             "soundscape": self.soundscape,
-            "ca_sdri": self.ca_sdri,
+            ranking_metric(self.edition).lower().replace("-", "_"): self.capi_sdri,
             "snri": float(np.mean(self.snri)) if self.snri else math.nan,
-            "acc_src": 100.0 * self.slots_correct / self.n_slots,
+            "acc_src": 100.0 * self.tp / n if n else math.nan,
             "label_match": self.label_match,
             "n_ref": len(self.ref_labels),
             "n_est": len(self.est_labels),
-            "tp": len(self.tp_labels),
-            "fp": len(self.fp_labels),
-            "fn": len(self.fn_labels),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
             "ref_labels": ";".join(self.ref_labels),
             "est_labels": ";".join(self.est_labels),
         }
 
 
-def score_mixture(mixture, refs: dict, ests, *, name: str = "", n_slots: int = N_SLOTS,
+def _best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
+    """Rows (references) and columns (estimates) of one class's best pairing: among every
+    choice of k = min(R, E) references (combinations, in order) and ordered k estimates
+    (permutations, in order), the first with the largest mean raw SNR, as the official code."""
+    R, E = pair_snr.shape
+    k = min(R, E)
+    best, best_mean = None, -math.inf
+    for rows in combinations(range(R), k):
+        for cols in permutations(range(E), k):
+            mean = pair_snr[list(rows), list(cols)].mean()
+            if mean > best_mean:
+                best, best_mean = (list(rows), list(cols)), mean
+    return best
+
+
+def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n_slots: int = N_SLOTS,
                   eps: float = EPS_FLOAT32) -> MixtureScore:
     """Score one mixture.
 
     mixture: channel 0 of the mixture, (T,), or the multichannel mixture (C, T) whose row 0 is used.
-    refs: {label: (T,) oracle target}. ests: {label: (T,)} or a list of (label, (T,)) slots;
-    `silence` slots and missing slots are silent. Numpy arrays or torch tensors.
+    refs, ests: {label: (T,) wave} or lists of (label, (T,) wave); `silence` estimates (and a
+    missing wave) are ignored; 2026 lists may repeat a label. Numpy arrays or torch tensors.
     """
-    x0 = _as_numpy(mixture)
+    edition = check_edition(edition)
+    where = name or "mixture"
+    x0 = _array(mixture)
     x0 = x0[0] if x0.ndim == 2 else x0
     length = x0.shape[-1]
-    ref_labels = [check_label(lab, where=f"references of {name}") for lab in refs]
-    if SILENCE in ref_labels:
-        raise ValueError(f"{name or 'mixture'}: 'silence' cannot be a reference target")
-    ref_waves = np.array([_checked(refs[lab], length, f"reference {lab!r} of {name or 'mixture'}")
-                          for lab in ref_labels]).reshape(len(ref_labels), length)
-    slots = _as_slots(ests, n_slots, name)
-    slot_waves = np.zeros((n_slots, length))
-    for j, (lab, wave) in enumerate(slots):
-        if lab != SILENCE and wave is not None:
-            slot_waves[j] = _checked(wave, length, f"estimate {lab!r} of {name or 'mixture'}")
-    est_labels = [lab for lab, _ in slots if lab != SILENCE]
+    refs = _labelled(refs, "references", name, edition, allow_silence=False)
+    ests = [(lab, w) for lab, w in _labelled(ests, "estimates", name, edition, allow_silence=True) if w is not None]
+    if len(ests) > n_slots:
+        raise ValueError(f"{where}: {len(ests)} non-silent estimates, at most {n_slots} slots allowed")
+    ref_labels, est_labels = [lab for lab, _ in refs], [lab for lab, _ in ests]
+    n_ref = len(refs)
+    # Rows: x₀, the references, the estimates, converted to float64 once. Energies and the
+    # inner products that are needed come from BLAS dot products (each a single pass).
+    names = [None] + [f"reference {lab!r} of {where}" for lab, _ in refs] + [f"estimate {lab!r} of {where}"
+                                                                          for lab, _ in ests]
+    rows = np.empty((len(names), length))
+    rows[0] = x0
+    for k, (what, (_, wave)) in enumerate(zip(names[1:], refs + ests), start=1):
+        rows[k] = _checked(wave, length, what)
+    energy = np.array([row @ row for row in rows])
+    if not np.isfinite(energy).all():
+        bad = int(np.flatnonzero(~np.isfinite(energy))[0])
+        raise ValueError(f"{names[bad] or 'mixture ' + where}: contains NaN or Inf samples")
 
-    # SNR of every (reference, slot) pair, from inner products (one BLAS call), to choose the
-    # assignment; the SNRs that are reported are then recomputed from explicit differences.
-    ref_energy = np.einsum("it,it->i", ref_waves, ref_waves)
-    slot_energy = np.einsum("jt,jt->j", slot_waves, slot_waves)
-    err = np.maximum(ref_energy[:, None] + slot_energy[None, :] - 2.0 * ref_waves @ slot_waves.T, 0.0)
-    pair_snr = 10 * np.log10((ref_energy[:, None] + eps) / (err + eps))  # (n_ref, n_slots)
-    mix_snr = np.array([snr(x0, r, eps=eps) for r in ref_waves])
+    def snr_rows(e: int, r: int) -> float:
+        """SNR(row e, row r) in dB; the error energy from the inner product, or from an explicit
+        difference where the estimate is so close that the subtraction would lose digits."""
+        err = energy[r] + energy[e] - 2.0 * float(rows[r] @ rows[e])
+        if err < 1e-3 * (energy[r] + energy[e]):  # above ≈ 27 dB: recompute exactly
+            diff = rows[r] - rows[e]
+            err = float(diff @ diff)
+        return float(10 * np.log10((energy[r] + eps) / (max(err, 0.0) + eps)))
 
-    def exact(i, j):
-        return float(snr(slot_waves[j], ref_waves[i], eps=eps) - mix_snr[i])
+    pair_snr = np.array([[snr_rows(1 + n_ref + j, 1 + i) for j in range(len(ests))] for i in range(n_ref)])
+    pair_snr = pair_snr.reshape(n_ref, len(ests))
+    mix_snr = [snr_rows(0, 1 + i) for i in range(n_ref)]
 
-    # CA-SDRi: label-matched pairs improve, every miss and false alarm scores 0.
-    slot_of = {lab: j for j, (lab, _) in enumerate(slots) if lab != SILENCE}
-    class_sdri = {lab: exact(i, slot_of[lab]) for i, lab in enumerate(ref_labels) if lab in slot_of}
-    n_union = len(set(ref_labels) | set(est_labels))
-    ca = sum(class_sdri.values()) / n_union if n_union else math.nan
+    def improvement(i: int, j: int) -> float:
+        return float(pair_snr[i, j] - mix_snr[i])
 
-    # SNRi and Acc_src: waveform-only assignment of slots to active targets.
-    rows, cols = linear_sum_assignment(pair_snr, maximize=True) if len(ref_labels) else ([], [])
-    snri_values = [exact(i, j) for i, j in zip(rows, cols)]
-    correct = sum(slots[j][0] == ref_labels[i] for i, j in zip(rows, cols))
-    unmatched = set(range(n_slots)) - set(cols)
-    correct += sum(slots[j][0] == SILENCE for j in unmatched)
-    return MixtureScore(name, ca, snri_values, int(correct), n_slots, ref_labels, est_labels, class_sdri)
+    # CAPI-SDRi (= CA-SDRi without repeated classes): per class, the best pairing, plus zeros.
+    class_terms, pair_sdri = {}, {}
+    for lab in sorted(set(ref_labels) | set(est_labels)):
+        ri = [i for i, x in enumerate(ref_labels) if x == lab]
+        ej = [j for j, x in enumerate(est_labels) if x == lab]
+        pairs = []
+        if ri and ej:
+            picked_refs, picked_ests = _best_class_pairing(pair_snr[np.ix_(ri, ej)])
+            pairs = [improvement(ri[r], ej[c]) for r, c in zip(picked_refs, picked_ests)]
+        pair_sdri[lab] = pairs
+        class_terms[lab] = pairs + [0.0] * abs(len(ri) - len(ej))
+    terms = [v for values in class_terms.values() for v in values]
+    capi = float(np.mean(terms)) if terms else math.nan
+
+    # SNRi: waveform-only one-to-one assignment of estimates to targets; a target left over scores 0.
+    snri_values = [0.0] * len(refs)
+    if refs and ests:
+        for i, j in zip(*linear_sum_assignment(pair_snr, maximize=True)):
+            snri_values[i] = improvement(i, j)
+    return MixtureScore(name, edition, capi, snri_values, ref_labels, est_labels, class_terms, pair_sdri)
 
 
 def _checked(wave, length: int, what: str) -> np.ndarray:
-    wave = _as_numpy(wave)
+    """A mono waveform of the mixture's length (NaN/Inf are caught from the Gram diagonal)."""
+    wave = _array(wave)
     if wave.ndim != 1:
         raise ValueError(f"{what}: expected a mono waveform, got shape {wave.shape}")
     if wave.shape[0] != length:
         raise ValueError(f"{what}: {wave.shape[0]} samples, the mixture has {length}")
-    if not np.isfinite(wave).all():
-        raise ValueError(f"{what}: contains NaN or Inf samples")
     return wave
 
 
-def ca_sdri(mixture, refs: dict, ests, **kw) -> float:
-    """CA-SDRi of one mixture in dB."""
-    return score_mixture(mixture, refs, ests, **kw).ca_sdri
+def ca_sdri(mixture, refs, ests, **kw) -> float:
+    """CA-SDRi (2025) / CAPI-SDRi (2026) of one mixture in dB (NaN without any label)."""
+    return score_mixture(mixture, refs, ests, **kw).capi_sdri
 
 
-def snri(mixture, refs: dict, ests, **kw) -> list[float]:
-    """SNRi in dB of each active target of one mixture, after the waveform-only assignment."""
+capi_sdri = ca_sdri
+
+
+def snri(mixture, refs, ests, **kw) -> list[float]:
+    """SNRi in dB of each active target of one mixture (0 for a target left without estimate)."""
     return score_mixture(mixture, refs, ests, **kw).snri
 
 
-def acc_src(mixture, refs: dict, ests, **kw) -> float:
-    """Percentage of the mixture's slots whose label is right after the assignment."""
-    s = score_mixture(mixture, refs, ests, **kw)
-    return 100.0 * s.slots_correct / s.n_slots
+def label_counts(ref_labels, est_labels) -> tuple[int, int, int]:
+    """(TP, FP, FN) of one mixture's label multisets, silence removed."""
+    ref = Counter(lab for lab in ref_labels if lab != SILENCE)
+    est = Counter(lab for lab in est_labels if lab != SILENCE)
+    tp = sum((ref & est).values())
+    return tp, sum(est.values()) - tp, sum(ref.values()) - tp
 
 
-def acc_mix(ref_label_sets, est_label_sets) -> float:
-    """Percentage of mixtures whose predicted label set equals the true one (silence ignored)."""
-    pairs = list(zip(ref_label_sets, est_label_sets, strict=True))
+def acc_src(ref_label_lists, est_label_lists) -> float:
+    """Pooled 100·ΣTP/(ΣTP+ΣFP+ΣFN) over mixtures (the official 2026 label metric)."""
+    counts = [label_counts(r, e) for r, e in zip(ref_label_lists, est_label_lists, strict=True)]
+    tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
+    return 100.0 * tp / (tp + fp + fn) if tp + fp + fn else math.nan
+
+
+def acc_mix(ref_label_lists, est_label_lists) -> float:
+    """Percentage of mixtures whose predicted label multiset equals the true one (silence removed)."""
+    pairs = list(zip(ref_label_lists, est_label_lists, strict=True))
     if not pairs:
         raise ValueError("acc_mix of an empty data set")
-    hits = sum((set(r) - {SILENCE}) == (set(e) - {SILENCE}) for r, e in pairs)
+    hits = sum(label_counts(r, e)[1:] == (0, 0) for r, e in pairs)
     return 100.0 * hits / len(pairs)
 
 
 def summarize(scores: list[MixtureScore]) -> dict:
-    """The data set's figures: columns n_mixtures, CA-SDRi, SNRi, Acc_mix, Acc_src."""
+    """The data set's figures: n_mixtures, CA-SDRi (2025) or CAPI-SDRi (2026), SNRi, Acc_mix, Acc_src."""
     if not scores:
         raise ValueError("no mixtures to summarise")
-    ca = np.array([s.ca_sdri for s in scores])
-    n_nan = int(np.isnan(ca).sum())
-    if n_nan:
+    editions = {s.edition for s in scores}
+    if len(editions) > 1:
+        raise ValueError(f"scores of several editions cannot be summarised together: {sorted(editions)}")
+    edition = editions.pop()
+    values = np.array([s.capi_sdri for s in scores])
+    n_nan = int(np.isnan(values).sum())
+    if n_nan and edition == 2025:
         warnings.warn(f"{n_nan} mixture(s) have neither reference nor estimated targets; their CA-SDRi is "
                       "undefined (NaN, as in the official code) and they are left out of the CA-SDRi mean")
     snri_all = [v for s in scores for v in s.snri]
+    refs, ests = [s.ref_labels for s in scores], [s.est_labels for s in scores]
     return {
         "n_mixtures": len(scores),
-        "CA-SDRi": float(np.nanmean(ca)) if n_nan < len(scores) else math.nan,
+        ranking_metric(edition): float(np.nanmean(values)) if n_nan < len(scores) else math.nan,
         "SNRi": float(np.mean(snri_all)) if snri_all else math.nan,
-        "Acc_mix": acc_mix([s.ref_labels for s in scores], [s.est_labels for s in scores]),
-        "Acc_src": 100.0 * sum(s.slots_correct for s in scores) / sum(s.n_slots for s in scores),
+        "Acc_mix": acc_mix(refs, ests),
+        "Acc_src": acc_src(refs, ests),
     }
 
 
 def per_class_table(scores: list[MixtureScore]) -> list[dict]:
-    """One row per class: support, TP/FP/FN counts, mean SDRi over true positives and the
-    class's mean CA-SDRi term (its SDRi where detected, 0 for each miss or false alarm)."""
+    """One row per class: reference count, TP/FP/FN (multisets: a class twice counts twice), mean
+    SDRi over its matched pairs and its mean ranking-metric term (pair SDRi, 0 per miss or false alarm)."""
     rows = []
     for lab in LABELS:
-        tp_values = [s.class_sdri[lab] for s in scores if lab in s.class_sdri]
-        fp = sum(lab in s.fp_labels for s in scores)
-        fn = sum(lab in s.fn_labels for s in scores)
-        n_terms = len(tp_values) + fp + fn
+        pairs = [v for s in scores for v in s.pair_sdri.get(lab, [])]
+        terms = [v for s in scores for v in s.class_terms.get(lab, [])]
+        n_ref = sum(s.ref_labels.count(lab) for s in scores)
+        n_est = sum(s.est_labels.count(lab) for s in scores)
+        tp = sum(min(s.ref_labels.count(lab), s.est_labels.count(lab)) for s in scores)
         rows.append({
             "class": lab,
-            "n_ref": len(tp_values) + fn,
-            "tp": len(tp_values),
-            "fp": fp,
-            "fn": fn,
-            "mean_sdri_tp": float(np.mean(tp_values)) if tp_values else math.nan,
-            "ca_sdri_term": float(sum(tp_values) / n_terms) if n_terms else math.nan,
+            "n_ref": n_ref,
+            "tp": tp,
+            "fp": n_est - tp,
+            "fn": n_ref - tp,
+            "mean_sdri_tp": float(np.mean(pairs)) if pairs else math.nan,
+            "ca_sdri_term": float(np.mean(terms)) if terms else math.nan,
         })
     return rows

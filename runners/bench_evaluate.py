@@ -4,8 +4,8 @@
 
 Writes a synthetic test set (PCM-16 mixtures, float oracle targets and estimates) to a
 temporary folder, then times in the same process:
-  naive-same  - one mixture after another, the same figures (CA-SDRi, SNRi, Acc_src) in float64:
-                every (reference, slot) SNR from an explicit difference, then the assignment;
+  naive-same  - one mixture after another, the same figures (CA-SDRi, SNRi) in float64:
+                every (reference, estimate) SNR from an explicit difference, then the assignment;
   naive-ca32  - one mixture after another, CA-SDRi alone with torch float32 SNRs (the official
                 evaluation's way), for scale: it computes less than the harness;
   harness     - metrics.folders.score_folders with --jobs worker processes.
@@ -63,12 +63,12 @@ def naive_same(dirs) -> list[float]:
     out = []
     for mix, path in tqdm(mixtures.items(), desc="naive-same", unit="mix"):
         x0 = sf.read(path)[0][:, 0]
-        r = {lab: sf.read(p)[0] for lab, p in refs.get(mix, {}).items()}
-        e = {lab: sf.read(p)[0] for lab, p in ests.get(mix, {}).items()}
-        slots = list(e.items()) + [("silence", np.zeros_like(x0))] * (3 - len(e))
-        table = np.array([[snr64(w, ref) for _, w in slots] for ref in r.values()])
+        r = {lab: sf.read(p)[0] for lab, p in refs.get(mix, [])}
+        e = {lab: sf.read(p)[0] for lab, p in ests.get(mix, [])}
+        table = np.array([[snr64(w, ref) for w in e.values()] for ref in r.values()]).reshape(len(r), len(e))
         rows, cols = linear_sum_assignment(table, maximize=True)
         snri = [table[i, j] - snr64(x0, list(r.values())[i]) for i, j in zip(rows, cols)]
+        snri += [0.0] * (len(r) - len(snri))  # targets left without an estimate
         terms = [snr64(e[lab], r[lab]) - snr64(x0, r[lab]) if lab in r and lab in e else 0.0 for lab in set(r) | set(e)]
         out.append(float(np.mean(terms)))
         assert len(snri) == len(r)
@@ -86,8 +86,8 @@ def naive_ca_sdri(dirs) -> list[float]:
     out = []
     for mix, path in tqdm(mixtures.items(), desc="naive", unit="mix"):
         x0 = torch.from_numpy(sf.read(path, dtype="float32")[0][:, 0].copy())
-        r = {lab: torch.from_numpy(sf.read(p, dtype="float32")[0]) for lab, p in refs.get(mix, {}).items()}
-        e = {lab: torch.from_numpy(sf.read(p, dtype="float32")[0]) for lab, p in ests.get(mix, {}).items()}
+        r = {lab: torch.from_numpy(sf.read(p, dtype="float32")[0]) for lab, p in refs.get(mix, [])}
+        e = {lab: torch.from_numpy(sf.read(p, dtype="float32")[0]) for lab, p in ests.get(mix, [])}
         terms = []
         for lab in set(r) | set(e):
             terms.append(float(snr32(e[lab], r[lab]) - snr32(x0, r[lab])) if lab in r and lab in e else 0.0)

@@ -1,6 +1,8 @@
-"""Score a folder of estimates (`<mix>_<Label>.wav`) against mixtures and oracle targets.
+"""Score a folder of estimates against mixtures and oracle targets, in either edition.
 
-    python runners/evaluate.py --soundscape-dir S --oracle-dir O --estimate-dir E --out-dir R
+    python runners/evaluate.py --soundscape-dir S --oracle-dir O --estimate-dir E --out-dir R [--edition 2026]
+
+Files are `<mix>_<Label>.wav` (2025) or `<mix>_<i>_<Label>.wav` (2026; the 2025 form is read too).
 """
 from __future__ import annotations
 
@@ -9,29 +11,34 @@ import os
 import sys
 
 from common.cpu_memory import keep_freed_memory
+from common.editions import add_edition_argument
 from metrics.folders import score_folders, summary_markdown, write_reports
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--soundscape-dir", required=True, help="folder of 4-channel mixtures <mix>.wav")
-    ap.add_argument("--oracle-dir", required=True, help="folder of oracle targets <mix>_<Label>.wav")
-    ap.add_argument("--estimate-dir", required=True, help="folder of estimates <mix>_<Label>.wav")
+    ap.add_argument("--oracle-dir", required=True, help="folder of oracle targets <mix>[_<i>]_<Label>.wav")
+    ap.add_argument("--estimate-dir", required=True, help="folder of estimates <mix>[_<i>]_<Label>.wav")
     ap.add_argument("--out-dir", required=True, help="where the CSVs and summary.md are written")
     ap.add_argument("--sr", type=int, default=32000, help="sample rate every file must have")
     ap.add_argument("--channels", type=int, default=4, help="channel count every mixture must have")
     ap.add_argument("--jobs", type=int, default=min(8, os.cpu_count() or 1), help="parallel reader processes")
+    add_edition_argument(ap)
+    ap.add_argument("--official-json", action="store_true",
+                    help="also write results.json in the form of the official dev_set_test_results.json")
     args = ap.parse_args(argv)
     keep_freed_memory()
     try:
         scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
-                               sr=args.sr, channels=args.channels, jobs=args.jobs)
+                               sr=args.sr, channels=args.channels, jobs=args.jobs, edition=args.edition)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    summary = write_reports(scores, args.out_dir)
+    summary = write_reports(scores, args.out_dir, official_json=args.official_json)
     print(summary_markdown(summary))
-    print(f"wrote {args.out_dir}/per_mixture.csv, per_class.csv, summary.csv, summary.md")
+    extra = ", results.json" if args.official_json else ""
+    print(f"wrote {args.out_dir}/per_mixture.csv, per_class.csv, summary.csv, summary.md{extra}")
     return 0
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from common.cpu_memory import keep_freed_memory
+from common.editions import add_edition_argument, ranking_metric
 from common.provenance import data_fingerprint
 from systems.registry import load_system_config
 from systems.distributed import shard_info
 from systems.run import run_system
 
-from runners.tables import (BUILTIN, PUBLISHED_TABLE2, build_with, builtin_test_set, check_test_set,
+from runners.tables import (BUILTIN, PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026, build_with, builtin_test_set, check_test_set,
                             checkpoint_hashes, run_dir_for, write_table)
 
 DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
@@ -50,6 +51,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
+    add_edition_argument(ap)
     args = ap.parse_args(argv)
     keep_freed_memory()
     names = [s for s in args.systems.split(",") if s]
@@ -68,30 +70,33 @@ def main(argv=None) -> int:
         system, cfg = build_with(name)
         final = system.stages[-1]
         for dname, path in data.items():
-            run_dir = run_dir_for(name, cfg, fingerprints[dname], results)
+            run_dir = run_dir_for(name, cfg, fingerprints[dname], results, args.edition)
             summaries = run_system(name, path, run_dir, device=args.device, batch_size=args.batch_size,
-                                   jobs=args.jobs, stages=[final], system=system)
+                                   jobs=args.jobs, stages=[final], system=system, edition=args.edition)
             if summaries is not None:
                 measured[name][dname] = summaries[final]
     if rank > 0:
         return 0
-    data_cols = [f"{d}_{m}" for d in data for m in ("CA-SDRi", "Acc_mix")]
-    pub_cols = ["published_eval_CA-SDRi", "published_eval_Acc_mix", "published_test_CA-SDRi",
+    metric = ranking_metric(args.edition)
+    data_cols = [f"{d}_{m}" for d in data for m in (metric, "Acc_mix")]
+    pub_cols = [f"published_eval_{metric}", "published_eval_Acc_mix", f"published_test_{metric}",
                 "published_test_Acc_mix"]
     rows = []
     for name in names:
         row = {"system": Path(name).stem, "kind": "measured", "published_rank": None}
         for d in data:
-            row[f"{d}_CA-SDRi"] = measured[name][d]["CA-SDRi"]
+            row[f"{d}_{metric}"] = measured[name][d][metric]
             row[f"{d}_Acc_mix"] = measured[name][d]["Acc_mix"]
         rows.append(row)
-    for rank_, team, e_sdr, e_acc, t_sdr, t_acc in PUBLISHED_TABLE2:
+    published = PUBLISHED_TABLE2_2026 if args.edition == 2026 else PUBLISHED_TABLE2
+    for rank_, team, e_sdr, e_acc, t_sdr, t_acc in published:
         rows.append({"system": team, "kind": "published", "published_rank": rank_,
                      **dict(zip(pub_cols, (e_sdr, e_acc, t_sdr, t_acc)))})
     df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
     note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
-            ". kind = published: the DCASE 2025 Task 4 leaderboard as printed in the paper "
-            "(official eval and dev test sets), for reference, never measured here.")
+            f" (scored as the DCASE {args.edition} edition). kind = published: the DCASE {args.edition} Task 4 "
+            "leaderboard (" + ("as printed in the paper" if args.edition == 2025 else "the task's results page") +
+            "; official eval and dev test sets), for reference, never measured here.")
     write_table(df, results / "table2.csv", "Table 2: leaderboard", note,
                 systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n])} for n in names},
                 data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},

@@ -1,10 +1,12 @@
 """Run one or more systems over a test set (official layout), write estimates, score each stage.
 
     python runners/run_system.py --system oracle_sources,oracle_labels_mixture --data data/builtin_test \
-        --out results/systems [--device cuda] [--batch-size 4] [--zip Author_Affil_task4_1_out]
+        --out results/systems [--device cuda] [--batch-size 4] [--zip Author_Affil_task4_1_out] [--edition 2026]
 
 For each system: OUT/<system>/<stage>/estimate/*.wav, per_mixture.csv, per_class.csv,
-summary.csv, summary.md, and OUT/summary.csv with one row per (system, stage). Resumable.
+summary.csv, summary.md (+ results.json with --official-json), and OUT/summary.csv with one row
+per (system, stage). Resumable. A data folder with mixtures only (an evaluation set: no
+oracle_target/) gets its estimates and the submission zip, and no scores.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pandas as pd
 
 from common.audio import write_text_atomic
 from common.cpu_memory import keep_freed_memory
-from metrics.folders import SUMMARY_COLUMNS
+from common.editions import add_edition_argument, summary_columns
 from systems.distributed import shard_info
 from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 
@@ -24,23 +26,28 @@ from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", required=True, help="comma-separated names in configs/systems/ or YAML paths")
-    ap.add_argument("--data", required=True, help="test set folder with soundscape/ and oracle_target/")
+    ap.add_argument("--data", required=True, help="folder with soundscape/ (and oracle_target/ to be scored)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
     ap.add_argument("--zip", default=None, help="also write <name>.zip of the final stage in submission form")
+    ap.add_argument("--official-json", action="store_true", help="also write each stage's results.json "
+                    "in the form of the official dev_set_test_results.json")
+    add_edition_argument(ap)
     args = ap.parse_args(argv)
     keep_freed_memory()
     rows = []
     try:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem
-            summaries = run_system(name, args.data, out, device=args.device, batch_size=args.batch_size, jobs=args.jobs)
+            summaries = run_system(name, args.data, out, device=args.device, batch_size=args.batch_size,
+                                   jobs=args.jobs, edition=args.edition, official_json=args.official_json)
             if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
                 continue
             for stage, s in summaries.items():
-                rows.append({"system": Path(name).stem, "stage": stage, **s})
+                if s:  # empty: nothing to score against
+                    rows.append({"system": Path(name).stem, "stage": stage, **s})
             if args.zip:
                 final = list(summaries)[-1]
                 path = write_submission_zip(out / final / ESTIMATE_DIR, out / f"{args.zip}.zip", args.zip)
@@ -50,7 +57,10 @@ def main(argv=None) -> int:
         return 2
     if shard_info()[0] > 0:
         return 0
-    table = pd.DataFrame(rows, columns=["system", "stage"] + SUMMARY_COLUMNS)
+    if not rows:
+        print("no oracle targets: estimates written, nothing scored")
+        return 0
+    table = pd.DataFrame(rows, columns=["system", "stage"] + summary_columns(args.edition))
     write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return 0

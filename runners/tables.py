@@ -39,6 +39,16 @@ PUBLISHED_TABLE2 = [
     (8, "baseline ResUNetK", 6.60, 51.48, 11.09, 59.80),
     (9, "rank 9", 3.84, 22.41, 11.78, 65.47),
 ]
+# DCASE 2026 Task 4 (S5_REFERENCE §7): rank, team, eval CAPI-SDRi / Acc_mix, dev-test CAPI-SDRi / Acc_mix.
+PUBLISHED_TABLE2_2026 = [
+    (1, "Bando_AIST", 14.93, 65.54, 16.32, 64.88),
+    (2, "Choi_KAIST", 12.98, 64.88, 14.65, 66.07),
+    (3, "Saijo_Mitsubishi", 12.94, 76.92, 14.95, 78.11),
+    (4, "Wang_SRCN", 10.13, 57.80, 11.74, 62.23),
+    (5, "Park_SGU", 10.10, 53.17, 11.42, 56.09),
+    (None, "baseline (1-channel M2D-AT + ResUNetK)", 6.77, 56.55, 8.171, 57.143),
+    (None, "baseline (4-channel M2D-AT + ResUNetK)", None, None, 8.489, 60.714),
+]
 
 
 def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True) -> Path:
@@ -80,10 +90,12 @@ def checkpoint_hashes(system_cfg: dict) -> dict:
     return out
 
 
-def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path) -> Path:
-    """Runs are cached per (system config, checkpoints, data set): a change of any starts afresh."""
-    key = json.dumps({"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint}, sort_keys=True,
-                     default=str)
+def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
+    """Runs are cached per (system config, checkpoints, data set, edition): a change of any starts afresh."""
+    key = {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint}
+    if edition != 2025:  # 2025 keys stay as they were, so existing caches remain valid
+        key["edition"] = edition
+    key = json.dumps(key, sort_keys=True, default=str)
     return results / "runs" / f"{Path(system_name).stem}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
@@ -139,7 +151,8 @@ def plot_table1(df: pd.DataFrame, out_png: Path) -> Path:
     fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(df), 3.6))
     x = range(len(df))
     w = 0.2
-    series = [("CA-SDRi", "measured CA-SDRi", None), ("SNRi", "measured SNRi", None),
+    metric = df.columns[1]  # CA-SDRi (2025) or CAPI-SDRi (2026)
+    series = [(metric, f"measured {metric}", None), ("SNRi", "measured SNRi", None),
               ("published_CA-SDRi", "published CA-SDRi", "//"), ("published_SNRi", "published SNRi", "//")]
     for i, (col, label, hatch) in enumerate(series):
         ax.bar([xi + (i - 1.5) * w for xi in x], df[col].fillna(0), w, label=label, hatch=hatch,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from common.editions import repeated_classes_allowed
 from common.labels import N_SLOTS, SILENCE, check_label
 
 
@@ -17,7 +18,8 @@ class SlotOutput:
     labels: list  # B lists of N_SLOTS labels (`silence` for empty slots)
     waveforms: torch.Tensor  # (B, N_SLOTS, T), channel 0; silent slots are zeroed by `checked`
 
-    def checked(self, batch_size: int, length: int, where: str) -> "SlotOutput":
+    def checked(self, batch_size: int, length: int, where: str, edition: int = 2025) -> "SlotOutput":
+        """Shapes, known labels, finite samples; a class in two slots is refused in 2025 only."""
         if tuple(self.waveforms.shape) != (batch_size, N_SLOTS, length):
             raise ValueError(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
                              f"({batch_size}, {N_SLOTS}, {length})")
@@ -25,8 +27,9 @@ class SlotOutput:
             raise ValueError(f"{where}: expected {batch_size} lists of {N_SLOTS} labels, got {self.labels}")
         for lb in self.labels:
             real = [check_label(x, where=where) for x in lb if x != SILENCE]
-            if len(set(real)) != len(real):
-                raise ValueError(f"{where}: a label appears twice among the slots {lb}")
+            if len(set(real)) != len(real) and not repeated_classes_allowed(edition):
+                raise ValueError(f"{where}: a label appears twice among the slots {lb} (allowed in the 2026 "
+                                 "edition only)")
         if not torch.isfinite(self.waveforms).all():
             raise ValueError(f"{where}: NaN or Inf in the output waveforms")
         silent = torch.tensor([[x == SILENCE for x in lb] for lb in self.labels], device=self.waveforms.device)
@@ -41,16 +44,17 @@ class System(torch.nn.Module):
     """
 
     stages: tuple = ("final",)
+    config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
 
     def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
         raise NotImplementedError
 
     @torch.no_grad()
-    def infer(self, mixture: torch.Tensor, batch: dict) -> dict:
+    def infer(self, mixture: torch.Tensor, batch: dict, edition: int = 2025) -> dict:
         self.eval()
         outputs = self(mixture, batch)
         missing = set(self.stages) - set(outputs)
         if missing:
             raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")
         B, _, T = mixture.shape
-        return {s: outputs[s].checked(B, T, f"{type(self).__name__} stage {s!r}") for s in self.stages}
+        return {s: outputs[s].checked(B, T, f"{type(self).__name__} stage {s!r}", edition) for s in self.stages}

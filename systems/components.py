@@ -13,6 +13,17 @@ import torch
 from .nn.blocks import load_state_dict_strict
 
 TASKS = ("tagger", "separator", "uss", "sc", "tse")
+# Model options added after checkpoints were shipped: a checkpoint whose config lacks one was
+# trained with the value here (the spectrum decoder; the Res-FiLM that doubled its input).
+LEGACY_MODEL_DEFAULTS = {"uss": {"decoder": "spectrum"},
+                         "tse": {"decoder": "spectrum", "film_legacy_double": True}}
+CURRENT_MODEL_DEFAULTS = {"uss": {"decoder": "mask"}, "tse": {"decoder": "mask", "film_legacy_double": False}}
+
+
+def explicit_model_config(task: str, model_cfg: dict) -> dict:
+    """The model config with today's defaults of the options above written out, as exports record
+    it, so that a checkpoint never depends on what a later version's defaults are."""
+    return {**CURRENT_MODEL_DEFAULTS.get(task, {}), **(model_cfg or {})}
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -59,6 +70,7 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
         raise ValueError(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")
     if expect_task and cfg["task"] != expect_task:
         raise ValueError(f"{path}: a {cfg['task']!r} checkpoint where a {expect_task!r} one is needed")
-    model = build_model(cfg["task"], cfg.get("model", {}))
+    model_cfg = {**LEGACY_MODEL_DEFAULTS.get(cfg["task"], {}), **(cfg.get("model") or {})}
+    model = build_model(cfg["task"], model_cfg)
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model.to(device).eval(), record

@@ -9,8 +9,8 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from common.audio import write_audio_atomic, write_text_atomic
-from common.labels import SILENCE
-from common.layout import estimate_name, list_wavs, split_stem
+from common.editions import check_edition
+from common.layout import list_wavs, parse_stem, submission_names
 from data_gen.stream import FolderScenes, collate
 from metrics.folders import score_folders, write_reports
 
@@ -22,21 +22,26 @@ DONE_DIR = ".done"
 
 
 def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
-               jobs: int = 1, sr: int = 32000, progress: bool = True, stages=None, system=None) -> dict | None:
-    """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav, reports to OUT/<stage>/.
+               jobs: int = 1, sr: int = 32000, progress: bool = True, stages=None, system=None,
+               edition: int = 2025, official_json: bool = False) -> dict | None:
+    """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
+    reports to OUT/<stage>/. A data folder without oracle_target/ (an evaluation set) gets its
+    estimates written and no scores: the summaries are then empty dicts.
     A mixture is done for a stage when OUT/<stage>/.done/<mix> exists (written after all its
     files); a mixture is run again when any asked-for stage lacks it (e.g. a run of the final
     stage alone, resumed with all stages). Under torchrun, rank r of W runs mixtures r, r+W, …
     (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
     return None)."""
+    edition = check_edition(edition)
     rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
     device = local_device(device)
     system = (system or build_system(system_name)).to(device)
+    label = system.config_name or type(system).__name__
     stages = tuple(stages or system.stages)
     unknown = set(stages) - set(system.stages)
     if unknown:
-        raise ValueError(f"{system.config_name} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
-    data = FolderScenes(data_dir, sr=sr)
+        raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
+    data = FolderScenes(data_dir, sr=sr, edition=edition)
     out = Path(out_dir)
     done = set(data.names)
     for stage in stages:
@@ -46,36 +51,41 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     if done and progress:
         print(f"resuming: {len(done)} mixture(s) already done for stage(s) {', '.join(stages)}, {len(todo)} to run")
     for stage in stages:  # estimates left by an interrupted earlier attempt at the mixtures to run
-        _remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo})
+        _remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo}, data.mixtures)
     loader = DataLoader(Subset(data, todo), batch_size=batch_size, collate_fn=collate, num_workers=0)
-    for batch in tqdm(loader, desc=f"running {system.config_name}", unit="batch", disable=not progress or rank > 0):
-        outputs = system.infer(batch["mixture"].to(device), batch)
+    for batch in tqdm(loader, desc=f"running {label}", unit="batch", disable=not progress or rank > 0):
+        outputs = system.infer(batch["mixture"].to(device), batch, edition)
         for stage in stages:
             slots = outputs[stage]
             waves = slots.waveforms.float().cpu().numpy()
             for b, name in enumerate(batch["name"]):
-                for label, wave in zip(slots.labels[b], waves[b]):
-                    if label != SILENCE:
-                        write_audio_atomic(out / stage / ESTIMATE_DIR / estimate_name(name, label), wave, sr)
+                for slot, file_name in submission_names(name, slots.labels[b], edition):
+                    write_audio_atomic(out / stage / ESTIMATE_DIR / file_name, waves[b, slot], sr)
                 write_text_atomic(out / stage / DONE_DIR / name, "")
     if world > 1:
         dist.barrier()
     if rank > 0:
         return None
     summaries = {}
+    if not data.has_references and progress:
+        print(f"{data_dir} has no oracle_target/ folder (an evaluation set): estimates written, scoring skipped")
     for stage in stages:
         est = out / stage / ESTIMATE_DIR
         est.mkdir(parents=True, exist_ok=True)
+        if not data.has_references:
+            summaries[stage] = {}
+            continue
         scores = score_folders(Path(data_dir) / "soundscape", Path(data_dir) / "oracle_target", est,
-                               sr=sr, jobs=jobs, progress=False)
-        summaries[stage] = write_reports(scores, out / stage)
+                               sr=sr, jobs=jobs, progress=False, edition=edition)
+        summaries[stage] = write_reports(scores, out / stage, official_json=official_json)
     return summaries
 
 
-def _remove_estimates(folder: Path, mixtures: set[str]):
-    if folder.is_dir() and mixtures:
+def _remove_estimates(folder: Path, names: set[str], mixtures):
+    """Delete the estimate files of mixtures `names` (exact names, any edition's form)."""
+    if folder.is_dir() and names:
         for f in list_wavs(folder):
-            if split_stem(f.stem)[0] in mixtures:
+            if parse_stem(f.stem, mixtures)[0] in names:
                 f.unlink()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from metrics.signal import snr
+from metrics.signal import si_snr, snr
 
 from . import losses
 
@@ -16,10 +16,12 @@ from . import losses
 class Task:
     """Subclass: `step(model, batch) -> (loss, {metric: float})` on the bare model (the trainer
     wraps model and step together for DistributedDataParallel); `trainable(model)` picks the
-    parameters to optimise (default: all)."""
+    parameters to optimise (default: all). The trainer keeps `global_step` (steps done so far)
+    up to date, for options that change with training time."""
 
     def __init__(self, **options):
         self.options = options
+        self.global_step = 0
 
     def trainable(self, model):
         return [p for p in model.parameters() if p.requires_grad]
@@ -77,7 +79,7 @@ class SeparatorTask(Task):
         B = batch["mixture"].shape[0]
         est = model(batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
         loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
-        return loss, {"snr_active": _active_snr(est, batch)}
+        return loss, {"snr_active": _active_snr(est, batch), "sep_gain": _active_separation_gain(est, batch)}
 
 
 def _active_snr(est, batch):
@@ -87,10 +89,33 @@ def _active_snr(est, batch):
         return float(s[act].mean()) if act.any() else 0.0
 
 
+@torch.no_grad()
+def separation_gain(est: torch.Tensor, ref: torch.Tensor, mix0: torch.Tensor) -> float:
+    """Mean over rows of SNR(ŝ, s) − SNR(α·x₀, s), α = ⟨x₀, s⟩/‖x₀‖² the best gain on the
+    mixture's channel 0. Positive once a model separates; a model that only rescales its
+    mixture scores at most 0 dB. est, ref, mix0: (N, T)."""
+    if not len(ref):
+        return 0.0
+    est, ref, mix0 = est.detach().double(), ref.double(), mix0.double()
+    alpha = (mix0 * ref).sum(-1, keepdim=True) / mix0.pow(2).sum(-1, keepdim=True).clamp(min=1e-20)
+    return float((snr(est, ref) - snr(alpha * mix0, ref)).mean())
+
+
+def _active_separation_gain(est, batch):
+    """separation_gain over the active slots of (B, S, T) estimates aligned with the targets."""
+    act = batch["active"]
+    mix0 = batch["mixture"][:, :1].expand(-1, act.shape[1], -1)
+    return separation_gain(est[act], batch["targets"][act], mix0[act])
+
+
 class USSTask(Task):
     """DeFT-Mamba-USS: SA-SDR on the foreground objects (PIT within foreground) + 0.01·(SA-SDR
     on interference (PIT within interference) + SI-SNR on noise), CE on active foreground, KL to
-    uniform on silent foreground, BCE on the silence branch."""
+    uniform on silent foreground, BCE on the silence branch.
+
+    `si_warmup_steps` (option, default 0): for the first steps the foreground term is the
+    negative SI-SNR of the active slots instead, so that a rescaled copy of the mixture earns
+    nothing and separation has to start; SA-SDR (the paper's loss) takes over afterwards."""
 
     def step(self, model, batch):
         out = model(batch["mixture"])
@@ -101,9 +126,13 @@ class USSTask(Task):
         fg, logits, sil = (losses.gather_slots(x, perm) for x in (fg, logits[:, :nf], sil[:, :nf]))
         iperm = losses.best_permutation(inter, batch["interference"])
         inter = losses.gather_slots(inter, iperm)
-        sep = losses.neg_sa_sdr(fg, batch["targets"]) + 0.01 * (
-            losses.neg_sa_sdr(inter, batch["interference"]) + losses.neg_si_snr(noise, batch["noise"]))
         active = batch["active"]
+        if self.global_step < int(self.options.get("si_warmup_steps", 0)):
+            fg_term = -si_snr(fg[active], batch["targets"][active]).mean()
+        else:
+            fg_term = losses.neg_sa_sdr(fg, batch["targets"])
+        sep = fg_term + 0.01 * (
+            losses.neg_sa_sdr(inter, batch["interference"]) + losses.neg_si_snr(noise, batch["noise"]))
         cls = batch["label_vector"].argmax(-1)
         ce = F.cross_entropy(logits[active], cls[active]) if active.any() else logits.sum() * 0
         kl = losses.kl_to_uniform(logits[~active])
@@ -112,13 +141,39 @@ class USSTask(Task):
         with torch.no_grad():
             acc = ((logits.argmax(-1) == cls) & active).sum() / active.sum().clamp(min=1)
         return loss, {"sa_sdr_fg": -float(losses.neg_sa_sdr(fg.detach(), batch["targets"])),
-                      "snr_active": _active_snr(fg, batch), "class_acc": float(acc) * 100}
+                      "snr_active": _active_snr(fg, batch), "sep_gain": _active_separation_gain(fg, batch),
+                      "class_acc": float(acc) * 100}
+
+
+def frozen_uss(path):
+    """A trained USS (an exported checkpoint), frozen, for tasks that learn from its outputs."""
+    from .components import load_component
+
+    uss, _ = load_component(path, expect_task="uss")
+    for p in uss.parameters():
+        p.requires_grad_(False)
+    return uss
+
+
+@torch.no_grad()
+def uss_foreground(uss, batch) -> torch.Tensor:
+    """The USS's foreground outputs (B, 3, T) assigned to the batch's target slots by PIT."""
+    uss.to(batch["mixture"].device).eval()
+    fg = uss(batch["mixture"])["waveforms"][:, :uss.n_fg]
+    return losses.gather_slots(fg, losses.best_permutation(fg, batch["targets"]))
 
 
 class SCTask(Task):
     """M2D-SC on single sources: active dry targets (their class) and interference/noise
     (silence), each with a little of the mixture leaked in (as separated outputs have).
+    With `uss_checkpoint`, the outputs of that (frozen) USS are added, as the pipeline feeds
+    them: each foreground output assigned (PIT) to an active target takes its class, the others
+    are silence; so the SC and its silence thresholds see what it classifies at inference.
     Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.uss = frozen_uss(options["uss_checkpoint"]) if options.get("uss_checkpoint") else None
 
     def trainable(self, model):
         freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("class_weight",))
@@ -131,8 +186,13 @@ class SCTask(Task):
         owner = torch.nonzero(act)[:, 0]  # the mixture each active source comes from
         leak = float(self.options.get("leak", 0.1))
         active_in = batch["targets"][act] + leak * torch.rand(len(owner), 1, device=mix0.device) * mix0[owner]
+        classes = batch["label_vector"].argmax(-1)[act]
         silent = torch.cat([batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]])
-        return active_in, batch["label_vector"].argmax(-1)[act], silent[silent.pow(2).sum(-1) > 0]
+        if self.uss is not None:
+            fg = uss_foreground(self.uss, batch)
+            active_in, classes = torch.cat([active_in, fg[act]]), torch.cat([classes, classes])
+            silent = torch.cat([silent, fg[~act]])
+        return active_in, classes, silent[silent.pow(2).sum(-1) > 0]
 
     def step(self, model, batch):
         x_act, y, x_sil = self.inputs(batch)
@@ -154,35 +214,47 @@ class SCTask(Task):
 class TSETask(Task):
     """DeFT-Mamba-TSE: for each active target, the mixture, an enrollment and the true one-hot ->
     the target; masked SNR. Enrollments are the outputs of a trained USS (`uss_checkpoint`,
-    frozen, assigned to targets by PIT) or, without one, the target plus a share of the mixture."""
+    frozen, assigned to targets by PIT) or, without one, the target plus a share of the mixture.
+
+    Options that make training cover what the pipeline asks of the TSE:
+    - `self_enroll_prob`: with this probability an enrollment is replaced by the TSE's own
+      output for it (no gradient), as in the second pass (fss3), whose enrollment is a TSE output;
+    - `mixture_enroll_prob`: with this probability the enrollment is the mixture's channel 0, so
+      the class one-hot is the only clue and the model has to learn to use it."""
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.uss = None
-        if options.get("uss_checkpoint"):
-            from .components import load_component
-            self.uss, _ = load_component(options["uss_checkpoint"], expect_task="uss")
-            for p in self.uss.parameters():
-                p.requires_grad_(False)
+        self.uss = frozen_uss(options["uss_checkpoint"]) if options.get("uss_checkpoint") else None
 
-    @torch.no_grad()
     def enrollments(self, batch):
         if self.uss is None:
             return batch["targets"] + 0.3 * batch["mixture"][:, :1]
-        self.uss.to(batch["mixture"].device).eval()
-        fg = self.uss(batch["mixture"])["waveforms"][:, :self.uss.n_fg]
-        return losses.gather_slots(fg, losses.best_permutation(fg, batch["targets"]))
+        return uss_foreground(self.uss, batch)
 
     def step(self, model, batch):
-        enr = self.enrollments(batch)
         act = batch["active"]
         b_idx, s_idx = torch.nonzero(act, as_tuple=True)
-        est = model(batch["mixture"][b_idx], enr[b_idx, s_idx], batch["label_vector"][b_idx, s_idx])
+        mix, hot = batch["mixture"][b_idx], batch["label_vector"][b_idx, s_idx]
+        enr = self.enrollments(batch)[b_idx, s_idx]
+        if model.training:
+            enr = self._augment(model, mix, enr, hot)
+        est = model(mix, enr, hot)
         ref = batch["targets"][b_idx, s_idx]
         loss = losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
         with torch.no_grad():
-            gain = snr(est.float(), ref.float()) - snr(enr[b_idx, s_idx].float(), ref.float())
-        return loss, {"snr_active": -loss.item(), "snr_gain_over_enrollment": float(gain.mean())}
+            gain = snr(est.float(), ref.float()) - snr(enr.float(), ref.float())
+        return loss, {"snr_active": -loss.item(), "snr_gain_over_enrollment": float(gain.mean()),
+                      "sep_gain": separation_gain(est, ref, mix[:, 0])}
+
+    @torch.no_grad()
+    def _augment(self, model, mix, enr, hot):
+        n = len(enr)
+        own = torch.rand(n, device=enr.device) < float(self.options.get("self_enroll_prob", 0.0))
+        if own.any():
+            enr = enr.clone()
+            enr[own] = model(mix[own], enr[own], hot[own])
+        blind = torch.rand(n, device=enr.device) < float(self.options.get("mixture_enroll_prob", 0.0))
+        return torch.where(blind[:, None], mix[:, 0], enr)
 
 
 TASK_CLASSES = {"tagger": TaggerTask, "separator": SeparatorTask, "uss": USSTask, "sc": SCTask, "tse": TSETask}

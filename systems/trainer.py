@@ -7,6 +7,8 @@ Config (configs/train/<name>.yaml):
     data: builtin_train          # a data config; `data_overrides` changes scene fields
     seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
     init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
+    select_metric, select_mode: the validation figure that picks best.pt (default: the loss,
+    min); separators use `sep_gain` (max), which a rescaled copy of the mixture cannot win.
 
 Work folder: last.pt (resume state), best.pt, log.csv, (tensorboard/ if asked). Under torchrun
 every rank draws its own disjoint part of the stream; rank 0 validates, logs and saves.
@@ -31,7 +33,7 @@ from common.configs import find_config, known_names
 from data_gen.config import build_rooms, load_config
 from data_gen.stream import SceneStream, collate
 
-from .components import build_model, load_component, resolve
+from .components import build_model, explicit_model_config, load_component, resolve
 from .distributed import local_device, shard_info
 from .nn.blocks import load_state_dict_strict, save_checkpoint
 from .tasks import TASK_CLASSES
@@ -40,7 +42,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "train"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False, betas=[0.9, 0.999],
-                amsgrad=False)
+                amsgrad=False, select_metric="loss", select_mode="min")
 
 
 def known_train_configs() -> list[str]:
@@ -138,6 +140,7 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     while step < cfg["steps"]:
         batch = _to(next(it), device)
         model.train()
+        task.global_step = step
         with torch.autocast("cuda", enabled=use_amp):
             loss, metrics = wrapped(batch)
         opt.zero_grad(set_to_none=True)
@@ -163,8 +166,9 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
                 if writer:
                     for k, x in v.items():
                         writer.add_scalar(f"val/{k}", x, step)
-                if v["loss"] < best:
-                    best = v["loss"]
+                score = selection_score(v, cfg)
+                if score < best:
+                    best = score
                     save_checkpoint(work / "best.pt", model, _record_config(cfg), step=step, val=v)
                 torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(),
                             "scaler": scaler.state_dict(), "step": step, "best": best}, work / ".tmp_last.pt")
@@ -173,12 +177,23 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
                 dist.barrier()
     bar.close()
     seconds = time.time() - t_start
-    result = {"steps": step, "best_val_loss": best, "seconds": seconds, "world_size": world}
+    result = {"steps": step, "best_val_score": best, "seconds": seconds, "world_size": world}
     if is_main and cfg.get("export"):
         result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world))
     if world > 1:
         dist.barrier()
     return result
+
+
+def selection_score(val: dict, cfg: dict) -> float:
+    """Lower is better: the chosen validation figure, negated when larger is better."""
+    metric, mode = cfg["select_metric"], cfg["select_mode"]
+    if metric not in val:
+        raise ValueError(f"select_metric {metric!r} is not a validation figure of task {cfg['task']!r}: "
+                         f"{', '.join(sorted(val))}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"select_mode must be 'min' or 'max', not {mode!r}")
+    return float(val[metric]) if mode == "min" else -float(val[metric])
 
 
 @torch.no_grad()
@@ -194,7 +209,7 @@ def validate(model, task, batches, device) -> dict:
 
 
 def _record_config(cfg):
-    return {"task": cfg["task"], "model": cfg["model"]}
+    return {"task": cfg["task"], "model": explicit_model_config(cfg["task"], cfg["model"])}
 
 
 def export(cfg, work, command=None, seconds=None, world=1) -> Path:

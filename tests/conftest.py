@@ -62,14 +62,15 @@ def write_tiny_systems(folder) -> dict:
     use them; returns {name: config path}."""
     import torch
 
-    from systems.components import build_model
+    from systems.components import build_model, explicit_model_config
     from systems.nn.blocks import save_checkpoint
 
     folder = Path(folder)
     torch.manual_seed(0)
     ckpt = {}
     for task, cfg in TINY_MODELS.items():
-        ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg), {"task": task, "model": cfg})
+        ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg),
+                                     {"task": task, "model": explicit_model_config(task, cfg)})
     systems = {
         "self_guided": {"system": "self_guided", "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]),
                                                             "tse": str(ckpt["tse"]), "iterations": 3}},

@@ -49,10 +49,13 @@ def test_film_starts_as_identity_and_conditions():
     cond = torch.eye(3, 18)
     film, res = FiLM(18, 8), ResFiLM(18, 8)
     torch.testing.assert_close(film(x, cond), x)
-    torch.testing.assert_close(res(x, cond), 2 * x)
+    torch.testing.assert_close(res(x, cond), x)  # Res-FiLM is the identity too, not 2x
     with torch.no_grad():
         film.proj.bias[8:] = 1.0  # β = 1
+        res.proj.bias[:8] = 0.5  # γ = 0.5
+        res.proj.bias[8:] = 1.0  # β = 1
     torch.testing.assert_close(film(x, cond), x + 1)
+    torch.testing.assert_close(res(x, cond), x + 0.5 * x + 1)  # x + (γ·x + β)
 
 
 def test_checkpoint_round_trip_and_clear_mismatch(tmp_path):

@@ -128,3 +128,107 @@ def test_prefix_names_are_never_confused(tmp_path):
     assert set(scores["mix_7"].ref_labels) == {"Speech", "Dishes"}
     assert set(scores["mix_70"].ref_labels) == {"Cough"}
     assert not math.isnan(scores["mix_70"].ca_sdri)
+
+
+def make_set_2026(root: Path, rng):
+    """2026 naming: a class twice (mix_7), a zero-target mixture (mix_70, a prefix trap for
+    mix_7) without estimates, a zero-target one with a false alarm (mix_71), 2025-form names mixed in."""
+    dirs = {k: root / k for k in ("soundscape", "oracle_target", "estimate")}
+    for d in dirs.values():
+        d.mkdir(parents=True)
+    refs = {"mix_7": [("Speech", 0.1 * rng.standard_normal(T)), ("Speech", 0.1 * rng.standard_normal(T)),
+                      ("Cough", 0.1 * rng.standard_normal(T))], "mix_70": [], "mix_71": []}
+    for mix, items in refs.items():
+        mixture = rng.standard_normal((T, 4)) * 0.01
+        for _, w in items:
+            mixture[:, 0] += w
+        sf.write(dirs["soundscape"] / f"{mix}.wav", mixture, SR, subtype="FLOAT")
+        for i, (lab, w) in enumerate(items):
+            sf.write(dirs["oracle_target"] / f"{mix}_{i}_{lab}.wav", w, SR, subtype="FLOAT")
+    speech = refs["mix_7"][1][1] + 0.02 * rng.standard_normal(T)  # the second Speech, well separated
+    sf.write(dirs["estimate"] / "mix_7_0_Speech.wav", speech, SR, subtype="FLOAT")
+    sf.write(dirs["estimate"] / "mix_7_Cough.wav", refs["mix_7"][2][1], SR, subtype="FLOAT")  # 2025 form
+    sf.write(dirs["estimate"] / "mix_71_0_Dishes.wav", 0.1 * rng.standard_normal(T), SR, subtype="FLOAT")
+    return dirs
+
+
+def test_runner_2026_edition(tmp_path):
+    dirs = make_set_2026(tmp_path, np.random.default_rng(5))
+    res = run_evaluate(dirs, tmp_path / "report", jobs=1)
+    assert res.returncode == 2 and "two files with label 'Speech'" in res.stderr  # 2025 refuses repeated classes
+    out = tmp_path / "report26"
+    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+           "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
+           "--out-dir", str(out), "--jobs", "1", "--edition", "2026", "--official-json"]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["n_mixtures", "CAPI-SDRi", "SNRi", "Acc_mix", "Acc_src"]
+    per_mix = pd.read_csv(out / "per_mixture.csv", keep_default_na=False).set_index("soundscape")
+    for col in ["capi_sdri", "n_ref", "n_est", "tp", "fp", "fn", "label_match"]:
+        assert col in per_mix.columns
+    assert per_mix.loc["mix_70", "capi_sdri"] == ""  # no labels on either side: no value
+    assert float(per_mix.loc["mix_71", "capi_sdri"]) == 0.0  # a false alarm counts
+    assert per_mix.loc["mix_7", ["n_ref", "n_est", "tp", "fp", "fn"]].tolist() == [3, 2, 2, 0, 1]
+    # mix_7: Speech pairs the estimate with the second reference; Cough is exact (eps-bounded)
+    x0 = sf.read(dirs["soundscape"] / "mix_7.wav")[0][:, 0]
+    s2 = sf.read(dirs["oracle_target"] / "mix_7_1_Speech.wav")[0]
+    cough = sf.read(dirs["oracle_target"] / "mix_7_2_Cough.wav")[0]
+    est = sf.read(dirs["estimate"] / "mix_7_0_Speech.wav")[0]
+    expected = ((_snr(est, s2) - _snr(x0, s2)) + 0.0 + (_snr(cough, cough) - _snr(x0, cough))) / 3
+    assert float(per_mix.loc["mix_7", "capi_sdri"]) == pytest.approx(expected, abs=1e-9)
+    assert summary.loc[0, "CAPI-SDRi"] == pytest.approx((expected + 0.0) / 2, abs=1e-9)
+    assert summary.loc[0, "Acc_mix"] == pytest.approx(100 / 3)  # only mix_70 (nothing, rightly)
+    assert summary.loc[0, "Acc_src"] == pytest.approx(100 * 2 / 4)  # ΣTP 2; ΣFP 1 (mix_71); ΣFN 1 (mix_7)
+    per_class = pd.read_csv(out / "per_class.csv").set_index("class")
+    assert per_class.loc["Speech", ["n_ref", "tp", "fn"]].tolist() == [2, 1, 1]
+    official = __import__("json").loads((out / "results.json").read_text())
+    assert official["CAPI-SDRi"]["mean"] == pytest.approx(summary.loc[0, "CAPI-SDRi"])
+    assert official["label_metrics"]["accuracy_src"] == pytest.approx(50.0)
+    details = {d["soundscape"]: d for d in official["details"]}
+    assert details["mix_70"]["metrics"][0] == {"metric": "CAPI-SDRi", "value": None}
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("same_index", "two files with slot index 0 for mixture 'mix_7'"),
+    ("four_files", "4 files for mixture 'mix_7'"),
+    ("unknown_label", "unknown label 'Dog'"),
+    ("sample_rate", "sample rate 16000 Hz, expected 32000"),
+    ("length", "samples, expected 3200"),
+    ("nan", "NaN or Inf"),
+])
+def test_bad_input_2026_names_the_file(tmp_path, breakage, message):
+    dirs = make_set_2026(tmp_path, np.random.default_rng(6))
+    est = dirs["estimate"]
+    if breakage == "same_index":
+        sf.write(est / "mix_7_0_Cough.wav", np.zeros(T), SR)
+    elif breakage == "four_files":
+        for i in (1, 2, 3):
+            sf.write(est / f"mix_7_{i}_Typing.wav", np.zeros(T), SR)
+    elif breakage == "unknown_label":
+        sf.write(est / "mix_7_1_Dog.wav", np.zeros(T), SR)
+    elif breakage == "sample_rate":
+        sf.write(est / "mix_7_0_Speech.wav", np.zeros(T), 16000)
+    elif breakage == "length":
+        sf.write(est / "mix_7_0_Speech.wav", np.zeros(T + 1), SR)
+    elif breakage == "nan":
+        sf.write(est / "mix_7_0_Speech.wav", np.full(T, np.nan), SR, subtype="FLOAT")
+    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+           "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
+           "--out-dir", str(tmp_path / "r"), "--jobs", "1", "--edition", "2026"]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert ".wav" in res.stderr  # the file is named
+
+
+def test_2026_names_match_mixtures_exactly():
+    from common.layout import parse_stem
+
+    mixtures = {"mix_7", "mix_70", "mix_7_1"}
+    assert parse_stem("mix_70_Speech", mixtures) == ("mix_70", None, "Speech")
+    assert parse_stem("mix_70_2_Speech", mixtures) == ("mix_70", 2, "Speech")
+    assert parse_stem("mix_7_0_Speech", mixtures) == ("mix_7", 0, "Speech")
+    with pytest.raises(ValueError, match="ambiguous"):  # mixture mix_7_1, or slot 1 of mix_7
+        parse_stem("mix_7_1_Speech", mixtures)
+    with pytest.raises(ValueError, match="names mixture 'mix_8'"):
+        parse_stem("mix_8_Speech", mixtures)

@@ -103,6 +103,8 @@ def test_separation_models_shapes_and_gradients(task):
         loss = out["waveforms"].pow(2).mean() + out["class_logits"].sum() + out["silence_logit"].sum()
     elif task == "tse":
         onehot = torch.eye(18)[:2]
+        with torch.no_grad():  # the decoder starts at zero weights (output = enrollment); open the path
+            model.audio_decoder.weight.normal_(0, 0.1)
         wave = model(mix, mix[:, 0], onehot)
         assert wave.shape == (2, 8000)
         loss = wave.pow(2).mean()
@@ -120,6 +122,7 @@ def test_tse_output_depends_on_the_class():
     model = build_model("tse", TINY_MODELS["tse"]).eval()
     for film in model.backbone.films:  # FiLM starts at identity; give it something to do
         torch.nn.init.normal_(film.proj.weight)
+    torch.nn.init.normal_(model.audio_decoder.weight, std=0.1)  # and the decoder (it starts at zero)
     mix = torch.randn(1, 4, 4000)
     a = model(mix, mix[:, 0], torch.eye(18)[:1])
     b = model(mix, mix[:, 0], torch.eye(18)[1:2])
@@ -161,3 +164,42 @@ def test_calibrated_threshold_separates_by_hand():
     assert th[1].item() == pytest.approx(-4.5)
     # class 2 has no inputs: the global threshold (all six inputs together)
     assert th[2].item() == pytest.approx(calibrate_thresholds(e, torch.zeros(6, dtype=torch.long), act, 1)[0].item())
+
+
+def test_tse_starts_as_its_enrollment_and_uss_masks_the_mixture():
+    torch.manual_seed(0)
+    tse = build_model("tse", TINY_MODELS["tse"]).eval()
+    mix, enr = torch.randn(2, 4, 4000), torch.randn(2, 4000)
+    hot = torch.eye(18)[:2]
+    with torch.no_grad():
+        out = tse(mix, enr, hot)
+    torch.testing.assert_close(out, enr, atol=1e-5, rtol=1e-5)  # "return the enrollment" before training
+    uss = build_model("uss", TINY_MODELS["uss"]).eval()
+    with torch.no_grad():
+        uss.audio_decoder.weight.zero_()
+        uss.audio_decoder.bias.copy_(torch.tensor([0.5, 0.0]))  # a real mask of 0.5 everywhere
+        waves = uss(mix)["waveforms"]
+    torch.testing.assert_close(waves, 0.5 * mix[:, :1].expand_as(waves), atol=1e-5, rtol=1e-5)
+
+
+def test_checkpoints_from_before_the_decoder_option_load_as_trained(tmp_path):
+    """A shipped TSE exported without `decoder` was trained with the spectrum decoder and the
+    doubling Res-FiLM: it loads as such; today's exports record the options explicitly."""
+    legacy = build_model("tse", {**TINY_MODELS["tse"], "decoder": "spectrum", "film_legacy_double": True})
+    path = save_checkpoint(tmp_path / "old.pt", legacy, {"task": "tse", "model": TINY_MODELS["tse"]})
+    model, _ = load_component(path)
+    assert model.decoder == "spectrum" and model.backbone.films[0].legacy_double
+    x = torch.randn(2, 8, 3, 5)
+    assert torch.equal(model.backbone.films[0](x, torch.zeros(2, 18)), 2 * x)
+
+
+def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separated():
+    from systems.tasks import separation_gain
+
+    g = torch.Generator().manual_seed(0)
+    s, n = torch.randn(3, 8000, generator=g), torch.randn(3, 8000, generator=g)
+    mix = s + n
+    assert separation_gain(0.5 * mix, s, mix) < 0.0  # a wrong gain is worse than the best one
+    alpha = (mix * s).sum(-1, keepdim=True) / mix.pow(2).sum(-1, keepdim=True)
+    assert separation_gain(alpha * mix, s, mix) == pytest.approx(0.0, abs=1e-6)  # the best gain: 0 (α in float32)
+    assert separation_gain(s + 0.1 * n, s, mix) > 10.0

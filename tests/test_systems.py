@@ -85,3 +85,48 @@ def test_runner_cli(tiny_test_set, tmp_path):
     table = pd.read_csv(tmp_path / "summary.csv")
     assert list(table["system"]) == ["oracle_labels_mixture", "oracle_sources"]
     assert list(table.columns) == ["system", "stage", "n_mixtures", "CA-SDRi", "SNRi", "Acc_mix", "Acc_src"]
+
+
+class RepeatedSpeech(System):
+    """Slots Speech, silence, Speech: legal in 2026 only."""
+
+    def forward(self, mixture, batch):
+        B, _, T = mixture.shape
+        waves = torch.stack([0.5 * mixture[:, 0], torch.zeros(B, T), 0.25 * mixture[:, 0]], dim=1)
+        return {"final": SlotOutput([["Speech", "silence", "Speech"]] * B, waves)}
+
+
+def test_2026_allows_repeated_classes_and_numbers_the_files(tiny_test_set, tmp_path):
+    with pytest.raises(ValueError, match="appears twice"):
+        RepeatedSpeech().infer(torch.zeros(1, 4, 10), {}, edition=2025)
+    out = RepeatedSpeech().infer(torch.ones(1, 4, 10), {}, edition=2026)["final"]
+    assert out.labels == [["Speech", "silence", "Speech"]]
+    summary = run_system("unused", tiny_test_set, tmp_path / "r", progress=False, system=RepeatedSpeech(),
+                         edition=2026)["final"]
+    assert set(summary) == {"n_mixtures", "CAPI-SDRi", "SNRi", "Acc_mix", "Acc_src"}
+    names = sorted(p.name for p in (tmp_path / "r" / "final" / "estimate").glob("mix_0000_*.wav"))
+    assert names == ["mix_0000_0_Speech.wav", "mix_0000_1_Speech.wav"]  # silent slot left out, i = 0…k−1
+    import soundfile as sf
+    mix = sf.read(tiny_test_set / "soundscape" / "mix_0000.wav", dtype="float32")[0][:, 0]
+    second = sf.read(tmp_path / "r" / "final" / "estimate" / "mix_0000_1_Speech.wav", dtype="float32")[0]
+    assert second == pytest.approx(0.25 * mix, abs=1e-7)  # file 1 is slot 2
+
+
+def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set, tmp_path):
+    import os
+    import shutil
+
+    eval_set = tmp_path / "eval_set"
+    shutil.copytree(tiny_test_set / "soundscape", eval_set / "soundscape")  # mixtures only
+    (tmp_path / "repeat.yaml").write_text("class: test_systems:RepeatedSpeech\n")
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+                        str(tmp_path / "repeat.yaml"), "--data", str(eval_set), "--out", str(tmp_path / "out"),
+                        "--zip", "A_B_task4_1_out", "--edition", "2026"],
+                       capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)])})
+    assert r.returncode == 0, r.stderr
+    assert "scoring skipped" in r.stdout
+    names = sorted(zipfile.ZipFile(tmp_path / "out" / "repeat" / "A_B_task4_1_out.zip").namelist())
+    assert len(names) == 12  # 6 mixtures × 2 non-silent slots
+    assert names[:2] == ["A_B_task4_1_out/eval_out/mix_0000_0_Speech.wav", "A_B_task4_1_out/eval_out/mix_0000_1_Speech.wav"]
+    assert not (tmp_path / "out" / "repeat" / "final" / "summary.csv").exists()

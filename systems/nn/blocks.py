@@ -106,8 +106,8 @@ class MultiHeadSelfAttention(nn.Module):
 
 # ---------------------------------------------------------------- conditioning
 class FiLM(nn.Module):
-    """Feature-wise affine modulation of (B, C, ...) by a condition vector: γ·x + β, starting at
-    the identity (γ = 1, β = 0)."""
+    """Feature-wise affine modulation of (B, C, ...) by a condition vector: (1 + γ)·x + β, with
+    γ and β from a zero-initialised Linear, so it starts at the identity."""
 
     def __init__(self, cond_dim: int, channels: int):
         super().__init__()
@@ -115,17 +115,32 @@ class FiLM(nn.Module):
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def gamma_beta(self, x: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """γ, β shaped to broadcast over x's axes after the channel axis."""
         gamma, beta = self.proj(cond).chunk(2, dim=-1)
         shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
-        return (1 + gamma).reshape(shape) * x + beta.reshape(shape)
+        return gamma.reshape(shape), beta.reshape(shape)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.gamma_beta(x, cond)
+        return (1 + gamma) * x + beta
 
 
 class ResFiLM(FiLM):
-    """FiLM added back to its input, x + (γ·x + β), as in the TSE model's class conditioning."""
+    """Residual FiLM, x + (γ·x + β), as in the TSE model's class conditioning: the identity at
+    initialisation (γ = β = 0), so the residual stream keeps its scale through the blocks.
+
+    `legacy_double` reproduces the form checkpoints exported before this fix were trained with,
+    x + ((1 + γ)·x + β), which doubles the stream at every block; only for loading those files."""
+
+    def __init__(self, cond_dim: int, channels: int, legacy_double: bool = False):
+        super().__init__(cond_dim, channels)
+        self.legacy_double = legacy_double
 
     def forward(self, x, cond):
-        return x + super().forward(x, cond)
+        gamma, beta = self.gamma_beta(x, cond)
+        out = x + gamma * x + beta
+        return out + x if self.legacy_double else out
 
 
 # ---------------------------------------------------------------- checkpoints
