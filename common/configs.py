@@ -4,6 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def check_keys(section: dict, allowed, where: str) -> dict:
+    """`section` unchanged if every key is allowed, else an error naming the place (file and
+    section), the unknown key(s) and the allowed ones: a misspelt key is never dropped silently."""
+    unknown = sorted(set(section or {}) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                         f"allowed: {', '.join(sorted(allowed))}")
+    return section
+
+
 def known_names(folder: Path) -> list[str]:
     return sorted(p.stem for p in Path(folder).glob("*.yaml"))
 

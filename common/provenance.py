@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import platform
 import subprocess
@@ -25,6 +26,28 @@ def data_fingerprint(folder) -> str:
             if f.is_file():
                 h.update(str(f.relative_to(root)).encode())
                 h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+# The packages whose code turns a mixture into estimates and figures.
+CODE_PACKAGES = ("common", "metrics", "data_gen", "systems")
+
+
+def code_fingerprint(extra_modules=()) -> str:
+    """sha256 over the relative path and bytes of every .py file of the project's packages that
+    produce estimates and scores (and of the folders of `extra_modules`, e.g. a plug-in system's
+    module): runs made by other code get another fingerprint, whatever the commit says."""
+    h = hashlib.sha256()
+    folders = [REPO / p for p in CODE_PACKAGES]
+    for module in extra_modules:
+        spec = importlib.util.find_spec(module.partition(":")[0])
+        if spec is not None and spec.origin:
+            folders.append(Path(spec.origin).parent)
+    for folder in folders:
+        for f in sorted(folder.rglob("*.py")):
+            name = f.relative_to(REPO) if f.is_relative_to(REPO) else f
+            h.update(name.as_posix().encode())
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from common.configs import find_config
+from common.configs import check_keys, find_config
 from common.labels import LABELS
 
 from .rooms import RoomBank
@@ -26,12 +26,24 @@ from .synthetic_rooms import build_room_bank
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
 
 
+TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper")
+
+
 def load_config(name_or_path) -> dict:
-    """A YAML file, or the name of one in configs/data/ (without .yaml)."""
+    """A YAML file, or the name of one in configs/data/ (without .yaml); unknown keys at the top
+    or in `scene` are refused."""
     path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
-    cfg = yaml.safe_load(path.read_text())
+    cfg = yaml.safe_load(path.read_text()) or {}
+    check_keys(cfg, TOP_KEYS, f"data config {path}")
+    check_scene(cfg.get("scene"), f"data config {path}")
     cfg["_path"] = str(path)
     return cfg
+
+
+def check_scene(scene: dict | None, where: str) -> None:
+    from .plan import DEFAULT_CONFIG
+
+    check_keys(scene or {}, DEFAULT_CONFIG, f"{where}, section 'scene'")
 
 
 def _path(cfg, p) -> Path:

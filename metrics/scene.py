@@ -145,6 +145,13 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
         raise ValueError(f"{where}: {len(ests)} non-silent estimates, at most {n_slots} slots allowed")
     ref_labels, est_labels = [lab for lab, _ in refs], [lab for lab, _ in ests]
     n_ref = len(refs)
+    if not refs:  # nothing to compare with: every estimate is a false alarm (a zero term)
+        for lab, wave in ests:
+            if not np.isfinite(_checked(wave, length, f"estimate {lab!r} of {where}")).all():
+                raise ValueError(f"estimate {lab!r} of {where}: contains NaN or Inf samples")
+        terms = {lab: [0.0] * est_labels.count(lab) for lab in sorted(set(est_labels))}
+        return MixtureScore(name, edition, 0.0 if ests else math.nan, [], ref_labels, est_labels, terms,
+                            {lab: [] for lab in terms})
     # Rows: x₀, the references, the estimates, converted to float64 once. Energies and the
     # inner products that are needed come from BLAS dot products (each a single pass).
     names = [None] + [f"reference {lab!r} of {where}" for lab, _ in refs] + [f"estimate {lab!r} of {where}"

@@ -25,7 +25,7 @@ from systems.distributed import shard_info
 from systems.run import run_system
 
 from runners.tables import (BUILTIN, PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026, build_with, builtin_test_set, check_test_set,
-                            checkpoint_hashes, run_dir_for, write_table)
+                            checkpoint_hashes, run_dir_for, system_code_fingerprint, write_table)
 
 DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
 
@@ -98,7 +98,8 @@ def main(argv=None) -> int:
             "leaderboard (" + ("as printed in the paper" if args.edition == 2025 else "the task's results page") +
             "; official eval and dev test sets), for reference, never measured here.")
     write_table(df, results / "table2.csv", "Table 2: leaderboard", note,
-                systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n])} for n in names},
+                systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),
+                             "code_fingerprint": system_code_fingerprint(cfgs[n])} for n in names},
                 data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},
                 seed=BUILTIN["seed"], seconds=time.perf_counter() - t0)
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep=""))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from common.audio import write_text_atomic
 from common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
-from common.provenance import file_sha256, write_sidecar
+from common.provenance import code_fingerprint, file_sha256, write_sidecar
 from systems.components import resolve
 from systems.registry import build_system_from_config, load_system_config
 
@@ -92,17 +92,23 @@ def checkpoint_hashes(system_cfg: dict) -> dict:
 
 def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
     """Runs are cached per (system config, checkpoints, data set, edition): a change of any starts afresh."""
-    key = {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint}
+    key = {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
+           "code": system_code_fingerprint(system_cfg)}
     if edition != 2025:  # 2025 keys stay as they were, so existing caches remain valid
         key["edition"] = edition
     key = json.dumps(key, sort_keys=True, default=str)
     return results / "runs" / f"{Path(system_name).stem}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
+def system_code_fingerprint(system_cfg: dict) -> str:
+    """The project's code plus a plug-in system's own package (`class: pkg.module:Class`)."""
+    return code_fingerprint([system_cfg["class"]] if "class" in system_cfg else [])
+
+
 def provenance(system_name, system_cfg, data_dir, fingerprint, **extra) -> dict:
     return {"system": Path(system_name).stem, "system_config": system_cfg,
-            "checkpoints": checkpoint_hashes(system_cfg), "data": str(data_dir), "data_fingerprint": fingerprint,
-            **extra}
+            "checkpoints": checkpoint_hashes(system_cfg), "code_fingerprint": system_code_fingerprint(system_cfg),
+            "data": str(data_dir), "data_fingerprint": fingerprint, **extra}
 
 
 def build_with(system_name: str, **arg_overrides):

@@ -30,7 +30,11 @@ def main(argv=None):
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     keep_freed_memory()
-    cfg = load_train_config(args.config)
+    try:
+        cfg = load_train_config(args.config)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.steps is not None:
         cfg["steps"] = args.steps
     if args.export is not None:
@@ -40,9 +44,14 @@ def main(argv=None):
     if args.export_only:
         print(export(cfg, Path(work), command=command + "  (exported from the last validated step)"))
         return
-    result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)
+    try:
+        result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -128,8 +128,16 @@ class DeFTBackbone(nn.Module):
         return x
 
 
+MAMBA_KEYS = ("d_state", "d_conv", "expand", "headdim", "chunk_size")
+
+
 def _mamba_kw(cfg):
-    return {k: cfg[k] for k in ("d_state", "d_conv", "expand", "headdim", "chunk_size") if k in cfg}
+    """The Mamba-2 options among a model's extra keyword arguments; anything else is a typo."""
+    unknown = sorted(set(cfg) - set(MAMBA_KEYS))
+    if unknown:
+        raise TypeError(f"unknown model option(s) {', '.join(map(repr, unknown))}; the Mamba-2 options are "
+                        f"{', '.join(MAMBA_KEYS)}")
+    return dict(cfg)
 
 
 DECODERS = ("mask", "spectrum")

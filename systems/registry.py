@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from common.configs import find_config, known_names
+from common.configs import check_keys, find_config, known_names
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
 _REGISTRY: dict = {}
@@ -32,6 +32,7 @@ def known_systems() -> list[str]:
 def load_system_config(name_or_path) -> dict:
     path = find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
     cfg = yaml.safe_load(path.read_text()) or {}
+    check_keys(cfg, ("system", "class", "args", "name"), f"system config {path}")
     cfg.setdefault("name", path.stem)
     return cfg
 

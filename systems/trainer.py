@@ -29,8 +29,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from common.audio import write_text_atomic
-from common.configs import find_config, known_names
-from data_gen.config import build_rooms, load_config
+from common.configs import check_keys, find_config, known_names
+from data_gen.config import TOP_KEYS, build_rooms, check_scene, load_config
 from data_gen.stream import SceneStream, collate
 
 from .components import build_model, explicit_model_config, load_component, resolve
@@ -51,7 +51,9 @@ def known_train_configs() -> list[str]:
 
 def load_train_config(name_or_path) -> dict:
     path = find_config(name_or_path, CONFIG_DIR, "training config")
-    cfg = {**DEFAULTS, **(yaml.safe_load(path.read_text()) or {})}
+    raw = yaml.safe_load(path.read_text()) or {}
+    check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
+    cfg = {**DEFAULTS, **raw}
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:
         raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
@@ -60,12 +62,15 @@ def load_train_config(name_or_path) -> dict:
 
 def data_config(cfg: dict) -> dict:
     data = load_config(cfg["data"])
+    where = f"data_overrides of training config {cfg.get('name')!r}"
     for key, value in (cfg.get("data_overrides") or {}).items():
         section, _, field = key.partition(".")
+        check_keys({section: None}, TOP_KEYS, where)
         if field:
             data.setdefault(section, {})[field] = value
         else:
             data[section] = value
+    check_scene(data.get("scene"), where)
     return data
 
 
@@ -90,7 +95,10 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     work = Path(work_dir)
     is_main = rank == 0
     torch.manual_seed(cfg["seed"])
-    model = build_model(cfg["task"], cfg["model"])
+    try:
+        model = build_model(cfg["task"], cfg["model"])
+    except TypeError as err:  # an unknown or misspelt model option
+        raise ValueError(f"training config {cfg['name']!r}, section 'model': {err}") from None
     if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (tagger, SC)
         model.encoder.load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):

@@ -176,6 +176,8 @@ def test_capi_count_mismatch_adds_zeros_for_extra_estimates():
 def test_capi_zero_target_mixtures():
     empty = score_mixture(X0, [], [("silence", np.zeros(4))] * 3, edition=2026)
     assert math.isnan(empty.capi_sdri) and empty.label_match
+    with pytest.raises(ValueError, match="estimate 'Speech' of m: contains NaN"):
+        score_mixture(X0, [], [("Speech", np.array([0, np.nan, 0, 0]))], name="m", edition=2026)
     false_alarm = score_mixture(X0, [], [("Speech", E1)], edition=2026)
     assert false_alarm.capi_sdri == 0.0 and (false_alarm.tp, false_alarm.fp, false_alarm.fn) == (0, 1, 0)
     good = score_mixture(X0, REFS, {"Speech": E1, "Dishes": E2}, edition=2026)

@@ -1,0 +1,70 @@
+"""Configs refuse keys they do not know; runs are keyed on the code that makes them."""
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, TINY_MODELS
+
+
+def test_data_config_refuses_unknown_keys(tmp_path):
+    from data_gen.config import load_config
+
+    base = yaml.safe_load((ROOT / "configs" / "data" / "builtin_test.yaml").read_text())
+    for broken, key in (({**base, "romos": {}}, "'romos'"), ({**base, "scene": {"n_target": [1, 3]}}, "'n_target'")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump(broken))
+        with pytest.raises(ValueError, match=f"data config {path}.*unknown key\\(s\\) {key}; allowed: .*duration"
+                           if key == "'n_target'" else f"data config {path}: unknown key\\(s\\) {key}; allowed"):
+            load_config(path)
+
+
+def test_system_config_refuses_unknown_keys(tmp_path):
+    from systems.registry import load_system_config
+
+    path = tmp_path / "sys.yaml"
+    path.write_text("system: oracle_sources\nargz: {}\n")
+    with pytest.raises(ValueError, match=f"system config {path}: unknown key\\(s\\) 'argz'; allowed: args, class"):
+        load_system_config(path)
+
+
+def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
+    from systems.trainer import data_config, load_train_config, train
+
+    good = {"task": "uss", "model": TINY_MODELS["uss"], "data": "builtin_train", "steps": 1}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump({**good, "stpes": 10}))
+    with pytest.raises(ValueError, match="unknown key\\(s\\) 'stpes'; allowed: .*steps"):
+        load_train_config(path)
+    path.write_text(yaml.safe_dump({**good, "model": {**TINY_MODELS["uss"], "d_stat": 32}}))
+    with pytest.raises(ValueError, match="section 'model': unknown model option\\(s\\) 'd_stat'"):
+        train(load_train_config(path), tmp_path / "work", progress=False)
+    path.write_text(yaml.safe_dump({**good, "data_overrides": {"scene.durration": 2.0}}))
+    with pytest.raises(ValueError, match="data_overrides .*unknown key\\(s\\) 'durration'"):
+        data_config(load_train_config(path))
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "train.py"), "--config", str(path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "durration" in r.stderr
+
+
+def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
+    import runners.tables as tables
+    from common import provenance
+
+    cfg = {"system": "oracle_sources", "name": "oracle_sources"}
+    before = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
+    assert tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path) == before
+    fake = tmp_path / "repo"
+    for pkg in provenance.CODE_PACKAGES:
+        (fake / pkg).mkdir(parents=True)
+        (fake / pkg / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(provenance, "REPO", fake)
+    one = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
+    (fake / "systems" / "a.py").write_text("x = 2\n")  # an edit of a model's code
+    two = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
+    assert len({before, one, two}) == 3
+    plug_in = {"class": "conftest:HalfMixture", "name": "half"}  # a plug-in's own folder counts too
+    assert provenance.code_fingerprint(["conftest"]) != provenance.code_fingerprint()
+    assert tables.provenance("half", plug_in, tmp_path, "fp")["code_fingerprint"] == provenance.code_fingerprint(
+        ["conftest:HalfMixture"])
