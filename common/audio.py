@@ -7,6 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.io import wavfile
+
+# What write_audio_atomic can write: 32-bit float (the default) or the official sets' 16-bit PCM.
+SUBTYPES = ("FLOAT", "PCM_16")
 
 
 class AudioFormatError(ValueError):
@@ -37,13 +41,22 @@ def read_audio(path, *, sr: int | None = None, channels: int | None = None, leng
 
 
 def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
-    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file."""
+    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file.
+
+    The same samples always give the same bytes: float files are written by scipy, whose header
+    has no PEAK chunk (libsndfile's carries a timestamp); 16-bit PCM through libsndfile (no PEAK
+    chunk there), with its rounding and clipping."""
+    if subtype not in SUBTYPES:
+        raise ValueError(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".wav")
     os.close(fd)
     try:
-        sf.write(tmp, data, sr, subtype=subtype)
+        if subtype == "FLOAT":
+            wavfile.write(tmp, int(sr), np.asarray(data, dtype=np.float32))
+        else:
+            sf.write(tmp, data, sr, subtype=subtype)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

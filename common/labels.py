@@ -1,4 +1,5 @@
-"""The 18 target classes of DCASE 2025 Task 4, in one-hot index order."""
+"""The task's constants: the 18 target classes of DCASE 2025/2026 Task 4 in one-hot index
+order, the sample rate and the channel count of the mixtures."""
 from __future__ import annotations
 
 LABELS: tuple[str, ...] = (
@@ -8,6 +9,8 @@ LABELS: tuple[str, ...] = (
     "Typing", "VacuumCleaner",
 )
 SILENCE = "silence"
+SAMPLE_RATE = 32000  # Hz, every file of both editions
+N_CHANNELS = 4  # first-order ambisonics, ACN W,Y,Z,X; channel 0 (W) is the reference
 N_CLASSES = len(LABELS)
 N_SLOTS = 3
 LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}

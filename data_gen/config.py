@@ -16,17 +16,16 @@ from pathlib import Path
 import yaml
 
 from common.configs import check_keys, find_config
-from common.labels import LABELS
+from common.labels import LABELS, SAMPLE_RATE
 
 from .rooms import RoomBank
-from .sources import (CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ProceduralNoiseBank,
-                      ResampledFolderBank)
+from .sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ProceduralNoiseBank, ResampledFolderBank
 from .synthetic_rooms import build_room_bank
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
 
 
-TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper")
+TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
 
 
 def load_config(name_or_path) -> dict:
@@ -53,7 +52,7 @@ def _path(cfg, p) -> Path:
 
 def _source_bank(cfg, spec: dict, role: str):
     (kind, args), = spec.items()
-    sr = int(cfg.get("sr", 32000))
+    sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralBank(kind=role, sr=sr, **args)
     if kind == "folder":
@@ -78,7 +77,7 @@ def build_sources(cfg: dict, role: str):
 
 def build_noise(cfg: dict):
     (kind, args), = cfg["noise"].items()
-    sr = int(cfg.get("sr", 32000))
+    sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralNoiseBank(sr=sr, **args)
     if kind == "folder":
@@ -88,7 +87,7 @@ def build_noise(cfg: dict):
 
 def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
     (kind, args), = cfg["rooms"].items()
-    sr = int(cfg.get("sr", 32000))
+    sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "synthetic":
         args = dict(args)
         folder = _path(cfg, args.pop("cache_dir"))
@@ -101,5 +100,5 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
 
 def scene_rules(cfg: dict) -> dict:
     rules = dict(cfg.get("scene", {}))
-    rules["sr"] = int(cfg.get("sr", 32000))
+    rules["sr"] = int(cfg.get("sr", SAMPLE_RATE))
     return rules

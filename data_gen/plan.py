@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.labels import LABELS
+from common.labels import LABELS, SAMPLE_RATE
 
 DEFAULT_CONFIG = {
     "duration": 10.0,
-    "sr": 32000,
+    "sr": SAMPLE_RATE,
     "ref_db": -50.0,
     "ref_channel": 0,
     "max_event_overlap": 3,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.labels import SAMPLE_RATE
 from common.layout import require_dir
 
 FOA_CHANNELS = 4  # ACN order W, Y, Z, X; SN3D
@@ -71,7 +72,7 @@ class SofaRoom:
 class RoomBank:
     """A folder of .sofa rooms (the dev_set's room_ir/<split>/ or a synthetic bank)."""
 
-    def __init__(self, root, sr: int = 32000):
+    def __init__(self, root, sr: int = SAMPLE_RATE):
         self.root, self.sr = require_dir(root, "room"), sr
         self.names = sorted(p.name for p in self.root.glob("*.sofa"))
         if not self.names:

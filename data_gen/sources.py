@@ -17,6 +17,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from common.audio import read_audio
+from common.labels import SAMPLE_RATE
 from common.layout import require_dir
 
 from . import synth
@@ -34,7 +35,7 @@ class Item:
 class SourceBank:
     """Interface: `labels`, `items(label)`, `read(source_file, start, frames)`."""
 
-    sr: int = 32000
+    sr: int = SAMPLE_RATE
     name: str = "bank"
 
     def __init__(self):
@@ -74,7 +75,7 @@ class FolderBank(SourceBank):
     name would otherwise silently become a new class).
     """
 
-    def __init__(self, root, sr: int = 32000, allowed_labels=None, name: str | None = None):
+    def __init__(self, root, sr: int = SAMPLE_RATE, allowed_labels=None, name: str | None = None):
         super().__init__()
         self.root, self.sr = require_dir(root, "source bank"), sr
         self.name = name or f"folder bank {self.root}"
@@ -83,7 +84,8 @@ class FolderBank(SourceBank):
             if allowed_labels is not None and folder.name not in allowed_labels:
                 raise ValueError(f"{folder}: unknown label folder {folder.name!r}; expected one of "
                                  f"{', '.join(sorted(allowed_labels))}")
-            items += [self._probe(p, folder.name) for p in sorted(folder.iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES]
+            items += [self._probe(p, folder.name) for p in sorted(folder.iterdir())
+                      if p.suffix.lower() in AUDIO_SUFFIXES]
         self._index(items, self.name)
 
     def _probe(self, path: Path, label: str) -> Item:
@@ -105,7 +107,7 @@ class ResampledFolderBank(SourceBank):
     VCTK (speaker folders of 48 kHz speech) as `Speech`; a Pixabay folder as `Percussion`.
     """
 
-    def __init__(self, root, label: str, sr: int = 32000, name: str | None = None):
+    def __init__(self, root, label: str, sr: int = SAMPLE_RATE, name: str | None = None):
         super().__init__()
         self.root, self.sr, self.label = require_dir(root, f"{label} folder"), sr, label
         self.name = name or f"{label} folder {self.root}"
@@ -167,7 +169,7 @@ class ProceduralBank(SourceBank):
     (seed, label, k), so a plan re-renders bit-identically anywhere.
     """
 
-    def __init__(self, kind: str = "target", seed: int = 0, n_per_label: int = 200, sr: int = 32000,
+    def __init__(self, kind: str = "target", seed: int = 0, n_per_label: int = 200, sr: int = SAMPLE_RATE,
                  cache_size: int = 64):
         super().__init__()
         table = {"target": synth.TARGET_SYNTHS, "interference": synth.INTERFERENCE_SYNTHS}
@@ -209,7 +211,7 @@ class ProceduralBank(SourceBank):
 class NoiseBank:
     """Background noise: 4-channel clips read from a whole-second offset."""
 
-    sr: int = 32000
+    sr: int = SAMPLE_RATE
     channels: int = 4
 
     def files(self) -> list[str]:
@@ -225,7 +227,7 @@ class NoiseBank:
 class FolderNoiseBank(NoiseBank):
     """`<root>/*.wav`, 4-channel integer PCM (the dev_set's noise/ folders)."""
 
-    def __init__(self, root, sr: int = 32000):
+    def __init__(self, root, sr: int = SAMPLE_RATE):
         self.root, self.sr = require_dir(root, "noise"), sr
         self._frames = {}
         for p in sorted(p for p in self.root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
@@ -252,7 +254,7 @@ class FolderNoiseBank(NoiseBank):
 class ProceduralNoiseBank(NoiseBank):
     """Seeded 4-channel diffuse noise clips of `seconds` each."""
 
-    def __init__(self, seed: int = 0, n_files: int = 50, seconds: float = 20.0, sr: int = 32000):
+    def __init__(self, seed: int = 0, n_files: int = 50, seconds: float = 20.0, sr: int = SAMPLE_RATE):
         self.seed, self.n_files, self.sr = seed, n_files, sr
         self._n = int(seconds * sr)
         self._clip = lru_cache(maxsize=8)(self._synthesize)

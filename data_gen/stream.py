@@ -9,13 +9,13 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from common.audio import read_audio
-from common.labels import LABEL_INDEX, N_SLOTS, SILENCE, one_hot
+from common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, one_hot
 from common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
 
 from .config import build_rooms
 from .factory import MixtureFactory
-from .render import SilentExcerptError
 from .plan import slot_labels
+from .render import SilentExcerptError
 
 N_INTERFERENCE_SLOTS = 2
 
@@ -72,7 +72,7 @@ class FolderScenes(Dataset):
     there (onset order), else the targets in class order. Without an oracle_target/ folder
     (an evaluation set) every target slot is empty and `has_references` is False."""
 
-    def __init__(self, folder, sr: int = 32000, edition: int = 2025):
+    def __init__(self, folder, sr: int = SAMPLE_RATE, edition: int = 2025):
         self.folder = Path(folder)
         self.sr = sr
         self.mixtures = list_mixtures(self.folder / "soundscape")

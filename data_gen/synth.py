@@ -189,7 +189,8 @@ def hair_dryer(rng, n, sr):
 
 def mechanical_fans(rng, n, sr):
     blade = rng.uniform(20, 70)
-    return 0.8 * harmonic_hum(rng, n, sr, blade, 20, jitter=0.002, rolloff=0.8) + 0.5 * band_noise(rng, n, sr, 30, 1500, tilt=-1)
+    return (0.8 * harmonic_hum(rng, n, sr, blade, 20, jitter=0.002, rolloff=0.8)
+            + 0.5 * band_noise(rng, n, sr, 30, 1500, tilt=-1))
 
 
 def musical_keyboard(rng, n, sr):
@@ -233,7 +234,8 @@ def pour(rng, n, sr):
     return out
 
 
-VOWELS = [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410)]
+VOWELS = [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240),
+          (660, 1720, 2410)]
 
 
 def speech(rng, n, sr):
@@ -288,7 +290,8 @@ def siren(rng, n, sr):
 
 
 def engine(rng, n, sr):
-    return harmonic_hum(rng, n, sr, rng.uniform(25, 60), 30, jitter=0.01, rolloff=0.7) + 0.3 * band_noise(rng, n, sr, 20, 800)
+    return (harmonic_hum(rng, n, sr, rng.uniform(25, 60), 30, jitter=0.01, rolloff=0.7)
+            + 0.3 * band_noise(rng, n, sr, 20, 800))
 
 
 def rain(rng, n, sr):

@@ -13,6 +13,8 @@ import numpy as np
 import pyroomacoustics as pra
 from tqdm import tqdm
 
+from common.labels import SAMPLE_RATE
+
 from .rooms import write_sofa_room
 
 SPEED_OF_SOUND = 343.0
@@ -70,7 +72,7 @@ def random_room(rng, *, n_positions: int, sr: int, ir_seconds: float, max_order:
     return irs, positions - array_pos, dims, array_pos, rt60
 
 
-def build_room_bank(folder, *, n_rooms: int, n_positions: int, seed: int, sr: int = 32000,
+def build_room_bank(folder, *, n_rooms: int, n_positions: int, seed: int, sr: int = SAMPLE_RATE,
                     ir_seconds: float = 0.5, max_order: int = 20, progress: bool = True) -> Path:
     """Write `n_rooms` synthetic rooms as SOFA files into `folder` (kept if already there)."""
     folder = Path(folder)

@@ -61,13 +61,14 @@ def _remove_partial(out: Path, name: str) -> bool:
     return found
 
 
-def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, index: int, stems: bool) -> dict:
+def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, index: int, stems: bool,
+                  subtype: str = "FLOAT") -> dict:
     plan = factory.plan(seed, index)
     scene = factory.render(plan)
     sr = int(plan["config"]["sr"])
-    write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr)
+    write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
     for label, dry in zip(scene.target_labels, scene.dry):
-        write_audio_atomic(out / ORACLE_DIR / estimate_name(name, label), dry, sr)
+        write_audio_atomic(out / ORACLE_DIR / estimate_name(name, label), dry, sr, subtype)
     if stems:
         write_audio_atomic(out / STEMS_DIR / f"{name}_interference.wav",
                            scene.interference.sum(0).T, sr)
@@ -84,20 +85,23 @@ def _init_worker(cfg):
 
 
 def _work(args):
-    out, name, seed, index, stems = args
-    return write_mixture(_FACTORY, Path(out), name, seed, index, stems)
+    out, name, seed, index, stems, subtype = args
+    return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
 
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
-                 progress: bool = True) -> dict:
-    """Make mixtures 0..n−1 of (config, seed) in `out`; return a summary of what was done."""
+                 progress: bool = True, subtype: str | None = None) -> dict:
+    """Make mixtures 0..n−1 of (config, seed) in `out`; return a summary of what was done.
+    `subtype` (default: the config's `subtype`, else FLOAT): FLOAT or PCM_16 audio files. The
+    same (config, seed, subtype) gives the same bytes in every file, whatever `jobs`."""
+    subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
     MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     names = [mixture_name(i, n) for i in range(n)]
     kept = [nm for nm in names if is_complete(out, nm)]
     kept_set = set(kept)
-    todo = [(str(out), nm, seed, i, stems) for i, nm in enumerate(names) if nm not in kept_set]
+    todo = [(str(out), nm, seed, i, stems, subtype) for i, nm in enumerate(names) if nm not in kept_set]
     redone = sum(_remove_partial(out, nm) for _, nm, *_ in todo)
     results = []
     bar = dict(total=len(todo), desc="generating", unit="mix", disable=not progress)

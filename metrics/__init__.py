@@ -1,7 +1,17 @@
 """The challenge's metrics: signal-level SNR family and the scene-level S5 metrics."""
+from .scene import (
+                    MixtureScore,
+                    acc_mix,
+                    acc_src,
+                    ca_sdri,
+                    capi_sdri,
+                    label_counts,
+                    per_class_table,
+                    score_mixture,
+                    snri,
+                    summarize,
+)
 from .signal import EPS_FLOAT32, sa_sdr, si_snr, snr
-from .scene import (MixtureScore, acc_mix, acc_src, ca_sdri, capi_sdri, label_counts, per_class_table, score_mixture,
-                    snri, summarize)
 
 __all__ = [
     "EPS_FLOAT32", "snr", "si_snr", "sa_sdr", "MixtureScore", "score_mixture", "ca_sdri", "snri",

@@ -13,9 +13,11 @@ from tqdm import tqdm
 
 from common.audio import read_audio, write_text_atomic
 from common.editions import check_edition, ranking_metric, summary_columns
+from common.labels import SAMPLE_RATE
 from common.layout import group_by_mixture, list_mixtures
 
 from .scene import MixtureScore, per_class_table, score_mixture, summarize
+
 
 def _score_one(task) -> MixtureScore:
     name, mix_path, ref_paths, est_paths, sr, channels, edition = task
@@ -27,7 +29,7 @@ def _score_one(task) -> MixtureScore:
     return score_mixture(mixture[:, 0], refs, ests, name=name, edition=edition)
 
 
-def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = 32000, channels: int = 4,
+def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_RATE, channels: int = 4,
                   jobs: int = 1, progress: bool = True, edition: int = 2025) -> list[MixtureScore]:
     """Score every mixture of `soundscape_dir`. A mixture without estimates is scored as all
     misses (2025: with a warning that names how many; in 2026 an empty answer is legal)."""

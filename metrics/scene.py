@@ -31,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 from common.editions import check_edition, ranking_metric
 from common.labels import LABELS, N_SLOTS, SILENCE, check_label
 
-from .signal import EPS_FLOAT32, snr
+from .signal import EPS_FLOAT32
 
 
 def _array(x) -> np.ndarray:

@@ -6,9 +6,10 @@
     torchrun --nproc_per_node 2 runners/ablation.py --all   # mixtures sharded over ranks
 
 Without --data, the built-in synthetic test set (seed 0; its first 20 mixtures unless --n says
-otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes results/table1.csv (+ .md, .meta.json, .png),
-results/table1_per_mixture/<stage>.csv and results/table1_per_class.png. Measured figures and the
-paper's (columns `published_*`) are never in the same column. Interrupted runs resume.
+otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes
+results/table1.csv (+ .md, .meta.json, .png), results/table1_per_mixture/<stage>.csv and
+results/table1_per_class.png. Measured figures and the paper's (columns `published_*`) are never
+in the same column. Interrupted runs resume.
 """
 from __future__ import annotations
 
@@ -25,9 +26,19 @@ from common.provenance import data_fingerprint
 from systems.distributed import shard_info
 from systems.run import run_system
 from systems.self_guided import iterations_for, stage_names
-
-from runners.tables import (BUILTIN, PUBLISHED_TABLE1, build_with, builtin_test_set, check_test_set, copy_per_mixture,
-                    plot_per_class, plot_table1, provenance, run_dir_for, write_table)
+from systems.tables import (
+    BUILTIN,
+    PUBLISHED_TABLE1,
+    build_with,
+    builtin_test_set,
+    check_test_set,
+    copy_per_mixture,
+    plot_per_class,
+    plot_table1,
+    provenance,
+    run_dir_for,
+    write_table,
+)
 
 TABLE1 = stage_names(3)
 COLUMNS = ["config", "CA-SDRi", "SNRi", "Acc_src", "Acc_mix", "published_CA-SDRi", "published_SNRi",

@@ -30,10 +30,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from common.labels import LABELS  # noqa: E402
+from common.labels import LABELS, SAMPLE_RATE  # noqa: E402
 from metrics.scene import score_mixture  # noqa: E402
 
-SR, SECONDS = 32000, 10
+SR, SECONDS = SAMPLE_RATE, 10
 
 
 def draw_mixture(rng, T: int):

@@ -24,11 +24,11 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from common.labels import LABELS
+from common.labels import LABELS, SAMPLE_RATE
 from common.layout import group_by_mixture, list_mixtures
 from metrics.folders import score_folders
 
-SR, SECONDS = 32000, 10
+SR, SECONDS = SAMPLE_RATE, 10
 
 
 def write_set(root: Path, n: int, seed: int = 0) -> dict:

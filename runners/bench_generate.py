@@ -26,11 +26,12 @@ import soundfile as sf
 from scipy.signal import fftconvolve
 from tqdm import tqdm
 
+from common.labels import SAMPLE_RATE
 from data_gen.factory import MixtureFactory
 from data_gen.render import direct_path, normalized_ir
 from data_gen.sources import ProceduralBank, ProceduralNoiseBank
 
-SR = 32000
+SR = SAMPLE_RATE
 
 
 def write_file_dataset(root: Path, positions: int, n_rooms: int, per_label: int) -> dict:

@@ -26,8 +26,9 @@ import torch
 
 from common.audio import write_text_atomic
 from common.cpu_memory import keep_freed_memory
-from systems.components import build_model
-from systems.trainer import load_train_config
+from common.labels import SAMPLE_RATE
+from systems.models.checkpoints import build_model
+from systems.training.recipes import load_train_config
 
 SIZES = {
     "tiny": {"uss": "uss_tiny", "sc": "sc_tiny", "tse": "tse_tiny", "tagger": "tagger_tiny",
@@ -49,7 +50,7 @@ def timed(fn, repeats: int) -> float:
 
 @torch.no_grad()
 def bench_size(size: str, seconds: float, device: str, repeats: int, allocator: str) -> list[dict]:
-    T = int(seconds * 32000)
+    T = int(seconds * SAMPLE_RATE)
     torch.manual_seed(0)
     mix = torch.randn(1, 4, T, device=device) * 0.1
     models = {}
@@ -78,7 +79,8 @@ def bench_size(size: str, seconds: float, device: str, repeats: int, allocator: 
                      "compute_s": sec, "RTF": sec / seconds, "x_baseline": sec / base, "params_M": params})
 
     n = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in models.items()}
-    for k, key in (("uss", "uss"), ("sc x3", "sc"), ("tse x3", "tse"), ("tagger", "tagger"), ("separator", "separator")):
+    pairs = (("uss", "uss"), ("sc x3", "sc"), ("tse x3", "tse"), ("tagger", "tagger"), ("separator", "separator"))
+    for k, key in pairs:
         add(f"model {k}", t[k], n[key])
         if allocator == "both":
             rows[-1]["x_glibc"] = t_glibc[k] / t[k]

@@ -12,6 +12,7 @@ import sys
 
 from common.cpu_memory import keep_freed_memory
 from common.editions import add_edition_argument
+from common.labels import SAMPLE_RATE
 from metrics.folders import score_folders, summary_markdown, write_reports
 
 
@@ -21,7 +22,7 @@ def main(argv=None) -> int:
     ap.add_argument("--oracle-dir", required=True, help="folder of oracle targets <mix>[_<i>]_<Label>.wav")
     ap.add_argument("--estimate-dir", required=True, help="folder of estimates <mix>[_<i>]_<Label>.wav")
     ap.add_argument("--out-dir", required=True, help="where the CSVs and summary.md are written")
-    ap.add_argument("--sr", type=int, default=32000, help="sample rate every file must have")
+    ap.add_argument("--sr", type=int, default=SAMPLE_RATE, help="sample rate every file must have")
     ap.add_argument("--channels", type=int, default=4, help="channel count every mixture must have")
     ap.add_argument("--jobs", type=int, default=min(8, os.cpu_count() or 1), help="parallel reader processes")
     add_edition_argument(ap)

@@ -5,7 +5,8 @@
 Writes soundscape/<mix>.wav (4-channel FOA), oracle_target/<mix>_<Label>.wav (dry targets at
 channel 0), metadata/<mix>.json (the scene plan) and index.json; --stems adds interference
 and noise stems; --plot writes spectrograms of the first mixture and its references.
-Re-running keeps complete mixtures and redoes partial ones. Any --jobs gives the same files.
+Re-running keeps complete mixtures and redoes partial ones. Any --jobs gives the same files,
+byte for byte (no timestamps in the headers), so the data fingerprint identifies a data set.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import argparse
 import os
 import sys
 
+from common.audio import SUBTYPES
 from common.cpu_memory import keep_freed_memory
 from data_gen.config import load_config
 from data_gen.writer import generate_set
@@ -27,11 +29,15 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")
+    ap.add_argument("--subtype", choices=SUBTYPES, default=None,
+                    help="audio sample format (default: the config's `subtype`, else FLOAT; "
+                         "the official sets are PCM_16)")
     args = ap.parse_args(argv)
     keep_freed_memory()
     try:
         cfg = load_config(args.config)
-        summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems)
+        summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems,
+                               subtype=args.subtype)
     except (FileNotFoundError, ValueError, KeyError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

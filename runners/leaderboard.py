@@ -20,12 +20,21 @@ import pandas as pd
 from common.cpu_memory import keep_freed_memory
 from common.editions import add_edition_argument, ranking_metric
 from common.provenance import data_fingerprint
-from systems.registry import load_system_config
 from systems.distributed import shard_info
+from systems.registry import load_system_config
 from systems.run import run_system
-
-from runners.tables import (BUILTIN, PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026, build_with, builtin_test_set, check_test_set,
-                            checkpoint_hashes, run_dir_for, system_code_fingerprint, write_table)
+from systems.tables import (
+    BUILTIN,
+    PUBLISHED_TABLE2,
+    PUBLISHED_TABLE2_2026,
+    build_with,
+    builtin_test_set,
+    check_test_set,
+    checkpoint_hashes,
+    run_dir_for,
+    system_code_fingerprint,
+    write_table,
+)
 
 DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-
 from pathlib import Path
 
 from common.cpu_memory import keep_freed_memory
-from systems.trainer import export, known_train_configs, load_train_config, train
+from systems.training.export import export
+from systems.training.recipes import known_train_configs, load_train_config
+from systems.training.trainer import train
 
 
 def main(argv=None):
@@ -26,7 +27,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, help="override the config's number of steps")
     ap.add_argument("--export", help="override the config's export path ('' for none)")
     ap.add_argument("--export-only", action="store_true",
-                    help="export <work>/best.pt to the config's export path without training (e.g. after stopping early)")
+                    help="export <work>/best.pt to the config's export path without training "
+                         "(e.g. after stopping early)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     keep_freed_memory()
@@ -40,7 +42,8 @@ def main(argv=None):
     if args.export is not None:
         cfg["export"] = args.export or None
     work = args.work or f"runs/{cfg['name']}"
-    command = "python runners/train.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    words = argv if argv is not None else sys.argv[1:]
+    command = "python runners/train.py " + " ".join(shlex.quote(a) for a in words)
     if args.export_only:
         print(export(cfg, Path(work), command=command + "  (exported from the last validated step)"))
         return

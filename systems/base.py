@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from common.editions import repeated_classes_allowed
-from common.labels import N_SLOTS, SILENCE, check_label
+from common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 
 
 @dataclass
@@ -45,6 +45,7 @@ class System(torch.nn.Module):
 
     stages: tuple = ("final",)
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
+    sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
 
     def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
         raise NotImplementedError

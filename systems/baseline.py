@@ -5,15 +5,12 @@ from __future__ import annotations
 import torch
 
 from .base import SlotOutput, System
-from .components import load_component
-from .m2d import M2DEncoder, M2DTagger
-from .registry import register
-from .resunet import ResUNetK, strip_prefix
-from .nn.blocks import load_state_dict_strict
+from .models.checkpoints import load_component, load_state_dict_strict
+from .models.m2d import M2DEncoder, M2DTagger
+from .models.resunet import ResUNetK, strip_prefix
 from .slots import one_hots
 
 
-@register("baseline")
 class Baseline(System):
     """tagger/separator: checkpoints exported by runners/train.py, or, with `official: true`,
     the baseline repository's `m2dat.ckpt` (+ `weight_file`, the M2D .pth it was built on) and

@@ -4,10 +4,8 @@ from __future__ import annotations
 import torch
 
 from .base import SlotOutput, System
-from .registry import register
 
 
-@register("oracle_sources")
 class OracleSources(System):
     """Oracle labels and oracle dry sources: the best any system can do (CA-SDRi ≈ 69 dB + the
     mixture's deficit, bounded by float32's eps in the SNR)."""
@@ -18,7 +16,6 @@ class OracleSources(System):
         return {"final": SlotOutput(batch["labels"], batch["targets"].to(mixture))}
 
 
-@register("oracle_labels_mixture")
 class OracleLabelsMixture(System):
     """Oracle labels, channel 0 of the mixture as every estimate: CA-SDRi = SNRi = 0 dB exactly,
     Acc_mix = Acc_src = 100 %. A separator must beat this to have separated anything."""
@@ -30,7 +27,6 @@ class OracleLabelsMixture(System):
         return {"final": SlotOutput(batch["labels"], est)}
 
 
-@register("all_silence")
 class SilentSystem(System):
     """Predicts silence everywhere: every target a miss (CA-SDRi 0 dB, Acc_mix 0 %)."""
 

@@ -1,9 +1,9 @@
 """Build systems by name from YAML configs.
 
 configs/systems/<name>.yaml:
-    system: oracle_sources          # a registered name, or
-    class: my_package.my_module:MySystem   # any importable System subclass (no harness change)
-    args: {...}                     # keyword arguments of the class
+    class: my_package.my_module:MySystem   # any importable System subclass; the built-in ones
+                                           # are named the same way (systems.oracle:OracleSources)
+    args: {...}                            # keyword arguments of the class
 """
 from __future__ import annotations
 
@@ -15,14 +15,6 @@ import yaml
 from common.configs import check_keys, find_config, known_names
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
-_REGISTRY: dict = {}
-
-
-def register(name: str):
-    def wrap(cls):
-        _REGISTRY[name] = cls
-        return cls
-    return wrap
 
 
 def known_systems() -> list[str]:
@@ -32,7 +24,9 @@ def known_systems() -> list[str]:
 def load_system_config(name_or_path) -> dict:
     path = find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
     cfg = yaml.safe_load(path.read_text()) or {}
-    check_keys(cfg, ("system", "class", "args", "name"), f"system config {path}")
+    check_keys(cfg, ("class", "args", "name"), f"system config {path}")
+    if not isinstance(cfg.get("class"), str) or ":" not in cfg["class"]:
+        raise ValueError(f"system config {path}: needs `class: package.module:ClassName` (a System subclass)")
     cfg.setdefault("name", path.stem)
     return cfg
 
@@ -42,16 +36,11 @@ def build_system(name_or_path):
 
 
 def build_system_from_config(cfg: dict):
-    from . import baseline, oracle, self_guided  # noqa: F401  (registers the built-in systems)
-
-    if "class" in cfg:
-        module, _, attr = cfg["class"].partition(":")
+    module, _, attr = cfg["class"].partition(":")
+    try:
         cls = getattr(importlib.import_module(module), attr)
-    elif cfg.get("system") in _REGISTRY:
-        cls = _REGISTRY[cfg["system"]]
-    else:
-        raise ValueError(f"system config {cfg['name']!r} names unknown system {cfg.get('system')!r}; "
-                         f"registered: {', '.join(sorted(_REGISTRY))}")
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"system config {cfg['name']!r}: cannot import class {cfg['class']!r}: {err}") from None
     system = cls(**cfg.get("args", {}))
     system.config_name = cfg["name"]
     return system

@@ -22,7 +22,7 @@ DONE_DIR = ".done"
 
 
 def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
-               jobs: int = 1, sr: int = 32000, progress: bool = True, stages=None, system=None,
+               jobs: int = 1, sr: int | None = None, progress: bool = True, stages=None, system=None,
                edition: int = 2025, official_json: bool = False) -> dict | None:
     """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
     reports to OUT/<stage>/. A data folder without oracle_target/ (an evaluation set) gets its
@@ -37,6 +37,7 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     device = local_device(device)
     system = (system or build_system(system_name)).to(device)
     label = system.config_name or type(system).__name__
+    sr = sr or system.sample_rate  # the system says at which rate it works
     stages = tuple(stages or system.stages)
     unknown = set(stages) - set(system.stages)
     if unknown:

@@ -17,8 +17,7 @@ import torch
 from common.labels import SILENCE
 
 from .base import SlotOutput, System
-from .components import load_component
-from .registry import register
+from .models.checkpoints import load_component
 from .slots import argmax_labels, dedupe, one_hots
 
 
@@ -40,7 +39,6 @@ def iterations_for(stage: str) -> int:
         raise ValueError(f"{stage!r} is not an ablation stage name like fss3_cp3") from None
 
 
-@register("self_guided")
 class SelfGuided(System):
     def __init__(self, uss, sc, tse, iterations: int = 3, silence_threshold: float = 0.5):
         super().__init__()

@@ -1,9 +1,12 @@
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tests run from a checkout even before `pip install -e .`
     sys.path.insert(0, str(ROOT))
+# Runners started as subprocesses import this checkout too, not whatever copy is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
 import pytest
 import yaml
@@ -62,8 +65,7 @@ def write_tiny_systems(folder) -> dict:
     use them; returns {name: config path}."""
     import torch
 
-    from systems.components import build_model, explicit_model_config
-    from systems.nn.blocks import save_checkpoint
+    from systems.models.checkpoints import build_model, explicit_model_config, save_checkpoint
 
     folder = Path(folder)
     torch.manual_seed(0)
@@ -72,9 +74,10 @@ def write_tiny_systems(folder) -> dict:
         ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg),
                                      {"task": task, "model": explicit_model_config(task, cfg)})
     systems = {
-        "self_guided": {"system": "self_guided", "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]),
-                                                            "tse": str(ckpt["tse"]), "iterations": 3}},
-        "baseline": {"system": "baseline", "args": {"tagger": str(ckpt["tagger"]),
+        "self_guided": {"class": "systems.self_guided:SelfGuided",
+                        "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]), "tse": str(ckpt["tse"]),
+                                 "iterations": 3}},
+        "baseline": {"class": "systems.baseline:Baseline", "args": {"tagger": str(ckpt["tagger"]),
                                                      "separator": str(ckpt["separator"])}},
     }
     out = {}

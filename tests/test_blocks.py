@@ -3,8 +3,17 @@ import math
 import pytest
 import torch
 
-from systems.nn.blocks import (FiLM, LogMel, MultiChannelSTFT, ResFiLM, complex_to_planes, hz_to_mel, load_checkpoint,
-                               mel_filterbank, planes_to_complex, save_checkpoint)
+from systems.models.blocks import (
+    FiLM,
+    LogMel,
+    MultiChannelSTFT,
+    ResFiLM,
+    complex_to_planes,
+    hz_to_mel,
+    mel_filterbank,
+    planes_to_complex,
+)
+from systems.models.checkpoints import load_checkpoint, save_checkpoint
 
 
 def test_stft_round_trip_four_channels():
@@ -69,5 +78,6 @@ def test_checkpoint_round_trip_and_clear_mismatch(tmp_path):
     torch.testing.assert_close(loaded[0].weight, model[0].weight)
     torch.save({"state_dict": {"0.weight": torch.zeros(2, 4), "extra": torch.zeros(1)}, "config": {"d": 3}},
                tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match=r"missing keys \(1\): 0.bias(.|\n)*unexpected keys \(1\): extra(.|\n)*0.weight: shape"):
+    message = r"missing keys \(1\): 0.bias(.|\n)*unexpected keys \(1\): extra(.|\n)*0.weight: shape"
+    with pytest.raises(ValueError, match=message):
         load_checkpoint(tmp_path / "bad.pt", build)

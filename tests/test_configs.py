@@ -4,7 +4,6 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import ROOT, TINY_MODELS
 
 
@@ -24,13 +23,15 @@ def test_system_config_refuses_unknown_keys(tmp_path):
     from systems.registry import load_system_config
 
     path = tmp_path / "sys.yaml"
-    path.write_text("system: oracle_sources\nargz: {}\n")
-    with pytest.raises(ValueError, match=f"system config {path}: unknown key\\(s\\) 'argz'; allowed: args, class"):
+    path.write_text("class: systems.oracle:OracleSources\nargz: {}\n")
+    message = f"system config {path}: unknown key\\(s\\) 'argz'; allowed: args, class, name"
+    with pytest.raises(ValueError, match=message):
         load_system_config(path)
 
 
 def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
-    from systems.trainer import data_config, load_train_config, train
+    from systems.training.recipes import data_config, load_train_config
+    from systems.training.trainer import train
 
     good = {"task": "uss", "model": TINY_MODELS["uss"], "data": "builtin_train", "steps": 1}
     path = tmp_path / "t.yaml"
@@ -49,10 +50,10 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
 
 
 def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
-    import runners.tables as tables
+    import systems.tables as tables
     from common import provenance
 
-    cfg = {"system": "oracle_sources", "name": "oracle_sources"}
+    cfg = {"class": "systems.oracle:OracleSources", "name": "oracle_sources"}
     before = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
     assert tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path) == before
     fake = tmp_path / "repo"

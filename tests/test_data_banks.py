@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from data_gen.sources import (CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank)
-from data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
 from common.labels import LABELS
+from data_gen.sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank
+from data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
 
 SR = 32000
 

@@ -70,21 +70,15 @@ def test_levels_sum_and_reproducibility(tiny_cfg):
     assert np.array_equal(other.mixture, scene.mixture) and np.array_equal(other.dry, scene.dry)
 
 
-def _generate(cfg_path, out, jobs, n=4):
+def _generate(cfg_path, out, jobs, n=4, *extra):
     cmd = [sys.executable, str(ROOT / "runners" / "generate.py"), "--config", str(cfg_path), "--out", str(out),
-           "--n", str(n), "--seed", "11", "--jobs", str(jobs)]
+           "--n", str(n), "--seed", "11", "--jobs", str(jobs), *extra]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
 
 
 def _tree(folder: Path) -> dict:
-    """Every file's content: decoded samples for audio (float WAV headers carry a PEAK-chunk
-    timestamp, so their bytes differ between runs), bytes for the rest."""
-    import soundfile as sf
-
-    def content(p):
-        return sf.read(p, dtype="float32")[0].tobytes() if p.suffix == ".wav" else p.read_bytes()
-
-    return {p.relative_to(folder).as_posix(): content(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file's bytes (audio included: the same data set must be the same bytes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_jobs_do_not_change_the_files_and_resume_completes(tiny_cfg, tmp_path):
@@ -94,8 +88,11 @@ def test_jobs_do_not_change_the_files_and_resume_completes(tiny_cfg, tmp_path):
     r2 = _generate(cfg_path, tmp_path / "two", 2)
     assert r2.returncode == 0, r2.stderr
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
-    assert one.keys() == two.keys() and all(one[k] == two[k] for k in one)
+    assert one.keys() == two.keys() and all(one[k] == two[k] for k in one)  # byte for byte
     assert sum(k.startswith("soundscape/") for k in one) == 4
+    from common.provenance import data_fingerprint
+
+    assert data_fingerprint(tmp_path / "one") == data_fingerprint(tmp_path / "two")
     # an interrupted run: one mixture lost its metadata (written last), another lost a file
     out = tmp_path / "two"
     (out / "metadata" / "mix_0001.json").unlink()
@@ -108,6 +105,19 @@ def test_jobs_do_not_change_the_files_and_resume_completes(tiny_cfg, tmp_path):
     assert os.stat(out / "soundscape" / "mix_0000.wav").st_mtime_ns == kept_time
     again = _tree(out)
     assert again.keys() == one.keys() and all(again[k] == one[k] for k in one)
+
+
+def test_sixteen_bit_pcm_like_the_official_sets(tiny_cfg, tmp_path):
+    import soundfile as sf
+
+    r = _generate(tiny_cfg["_path"], tmp_path / "pcm", 1, 2, "--subtype", "PCM_16")
+    assert r.returncode == 0, r.stderr
+    r2 = _generate(tiny_cfg["_path"], tmp_path / "float", 1, 2)
+    assert r2.returncode == 0, r2.stderr
+    pcm, flt = tmp_path / "pcm" / "soundscape" / "mix_0000.wav", tmp_path / "float" / "soundscape" / "mix_0000.wav"
+    assert sf.info(pcm).subtype == "PCM_16" and sf.info(flt).subtype == "FLOAT"
+    a, b = sf.read(pcm)[0], sf.read(flt)[0]
+    assert np.abs(a - b).max() <= 1.0 / 32768 + 1e-9  # the same mixture, quantised to 16 bits
 
 
 def test_generate_names_unknown_config(tmp_path):

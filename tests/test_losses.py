@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from systems import losses
+from systems.training import losses
 
 EPS32 = torch.finfo(torch.float32).eps
 

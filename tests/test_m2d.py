@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from common.labels import LABELS
-from systems.m2d import M2DEncoder, M2DTagger, parse_weight_folder
+from systems.models.m2d import M2DEncoder, M2DTagger, parse_weight_folder
 
 D, DEPTH = 64, 2  # a tiny configuration of the same architecture
 

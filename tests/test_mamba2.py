@@ -2,16 +2,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from systems.nn.mamba2 import Mamba2, ssd_scan
+from systems.models.mamba2 import Mamba2, ssd_scan
 
 
 def plain_recurrence(x, dt, A, B, C, H0=None):
     """H_t = exp(Δ_t A) H_{t−1} + Δ_t x_t ⊗ B_t ; y_t = H_t C_t — one time step after another."""
-    b, l, h, p = x.shape
+    b, seq, h, p = x.shape
     g = B.shape[2]
     H = torch.zeros(b, h, p, B.shape[3], dtype=x.dtype) if H0 is None else H0
     ys = []
-    for t in range(l):
+    for t in range(seq):
         Bt = B[:, t].repeat_interleave(h // g, dim=1)  # (b, h, n)
         Ct = C[:, t].repeat_interleave(h // g, dim=1)
         H = torch.exp(dt[:, t] * A)[..., None, None] * H + (dt[:, t, :, None] * x[:, t])[..., None] * Bt[:, :, None, :]
@@ -63,11 +63,13 @@ def test_layer_is_causal_and_trains():
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.parameters())
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA and mamba_ssm: GPU parity runs on a GPU machine only")
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="needs CUDA and mamba_ssm: GPU parity runs on a GPU machine only")
 def test_gpu_parity_with_mamba_ssm():
     ref_mod = pytest.importorskip("mamba_ssm.modules.mamba2_simple", reason="mamba_ssm is not installed")
     torch.manual_seed(0)
-    ref = ref_mod.Mamba2Simple(d_model=64, d_state=16, expand=4, headdim=16, chunk_size=64, use_mem_eff_path=False).cuda()
+    ref = ref_mod.Mamba2Simple(d_model=64, d_state=16, expand=4, headdim=16, chunk_size=64,
+                               use_mem_eff_path=False).cuda()
     ours = Mamba2(d_model=64, d_state=16, expand=4, headdim=16, chunk_size=64, use_kernels=False).cuda()
     ours.load_state_dict(ref.state_dict(), strict=True)
     u = torch.randn(2, 300, 64, device="cuda")

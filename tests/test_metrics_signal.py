@@ -81,3 +81,25 @@ def test_agrees_with_torchmetrics(dtype):
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError, match="length mismatch"):
         snr(np.zeros(3), np.zeros(4))
+
+
+def test_default_epsilon_is_float32_machine_epsilon():
+    import inspect
+
+    import numpy as np
+
+    assert EPS_FLOAT32 == float(np.finfo(np.float32).eps) == 2.0 ** -23  # torchmetrics' eps for float32 audio
+    assert inspect.signature(snr).parameters["eps"].default == EPS_FLOAT32
+    assert inspect.signature(si_snr).parameters["eps"].default == EPS_FLOAT32
+    assert inspect.signature(sa_sdr).parameters["eps"].default == EPS_FLOAT32
+
+
+def test_runners_started_by_tests_import_this_checkout():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", "import metrics, systems; print(metrics.__file__, systems.__file__)"],
+                         capture_output=True, text=True, cwd="/", check=True).stdout.split()
+    assert all(Path(p).resolve().is_relative_to(root) for p in out), out

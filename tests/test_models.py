@@ -1,17 +1,16 @@
 """Shapes, gradients and official-checkpoint loading of the trainable models."""
 import pytest
 import torch
-
 from conftest import TINY_MODELS
-from systems.components import build_model, load_component
-from systems.m2d_sc import calibrate_thresholds
-from systems.nn.blocks import save_checkpoint
-from systems.resunet import ResUNetK
+
+from systems.models.checkpoints import build_model, load_component, save_checkpoint
+from systems.models.m2d_sc import calibrate_thresholds
+from systems.models.resunet import ResUNetK
 
 
 def official_resunetk_shapes(cond=512, nfft=1024, c=(32, 64, 128, 256, 384, 384), label_len=54):
     """The official ResUNet30(4, 1, 3, 54) state-dict names and shapes, enumerated here from its
-    published structure (independently of systems/resunet.py)."""
+    published structure (independently of systems/models/resunet.py)."""
     s = {}
 
     def bn(p, n):
@@ -194,7 +193,7 @@ def test_checkpoints_from_before_the_decoder_option_load_as_trained(tmp_path):
 
 
 def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separated():
-    from systems.tasks import separation_gain
+    from systems.training.tasks import separation_gain
 
     g = torch.Generator().manual_seed(0)
     s, n = torch.randn(3, 8000, generator=g), torch.randn(3, 8000, generator=g)

@@ -6,10 +6,10 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, torchrun
-from runners.tables import PUBLISHED_TABLE1
+
 from systems.self_guided import SelfGuided, iterations_for, stage_names
+from systems.tables import PUBLISHED_TABLE1
 
 MEASURED = ["CA-SDRi", "SNRi", "Acc_src", "Acc_mix"]
 
@@ -51,7 +51,8 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert list(t1.columns) == ["config", *MEASURED, "published_CA-SDRi", "published_SNRi", "published_Acc_src"]
     assert list(t1["config"]) == list(stage_names(3))
     for _, row in t1.iterrows():  # published columns hold the paper's figures, and only those
-        assert tuple(row[["published_CA-SDRi", "published_SNRi", "published_Acc_src"]]) == PUBLISHED_TABLE1[row["config"]]
+        published = tuple(row[["published_CA-SDRi", "published_SNRi", "published_Acc_src"]])
+        assert published == PUBLISHED_TABLE1[row["config"]]
     assert t1[MEASURED].notna().all().all()
     for stage in stage_names(3):
         per_mix = pd.read_csv(out / "table1_per_mixture" / f"{stage}.csv")

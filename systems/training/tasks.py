@@ -147,7 +147,7 @@ class USSTask(Task):
 
 def frozen_uss(path):
     """A trained USS (an exported checkpoint), frozen, for tasks that learn from its outputs."""
-    from .components import load_component
+    from ..models.checkpoints import load_component
 
     uss, _ = load_component(path, expect_task="uss")
     for p in uss.parameters():

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from common.labels import SAMPLE_RATE
 
 
 # ---------------------------------------------------------------- STFT of 4-channel audio
@@ -69,7 +70,7 @@ class LogMel(nn.Module):
     reflect-padded frames), log(x + eps) with float32's eps, (x − mean) / std.
     Defaults: 32 kHz, n_fft = win = 800, hop 320, 80 bins over 50–16,000 Hz."""
 
-    def __init__(self, sr: int = 32000, n_fft: int = 800, hop: int = 320, n_mels: int = 80, f_min: float = 50.0,
+    def __init__(self, sr: int = SAMPLE_RATE, n_fft: int = 800, hop: int = 320, n_mels: int = 80, f_min: float = 50.0,
                  f_max: float = 16000.0, mean: float = -7.1, std: float = 4.2):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
@@ -99,9 +100,9 @@ class MultiHeadSelfAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, l, d = x.shape
-        q, k, v = self.qkv(x).reshape(n, l, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, l, d))
+        n, length, d = x.shape
+        q, k, v = self.qkv(x).reshape(n, length, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, length, d))
 
 
 # ---------------------------------------------------------------- conditioning
@@ -141,41 +142,3 @@ class ResFiLM(FiLM):
         gamma, beta = self.gamma_beta(x, cond)
         out = x + gamma * x + beta
         return out + x if self.legacy_double else out
-
-
-# ---------------------------------------------------------------- checkpoints
-def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
-    """State dict with the config that built the model (and anything else, e.g. thresholds),
-    written through a temporary file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
-    tmp.replace(path)
-    return path
-
-
-def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpoint") -> None:
-    """load_state_dict(strict=True) with an error that lists what is missing and unexpected."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or wrong:
-        lines = [f"{source} does not fit {type(model).__name__}:"]
-        if missing:
-            lines.append(f"  missing keys ({len(missing)}): {', '.join(missing[:20])}")
-        if unexpected:
-            lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected[:20])}")
-        for k in wrong[:20]:
-            lines.append(f"  {k}: shape {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model")
-        raise ValueError("\n".join(lines))
-    model.load_state_dict(state, strict=True)
-
-
-def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
-    """`build(config) -> model`; returns the model with the file's weights and the whole record."""
-    record = torch.load(path, map_location="cpu", weights_only=False)
-    model = build(record["config"])
-    load_state_dict_strict(model, record["state_dict"], source=str(path))
-    return model, record

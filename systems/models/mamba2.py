@@ -36,14 +36,14 @@ def _segment_sums(a: torch.Tensor) -> torch.Tensor:
 def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
     """Chunked selective scan.
 
-    x: (b, l, h, p) inputs; dt: (b, l, h) positive steps; A: (h,) negative rates;
-    B, C: (b, l, g, n) with g groups shared by k = h/g heads each. Returns y (b, l, h, p) and
+    x: (b, seq, h, p) inputs; dt: (b, seq, h) positive steps; A: (h,) negative rates;
+    B, C: (b, seq, g, n) with g groups shared by k = h/g heads each. Returns y (b, seq, h, p) and
     the final state (b, h, p, n). No D skip and no gating: the caller adds those.
     """
-    b, l, h, p = x.shape
+    b, seq, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     k = h // g
-    pad = (-l) % chunk
+    pad = (-seq) % chunk
     if pad:  # zero steps neither decay nor feed the state
         x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
         B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
@@ -80,7 +80,7 @@ def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
     entering = C @ carried.permute(0, 1, 3, 4, 2, 5).reshape(b, g, nc, n, k * p)  # (b, g, c, q, k·p)
     entering = entering.reshape(b, g, nc, q, k, p) * torch.exp(a_cum).permute(0, 1, 3, 4, 2)[..., None]
     y = y.permute(0, 3, 4, 1, 2, 5) + entering.permute(0, 2, 3, 1, 4, 5)  # (b, c, q, g, k, p)
-    return y.reshape(b, nc * q, h, p)[:, :l], final
+    return y.reshape(b, nc * q, h, p)[:, :seq], final
 
 
 class RMSNormGated(nn.Module):
@@ -126,14 +126,14 @@ class Mamba2(nn.Module):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """u: (batch, length, d_model) -> same shape."""
-        b, l, _ = u.shape
+        b, seq, _ = u.shape
         z, xBC, dt = torch.split(self.in_proj(u), [self.d_inner, self.d_inner + 2 * self.ngroups * self.d_state,
                                                     self.nheads], dim=-1)
-        xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :l].transpose(1, 2))
+        xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :seq].transpose(1, 2))
         x, B, C = torch.split(xBC, [self.d_inner, self.ngroups * self.d_state, self.ngroups * self.d_state], dim=-1)
-        x = x.reshape(b, l, self.nheads, self.headdim)
-        B = B.reshape(b, l, self.ngroups, self.d_state)
-        C = C.reshape(b, l, self.ngroups, self.d_state)
+        x = x.reshape(b, seq, self.nheads, self.headdim)
+        B = B.reshape(b, seq, self.ngroups, self.d_state)
+        C = C.reshape(b, seq, self.ngroups, self.d_state)
         A = -torch.exp(self.A_log.float())
         kernel = _kernel_scan() if (self.use_kernels and u.is_cuda) else None
         if kernel is not None:
@@ -143,4 +143,4 @@ class Mamba2(nn.Module):
             dt = F.softplus(dt + self.dt_bias)
             y, _ = ssd_scan(x, dt, A, B, C, chunk=self.chunk_size)
             y = y + x * self.D[:, None]
-        return self.out_proj(self.norm(y.reshape(b, l, self.d_inner), z))
+        return self.out_proj(self.norm(y.reshape(b, seq, self.d_inner), z))

@@ -14,8 +14,12 @@ from torch import nn
 
 from common.labels import LABELS, SILENCE
 
-from .losses import energy
 from .m2d import M2DEncoder
+
+
+def energy(logits: torch.Tensor) -> torch.Tensor:
+    """E(x) = −log Σ_k exp(l_k): low for confident (in-class) inputs, high for silence."""
+    return -torch.logsumexp(logits, dim=-1)
 
 
 class M2DSC(nn.Module):

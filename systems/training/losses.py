@@ -12,6 +12,8 @@ import torch.nn.functional as F
 
 from metrics.signal import sa_sdr, si_snr
 
+from ..models.m2d_sc import energy  # noqa: F401  (the SC's energy, used by its training losses)
+
 
 def masked_snr_loss(est: torch.Tensor, ref: torch.Tensor, active: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """The baseline's loss: −(1/(B·S)) Σ m·SNR(ŝ, s), m = 1 for active slots only, with ε in the
@@ -66,11 +68,6 @@ def arcface_logits(cosine: torch.Tensor, target: torch.Tensor, s: float = 32.0, 
 
 def arcface_loss(cosine, target, s: float = 32.0, m: float = 0.5) -> torch.Tensor:
     return F.cross_entropy(arcface_logits(cosine, target, s, m), target)
-
-
-def energy(logits: torch.Tensor) -> torch.Tensor:
-    """E(x) = −log Σ_k exp(l_k): low for confident (in-class) inputs, high for silence."""
-    return -torch.logsumexp(logits, dim=-1)
 
 
 def energy_hinge(e_in: torch.Tensor, e_out: torch.Tensor, m_in: float = -6.0, m_out: float = -1.0) -> torch.Tensor:

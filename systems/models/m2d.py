@@ -19,9 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.labels import LABELS, SILENCE
+from common.labels import LABELS, SAMPLE_RATE, SILENCE
 
-from .nn.blocks import LogMel, MultiHeadSelfAttention, load_state_dict_strict
+from .blocks import LogMel, MultiHeadSelfAttention
+from .checkpoints import load_state_dict_strict
 
 
 class Mlp(nn.Module):
@@ -107,12 +108,13 @@ def read_m2d_weights(path) -> dict:
 class M2DEncoder(nn.Module):
     """Front end + backbone: (B, T) audio -> (B, frames, F'·D) features."""
 
-    def __init__(self, input_size=(80, 1001), patch_size=(16, 16), sr=32000, embed_dim=768, depth=12, num_heads=12):
+    def __init__(self, input_size=(80, 1001), patch_size=(16, 16), sr=SAMPLE_RATE, embed_dim=768, depth=12,
+                 num_heads=12):
         super().__init__()
-        if sr != 32000:
+        if sr != SAMPLE_RATE:
             raise ValueError(f"only the 32 kHz M2D front end is built in, not {sr} Hz")
         self.backbone = M2DBackbone(input_size, patch_size, embed_dim, depth, num_heads)
-        self.to_lms = LogMel(sr=32000, n_fft=800, hop=320, n_mels=input_size[0], f_min=50.0, f_max=16000.0,
+        self.to_lms = LogMel(sr=SAMPLE_RATE, n_fft=800, hop=320, n_mels=input_size[0], f_min=50.0, f_max=16000.0,
                              mean=0.0, std=1.0)
         self.feature_d = embed_dim * self.backbone.grid[0]
 

@@ -35,8 +35,8 @@ from torch import nn
 
 from common.labels import LABELS
 
-from .nn.blocks import MultiChannelSTFT, MultiHeadSelfAttention, ResFiLM, complex_to_planes
-from .nn.mamba2 import Mamba2
+from .blocks import MultiChannelSTFT, MultiHeadSelfAttention, ResFiLM, complex_to_planes
+from .mamba2 import Mamba2
 
 N_CLASSES = len(LABELS)
 
@@ -217,7 +217,8 @@ class DeFTMambaTSE(_SpectralModel):
         x = self.backbone(planes, one_hot.to(planes))
         out = self.audio_decoder(x)
         if self.decoder == "mask":
-            est = torch.complex(out[:, :1], out[:, 1:2]) * spec[:, :1] + torch.complex(out[:, 2:3], out[:, 3:]) * spec[:, 4:]
+            mix_mask, enr_mask = torch.complex(out[:, :1], out[:, 1:2]), torch.complex(out[:, 2:3], out[:, 3:])
+            est = mix_mask * spec[:, :1] + enr_mask * spec[:, 4:]
         else:
             est = torch.complex(out[:, :1], out[:, 1:])
         wave = self.stft.inverse(est, T)[:, 0]

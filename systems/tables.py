@@ -11,11 +11,11 @@ import pandas as pd
 
 from common.audio import write_text_atomic
 from common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
-from common.provenance import code_fingerprint, file_sha256, write_sidecar
-from systems.components import resolve
-from systems.registry import build_system_from_config, load_system_config
+from common.provenance import REPO, code_fingerprint, file_sha256, write_sidecar
 
-REPO = Path(__file__).resolve().parents[1]
+from .models.checkpoints import resolve
+from .registry import build_system_from_config, load_system_config
+
 # The default is the first 20 mixtures (a few minutes on 2 CPU cores); --n 100 gives the full built-in set.
 BUILTIN = {"config": "builtin_test", "seed": 0, "n": 20, "full_n": 100}
 

@@ -1,0 +1,74 @@
+"""Training recipes (configs/train/<name>.yaml): loading with key checks, the data they train
+on, and the figure that picks the best checkpoint.
+
+    task: tagger | separator | uss | sc | tse
+    model: {...}                 # keyword arguments of the model (systems/models/checkpoints.py)
+    task_options: {...}          # e.g. train_blocks, energy_weight, uss_checkpoint
+    data: builtin_train          # a data config; `data_overrides` changes scene fields
+    seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
+    init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
+    select_metric, select_mode: the validation figure that picks best.pt (default: the loss,
+    min); separators use `sep_gain` (max), which a rescaled copy of the mixture cannot win.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from common.configs import check_keys, find_config, known_names
+from data_gen.config import TOP_KEYS, check_scene, load_config
+
+from ..models.checkpoints import explicit_model_config
+from .tasks import TASK_CLASSES
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
+DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
+                val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
+                task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
+                betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min")
+
+
+def known_train_configs() -> list[str]:
+    return known_names(CONFIG_DIR)
+
+
+def load_train_config(name_or_path) -> dict:
+    path = find_config(name_or_path, CONFIG_DIR, "training config")
+    raw = yaml.safe_load(path.read_text()) or {}
+    check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
+    cfg = {**DEFAULTS, **raw}
+    cfg["name"] = cfg.get("name", path.stem)
+    if cfg.get("task") not in TASK_CLASSES:
+        raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
+    return cfg
+
+
+def data_config(cfg: dict) -> dict:
+    data = load_config(cfg["data"])
+    where = f"data_overrides of training config {cfg.get('name')!r}"
+    for key, value in (cfg.get("data_overrides") or {}).items():
+        section, _, field = key.partition(".")
+        check_keys({section: None}, TOP_KEYS, where)
+        if field:
+            data.setdefault(section, {})[field] = value
+        else:
+            data[section] = value
+    check_scene(data.get("scene"), where)
+    return data
+
+
+def selection_score(val: dict, cfg: dict) -> float:
+    """Lower is better: the chosen validation figure, negated when larger is better."""
+    metric, mode = cfg["select_metric"], cfg["select_mode"]
+    if metric not in val:
+        raise ValueError(f"select_metric {metric!r} is not a validation figure of task {cfg['task']!r}: "
+                         f"{', '.join(sorted(val))}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"select_mode must be 'min' or 'max', not {mode!r}")
+    return float(val[metric]) if mode == "min" else -float(val[metric])
+
+
+def record_config(cfg: dict) -> dict:
+    """What an exported checkpoint records to rebuild its model."""
+    return {"task": cfg["task"], "model": explicit_model_config(cfg["task"], cfg["model"])}

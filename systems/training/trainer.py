@@ -1,0 +1,249 @@
+"""The training loop behind runners/train.py: any component, from the on-the-fly scene stream,
+as small steps (build, resume, stream, step, validate-and-keep, export). Recipes are read by
+`recipes.py` (whose docstring lists their keys); exports are written by `export.py`.
+
+Work folder: last.pt (resume state), best.pt, log.csv, (tensorboard/ if asked). Under torchrun
+every rank draws its own disjoint part of the stream; rank 0 validates, logs and saves.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from common.audio import write_text_atomic
+from data_gen.config import build_rooms
+from data_gen.stream import SceneStream, collate
+
+from ..distributed import local_device, shard_info
+from ..models.checkpoints import build_model, load_state_dict_strict, resolve, save_checkpoint
+from .export import export
+from .recipes import data_config, record_config, selection_score
+from .tasks import TASK_CLASSES
+
+
+class StepModule(nn.Module):
+    """Model and task step as one module, so that DistributedDataParallel sees the forward."""
+
+    def __init__(self, model, task):
+        super().__init__()
+        self.model, self.task = model, task
+
+    def forward(self, batch):
+        return self.task.step(self.model, batch)
+
+
+def _to(batch, device):
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+@dataclass
+class TrainingState:
+    """Everything a step changes and `last.pt` keeps."""
+
+    model: nn.Module
+    task: object
+    params: list
+    opt: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    step: int = 0
+    best: float = float("inf")  # the best selection score so far (lower is better)
+
+
+def build_state(cfg: dict, device: str) -> TrainingState:
+    """Model (from `init` or an official M2D weight file if asked), task, optimiser, AMP scaler."""
+    torch.manual_seed(cfg["seed"])
+    try:
+        model = build_model(cfg["task"], cfg["model"])
+    except TypeError as err:  # an unknown or misspelt model option
+        raise ValueError(f"training config {cfg['name']!r}, section 'model': {err}") from None
+    if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (tagger, SC)
+        model.encoder.load_official(resolve(cfg["m2d_weights"]))
+    if cfg.get("init"):
+        record = torch.load(resolve(cfg["init"]), map_location="cpu", weights_only=False)
+        load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
+    task = TASK_CLASSES[cfg["task"]](**(cfg.get("task_options") or {}))
+    params = task.trainable(model)
+    model.to(device)
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"], betas=tuple(cfg["betas"]),
+                            amsgrad=cfg["amsgrad"])
+    scaler = torch.amp.GradScaler("cuda", enabled=_uses_amp(cfg, device))
+    return TrainingState(model, task, params, opt, scaler)
+
+
+def _uses_amp(cfg: dict, device: str) -> bool:
+    return bool(cfg["amp"]) and device.startswith("cuda")
+
+
+def resume(state: TrainingState, last: Path) -> bool:
+    """Load `last.pt` into the state if it exists; True if it did."""
+    if not last.is_file():
+        return False
+    saved = torch.load(last, map_location="cpu", weights_only=False)
+    state.model.load_state_dict(saved["state_dict"])
+    state.opt.load_state_dict(saved["optimizer"])
+    state.scaler.load_state_dict(saved["scaler"])
+    state.step, state.best = saved["step"], saved["best"]
+    return True
+
+
+def save_last(state: TrainingState, last: Path) -> None:
+    tmp = last.with_name(f".tmp_{last.name}")
+    torch.save({"state_dict": state.model.state_dict(), "optimizer": state.opt.state_dict(),
+                "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best}, tmp)
+    tmp.replace(last)
+
+
+def streams(cfg: dict, rank: int, world: int, start_step: int):
+    """The training loader (rank-disjoint, resumed mid-stream) and, on rank 0, the fixed
+    validation batches."""
+    data = data_config(cfg)
+    if world > 1:  # rank 0 makes (and caches) a synthetic room bank alone; the others then read it
+        if rank == 0:
+            build_rooms(data, progress=False)
+        dist.barrier()
+    bs = cfg["batch_size"]
+    stream = SceneStream(data, seed=cfg["seed"] * 1000 + rank, start=start_step * bs)
+    loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])
+    val = None
+    if rank == 0:
+        val = list(DataLoader(SceneStream(data, seed=cfg["val_seed"], length=cfg["val_size"]), batch_size=bs,
+                              collate_fn=collate))
+    return loader, val
+
+
+def train_step(state: TrainingState, wrapped, batch, cfg: dict, use_amp: bool) -> tuple[float, dict]:
+    """One optimiser step; returns the loss and the task's training figures."""
+    state.model.train()
+    state.task.global_step = state.step
+    with torch.autocast("cuda", enabled=use_amp):
+        loss, metrics = wrapped(batch)
+    state.opt.zero_grad(set_to_none=True)
+    state.scaler.scale(loss).backward()
+    state.scaler.unscale_(state.opt)
+    if cfg["grad_clip"]:
+        nn.utils.clip_grad_norm_(state.params, cfg["grad_clip"])
+    state.scaler.step(state.opt)
+    state.scaler.update()
+    state.step += 1
+    return loss.item(), metrics
+
+
+def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: Path) -> dict:
+    """Validate; keep best.pt when the selection figure improves; always refresh last.pt."""
+    figures = validate(state.model, state.task, val, device)
+    score = selection_score(figures, cfg)
+    if score < state.best:
+        state.best = score
+        save_checkpoint(work / "best.pt", state.model, record_config(cfg), step=state.step, val=figures)
+    save_last(state, work / "last.pt")
+    return figures
+
+
+def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, command: str | None = None) -> dict:
+    """Train one component from its config in `work_dir` (resuming from last.pt); export at the end."""
+    rank, world = shard_info(device)
+    device = local_device(device)
+    work = Path(work_dir)
+    is_main = rank == 0
+    state = build_state(cfg, device)
+    if resume(state, work / "last.pt") and is_main:
+        print(f"resuming {work} at step {state.step}")
+    wrapped = StepModule(state.model, state.task)
+    if world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(
+            wrapped, device_ids=[torch.device(device).index] if device.startswith("cuda") else None,
+            find_unused_parameters=True)
+    if is_main:
+        work.mkdir(parents=True, exist_ok=True)
+    loader, val = streams(cfg, rank, world, state.step)
+    log_path = work / "log.csv"
+    writer = _tensorboard(work) if (cfg["tensorboard"] and is_main) else None
+    # time counts across resumed sessions, so the log and the export give the whole training time
+    t_start = time.time() - (_rewind_log(log_path, state.step) if is_main else 0.0)
+    bar = tqdm(total=cfg["steps"], initial=state.step, desc=f"train {cfg['name']}", disable=not (progress and is_main))
+    use_amp = _uses_amp(cfg, device)
+    it = iter(loader)
+    while state.step < cfg["steps"]:
+        loss, metrics = train_step(state, wrapped, _to(next(it), device), cfg, use_amp)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}")
+        if is_main:
+            _log(log_path, {"step": state.step, "split": "train", "loss": loss, **metrics,
+                            "seconds": round(time.time() - t_start, 2)}, writer)
+        if state.step % cfg["val_every"] == 0 or state.step == cfg["steps"]:
+            if is_main:
+                figures = validate_and_keep(state, cfg, val, device, work)
+                _log(log_path, {"step": state.step, "split": "val", **figures,
+                                "seconds": round(time.time() - t_start, 2)}, writer)
+            if world > 1:
+                dist.barrier()
+    bar.close()
+    seconds = time.time() - t_start
+    result = {"steps": state.step, "best_val_score": state.best, "seconds": seconds, "world_size": world}
+    if is_main and cfg.get("export"):
+        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world))
+    if world > 1:
+        dist.barrier()
+    return result
+
+
+@torch.no_grad()
+def validate(model, task, batches, device) -> dict:
+    model.eval()
+    sums, n = {}, 0
+    for batch in batches:
+        loss, metrics = task.step(model, _to(batch, device))
+        for k, v in {"loss": float(loss), **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + v
+        n += 1
+    return {k: v / max(n, 1) for k, v in sums.items()}
+
+
+def _rewind_log(path: Path, step: int) -> float:
+    """Drop log rows written after `step` (a run stopped between validations resumes from the
+    last one and writes those steps again); return the training seconds logged up to `step`."""
+    if not path.is_file():
+        return 0.0
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        rows = [r for r in reader if r and int(r[0]) <= step]
+    if header is None:
+        return 0.0
+    text = io.StringIO()
+    csv.writer(text).writerows([header] + rows)
+    write_text_atomic(path, text.getvalue())
+    seconds = header.index("seconds") if "seconds" in header else None
+    return float(rows[-1][seconds]) if rows and seconds is not None else 0.0
+
+
+def _log(path: Path, row: dict, writer=None):
+    """Append a row to the CSV log (and its numbers to TensorBoard, under train/ or val/)."""
+    new = not path.is_file()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+    if writer is not None:
+        for key, value in row.items():
+            if key not in ("step", "split", "seconds") and isinstance(value, (int, float)):
+                writer.add_scalar(f"{row['split']}/{key}", value, row["step"])
+
+
+def _tensorboard(work):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("tensorboard is not installed; logging to CSV only")
+        return None
+    return SummaryWriter(work / "tensorboard")
