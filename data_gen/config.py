@@ -11,6 +11,7 @@ Relative paths are taken from `root` (default: the current folder); `${VAR}` is 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -45,9 +46,19 @@ def check_scene(scene: dict | None, where: str) -> None:
     check_keys(scene or {}, DEFAULT_CONFIG, f"{where}, section 'scene'")
 
 
+def _expand(cfg, value) -> str:
+    """`value` with ${VAR} expanded; an unset variable is an error that names it and the config."""
+    text = os.path.expandvars(str(value))
+    unset = re.findall(r"\$\{?(\w+)", text)
+    if unset:
+        raise ValueError(f"data config {cfg.get('_path')}: environment variable {unset[0]} is not set "
+                         f"(it names a data folder: export {unset[0]}=/path/to/it, see README 'Generating data')")
+    return text
+
+
 def _path(cfg, p) -> Path:
-    p = Path(os.path.expandvars(str(p)))
-    return p if p.is_absolute() else Path(os.path.expandvars(str(cfg.get("root", ".")))) / p
+    p = Path(_expand(cfg, p))
+    return p if p.is_absolute() else Path(_expand(cfg, cfg.get("root", "."))) / p
 
 
 def _source_bank(cfg, spec: dict, role: str):

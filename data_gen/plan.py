@@ -1,6 +1,8 @@
 """Scene plans: the SpatialScaper fork's JSON schema, sampled with the task's rules."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from common.labels import LABELS, SAMPLE_RATE
@@ -38,7 +40,6 @@ def _event(rng, bank, label, role, snr_range, room, duration, sr):
         "pitch_shift": None,
         "time_stretch": None,
         "event_position": [[float(v) for v in room.positions[pos]]],
-        "position_index": pos,
     }
 
 
@@ -67,10 +68,11 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
                     room, duration, sr) for _ in range(n_int)]
     files = noise.files()
     noise_file = files[rng.integers(len(files))]
-    whole_seconds = int(noise.n_frames(noise_file) // sr - duration)
-    if whole_seconds < 0:
-        raise ValueError(f"noise file {noise_file} is shorter than {duration} s")
-    bg = [{"label": "noise", "source_file": noise_file, "source_time": float(rng.integers(0, whole_seconds + 1)),
+    # the fork: a whole-second offset floor(U(0, dur − duration)) into a longer file; none (the
+    # file repeated to length) when it is not longer than the scene
+    noise_dur = noise.n_frames(noise_file) / sr
+    source_time = float(math.floor(rng.uniform(0.0, noise_dur - duration))) if noise_dur > duration else None
+    bg = [{"label": "noise", "source_file": noise_file, "source_time": source_time,
            "event_time": 0.0, "event_duration": duration, "snr": 0.0, "role": "background",
            "pitch_shift": None, "time_stretch": None, "event_position": None}]
     config_out = {k: cfg[k] for k in ("duration", "sr", "ref_db", "ref_channel", "max_event_overlap",

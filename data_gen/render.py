@@ -4,8 +4,12 @@ Levels follow the SpatialScaper fork (S5_REFERENCE.md §3): each source is peak-
 its impulse response divided by the mean over channels of the response's L2 norm, and the
 full-length wet image (tail included) scaled to mean square 10^((ref_db + snr)/10); the noise
 is scaled to mean square 10^(ref_db/10) over all samples and channels. The dry reference is the
-source convolved with channel 0 of the response kept only in [peak − 6 ms, peak + 50 ms], with
-the wet image's gain. Everything is summed and cut at the scene's duration.
+source convolved with channel 0 of the response kept only around its main peak
+(`direct_path`, whose exact window differs between the editions), with the wet image's gain.
+Everything is summed and cut at the scene's duration. Sample positions are the fork's: an
+excerpt starts at int(source_time·sr) and is int(event_duration·sr) long, an event is placed
+at int(event_time·sr). An event's bank is given by the list it is in (`fg_events`,
+`int_events`), never by its `role` (the fork writes "foreground" for interference too).
 
 Speed: overlap-add convolution with FFT blocks of about four times the response's length: the
 source's blocks are transformed once per event (one batched rFFT), the room response's
@@ -35,14 +39,45 @@ def normalized_ir(ir: np.ndarray) -> np.ndarray:
     return ir / np.mean(np.linalg.norm(ir, axis=1))
 
 
-def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50)) -> np.ndarray:
-    """Channel 0 of the response kept only around its main peak, with its delay preserved."""
-    peak = int(np.argmax(np.abs(ir0)))
-    lo = max(0, peak - int(round(window_ms[0] * sr / 1000)))
-    hi = min(len(ir0), peak + int(round(window_ms[1] * sr / 1000)) + 1)
-    out = np.zeros_like(ir0)
-    out[lo:hi] = ir0[lo:hi]
+def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025) -> np.ndarray:
+    """Channel 0 of the response kept only around its main peak, with its delay preserved.
+
+    2025 (the baseline's SpatialScaper fork): peak = argmax of the SIGNED response; samples from
+    peak + 50 ms on are zeroed (half-open end), samples before peak − 6 ms only when that index
+    is positive. 2026 (SpAudSyn): peak = argmax |h|; [max(peak − 6 ms, 0), min(peak + 50 ms,
+    L − 1)] kept, both ends included. Window lengths are int(ms·sr/1000) samples in both."""
+    before, after = int(window_ms[0] * sr / 1000), int(window_ms[1] * sr / 1000)
+    if edition == 2026:
+        peak = int(np.argmax(np.abs(ir0)))
+        lo, hi = max(peak - before, 0), min(peak + after, len(ir0) - 1) + 1
+        out = np.zeros_like(ir0)
+        out[lo:hi] = ir0[lo:hi]
+        return out
+    peak = int(np.argmax(ir0))
+    out = ir0.copy()
+    if peak + after < len(out):
+        out[peak + after:] = 0
+    if peak - before > 0:
+        out[:peak - before] = 0
     return out
+
+
+def noise_clip(bank, event: dict, T: int, sr: int, edition: int = 2025) -> np.ndarray:
+    """(T, 4) background noise of one `bg_events` entry. With a `source_time`, the T samples from
+    int(source_time·sr); with none (a file not longer than the scene) the whole file extended to
+    T samples: 2025 as the fork does, by repeating each sample ceil(T/len) times (np.repeat);
+    2026 as SpAudSyn does, by tiling the file (np.tile)."""
+    name = event["source_file"]
+    if event.get("source_time") is not None:
+        clip = bank.read(name, int(event["source_time"] * sr), T)
+    else:
+        whole = bank.read(name, 0, bank.n_frames(name))
+        reps = -(-T // len(whole))
+        clip = (np.tile(whole, (reps, 1)) if edition == 2026 else np.repeat(whole, reps, axis=0))[:T]
+    if clip.shape != (T, 4):
+        raise ValueError(f"noise {name}: got {clip.shape} from offset {event.get('source_time')} s, "
+                         f"need {T} samples of 4 channels")
+    return clip
 
 
 class SilentExcerptError(ValueError):
@@ -69,21 +104,23 @@ class Renderer:
         self.noise, self.rooms = noise, rooms
         self._ir_spectrum = lru_cache(maxsize=spectrum_cache)(self._compute_ir_spectrum)
 
-    def _compute_ir_spectrum(self, room_name: str, pos: int, n_fft: int, sr: int, window_ms: tuple) -> np.ndarray:
+    def _compute_ir_spectrum(self, room_name: str, pos: int, n_fft: int, sr: int, window_ms: tuple,
+                             edition: int) -> np.ndarray:
         """rFFT at n_fft of the normalised response's 4 channels and its direct path: (5, n_fft//2+1)."""
         ir = normalized_ir(self.rooms.room(room_name).ir(pos))
-        rows = np.vstack([ir, direct_path(ir[0], sr, window_ms)[None]])
+        rows = np.vstack([ir, direct_path(ir[0], sr, window_ms, edition)[None]])
         return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
 
-    def event_images(self, event: dict, plan: dict):
-        """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level."""
+    def event_images(self, event: dict, plan: dict, bank: str = "foreground"):
+        """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level;
+        `bank`: "foreground" for `fg_events`, "interference" for `int_events`."""
         cfg = plan["config"]
         sr = int(cfg["sr"])
-        bank = self.banks[event["role"]]
-        # sample positions as the SpatialScaper fork computes them: the excerpt is cut to
-        # int(duration·sr) samples and placed at int(onset·sr)
-        start = int(round(event["source_time"] * sr))
+        edition = int(cfg.get("edition", 2025))
+        # sample positions as the SpatialScaper fork computes them (librosa's offset is floored)
+        start = int(event["source_time"] * sr)
         frames = int(event["event_duration"] * sr)
+        bank_name, bank = bank, self.banks[bank]
         src = bank.read(event["source_file"], start, frames)
         peak = np.max(np.abs(src))
         if peak == 0:
@@ -91,13 +128,11 @@ class Renderer:
         src = src / peak
         window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
         room = self.rooms.room(plan["room"])
-        pos = event.get("position_index")
-        if pos is None:
-            pos = nearest_position(room, event["event_position"][0])
+        pos = nearest_position(room, event["event_position"][0])
         n_taps = room.n_taps
         n_fft = fft_size(4 * n_taps)
-        ir_spec = self._ir_spectrum(plan["room"], pos, n_fft, sr, window)
-        n_rows = 5 if event["role"] == "foreground" else 4  # interference needs no dry reference
+        ir_spec = self._ir_spectrum(plan["room"], pos, n_fft, sr, window, edition)
+        n_rows = 5 if bank_name == "foreground" else 4  # interference needs no dry reference
         rows = overlap_add(src.astype(np.float32), ir_spec[:n_rows], n_fft, n_taps)
         gain = np.sqrt(10 ** ((cfg["ref_db"] + event["snr"]) / 10) / np.mean(np.square(rows[:4], dtype=np.float64)))
         rows *= np.float32(gain)
@@ -116,17 +151,14 @@ class Renderer:
             into[..., s:s + m] = image[..., :m]
 
         for k, ev in enumerate(fg):
-            wet, dry = self.event_images(ev, plan)
+            wet, dry = self.event_images(ev, plan, "foreground")
             place(wet_t[k], wet, ev["event_time"])
             place(dry_t[k], dry, ev["event_time"])
         for k, ev in enumerate(inter):
-            place(wet_i[k], self.event_images(ev, plan)[0], ev["event_time"])
+            place(wet_i[k], self.event_images(ev, plan, "interference")[0], ev["event_time"])
         noise = np.zeros((4, T), np.float32)
         for ev in plan["bg_events"]:
-            clip = self.noise.read(ev["source_file"], int(round(ev["source_time"] * sr)), T)
-            if clip.shape != (T, 4):
-                raise ValueError(f"noise {ev['source_file']}: got {clip.shape} from offset {ev['source_time']} s, "
-                                 f"need {T} samples of 4 channels")
+            clip = noise_clip(self.noise, ev, T, sr, int(cfg.get("edition", 2025)))
             gain = np.sqrt(10 ** (cfg["ref_db"] / 10) / np.mean(np.square(clip, dtype=np.float64)))
             noise += clip.T * np.float32(gain)
         mixture = wet_t.sum(0) + wet_i.sum(0) + noise
@@ -149,5 +181,6 @@ def overlap_add(src: np.ndarray, ir_spec: np.ndarray, n_fft: int, n_taps: int) -
 
 
 def nearest_position(room, xyz) -> int:
-    """Index of the measured position closest to `xyz` (plans written by SpatialScaper)."""
+    """Index of the measured position closest to `xyz` among the room's stored SourcePosition
+    values (as the fork finds it; plans name positions by their coordinates)."""
     return int(np.argmin(np.linalg.norm(room.positions - np.asarray(xyz)[None, :], axis=1)))

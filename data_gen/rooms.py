@@ -142,7 +142,9 @@ def write_sofa_room(path, irs: np.ndarray, source_positions: np.ndarray, sr: int
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp_{os.getpid()}_{path.name}")  # two processes may build the same bank
     try:
-        sofar.write_sofa(str(tmp), sofa, compression=4)
+        # uncompressed: the fork reads one measurement at a time, and a zlib-compressed variable
+        # chunked across measurements costs it a whole-chunk decompression per event
+        sofar.write_sofa(str(tmp), sofa, compression=0)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

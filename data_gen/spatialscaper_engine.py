@@ -1,10 +1,11 @@
 """Render plans with the official SpatialScaper fork, for users who have it installed.
 
 The baseline repository's fork (`SemgSegScaper2`, in src/modules/spatialscaper2/) rebuilds a
-scene from a plan JSON with `from_metadata(path, return_dry=…, …)` and renders it with
-`generate()`. This engine writes our plan with the fork's generator arguments merged into its
-`config`, lets the fork render it, and returns the same Scene as the built-in engine, so both
-engines write the same layout from the same plan format.
+scene from a plan JSON with `from_metadata(path)` and renders it with `generate()`. This engine
+writes our plan in the fork's form (`fork_plan`: generator arguments and return switches in
+`config`, events with exactly the fork's Event fields), lets the fork render it, and returns
+the same Scene as the built-in engine. Tested against the real fork through the golden case in
+tests/golden/fork2025/ (made by tests/golden/make_fork2025.py).
 
 Config (YAML), beside `engine: spatialscaper`:
   spatialscaper:
@@ -23,6 +24,28 @@ import numpy as np
 
 from .render import Scene
 
+# The fork's Event namedtuple: it refuses any other key, and needs all of these.
+EVENT_FIELDS = ("label", "source_file", "source_time", "event_time", "event_duration", "snr", "role",
+                "pitch_shift", "time_stretch", "event_position")
+# The fork reads its return_* switches from the plan's `config` (the arguments of
+# from_metadata set attributes that its generate() never reads), and returning dry
+# references requires `spatialize_direct_path_time_ms` there.
+RETURN_FLAGS = {"return_dry": True, "return_wet": True, "return_interference": True, "return_background": True}
+
+
+def fork_plan(plan: dict, init: dict) -> dict:
+    """Our plan in the form the fork's from_metadata takes: its generator arguments and return
+    switches in `config`, events with exactly the Event fields."""
+    config = {**plan["config"], **init, **RETURN_FLAGS}
+    config.setdefault("spatialize_direct_path_time_ms", [6, 50])
+
+    def event(ev):
+        return {k: ev.get(k) for k in EVENT_FIELDS}
+
+    return {"config": config, "fg_events": [event(e) for e in plan["fg_events"]],
+            "int_events": [event(e) for e in plan["int_events"]], "bg_events": [event(e) for e in plan["bg_events"]],
+            "room": plan["room"]}
+
 
 class SpatialScaperEngine:
     def __init__(self, cfg: dict):
@@ -37,21 +60,23 @@ class SpatialScaperEngine:
         self.init = dict(spec.get("init", {}))
 
     def render(self, plan: dict) -> Scene:
-        fork_plan = {**plan, "config": {**plan["config"], **self.init}}
         fd, path = tempfile.mkstemp(suffix=".json")
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(fork_plan, f)
-            scaper = self.cls.from_metadata(path, return_dry=True, return_wet=True, return_interference=True,
-                                            return_background=True)
-            out = scaper.generate()
+                json.dump(fork_plan(plan, self.init), f)
+            out = self.cls.from_metadata(path).generate()
         finally:
             os.unlink(path)
         mixture = np.asarray(out["mixture"], dtype=np.float32).T  # (4, T)
         T = mixture.shape[1]
+        n_fg = len(plan["fg_events"])
+        dry = np.asarray(out.get("dry_sources", []), dtype=np.float32).reshape(-1, T)
+        if len(dry) != n_fg:
+            raise ValueError(f"the SpatialScaper fork returned {len(dry)} dry reference(s) for {n_fg} target(s); "
+                             "no soundscape is written without its oracle targets")
         wet = np.asarray(out.get("wet_sources", []), dtype=np.float32).reshape(-1, T, 4).transpose(0, 2, 1)
         inter = np.asarray(out.get("interference_sources", []), dtype=np.float32).reshape(-1, T, 4).transpose(0, 2, 1)
-        dry = np.asarray(out.get("dry_sources", []), dtype=np.float32).reshape(-1, T)
-        noise = mixture - wet.sum(0) - inter.sum(0)  # what remains is the background
+        noise = (np.asarray(out["background"], dtype=np.float32).T if "background" in out
+                 else mixture - wet.sum(0) - inter.sum(0))
         return Scene(mixture, [e["label"] for e in plan["fg_events"]], dry, np.ascontiguousarray(wet),
-                     np.ascontiguousarray(inter), noise)
+                     np.ascontiguousarray(inter), np.ascontiguousarray(noise))

@@ -61,10 +61,13 @@ def _remove_partial(out: Path, name: str) -> bool:
     return found
 
 
-def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, index: int, stems: bool,
-                  subtype: str = "FLOAT") -> dict:
-    plan = factory.plan(seed, index)
-    scene = factory.render(plan)
+class MixtureError(ValueError):
+    """Making one mixture failed; the message names the mixture and the cause."""
+
+
+def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: str, **record) -> dict:
+    """Write one rendered scene in the official layout; its metadata JSON (the plan, the files
+    and `record`) comes last, atomically, and marks the mixture complete."""
     sr = int(plan["config"]["sr"])
     write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
     for label, dry in zip(scene.target_labels, scene.dry):
@@ -74,9 +77,14 @@ def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, inde
                            scene.interference.sum(0).T, sr)
         write_audio_atomic(out / STEMS_DIR / f"{name}_noise.wav", scene.noise.T, sr)
     files = [p.relative_to(out).as_posix() for p in _files_of(out, name, plan, stems)]
-    record = {**plan, "files": files, "seed": seed, "index": index}
-    write_text_atomic(out / METADATA_DIR / f"{name}.json", json.dumps(record, indent=1))
+    write_text_atomic(out / METADATA_DIR / f"{name}.json", json.dumps({**plan, "files": files, **record}, indent=1))
     return {"name": name, "labels": scene.target_labels}
+
+
+def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, index: int, stems: bool,
+                  subtype: str = "FLOAT") -> dict:
+    plan = factory.plan(seed, index)
+    return write_scene(out, name, plan, factory.render(plan), stems, subtype, seed=seed, index=index)
 
 
 def _init_worker(cfg):
@@ -86,7 +94,45 @@ def _init_worker(cfg):
 
 def _work(args):
     out, name, seed, index, stems, subtype = args
-    return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
+    try:
+        return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+        raise MixtureError(f"mixture {name} (seed {seed}, index {index}): {err}") from None
+
+
+def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False, subtype: str | None = None,
+                           progress: bool = True) -> dict:
+    """Render every plan JSON of `metadata_dir` (the SpatialScaper fork's metadata, e.g. the
+    dev_set's metadata/valid/, or this project's) with the recipe's engine and banks into the
+    official layout of `out`; mixtures are named after the JSON files. Complete ones are kept."""
+    folder = Path(metadata_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"metadata folder not found: {folder}")
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no .json plans in metadata folder {folder}")
+    subtype = subtype or cfg.get("subtype", "FLOAT")
+    out = Path(out)
+    t0 = time.perf_counter()
+    factory = MixtureFactory(cfg, progress=progress)
+    made, kept = [], 0
+    for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
+        name = path.stem
+        if is_complete(out, name):
+            kept += 1
+            continue
+        _remove_partial(out, name)
+        try:
+            plan = json.loads(path.read_text())
+            missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
+            if missing:
+                raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+            made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype, source=str(path)))
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+            raise MixtureError(f"mixture {name} ({path}): {err}") from None
+    counts = Counter(lab for r in made for lab in r["labels"])
+    return {"made": len(made), "kept": kept, "redone": 0, "total": len(paths),
+            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items()))}
 
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,

@@ -1,6 +1,7 @@
 """Generate S5 mixtures in the official test layout.
 
     python runners/generate.py --config builtin_test --out data/builtin_test --n 100 --seed 0 --jobs 2
+    python runners/generate.py --config dcase2025_official --from-metadata $S5_DEV_SET/metadata/valid --out OUT
 
 Writes soundscape/<mix>.wav (4-channel FOA), oracle_target/<mix>_<Label>.wav (dry targets at
 channel 0), metadata/<mix>.json (the scene plan) and index.json; --stems adds interference
@@ -17,14 +18,17 @@ import sys
 from common.audio import SUBTYPES
 from common.cpu_memory import keep_freed_memory
 from data_gen.config import load_config
-from data_gen.writer import generate_set
+from data_gen.writer import generate_set, render_metadata_folder
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="name in configs/data/ or a YAML path")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--n", type=int, help="number of mixtures to draw (not with --from-metadata)")
+    ap.add_argument("--from-metadata", metavar="DIR",
+                    help="render every plan JSON in DIR (the fork's metadata, e.g. dev_set/metadata/valid) "
+                         "with the recipe's banks, instead of drawing new scenes")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
@@ -35,10 +39,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     keep_freed_memory()
     try:
+        if (args.n is None) == (args.from_metadata is None):
+            raise ValueError("give either --n (draw new scenes) or --from-metadata DIR (render existing plans)")
         cfg = load_config(args.config)
-        summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems,
-                               subtype=args.subtype)
-    except (FileNotFoundError, ValueError, KeyError, ImportError) as err:
+        if args.from_metadata:
+            summary = render_metadata_folder(cfg, args.from_metadata, args.out, stems=args.stems,
+                                             subtype=args.subtype)
+        else:
+            summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems,
+                                   subtype=args.subtype)
+    except (OSError, ValueError, KeyError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"{summary['made']} made, {summary['kept']} kept from an earlier run "

@@ -5,10 +5,27 @@ from __future__ import annotations
 import torch
 
 from .base import SlotOutput, System
-from .models.checkpoints import load_component, load_state_dict_strict
+from .models.checkpoints import load_component, load_state_dict_strict, resolve
 from .models.m2d import M2DEncoder, M2DTagger
 from .models.resunet import ResUNetK, strip_prefix
 from .slots import one_hots
+
+OFFICIAL_SOURCES = {
+    "separator": "resunetk.ckpt in baseline_checkpoint.zip of the nttcslab/dcase2025_task4_baseline v1.0.0 release",
+    "tagger": "m2dat.ckpt in baseline_checkpoint.zip of the nttcslab/dcase2025_task4_baseline v1.0.0 release",
+    "weight_file": "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly.zip of the nttcslab/m2d v0.3.0 release",
+}
+
+
+def check_official_files(paths: dict) -> None:
+    """Every released file the official baseline needs, or one error naming each missing file,
+    where it is released and the system-config key that points at it."""
+    missing = [(key, path) for key, path in paths.items() if path is not None and not path.is_file()]
+    if missing:
+        lines = [f"  args.{key}: {path} (from {OFFICIAL_SOURCES[key]})" for key, path in missing]
+        raise FileNotFoundError("the official baseline's released weights are missing (nothing is downloaded "
+                                "here; put them there or point the config keys at them, e.g. in "
+                                "configs/systems/baseline_official.yaml):\n" + "\n".join(lines))
 
 
 class Baseline(System):
@@ -24,6 +41,8 @@ class Baseline(System):
         super().__init__()
         self.oracle_labels, self.threshold = oracle_labels, threshold
         if official:
+            tagger, separator, weight_file = (resolve(p) if p else None for p in (tagger, separator, weight_file))
+            check_official_files({"separator": separator, "tagger": tagger, "weight_file": weight_file})
             self.separator = ResUNetK()
             self.separator.load_official(separator)
             self.tagger = M2DTagger(**M2DEncoder.weight_file_config(weight_file)) if tagger else None

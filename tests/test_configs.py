@@ -69,3 +69,16 @@ def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
     assert provenance.code_fingerprint(["conftest"]) != provenance.code_fingerprint()
     assert tables.provenance("half", plug_in, tmp_path, "fp")["code_fingerprint"] == provenance.code_fingerprint(
         ["conftest:HalfMixture"])
+
+
+def test_a_newcomer_s_first_errors_say_what_to_do(monkeypatch):
+    from data_gen.config import build_sources, load_config
+    from systems import build_system
+
+    monkeypatch.delenv("S5_DEV_SET", raising=False)
+    with pytest.raises(ValueError, match="environment variable S5_DEV_SET is not set"):
+        build_sources(load_config("dcase2025_official"), "target")
+    with pytest.raises(FileNotFoundError) as err:
+        build_system("baseline_official")
+    for key in ("args.separator", "args.tagger", "args.weight_file", "resunetk.ckpt", "v1.0.0 release"):
+        assert key in str(err.value)

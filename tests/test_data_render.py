@@ -16,51 +16,71 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_plans_follow_the_task_rules(tiny_cfg):
+    """Every sampling rule, each checked so that breaking it fails: class counts and no class
+    twice, interferer counts 1 and 2 both drawn, SNR ranges covered at both ends, onsets spread
+    over [0, duration − event length], excerpts inside their files and spread over them."""
     f = MixtureFactory(tiny_cfg)
-    counts = set()
-    for i in range(150):
+    sr, duration = 32000, 2.0
+    counts, n_int, snr_fg, snr_int, onset_share, excerpt_share = set(), set(), [], [], [], []
+    for i in range(200):
         p = f.plan(0, i)
         fg, inter = p["fg_events"], p["int_events"]
         labels = [e["label"] for e in fg]
         counts.add(len(fg))
+        n_int.add(len(inter))
         assert 1 <= len(fg) <= 3 and len(set(labels)) == len(labels) and set(labels) <= set(LABELS)
         assert 1 <= len(inter) <= 2 and not {e["label"] for e in inter} & set(LABELS)
         assert [e["event_time"] for e in fg] == sorted(e["event_time"] for e in fg)  # slots in onset order
-        for e in fg:
-            assert 5 <= e["snr"] <= 20
-        for e in inter:
-            assert 0 <= e["snr"] <= 15
-        for e in fg + inter:
-            assert e["event_time"] + e["event_duration"] <= 2.0 + 1e-6
-        assert p["bg_events"][0]["source_time"] == int(p["bg_events"][0]["source_time"])
+        snr_fg += [e["snr"] for e in fg]
+        snr_int += [e["snr"] for e in inter]
+        for e, bank in [(e, f.targets) for e in fg] + [(e, f.interference) for e in inter]:
+            file_dur = bank.item(e["source_file"]).n_frames / sr
+            assert e["event_duration"] == pytest.approx(min(file_dur, duration), abs=1e-6)
+            assert 0.0 <= e["source_time"] and e["source_time"] + e["event_duration"] <= file_dur + 1e-6
+            if file_dur - e["event_duration"] > 0.1:
+                excerpt_share.append(e["source_time"] / (file_dur - e["event_duration"]))
+            assert e["event_time"] + e["event_duration"] <= duration + 1e-6
+            if duration - e["event_duration"] > 0.1:
+                onset_share.append(e["event_time"] / (duration - e["event_duration"]))
+        bg = p["bg_events"][0]
+        noise_dur = f.noise.n_frames(bg["source_file"]) / sr
+        assert bg["source_time"] == int(bg["source_time"]) and 0 <= bg["source_time"] < noise_dur - duration
         assert p["room"] in f.rooms.names
-    assert counts == {1, 2, 3}
+    assert counts == {1, 2, 3} and n_int == {1, 2}
+    assert min(snr_fg) < 5.5 and max(snr_fg) > 19.5 and min(snr_fg) >= 5 and max(snr_fg) <= 20
+    assert min(snr_int) < 0.5 and max(snr_int) > 14.5 and min(snr_int) >= 0 and max(snr_int) <= 15
+    assert len(onset_share) > 50 and min(onset_share) < 0.1 and max(onset_share) > 0.9
+    assert len(excerpt_share) > 50 and min(excerpt_share) < 0.1 and max(excerpt_share) > 0.9
 
 
 def test_levels_sum_and_reproducibility(tiny_cfg):
+    from data_gen.render import nearest_position
+
     f = MixtureFactory(tiny_cfg)
     plan = f.plan(7, 3)
     ref_db = plan["config"]["ref_db"]
-    for ev in plan["fg_events"] + plan["int_events"]:
-        wet, dry = f.renderer.event_images(ev, plan)
+    sr = 32000
+    events = [(ev, "foreground") for ev in plan["fg_events"]] + [(ev, "interference") for ev in plan["int_events"]]
+    for ev, bank in events:
+        wet, dry = f.renderer.event_images(ev, plan, bank)
         level = 10 * np.log10(np.mean(np.square(wet, dtype=np.float64)))
         assert level == pytest.approx(ref_db + ev["snr"], abs=0.1)
         # independent formulation: plain convolutions of the peak-normalised source
-        sr = 32000
-        src = (f.renderer.banks[ev["role"]].read(ev["source_file"], int(round(ev["source_time"] * sr)),
-                                                  int(ev["event_duration"] * sr)))
+        start, frames = int(ev["source_time"] * sr), int(ev["event_duration"] * sr)  # the fork's positions
+        src = f.renderer.banks[bank].read(ev["source_file"], start, frames)
         src = src / np.abs(src).max()
-        ir = f.rooms.room(plan["room"]).ir(ev["position_index"])
+        room = f.rooms.room(plan["room"])
+        ir = room.ir(nearest_position(room, ev["event_position"][0]))
         ir = ir / np.mean(np.sqrt(np.sum(ir ** 2, axis=1)))
         ref_wet = np.stack([fftconvolve(src, ir[c]) for c in range(4)])
         gain = np.sqrt(10 ** ((ref_db + ev["snr"]) / 10) / np.mean(ref_wet ** 2))
         # the engine renders in float32: agreement to 1e-5 of full scale (−100 dB)
         np.testing.assert_allclose(wet, gain * ref_wet, atol=1e-5 * np.abs(wet).max())
-        peak = np.argmax(np.abs(ir[0]))
-        lo, hi = peak - round(0.006 * sr), peak + round(0.050 * sr) + 1
-        ir0 = np.zeros_like(ir[0])
-        ir0[max(lo, 0):hi] = ir[0][max(lo, 0):hi]
-        if dry is not None:
+        if dry is not None:  # the 2025 fork's window, written out: signed peak, [peak − 192, peak + 1600)
+            peak = int(np.argmax(ir[0]))
+            ir0 = ir[0].copy()
+            ir0[peak + 1600:] = 0
+            ir0[:max(peak - 192, 0)] = 0
             np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-5 * np.abs(wet).max())
     scene = f.render(plan)
     assert 10 * np.log10(np.mean(np.square(scene.noise, dtype=np.float64))) == pytest.approx(ref_db, abs=1e-5)
@@ -79,6 +99,46 @@ def _generate(cfg_path, out, jobs, n=4, *extra):
 def _tree(folder: Path) -> dict:
     """Every file's bytes (audio included: the same data set must be the same bytes)."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_dry_windows_of_both_editions_by_hand():
+    from data_gen.render import direct_path
+
+    sr = 1000  # 6 ms -> 6 samples, 50 ms -> 50 samples
+    h = np.linspace(0.1, 0.9, 100)
+    h[30], h[40] = -5.0, 2.0  # the main peak is negative: |h| peaks at 30, h itself at 40
+    d25 = direct_path(h, sr, (6, 50), 2025)  # signed peak 40: keep [34, 90), half-open end
+    keep = np.zeros(100, bool)
+    keep[34:90] = True
+    np.testing.assert_array_equal(d25, np.where(keep, h, 0))
+    d26 = direct_path(h, sr, (6, 50), 2026)  # |peak| 30: keep [24, 80], both ends included
+    keep = np.zeros(100, bool)
+    keep[24:81] = True
+    np.testing.assert_array_equal(d26, np.where(keep, h, 0))
+    early = np.zeros(100)
+    early[3] = 1.0  # peak − 6 < 0: nothing before is cut in either edition
+    assert direct_path(early, sr, (6, 50), 2025)[0:3].tolist() == [0, 0, 0]  # (all zeros anyway)
+    late = np.ones(100)
+    late[80] = 3.0  # peak + 50 ≥ len: no end cut in 2025; 2026 clips at L − 1
+    np.testing.assert_array_equal(direct_path(late, sr, (6, 50), 2025)[74:], late[74:])
+    np.testing.assert_array_equal(direct_path(late, sr, (6, 50), 2026)[74:], late[74:])
+    assert direct_path(late, sr, (6, 50), 2025)[73] == 0 and direct_path(late, sr, (6, 50), 2026)[73] == 0
+
+
+def test_short_noise_is_extended_like_each_edition():
+    from data_gen.render import noise_clip
+
+    class Bank:
+        def n_frames(self, name):
+            return 3
+
+        def read(self, name, start, frames):
+            return np.arange(12, dtype=np.float32).reshape(3, 4)[start:start + frames]
+
+    ev = {"source_file": "n.wav", "source_time": None}
+    np.testing.assert_array_equal(noise_clip(Bank(), ev, 7, 1000, 2025)[:, 0], [0, 0, 0, 4, 4, 4, 8])  # np.repeat
+    np.testing.assert_array_equal(noise_clip(Bank(), ev, 7, 1000, 2026)[:, 0], [0, 4, 8, 0, 4, 8, 0])  # np.tile
+    np.testing.assert_array_equal(noise_clip(Bank(), {**ev, "source_time": 0.0015}, 2, 1000)[:, 0], [4, 8])
 
 
 def test_jobs_do_not_change_the_files_and_resume_completes(tiny_cfg, tmp_path):
@@ -144,41 +204,81 @@ def test_training_stream_shapes_and_worker_independence(tiny_cfg):
         assert np.array_equal(b["mixture"].numpy(), batches[2][name]["mixture"].numpy())
 
 
-def test_spatialscaper_engine_adapter_with_a_stand_in_fork(tiny_cfg, tmp_path, monkeypatch):
-    """The real fork cannot be installed here (GitHub only); a stand-in module with the fork's
-    interface (from_metadata(path, return_*) -> object with generate() -> dict of arrays in the
-    fork's (T, channels) layout) checks the adapter's wiring and layout conversions."""
+def test_spatialscaper_engine_adapter_with_a_strict_stand_in_fork(tiny_cfg, tmp_path, monkeypatch):
+    """A stand-in with the real fork's interface and its refusals (checked against the real
+    fork by the golden case below): events are its Event namedtuple (any other key is a
+    TypeError), return switches are read from the plan's `config` only (from_metadata's
+    arguments set attributes that generate() never reads), return_dry needs the window."""
     import types
+    from collections import namedtuple
 
+    import data_gen.spatialscaper_engine as engine
+
+    Event = namedtuple("Event", ["label", "source_file", "source_time", "event_time", "event_duration", "snr",
+                                 "role", "pitch_shift", "time_stretch", "event_position"])
     builtin = MixtureFactory(tiny_cfg)
     seen = {}
 
-    class FakeScaper:
-        @classmethod
-        def from_metadata(cls, path, **flags):
-            obj = cls()
-            obj.plan = json.load(open(path))
-            seen.update(flags=flags, config=obj.plan["config"])
+    class StandInFork:
+        def __init__(self, **config):
+            for flag in ("return_dry", "return_wet", "return_background", "return_interference"):
+                config.setdefault(flag, False)
+            assert not config["return_dry"] or "spatialize_direct_path_time_ms" in config
+            self.config = config
+
+        @staticmethod
+        def from_metadata(path, return_dry=None, return_wet=None, return_ir=None, return_background=None,
+                          return_interference=None):
+            data = json.load(open(path))
+            obj = StandInFork(**data["config"])
+            obj.fg_events = [Event(**e) for e in data["fg_events"]]
+            obj.int_events = [Event(**e) for e in data["int_events"]]
+            obj.bg_events = [Event(**e) for e in data["bg_events"]]
+            obj.room = data["room"]
+            if return_dry is not None:
+                obj.return_dry = return_dry  # an attribute: generate() reads self.config
+            seen["config"] = data["config"]
             return obj
 
         def generate(self):
-            s = builtin.renderer.render(self.plan)
-            return {"mixture": s.mixture.T, "dry_sources": list(s.dry), "wet_sources": [w.T for w in s.wet_targets],
-                    "interference_sources": [w.T for w in s.interference]}
+            plan = {"config": self.config, "room": self.room, "fg_events": [e._asdict() for e in self.fg_events],
+                    "int_events": [e._asdict() for e in self.int_events],
+                    "bg_events": [e._asdict() for e in self.bg_events]}
+            s = builtin.renderer.render(plan)
+            out = {"mixture": s.mixture.T}
+            if self.config["return_dry"]:
+                out["dry_sources"] = list(s.dry)
+            if self.config["return_wet"]:
+                out["wet_sources"] = [w.T for w in s.wet_targets]
+            if self.config["return_interference"]:
+                out["interference_sources"] = [w.T for w in s.interference]
+            if self.config["return_background"]:
+                out["background"] = s.noise.T
+            return out
 
     monkeypatch.setitem(sys.modules, "spatialscaper", types.ModuleType("spatialscaper"))
-    fork = types.ModuleType("fake_fork")
-    fork.SemgSegScaper2 = FakeScaper
-    monkeypatch.setitem(sys.modules, "fake_fork", fork)
+    fork = types.ModuleType("stand_in_fork")
+    fork.SemgSegScaper2 = StandInFork
+    monkeypatch.setitem(sys.modules, "stand_in_fork", fork)
     cfg = {**tiny_cfg, "engine": "spatialscaper",
-           "spatialscaper": {"module": "fake_fork", "init": {"foreground_dir": "fg", "rir_dir": "rooms"}}}
+           "spatialscaper": {"module": "stand_in_fork", "init": {"foreground_dir": "fg", "rir_dir": "rooms"}}}
     f = MixtureFactory(cfg)
     plan = f.plan(3, 0)
     scene, ref = f.render(plan), builtin.render(plan)
-    assert seen["config"]["foreground_dir"] == "fg" and seen["flags"]["return_dry"]
+    assert seen["config"]["foreground_dir"] == "fg" and seen["config"]["return_dry"] is True
     np.testing.assert_array_equal(scene.mixture, ref.mixture)
     np.testing.assert_array_equal(scene.dry, ref.dry)
-    np.testing.assert_allclose(scene.noise, ref.noise, atol=1e-6)
+    np.testing.assert_array_equal(scene.noise, ref.noise)
+    # what the real fork refuses, the stand-in refuses: a key outside its Event fields
+    bad = {**plan, "fg_events": [{**plan["fg_events"][0], "position_index": 0}]}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**bad, "config": {**bad["config"], "return_dry": True}}))
+    with pytest.raises(TypeError, match="position_index"):
+        StandInFork.from_metadata(path)
+    # switches given only as arguments are not seen: no dry references, and the engine refuses
+    monkeypatch.setattr(engine, "RETURN_FLAGS", {})
+    with pytest.raises(ValueError, match="returned 0 dry reference"):
+        f.render(plan)
 
 
 def test_spatialscaper_engine_missing_says_so(tiny_cfg):
