@@ -2,6 +2,7 @@
 
 A config names where each ingredient comes from:
   targets / interference:  {procedural: {...}} | {folder: {root}} | {resampled: {root, label}}
+                           | {vctk: {root, mic}}
                            | {combine: [spec, ...], replace: [labels]}
   noise:                   {procedural: {...}} | {folder: {root}}
   rooms:                   {synthetic: {n_rooms, n_positions, seed, cache_dir}} | {folder: {root}}
@@ -20,7 +21,15 @@ from common.configs import check_keys, find_config
 from common.labels import LABELS, SAMPLE_RATE
 
 from .rooms import RoomBank
-from .sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ProceduralNoiseBank, ResampledFolderBank
+from .sources import (
+    CombinedBank,
+    FolderBank,
+    FolderNoiseBank,
+    ProceduralBank,
+    ProceduralNoiseBank,
+    ResampledFolderBank,
+    VCTKBank,
+)
 from .synthetic_rooms import build_room_bank
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
@@ -69,6 +78,8 @@ def _source_bank(cfg, spec: dict, role: str):
     if kind == "folder":
         allowed = LABELS if role == "target" and args.get("check_labels", True) else None
         return FolderBank(_path(cfg, args["root"]), sr=sr, allowed_labels=allowed)
+    if kind == "vctk":
+        return VCTKBank(_path(cfg, args["root"]), mic=args.get("mic", "mic1"), sr=sr)
     if kind == "resampled":
         return ResampledFolderBank(_path(cfg, args["root"]), label=args["label"], sr=sr)
     if kind == "combine":

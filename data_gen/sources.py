@@ -23,6 +23,8 @@ from common.layout import require_dir
 from . import synth
 
 AUDIO_SUFFIXES = (".wav", ".flac")
+# what downloaded augmentation clips come as (Pixabay gives MP3); soundfile reads all of these
+ANY_AUDIO_SUFFIXES = AUDIO_SUFFIXES + (".mp3", ".ogg")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class SourceBank:
         if label not in self._items:
             raise KeyError(f"{self.name} has no label {label!r}; it has {', '.join(self.labels)}")
         return self._items[label]
+
+    def describe(self) -> str:
+        """One line for the run's report: where the clips come from and how many there are."""
+        n = sum(len(v) for v in self._items.values())
+        return f"{self.name}: {n} clips in {len(self._items)} label(s)"
 
     def item(self, source_file: str) -> Item:
         try:
@@ -102,9 +109,8 @@ class FolderBank(SourceBank):
 
 
 class ResampledFolderBank(SourceBank):
-    """Every audio file below `root` (recursively) as one label, resampled to `sr` on read.
-
-    VCTK (speaker folders of 48 kHz speech) as `Speech`; a Pixabay folder as `Percussion`.
+    """Every audio file below `root` (recursively; WAV, FLAC, MP3 or OGG) as one label,
+    resampled to `sr` on read. A Pixabay folder as `Percussion`; VCTK goes through `VCTKBank`.
     """
 
     def __init__(self, root, label: str, sr: int = SAMPLE_RATE, name: str | None = None):
@@ -113,12 +119,15 @@ class ResampledFolderBank(SourceBank):
         self.name = name or f"{label} folder {self.root}"
         self._rates = {}
         items = []
-        for path in sorted(p for p in self.root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        for path in self._files():
             info = sf.info(str(path))
             rel = path.relative_to(self.root).as_posix()
             self._rates[rel] = info.samplerate
             items.append(Item(label, rel, int(np.ceil(info.frames * sr / info.samplerate))))
         self._index(items, self.name)
+
+    def _files(self) -> list[Path]:
+        return sorted(p for p in self.root.rglob("*") if p.suffix.lower() in ANY_AUDIO_SUFFIXES)
 
     def read(self, source_file, start=0, frames=-1):
         self.item(source_file)
@@ -144,7 +153,7 @@ class CombinedBank(SourceBank):
         self.sr = banks[0].sr
         if any(b.sr != self.sr for b in banks):
             raise ValueError("banks to combine must share one sample rate")
-        self.name = " + ".join(b.name for b in banks)
+        self.name, self.banks = " + ".join(b.name for b in banks), list(banks)
         self._owner: dict[str, SourceBank] = {}
         items = []
         for i, bank in enumerate(banks):
@@ -156,6 +165,9 @@ class CombinedBank(SourceBank):
                     items.append(it)
                     self._owner[it.source_file] = bank
         self._index(items, self.name)
+
+    def describe(self) -> str:
+        return "; ".join(b.describe() for b in self.banks)
 
     def read(self, source_file, start=0, frames=-1):
         self.item(source_file)
@@ -206,6 +218,35 @@ class ProceduralBank(SourceBank):
         clip = self._clip(source_file)
         end = len(clip) if frames < 0 else start + frames
         return clip[start:end]
+
+
+class VCTKBank(ResampledFolderBank):
+    """VCTK as `Speech`, in either release's layout under `root` (the corpus folder):
+    0.92, `wav48_silence_trimmed/<speaker>/<utt>_mic1.flac` and `_mic2.flac`, of which one
+    microphone is used (`mic`); or the older `wav48/<speaker>/<utt>.wav` (one microphone)."""
+
+    LAYOUTS = ("wav48_silence_trimmed", "wav48")
+
+    def __init__(self, root, mic: str = "mic1", sr: int = SAMPLE_RATE, label: str = "Speech"):
+        corpus = require_dir(root, "VCTK")
+        layout = next((d for d in self.LAYOUTS if (corpus / d).is_dir()), None)
+        if layout is None:
+            raise FileNotFoundError(f"VCTK folder {corpus} has neither {' nor '.join(self.LAYOUTS)}/ "
+                                    "(VCTK 0.92 or the older release)")
+        if mic not in ("mic1", "mic2"):
+            raise ValueError(f"VCTK microphone {mic!r}: mic1 or mic2")
+        self.layout, self.mic = layout, mic
+        which = f"{layout}, {mic}" if layout == "wav48_silence_trimmed" else layout
+        super().__init__(corpus / layout, label, sr, name=f"VCTK {corpus} ({which})")
+
+    def _files(self) -> list[Path]:
+        if self.layout == "wav48":
+            return sorted(self.root.glob("*/*.wav"))
+        return sorted(self.root.glob(f"*/*_{self.mic}.flac"))
+
+    def describe(self) -> str:
+        speakers = {it.source_file.split("/")[0] for items in self._items.values() for it in items}
+        return f"{self.name}: {sum(len(v) for v in self._items.values())} clips from {len(speakers)} speakers"
 
 
 class NoiseBank:

@@ -132,7 +132,8 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
             raise MixtureError(f"mixture {name} ({path}): {err}") from None
     counts = Counter(lab for r in made for lab in r["labels"])
     return {"made": len(made), "kept": kept, "redone": 0, "total": len(paths),
-            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items()))}
+            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
+            "sources": _describe(factory)}
 
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
@@ -143,7 +144,7 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
-    MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
+    factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     names = [mixture_name(i, n) for i in range(n)]
     kept = [nm for nm in names if is_complete(out, nm)]
     kept_set = set(kept)
@@ -167,4 +168,10 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         entry["ref_event"] = labels + ["silence"] * (3 - len(labels))
     write_text_atomic(out / "index.json", json.dumps(index, indent=1))
     return {"made": len(results), "kept": len(kept), "redone": redone, "total": n,
-            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items()))}
+            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
+            "sources": _describe(factory)}
+
+
+def _describe(factory: MixtureFactory) -> list[str]:
+    banks = [("targets", factory.targets), ("interference", factory.interference)]
+    return [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None]

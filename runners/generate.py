@@ -55,6 +55,8 @@ def main(argv=None) -> int:
           f"({summary['redone']} partial ones redone), {summary['total']} in {args.out}, "
           f"{summary['seconds']:.1f} s")
     print("targets per class made now: " + ", ".join(f"{k} {v}" for k, v in summary["class_counts"].items()))
+    for line in summary["sources"]:
+        print(f"sources, {line}")
     if args.plot:
         from data_gen.plots import plot_mixture
 

@@ -70,3 +70,38 @@ def test_procedural_bank_is_deterministic_and_covers_classes():
     assert not np.array_equal(other.read("Speech/synth_00001.wav")[:1000], a.read("Speech/synth_00001.wav")[:1000])
     inter = ProceduralBank("interference", n_per_label=2)
     assert set(inter.labels) == set(INTERFERENCE_SYNTHS) and not set(inter.labels) & set(LABELS)
+
+
+def test_vctk_either_release_one_microphone_and_mp3_percussion(tmp_path):
+    import soundfile as sf
+
+    from data_gen.config import build_sources
+
+    rng = np.random.default_rng(0)
+    new = tmp_path / "VCTK-Corpus-0.92" / "wav48_silence_trimmed"
+    for spk in ("p225", "p226"):
+        for utt in ("001", "002"):
+            for mic in ("mic1", "mic2"):
+                (new / spk).mkdir(parents=True, exist_ok=True)
+                sf.write(new / spk / f"{spk}_{utt}_{mic}.flac", 0.1 * rng.standard_normal(4800), 48000)
+    old = tmp_path / "VCTK-Corpus" / "wav48" / "p227"
+    old.mkdir(parents=True)
+    sf.write(old / "p227_001.wav", 0.1 * rng.standard_normal(4800), 48000)
+    pix = tmp_path / "pixabay"
+    pix.mkdir()
+    sf.write(pix / "drums.mp3", 0.1 * rng.standard_normal((44100, 2)), 44100, format="MP3")
+    sf.write(pix / "tabla.ogg", 0.1 * rng.standard_normal(22050), 22050)
+    cfg = {"sr": 32000, "root": str(tmp_path), "_path": "test",
+           "targets": {"combine": [{"vctk": {"root": "VCTK-Corpus-0.92", "mic": "mic2"}},
+                                   {"resampled": {"root": "pixabay", "label": "Percussion"}}]}}
+    bank = build_sources(cfg, "target")
+    speech = bank.items("Speech")
+    assert len(speech) == 4 and all(it.source_file.endswith("_mic2.flac") for it in speech)
+    assert len(bank.items("Percussion")) == 2 and bank.read("drums.mp3").ndim == 1
+    assert len(bank.read(speech[0].source_file)) == 3200  # 4800 samples at 48 kHz -> 32 kHz
+    assert "4 clips from 2 speakers" in bank.describe() and "2 clips" in bank.describe()
+    cfg["targets"] = {"vctk": {"root": "VCTK-Corpus"}}
+    assert "1 clips from 1 speakers" in build_sources(cfg, "target").describe()  # the older layout
+    cfg["targets"] = {"vctk": {"root": "pixabay"}}
+    with pytest.raises(FileNotFoundError, match="neither wav48_silence_trimmed nor wav48"):
+        build_sources(cfg, "target")
