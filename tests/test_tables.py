@@ -82,6 +82,18 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert published[["tiny_CA-SDRi", "tiny_Acc_mix"]].isna().all().all()
     assert published.iloc[0]["published_eval_CA-SDRi"] == 11.00
 
+    # the 2026 edition: CAPI-SDRi columns, the published DCASE 2026 rows; on 2025 data the
+    # ranking metric takes the same values as CA-SDRi
+    proc = run("leaderboard.py", "--systems", tiny_systems["baseline"], "--data", f"tiny={tiny_test_set}",
+               "--out", out / "e2026", "--jobs", "1", "--edition", "2026")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    t26 = pd.read_csv(out / "e2026" / "table2.csv")
+    assert "tiny_CAPI-SDRi" in t26.columns and "published_test_CAPI-SDRi" in t26.columns
+    pub26 = t26[t26.kind == "published"]
+    assert list(pub26.system)[:2] == ["Bando_AIST", "Choi_KAIST"] and pub26.iloc[0]["published_test_CAPI-SDRi"] == 16.32
+    row = t26[t26.kind == "measured"].iloc[0]
+    assert row["tiny_CAPI-SDRi"] == pytest.approx(measured.iloc[0]["tiny_CA-SDRi"])
+
 
 def test_sharded_ablation_gives_the_same_table(tmp_path, tiny_test_set, tiny_systems):
     one = run("ablation.py", "--all", "--data", tiny_test_set, "--system", tiny_systems["self_guided"],
