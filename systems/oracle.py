@@ -27,7 +27,7 @@ class OracleLabelsMixture(System):
         return {"final": SlotOutput(batch["labels"], est)}
 
 
-class SilentSystem(System):
+class AllSilence(System):
     """Predicts silence everywhere: every target a miss (CA-SDRi 0 dB, Acc_mix 0 %)."""
 
     stages = ("final",)
