@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import scipy.fft
@@ -34,9 +35,30 @@ def fft_size(n: int) -> int:
     return int(FFT_SIZES[np.searchsorted(FFT_SIZES, n)])
 
 
-def normalized_ir(ir: np.ndarray) -> np.ndarray:
-    """The response divided by the mean over channels of each channel's L2 norm."""
+def normalized_ir(ir: np.ndarray, edition: int = 2025) -> np.ndarray:
+    """2025 (the fork): the response divided by the mean over channels of each channel's L2
+    norm; 2026 (SpAudSyn): by the square root of the mean over channels of the energies."""
+    if edition == 2026:
+        return ir / np.sqrt(np.mean(np.sum(ir ** 2, axis=1)))
     return ir / np.mean(np.linalg.norm(ir, axis=1))
+
+
+def plan_edition(plan: dict) -> int:
+    """The plan's edition: its config's `edition`, else 2026 for SpAudSyn's schema (whose
+    `room` is a room description, not a file name), else 2025."""
+    edition = plan["config"].get("edition")
+    if edition is not None:
+        return int(edition)
+    return 2026 if isinstance(plan["room"], dict) else 2025
+
+
+def room_of(plan: dict) -> tuple[str, tuple]:
+    """(SOFA file name, direct-path window in ms) of a plan in either schema."""
+    room = plan["room"]
+    if isinstance(room, dict):  # SpAudSyn: {module, main, args: {metadata: {sofa_path, direct_range_ms, ...}}}
+        meta = room["args"]["metadata"]
+        return Path(meta["sofa_path"]).name, tuple(meta.get("direct_range_ms", (6, 50)))
+    return room, tuple(plan["config"].get("spatialize_direct_path_time_ms") or (6, 50))
 
 
 def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025) -> np.ndarray:
@@ -107,7 +129,7 @@ class Renderer:
     def _compute_ir_spectrum(self, room_name: str, pos: int, n_fft: int, sr: int, window_ms: tuple,
                              edition: int) -> np.ndarray:
         """rFFT at n_fft of the normalised response's 4 channels and its direct path: (5, n_fft//2+1)."""
-        ir = normalized_ir(self.rooms.room(room_name).ir(pos))
+        ir = normalized_ir(self.rooms.room(room_name).ir(pos), edition)
         rows = np.vstack([ir, direct_path(ir[0], sr, window_ms, edition)[None]])
         return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
 
@@ -116,7 +138,7 @@ class Renderer:
         `bank`: "foreground" for `fg_events`, "interference" for `int_events`."""
         cfg = plan["config"]
         sr = int(cfg["sr"])
-        edition = int(cfg.get("edition", 2025))
+        edition = plan_edition(plan)
         # sample positions as the SpatialScaper fork computes them (librosa's offset is floored)
         start = int(event["source_time"] * sr)
         frames = int(event["event_duration"] * sr)
@@ -126,12 +148,12 @@ class Renderer:
         if peak == 0:
             raise SilentExcerptError(f"{event['source_file']}: the event's excerpt is silent")
         src = src / peak
-        window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
-        room = self.rooms.room(plan["room"])
+        room_name, window = room_of(plan)
+        room = self.rooms.room(room_name)
         pos = nearest_position(room, event["event_position"][0])
         n_taps = room.n_taps
         n_fft = fft_size(4 * n_taps)
-        ir_spec = self._ir_spectrum(plan["room"], pos, n_fft, sr, window, edition)
+        ir_spec = self._ir_spectrum(room_name, pos, n_fft, sr, window, edition)
         n_rows = 5 if bank_name == "foreground" else 4  # interference needs no dry reference
         rows = overlap_add(src.astype(np.float32), ir_spec[:n_rows], n_fft, n_taps)
         gain = np.sqrt(10 ** ((cfg["ref_db"] + event["snr"]) / 10) / np.mean(np.square(rows[:4], dtype=np.float64)))
@@ -158,7 +180,7 @@ class Renderer:
             place(wet_i[k], self.event_images(ev, plan, "interference")[0], ev["event_time"])
         noise = np.zeros((4, T), np.float32)
         for ev in plan["bg_events"]:
-            clip = noise_clip(self.noise, ev, T, sr, int(cfg.get("edition", 2025)))
+            clip = noise_clip(self.noise, ev, T, sr, plan_edition(plan))
             gain = np.sqrt(10 ** (cfg["ref_db"] / 10) / np.mean(np.square(clip, dtype=np.float64)))
             noise += clip.T * np.float32(gain)
         mixture = wet_t.sum(0) + wet_i.sum(0) + noise

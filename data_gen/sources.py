@@ -76,7 +76,7 @@ class SourceBank:
 
 
 class FolderBank(SourceBank):
-    """`<root>/<Label>/*.wav` (the dev_set's sound_event/ and interference/ folders).
+    """`<root>/<Label>/**/*.wav` (the dev_set's sound_event/ and interference/ folders).
 
     allowed_labels: if given, a label folder not among them is an error (a typo in a folder
     name would otherwise silently become a new class).
@@ -91,8 +91,9 @@ class FolderBank(SourceBank):
             if allowed_labels is not None and folder.name not in allowed_labels:
                 raise ValueError(f"{folder}: unknown label folder {folder.name!r}; expected one of "
                                  f"{', '.join(sorted(allowed_labels))}")
-            items += [self._probe(p, folder.name) for p in sorted(folder.iterdir())
-                      if p.suffix.lower() in AUDIO_SUFFIXES]
+            # recursively, as both generators list them (2026 class folders hold per-source subfolders)
+            items += [self._probe(p, folder.name) for p in sorted(folder.rglob("*"))
+                      if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
         self._index(items, self.name)
 
     def _probe(self, path: Path, label: str) -> Item:

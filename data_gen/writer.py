@@ -15,9 +15,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from common.audio import write_audio_atomic, write_text_atomic
-from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name
+from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name, parse_stem
 
 from .factory import MixtureFactory
+from .render import plan_edition
 
 STEMS_DIR = "stems"
 _FACTORY: MixtureFactory | None = None
@@ -27,12 +28,30 @@ def mixture_name(index: int, n: int) -> str:
     return f"mix_{index:0{max(4, len(str(n - 1)))}d}"
 
 
+def oracle_names(name: str, plan: dict) -> list[str]:
+    """Oracle target file names of a plan's targets, in slot order: `<mix>_<Label>.wav` (2025),
+    `<mix>_<i>_<Label>.wav` (2026, where a class may occur twice)."""
+    numbered = plan_edition(plan) == 2026
+    return [estimate_name(name, e["label"], i if numbered else None) for i, e in enumerate(plan["fg_events"])]
+
+
 def _files_of(out: Path, name: str, plan: dict, stems: bool) -> list[Path]:
     files = [out / SOUNDSCAPE_DIR / f"{name}.wav"]
-    files += [out / ORACLE_DIR / estimate_name(name, e["label"]) for e in plan["fg_events"]]
+    files += [out / ORACLE_DIR / f for f in oracle_names(name, plan)]
     if stems:
         files += [out / STEMS_DIR / f"{name}_interference.wav", out / STEMS_DIR / f"{name}_noise.wav"]
     return files
+
+
+def _belongs_to(stem: str, name: str) -> bool:
+    """Whether a file stem is mixture `name`'s (exact names only: `mix_7_*` never catches
+    `mix_70_*`): the mixture, a stem, or an oracle target in either edition's form."""
+    if stem in (name, f"{name}_interference", f"{name}_noise"):
+        return True
+    try:
+        return parse_stem(stem, {name})[0] == name
+    except ValueError:
+        return False
 
 
 def is_complete(out: Path, name: str) -> bool:
@@ -54,8 +73,7 @@ def _remove_partial(out: Path, name: str) -> bool:
         if d.is_dir():
             # exact names only: `mix_7_*` must not catch `mix_70_*`'s files
             for p in d.glob(f"{name}*.wav"):
-                stem = p.stem
-                if stem == name or stem.rpartition("_")[0] == name or stem in (f"{name}_interference", f"{name}_noise"):
+                if _belongs_to(p.stem, name):
                     p.unlink()
                     found = True
     return found
@@ -70,8 +88,8 @@ def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: s
     and `record`) comes last, atomically, and marks the mixture complete."""
     sr = int(plan["config"]["sr"])
     write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
-    for label, dry in zip(scene.target_labels, scene.dry):
-        write_audio_atomic(out / ORACLE_DIR / estimate_name(name, label), dry, sr, subtype)
+    for file_name, dry in zip(oracle_names(name, plan), scene.dry):  # slot order: the plan's (onset) order
+        write_audio_atomic(out / ORACLE_DIR / file_name, dry, sr, subtype)
     if stems:
         write_audio_atomic(out / STEMS_DIR / f"{name}_interference.wav",
                            scene.interference.sum(0).T, sr)

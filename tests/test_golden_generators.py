@@ -1,8 +1,12 @@
-"""Parity with the real SpatialScaper fork of the 2025 baseline, through the golden case it
-rendered (tests/golden/fork2025/, made by tests/golden/make_fork2025.py; the fork is not needed
-here): the fork's own scenes (its metadata JSON, with `role: "foreground"` on interference,
-null noise offsets, excerpts of clips longer than a scene, responses with a negative main
-peak) and this project's plans rendered by the fork, re-rendered by the built-in engine."""
+"""Parity with the official generators through golden cases they rendered themselves (neither
+is needed here):
+- the 2025 baseline's SpatialScaper fork (tests/golden/fork2025/, tests/golden/make_fork2025.py):
+  its own scenes (its JSON, with `role: "foreground"` on interference, null noise offsets,
+  excerpts of clips longer than a scene, responses with a negative main peak) and this
+  project's plans rendered by the fork;
+- SpAudSyn, the 2026 generator (tests/golden/spaudsyn2026/, tests/golden/make_spaudsyn2026.py):
+  scenes with a class twice (from another subfolder), none at all, a tiled short noise.
+Both are re-rendered by the built-in engine through `generate.py --from-metadata`."""
 import json
 import subprocess
 import sys
@@ -15,12 +19,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "fork2025"
+GOLDEN_2026 = ROOT / "tests" / "golden" / "spaudsyn2026"
 sys.path.insert(0, str(GOLDEN.parent))
+import make_spaudsyn2026  # noqa: E402
 from make_fork2025 import data_config  # noqa: E402
 
 
-def render(tmp_path, metadata_dir, out):
-    cfg = {k: v for k, v in data_config(GOLDEN / "inputs").items() if k != "_path"}
+def render(tmp_path, metadata_dir, out, recipe=data_config, inputs=GOLDEN / "inputs"):
+    cfg = {k: v for k, v in recipe(inputs).items() if k != "_path"}
     path = tmp_path / "golden.yaml"
     path.write_text(yaml.safe_dump(cfg))
     r = subprocess.run([sys.executable, str(ROOT / "runners" / "generate.py"), "--config", str(path),
@@ -73,3 +79,22 @@ def test_a_written_plan_re_renders_bit_for_bit(tmp_path):
     render(tmp_path, first / "metadata", again)
     for p in sorted(first.rglob("*.wav")):
         assert p.read_bytes() == (again / p.relative_to(first)).read_bytes(), p
+
+
+def test_builtin_engine_renders_what_spaudsyn_renders(tmp_path):
+    out = tmp_path / "out"
+    render(tmp_path, GOLDEN_2026 / "metadata", out, make_spaudsyn2026.data_config, GOLDEN_2026 / "inputs")
+    worst = worst_relative_difference(out / "soundscape", GOLDEN_2026 / "soundscape")
+    worst = max(worst, worst_relative_difference(out / "oracle_target", GOLDEN_2026 / "oracle_target"))
+    assert worst < 1e-4  # measured: ≈ 3e-7
+    plans = [json.loads(p.read_text()) for p in sorted((GOLDEN_2026 / "metadata").glob("*.json"))]
+    labels = [[e["label"] for e in p["fg_events"]] for p in plans]
+    assert [] in labels and any(len(set(x)) < len(x) for x in labels)  # a zero-target scene, a repeated class
+    repeated = [e for p in plans for e in p["fg_events"] if [x["label"] for x in p["fg_events"]].count(e["label"]) > 1]
+    assert len({e["source_file"].split("/")[1] for e in repeated}) > 1  # duplicates from other subfolders
+    assert any(p["bg_events"][0]["source_time"] is None for p in plans)  # the short noise, tiled
+    # a written SpAudSyn plan re-renders bit for bit
+    again = tmp_path / "again"
+    render(tmp_path, out / "metadata", again, make_spaudsyn2026.data_config, GOLDEN_2026 / "inputs")
+    for p in sorted(out.rglob("*.wav")):
+        assert p.read_bytes() == (again / p.relative_to(out)).read_bytes(), p
