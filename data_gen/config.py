@@ -123,4 +123,18 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
 def scene_rules(cfg: dict) -> dict:
     rules = dict(cfg.get("scene", {}))
     rules["sr"] = int(cfg.get("sr", SAMPLE_RATE))
+    rules["_dirs"] = bank_folders(cfg)  # written into 2026 plans, as SpAudSyn's config names them
     return rules
+
+
+def bank_folders(cfg: dict) -> dict:
+    """The folder each ingredient comes from (`builtin:<kind>` for generated ones)."""
+    out = {}
+    for key in ("targets", "interference", "noise", "rooms"):
+        spec = cfg.get(key) or {}
+        kind, args = next(iter(spec.items()), (None, None))
+        if isinstance(args, dict) and "root" in args:
+            out[key] = str(_path(cfg, args["root"]))
+        elif kind is not None:
+            out[key] = f"builtin:{kind}"
+    return out

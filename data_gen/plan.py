@@ -18,6 +18,12 @@ DEFAULT_CONFIG = {
     "target_snr": [5.0, 20.0],
     "n_interference": [1, 2],
     "interference_snr": [0.0, 15.0],
+    "edition": 2025,  # 2026: data_gen.plan2026's rules and SpAudSyn's schema
+    # 2026 only (data_gen.plan2026): same-class duplicates
+    "dupse_rate": 0.5,
+    "max_n_dupse": 2,
+    "dupse_min_angle": 60.0,
+    "dupse_exclusion_folder_depth": 1,
 }
 
 
@@ -48,6 +54,11 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
     with repeats allowed (0–15 dB), a background noise clip from a whole-second offset.
     Target events are listed in onset order, which is the order of the system's slots."""
     cfg = {**DEFAULT_CONFIG, **(config or {})}
+    if int(cfg["edition"]) == 2026:
+        from .plan2026 import sample_plan_2026
+
+        return sample_plan_2026(rng, targets=targets, interference=interference, noise=noise, rooms=rooms, cfg=cfg,
+                                dirs=cfg.get("_dirs", {}))
     sr, duration = int(cfg["sr"]), float(cfg["duration"])
     room_name = rooms.names[rng.integers(len(rooms.names))]
     room = rooms.room(room_name)

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     keep_freed_memory()
     try:
         stages = list(TABLE1) if args.all else [parse_stage(args.config)]
-        data = check_test_set(args.data) if args.data else builtin_test_set(args.n)
+        data = check_test_set(args.data) if args.data else builtin_test_set(args.n, edition=args.edition)
         iterations = max(iterations_for(s) for s in stages)
         system, cfg = build_with(args.system, iterations=iterations)
     except (FileNotFoundError, ValueError) as err:

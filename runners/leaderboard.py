@@ -39,9 +39,9 @@ from systems.tables import (
 DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
 
 
-def parse_data(items, n) -> dict:
+def parse_data(items, n, edition: int = 2025) -> dict:
     if not items:
-        return {"builtin": builtin_test_set(n)}
+        return {"builtin" if edition == 2025 else "builtin2026": builtin_test_set(n, edition=edition)}
     out = {}
     for item in items:
         name, sep, path = item.partition("=")
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     names = [s for s in args.systems.split(",") if s]
     try:
         cfgs = {name: load_system_config(name) for name in names}
-        data = parse_data(args.data, args.n)
+        data = parse_data(args.data, args.n, args.edition)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -46,6 +46,7 @@ class System(torch.nn.Module):
     stages: tuple = ("final",)
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
     sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
+    edition: int = 2025  # set by `infer`: 2026 lets a system answer one class in several slots
 
     def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
         raise NotImplementedError
@@ -53,6 +54,7 @@ class System(torch.nn.Module):
     @torch.no_grad()
     def infer(self, mixture: torch.Tensor, batch: dict, edition: int = 2025) -> dict:
         self.eval()
+        self.edition = edition
         outputs = self(mixture, batch)
         missing = set(self.stages) - set(outputs)
         if missing:

@@ -57,7 +57,8 @@ class SelfGuided(System):
             row = labels[b * S:(b + 1) * S]
             if keep is not None:
                 row = [lab if keep[b][s] else SILENCE for s, lab in enumerate(row)]
-            out.append(dedupe(row, -energies[b * S:(b + 1) * S]))
+            # 2025: a class fills one slot; 2026: two objects of one class are two targets
+            out.append(dedupe(row, -energies[b * S:(b + 1) * S]) if self.edition == 2025 else row)
         return out
 
     def extract(self, mixture, enrollments, labels) -> torch.Tensor:
@@ -74,7 +75,8 @@ class SelfGuided(System):
         n_fg = self.uss.n_fg
         waves = res["waveforms"][:, :n_fg]
         silent = torch.sigmoid(res["silence_logit"][:, :n_fg]) > self.silence_threshold
-        out = {"fss1_cp1": SlotOutput(argmax_labels(res["class_logits"][:, :n_fg], silent), waves)}
+        labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=self.edition == 2025)
+        out = {"fss1_cp1": SlotOutput(labels, waves)}
         labels = self.classify(waves)
         out["fss1_cp1-1"] = SlotOutput(labels, waves)
         for k in range(2, self.iterations + 1):

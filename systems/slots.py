@@ -29,12 +29,12 @@ def one_hots(labels: list[list[str]], device=None) -> torch.Tensor:
     return out
 
 
-def argmax_labels(logits: torch.Tensor, silent: torch.Tensor) -> list[list[str]]:
-    """(B, S, 18) logits and (B, S) silence decisions -> labels, duplicates resolved by the
-    class probability."""
+def argmax_labels(logits: torch.Tensor, silent: torch.Tensor, unique: bool = True) -> list[list[str]]:
+    """(B, S, 18) logits and (B, S) silence decisions -> labels; with `unique` (2025) a class
+    in several slots keeps the most probable one."""
     prob, idx = torch.softmax(logits, -1).max(-1)
     out = []
     for b in range(logits.shape[0]):
         labs = [SILENCE if silent[b, s] else LABELS[int(idx[b, s])] for s in range(logits.shape[1])]
-        out.append(dedupe(labs, prob[b]))
+        out.append(dedupe(labs, prob[b]) if unique else labs)
     return out

@@ -51,18 +51,19 @@ PUBLISHED_TABLE2_2026 = [
 ]
 
 
-def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True) -> Path:
-    """The built-in synthetic test set (configs/data/builtin_test.yaml, seed 0): the full 100
-    mixtures in data/builtin_test (the README's oracle command makes the same set), other sizes
-    in data/builtin_test_<n> (mixture i is the same in every size). Generated on first use,
-    reused after (and completed if cut short)."""
+def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True, edition: int = 2025) -> Path:
+    """The built-in synthetic test set of an edition (configs/data/builtin_test.yaml, or
+    builtin_test_2026.yaml; seed 0): the full 100 mixtures in data/<config> (the README's oracle
+    command makes the same set), other sizes in data/<config>_<n> (mixture i is the same in every
+    size). Generated on first use, reused after (and completed if cut short)."""
     from data_gen.config import load_config
     from data_gen.writer import generate_set
 
-    out = REPO / "data" / BUILTIN["config"]
+    name = BUILTIN["config"] + ("_2026" if edition == 2026 else "")
+    out = REPO / "data" / name
     if n != BUILTIN["full_n"]:
-        out = REPO / "data" / f"{BUILTIN['config']}_{n}"
-    cfg = load_config(BUILTIN["config"])
+        out = REPO / "data" / f"{name}_{n}"
+    cfg = load_config(name)
     generate_set(cfg, out, n=n, seed=BUILTIN["seed"], jobs=2, progress=progress)
     return out
 

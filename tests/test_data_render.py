@@ -296,3 +296,66 @@ def test_plans_do_not_depend_on_where_rooms_are_cached(tmp_path):
     assert a.plan(1, 2) == b.plan(1, 2)
     other_seed = MixtureFactory(tiny_data_config(tmp_path / "c", seed=5))  # another recipe, other scenes
     assert other_seed.plan(1, 2)["fg_events"] != a.plan(1, 2)["fg_events"]
+
+
+def test_2026_plans_follow_the_2026_rules(tmp_path):
+    """SpAudSyn's rules over a few hundred plans: target counts 0–3, the duplicate patterns of
+    three targets (ABC / AAB / AAA near 50 / 25 / 25 %), every same-class pair more than 60°
+    apart, interferer counts 0, 1 and 2, SNR ranges, SpAudSyn's schema."""
+    from collections import Counter
+
+    from conftest import tiny_data_config
+
+    rooms = {"synthetic": {"n_rooms": 2, "n_positions": 24, "seed": 5, "ir_seconds": 0.05, "max_order": 2,
+                           "cache_dir": str(tmp_path / "rooms")}}
+    scene = {"duration": 2.0, "edition": 2026, "ref_db": -55.0, "n_targets": [0, 3], "n_interference": [0, 2]}
+    f = MixtureFactory(tiny_data_config(tmp_path, rooms=rooms, scene=scene))
+    counts, n_int, patterns, snr_fg, snr_int = Counter(), set(), Counter(), [], []
+    for i in range(400):
+        p = f.plan(0, i)
+        fg = p["fg_events"]
+        counts[len(fg)] += 1
+        n_int.add(len(p["int_events"]))
+        snr_fg += [e["snr"] for e in fg]
+        snr_int += [e["snr"] for e in p["int_events"]]
+        assert set(p["room"]) == {"module", "main", "args"} and p["config"]["ref_db"] == -55.0
+        assert all(set(e) == {"label", "source_file", "source_time", "event_time", "event_duration",
+                              "event_position", "snr", "role"} for e in fg)
+        if len(fg) == 3:
+            patterns[tuple(sorted(Counter(e["label"] for e in fg).values()))] += 1
+        for a in range(len(fg)):
+            for b in range(a + 1, len(fg)):
+                if fg[a]["label"] == fg[b]["label"]:
+                    u, v = (np.asarray(fg[k]["event_position"][0]) for k in (a, b))
+                    angle = np.degrees(np.arccos(u @ v / np.linalg.norm(u) / np.linalg.norm(v)))
+                    assert angle > 60.0
+                    assert fg[a]["source_file"] != fg[b]["source_file"]
+    assert set(counts) == {0, 1, 2, 3} and n_int == {0, 1, 2}
+    total = sum(patterns.values())
+    assert abs(patterns[(1, 1, 1)] / total - 0.5) < 0.12
+    assert abs(patterns[(1, 2)] / total - 0.25) < 0.1 and abs(patterns[(3,)] / total - 0.25) < 0.1
+    assert min(snr_fg) < 5.5 and max(snr_fg) > 19.5 and min(snr_int) < 0.5 and max(snr_int) > 14.5
+
+
+def test_2026_duplicates_come_from_another_subfolder_or_fail_clearly(tmp_path):
+    from data_gen.plan2026 import sample_plan_2026
+
+    golden = Path(__file__).resolve().parent / "golden" / "spaudsyn2026"
+    sys.path.insert(0, str(golden.parent))
+    import make_spaudsyn2026
+
+    f = MixtureFactory(make_spaudsyn2026.data_config(golden / "inputs"))
+    rules = {**f.rules, "edition": 2026, "n_targets": [2, 2], "dupse_rate": 1.0}
+    for i in range(40):
+        p = sample_plan_2026(np.random.default_rng(i), targets=f.targets, interference=f.interference,
+                             noise=f.noise, rooms=f.rooms, cfg={**rules, "target_snr": [5, 20],
+                                                                 "interference_snr": [0, 15], "n_interference": [0, 2],
+                                                                 "max_event_overlap": 3}, dirs={})
+        a, b = p["fg_events"]
+        assert a["label"] == b["label"] and a["source_file"].split("/")[1] != b["source_file"].split("/")[1]
+    tight = {**rules, "target_snr": [5, 20], "interference_snr": [0, 15], "n_interference": [0, 2],
+             "max_event_overlap": 3, "n_targets": [3, 3], "max_n_dupse": 2, "dupse_min_angle": 179.0}
+    with pytest.raises(ValueError, match="room room_b.sofa: no measured position"):
+        for i in range(20):
+            sample_plan_2026(np.random.default_rng(i), targets=f.targets, interference=f.interference,
+                             noise=f.noise, rooms=f.rooms, cfg=tight, dirs={})

@@ -131,3 +131,15 @@ def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set,
     assert len(names) == 12  # 6 mixtures × 2 non-silent slots
     assert names[:2] == [f"A_B_task4_1_out/eval_out/mix_0000_{i}_Speech.wav" for i in (0, 1)]
     assert not (tmp_path / "out" / "repeat" / "final" / "summary.csv").exists()
+
+
+def test_argmax_labels_keep_repeats_only_when_asked():
+    from systems.slots import argmax_labels
+
+    logits = torch.zeros(1, 3, 18)
+    logits[0, 0, 15] = logits[0, 1, 15] = 5.0  # Speech twice
+    logits[0, 1, 15] = 4.0
+    logits[0, 2, 5] = 5.0  # Cough
+    silent = torch.zeros(1, 3, dtype=torch.bool)
+    assert argmax_labels(logits, silent) == [["Speech", "silence", "Cough"]]  # 2025: one slot per class
+    assert argmax_labels(logits, silent, unique=False) == [["Speech", "Speech", "Cough"]]  # 2026
