@@ -179,12 +179,15 @@ def run_fork() -> None:
     print(f"the fork rendered {len(list((ours / 'metadata').glob('*.json')))} of our plans and 3 of its own scenes")
 
 
-if __name__ == "__main__":
+def run_step(steps: dict, doc: str) -> None:
+    """Run the step named on the command line (`inputs` needs this project on the path)."""
     step = sys.argv[1] if len(sys.argv) > 1 else ""
+    if step not in steps:
+        sys.exit(doc)
     if step == "inputs":
         sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-        make_inputs()
-    elif step == "fork":
-        run_fork()
-    else:
-        sys.exit(__doc__)
+    steps[step]()
+
+
+if __name__ == "__main__":
+    run_step({"inputs": make_inputs, "fork": run_fork}, __doc__)

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_fork2025 as fork2025  # noqa: E402
+from make_fork2025 import run_step  # noqa: E402
+
 HERE = Path(__file__).resolve().parent / "spaudsyn2026"
 INPUTS = HERE / "inputs"
 SR, DURATION = 4000, 4.0
@@ -32,16 +36,9 @@ NOISE = {"ambience_long.wav": 5.5, "ambience_short.wav": 2.5}
 
 
 def data_config(root: Path) -> dict:
-    """The built-in engine's recipe for the golden inputs under `root`."""
-    return {
-        "engine": "builtin", "sr": SR, "root": str(root),
-        "targets": {"folder": {"root": "sound_event"}},
-        "interference": {"folder": {"root": "interference", "check_labels": False}},
-        "noise": {"folder": {"root": "noise"}},
-        "rooms": {"folder": {"root": "room_ir"}},
-        "scene": {"duration": DURATION, "sr": SR, "ref_db": -55.0},
-        "_path": str(root / "data.yaml"),
-    }
+    """The built-in engine's recipe for the golden inputs under `root` (the 2025 case's, at −55 dB)."""
+    cfg = fork2025.data_config(root)
+    return {**cfg, "scene": {"duration": DURATION, "sr": SR, "ref_db": -55.0}}
 
 
 def make_inputs() -> None:
@@ -49,9 +46,7 @@ def make_inputs() -> None:
 
     from data_gen.rooms import write_sofa_room
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from make_fork2025 import _clip, _room
-
+    _clip, _room = fork2025._clip, fork2025._room
     rng = np.random.default_rng(2026)
     for folder, table in (("sound_event", TARGETS), ("interference", INTERFERENCE)):
         for label, subfolders in table.items():
@@ -127,11 +122,4 @@ def _relative_paths(meta: Path) -> None:
 
 
 if __name__ == "__main__":
-    step = sys.argv[1] if len(sys.argv) > 1 else ""
-    if step == "inputs":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-        make_inputs()
-    elif step == "spaudsyn":
-        run_spaudsyn()
-    else:
-        sys.exit(__doc__)
+    run_step({"inputs": make_inputs, "spaudsyn": run_spaudsyn}, __doc__)
