@@ -16,7 +16,7 @@ from common.editions import check_edition, ranking_metric, summary_columns
 from common.labels import SAMPLE_RATE
 from common.layout import group_by_mixture, list_mixtures
 
-from .scene import MixtureScore, per_class_table, score_mixture, summarize
+from .scene import MixtureScore, per_class_table, score_mixture, summarize, use_one_thread
 
 
 def _score_one(task) -> MixtureScore:
@@ -47,7 +47,7 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_
         return [_score_one(t) for t in tqdm(tasks, **bar)]
     # fork where the OS has it: workers start at once instead of re-importing everything
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with get_context(method).Pool(jobs) as pool:
+    with get_context(method).Pool(jobs, initializer=use_one_thread) as pool:
         return list(tqdm(pool.imap(_score_one, tasks, chunksize=4), **bar))
 
 

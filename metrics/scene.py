@@ -34,6 +34,25 @@ from common.labels import LABELS, N_SLOTS, SILENCE, check_label
 from .signal import EPS_FLOAT32
 
 
+def _blas_dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def _loop_dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.einsum("i,i->", a, b))
+
+
+_dot = _blas_dot  # inner products of the scoring; see use_one_thread
+
+
+def use_one_thread() -> None:
+    """Score with numpy's own single-threaded loop instead of BLAS, whose threads would fight
+    over the cores when several scoring processes run (`metrics.folders` calls this in each
+    worker): 3-4x faster there, while BLAS is 4x faster for one process alone."""
+    global _dot
+    _dot = _loop_dot
+
+
 def _array(x) -> np.ndarray:
     """A numpy view of an array or a torch tensor, in its own dtype (rows are converted once, below)."""
     if type(x).__module__.startswith("torch"):
@@ -160,7 +179,7 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
     rows[0] = x0
     for k, (what, (_, wave)) in enumerate(zip(names[1:], refs + ests), start=1):
         rows[k] = _checked(wave, length, what)
-    energy = np.array([row @ row for row in rows])
+    energy = np.array([_dot(row, row) for row in rows])
     if not np.isfinite(energy).all():
         bad = int(np.flatnonzero(~np.isfinite(energy))[0])
         raise ValueError(f"{names[bad] or 'mixture ' + where}: contains NaN or Inf samples")
@@ -168,10 +187,10 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
     def snr_rows(e: int, r: int) -> float:
         """SNR(row e, row r) in dB; the error energy from the inner product, or from an explicit
         difference where the estimate is so close that the subtraction would lose digits."""
-        err = energy[r] + energy[e] - 2.0 * float(rows[r] @ rows[e])
+        err = energy[r] + energy[e] - 2.0 * _dot(rows[r], rows[e])
         if err < 1e-3 * (energy[r] + energy[e]):  # above ≈ 27 dB: recompute exactly
             diff = rows[r] - rows[e]
-            err = float(diff @ diff)
+            err = _dot(diff, diff)
         return float(10 * np.log10((energy[r] + eps) / (max(err, 0.0) + eps)))
 
     pair_snr = np.array([[snr_rows(1 + n_ref + j, 1 + i) for j in range(len(ests))] for i in range(n_ref)])
