@@ -133,17 +133,16 @@ class Renderer:
         rows = np.vstack([ir, direct_path(ir[0], sr, window_ms, edition)[None]])
         return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
 
-    def event_images(self, event: dict, plan: dict, bank: str = "foreground"):
+    def event_images(self, event: dict, plan: dict, bank_name: str = "foreground"):
         """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level;
-        `bank`: "foreground" for `fg_events`, "interference" for `int_events`."""
+        `bank_name`: "foreground" for `fg_events`, "interference" for `int_events`."""
         cfg = plan["config"]
         sr = int(cfg["sr"])
         edition = plan_edition(plan)
         # sample positions as the SpatialScaper fork computes them (librosa's offset is floored)
         start = int(event["source_time"] * sr)
         frames = int(event["event_duration"] * sr)
-        bank_name, bank = bank, self.banks[bank]
-        src = bank.read(event["source_file"], start, frames)
+        src = self.banks[bank_name].read(event["source_file"], start, frames)
         peak = np.max(np.abs(src))
         if peak == 0:
             raise SilentExcerptError(f"{event['source_file']}: the event's excerpt is silent")
