@@ -1,6 +1,7 @@
 """Losses against values computed by hand."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -72,3 +73,37 @@ def test_losses_are_differentiable():
     ref = torch.randn(2, 3, 100)
     (losses.neg_sa_sdr(est, ref) + losses.masked_snr_loss(est, ref, torch.ones(2, 3, dtype=torch.bool))).backward()
     assert torch.isfinite(est.grad).all() and est.grad.abs().sum() > 0
+
+
+def test_pit_cross_entropy_picks_the_best_slot_order():
+    import itertools
+
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, 19)
+    target = torch.tensor([[15, 15, 18], [0, 5, 18], [18, 18, 18], [3, 4, 5]])
+    by_hand = []
+    for b in range(4):
+        by_hand.append(min(float(np.mean([float(F.cross_entropy(logits[b, p[i]][None], target[b, i][None]))
+                                          for i in range(3)])) for p in itertools.permutations(range(3))))
+    assert losses.pit_cross_entropy(logits, target).item() == pytest.approx(np.mean(by_hand), rel=1e-6)
+    shuffled = logits[:, [2, 0, 1]]  # the output slots in another order: the same loss
+    assert losses.pit_cross_entropy(shuffled, target).item() == pytest.approx(np.mean(by_hand), rel=1e-6)
+
+
+def test_class_aware_pit_only_exchanges_slots_of_one_class():
+    from metrics.signal import snr
+
+    g = torch.Generator().manual_seed(1)
+    ref = torch.randn(1, 3, 400, generator=g)
+    speech, cough = torch.eye(18)[15], torch.eye(18)[5]
+    labels = torch.stack([speech, speech, cough])[None]
+    est = ref[:, [1, 0, 2]] + 0.1 * torch.randn(1, 3, 400, generator=g)  # the two Speech slots swapped
+    swapped = -(snr(est[0, 1], ref[0, 0]) + snr(est[0, 0], ref[0, 1]) + snr(est[0, 2], ref[0, 2])) / 3
+    assert losses.class_aware_pit_snr_loss(est, ref, labels).item() == pytest.approx(swapped.item(), rel=1e-5)
+    # a Speech estimate may not stand for the Cough reference, however close it is
+    labels2 = torch.stack([speech, cough, torch.zeros(18)])[None]  # third slot silent: fixed, scores 0
+    est2 = ref[:, [1, 0, 2]].clone()  # slot 0 holds ref 1 (Cough's), slot 1 holds ref 0
+    fixed = -(snr(est2[0, 0], ref[0, 0]) + snr(est2[0, 1], ref[0, 1]) + 0.0) / 3
+    assert losses.class_aware_pit_snr_loss(est2, ref, labels2).item() == pytest.approx(fixed.item(), rel=1e-5)

@@ -202,3 +202,29 @@ def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separa
     alpha = (mix * s).sum(-1, keepdim=True) / mix.pow(2).sum(-1, keepdim=True)
     assert separation_gain(alpha * mix, s, mix) == pytest.approx(0.0, abs=1e-6)  # the best gain: 0 (α in float32)
     assert separation_gain(s + 0.1 * n, s, mix) > 10.0
+
+
+def test_2026_slot_tagger_has_the_official_head_names_and_slots():
+    from systems.models.m2d_slots import M2DSlotTagger
+
+    cfg = {**TINY_MODELS["tagger"]}
+    cfg["input_size"], cfg["patch_size"] = tuple(cfg["input_size"]), tuple(cfg["patch_size"])
+    model = M2DSlotTagger(track_input_dim=16, track_hidden_dim=8, **cfg).eval()
+    d = model.encoder.feature_d
+    expected = {  # the 2026 baseline's HeadAvgLinear, enumerated from its published structure
+        "head.m2d_out_norm.running_mean": (d,), "head.m2d_out_norm.running_var": (d,),
+        "head.m2d_out_norm.num_batches_tracked": (),
+        "head.linear.0.weight": (48, d), "head.linear.0.bias": (48,),
+        "head.linear.1.weight": (48,), "head.linear.1.bias": (48,),
+    }
+    for i in range(3):
+        expected.update({f"head.tracks.{i}.0.weight": (8, 16), f"head.tracks.{i}.0.bias": (8,),
+                         f"head.tracks.{i}.1.weight": (8,), f"head.tracks.{i}.1.bias": (8,),
+                         f"head.tracks.{i}.3.weight": (19, 8), f"head.tracks.{i}.3.bias": (19,)})
+    got = {k: tuple(v.shape) for k, v in model.state_dict().items() if k.startswith("head.")}
+    assert got == expected
+    with torch.no_grad():
+        probs = model(torch.randn(2, 16000))
+    assert probs.shape == (2, 3, 19) and torch.allclose(probs.sum(-1), torch.ones(2, 3))
+    labels = model.pick_labels(probs)
+    assert len(labels) == 2 and all(len(row) == 3 for row in labels)

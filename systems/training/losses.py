@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from metrics.signal import sa_sdr, si_snr
+from metrics.signal import sa_sdr, si_snr, snr
 
 from ..models.m2d_sc import energy  # noqa: F401  (the SC's energy, used by its training losses)
 
@@ -79,3 +79,32 @@ def energy_hinge(e_in: torch.Tensor, e_out: torch.Tensor, m_in: float = -6.0, m_
     if e_out.numel():
         loss = loss + F.relu(m_out - e_out).pow(2).mean()
     return loss
+
+
+def pit_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The 2026 tagger's loss: per item, the permutation of the S output slots with the smallest
+    mean cross-entropy against the S target slots (class indices, silence included), averaged
+    over the batch. logits (B, S, C), target (B, S) long."""
+    B, S, C = logits.shape
+    ce = torch.stack([F.cross_entropy(logits[:, j], target[:, i], reduction="none")
+                      for i in range(S) for j in range(S)], dim=1).reshape(B, S, S)  # [b, target i, slot j]
+    perms = list(itertools.permutations(range(S)))
+    scores = torch.stack([ce[:, range(S), list(p)].mean(1) for p in perms], dim=1)  # (B, P)
+    return scores.min(1).values.mean()
+
+
+def class_aware_pit_snr_loss(est: torch.Tensor, ref: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+    """The 2026 separator's loss: negative SNR under the best permutation that only exchanges
+    slots of equal (non-silent) labels; a silent slot stays in place and scores 0. The mean over
+    the S slots, averaged over the batch. est, ref (B, S, T); label_vector (B, S, classes)."""
+    B, S = est.shape[:2]
+    silent = (label_vector == 0).all(-1)  # (B, S)
+    same = (label_vector[:, :, None] == label_vector[:, None, :]).all(-1) & ~silent[:, :, None] & ~silent[:, None, :]
+    big = torch.full((B, S, S), 1e9, dtype=est.dtype, device=est.device)
+    neg = torch.stack([-snr(est[:, j], ref[:, i]) for i in range(S) for j in range(S)], dim=1).reshape(B, S, S)
+    cost = torch.where(same, neg, big)
+    diag = torch.arange(S, device=est.device)
+    cost[:, diag, diag] = torch.where(silent, torch.zeros_like(silent, dtype=est.dtype), cost[:, diag, diag])
+    perms = list(itertools.permutations(range(S)))
+    scores = torch.stack([cost[:, range(S), list(p)].mean(1) for p in perms], dim=1)
+    return scores.min(1).values.mean()
