@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from common.audio import write_audio_atomic, write_text_atomic
-from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name, parse_stem
+from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
 
 from .factory import MixtureFactory
 from .render import plan_edition
@@ -31,8 +31,8 @@ def mixture_name(index: int, n: int) -> str:
 def oracle_names(name: str, plan: dict) -> list[str]:
     """Oracle target file names of a plan's targets, in slot order: `<mix>_<Label>.wav` (2025),
     `<mix>_<i>_<Label>.wav` (2026, where a class may occur twice)."""
-    numbered = plan_edition(plan) == 2026
-    return [estimate_name(name, e["label"], i if numbered else None) for i, e in enumerate(plan["fg_events"])]
+    labels = [e["label"] for e in plan["fg_events"]]
+    return [file_name for _, file_name in submission_names(name, labels, plan_edition(plan))]
 
 
 def _files_of(out: Path, name: str, plan: dict, stems: bool) -> list[Path]:
@@ -46,9 +46,9 @@ def _files_of(out: Path, name: str, plan: dict, stems: bool) -> list[Path]:
 def _belongs_to(stem: str, name: str) -> bool:
     """Whether a file stem is mixture `name`'s (exact names only: `mix_7_*` never catches
     `mix_70_*`): the mixture, a stem, or an oracle target in either edition's form."""
-    if stem in (name, f"{name}_interference", f"{name}_noise"):
+    if stem == name:
         return True
-    try:
+    try:  # `<name>_<Label>`, `<name>_<i>_<Label>` and the stems `<name>_interference`, `<name>_noise`
         return parse_stem(stem, {name})[0] == name
     except ValueError:
         return False
@@ -83,6 +83,10 @@ class MixtureError(ValueError):
     """Making one mixture failed; the message names the mixture and the cause."""
 
 
+# what rendering one plan can raise for a reason in its data (a file, a field, a room)
+RENDER_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError)
+
+
 def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: str, **record) -> dict:
     """Write one rendered scene in the official layout; its metadata JSON (the plan, the files
     and `record`) comes last, atomically, and marks the mixture complete."""
@@ -114,7 +118,7 @@ def _work(args):
     out, name, seed, index, stems, subtype = args
     try:
         return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+    except RENDER_ERRORS as err:
         raise MixtureError(f"mixture {name} (seed {seed}, index {index}): {err}") from None
 
 
@@ -146,12 +150,9 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
             if missing:
                 raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
             made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype, source=str(path)))
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+        except RENDER_ERRORS as err:
             raise MixtureError(f"mixture {name} ({path}): {err}") from None
-    counts = Counter(lab for r in made for lab in r["labels"])
-    return {"made": len(made), "kept": kept, "redone": 0, "total": len(paths),
-            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
-            "sources": _describe(factory)}
+    return _summary(made, kept, 0, len(paths), t0, factory)
 
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
@@ -177,7 +178,6 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
         with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
             results = list(tqdm(pool.imap_unordered(_work, todo), **bar))
-    counts = Counter(lab for r in results for lab in r["labels"])
     index = [{"metadata_path": f"{METADATA_DIR}/{nm}.json",
               "ref_event": json.loads((out / METADATA_DIR / f"{nm}.json").read_text())["fg_events"]}
              for nm in names]
@@ -185,11 +185,13 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         labels = [e["label"] for e in entry["ref_event"]]
         entry["ref_event"] = labels + ["silence"] * (3 - len(labels))
     write_text_atomic(out / "index.json", json.dumps(index, indent=1))
-    return {"made": len(results), "kept": len(kept), "redone": redone, "total": n,
-            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
-            "sources": _describe(factory)}
+    return _summary(results, len(kept), redone, n, t0, factory)
 
 
-def _describe(factory: MixtureFactory) -> list[str]:
+def _summary(made: list[dict], kept: int, redone: int, total: int, t0: float, factory: MixtureFactory) -> dict:
+    """What a generation run did: counts, time, targets per class made now, the source folders."""
+    counts = Counter(lab for r in made for lab in r["labels"])
     banks = [("targets", factory.targets), ("interference", factory.interference)]
-    return [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None]
+    return {"made": len(made), "kept": kept, "redone": redone, "total": total,
+            "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
+            "sources": [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None]}

@@ -1,15 +1,15 @@
 """The challenge's metrics: signal-level SNR family and the scene-level S5 metrics."""
 from .scene import (
-                    MixtureScore,
-                    acc_mix,
-                    acc_src,
-                    ca_sdri,
-                    capi_sdri,
-                    label_counts,
-                    per_class_table,
-                    score_mixture,
-                    snri,
-                    summarize,
+    MixtureScore,
+    acc_mix,
+    acc_src,
+    ca_sdri,
+    capi_sdri,
+    label_counts,
+    per_class_table,
+    score_mixture,
+    snri,
+    summarize,
 )
 from .signal import EPS_FLOAT32, sa_sdr, si_snr, snr
 

@@ -98,15 +98,15 @@ class MixtureScore:
 
     @property
     def tp(self) -> int:
-        return sum((Counter(self.ref_labels) & Counter(self.est_labels)).values())
+        return label_counts(self.ref_labels, self.est_labels)[0]
 
     @property
     def fp(self) -> int:
-        return len(self.est_labels) - self.tp
+        return label_counts(self.ref_labels, self.est_labels)[1]
 
     @property
     def fn(self) -> int:
-        return len(self.ref_labels) - self.tp
+        return label_counts(self.ref_labels, self.est_labels)[2]
 
     @property
     def label_match(self) -> bool:

@@ -92,12 +92,10 @@ def checkpoint_hashes(system_cfg: dict) -> dict:
 
 
 def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
-    """Runs are cached per (system config, checkpoints, data set, edition): a change of any starts afresh."""
-    key = {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
-           "code": system_code_fingerprint(system_cfg)}
-    if edition != 2025:  # 2025 keys stay as they were, so existing caches remain valid
-        key["edition"] = edition
-    key = json.dumps(key, sort_keys=True, default=str)
+    """Runs are cached per (system config, checkpoints, data set, edition, code): a change of any
+    starts afresh."""
+    key = json.dumps({"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
+                      "code": system_code_fingerprint(system_cfg), "edition": edition}, sort_keys=True, default=str)
     return results / "runs" / f"{Path(system_name).stem}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
