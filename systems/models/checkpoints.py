@@ -52,7 +52,7 @@ def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
     return model, record
 
 
-TASKS = ("tagger", "separator", "uss", "sc", "tse")
+TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
 # Model options added after checkpoints were shipped: a checkpoint whose config lacks one was
 # trained with the value here (the spectrum decoder; the Res-FiLM that doubled its input).
 LEGACY_MODEL_DEFAULTS = {"uss": {"decoder": "spectrum"},
@@ -71,6 +71,12 @@ def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
     if task == "tagger":
         from .m2d import M2DTagger
         return M2DTagger(**_m2d_kw(model_cfg))
+    if task == "slot_tagger":  # the 2026 tagger: n_channels 1 (M2dAt) or 4 (M2dAtSpatial)
+        from .m2d_slots import M2DSlotTagger, M2DSpatialSlotTagger
+        n_channels = int(model_cfg.pop("n_channels", 1))
+        if n_channels == 1:
+            return M2DSlotTagger(**_m2d_kw(model_cfg))
+        return M2DSpatialSlotTagger(n_channels=n_channels, **_m2d_kw(model_cfg))
     if task == "separator":
         from .resunet import ResUNetK
         return ResUNetK(**model_cfg)
@@ -91,6 +97,11 @@ def _m2d_kw(cfg: dict) -> dict:
         if key in cfg:
             cfg[key] = tuple(cfg[key])
     return cfg
+
+
+def m2d_encoder(model: torch.nn.Module) -> torch.nn.Module:
+    """The M2D encoder of a tagger, a slot tagger (1- or 4-channel) or an SC."""
+    return model.m2d.encoder if hasattr(model, "m2d") else model.encoder
 
 
 def resolve(path) -> Path:

@@ -1,5 +1,9 @@
-"""The DCASE 2026 baseline's tagger: M2D-AT with 3 output slots × 19-way softmax (18 classes and
-silence), trained with permutation-invariant cross-entropy (`training.losses.pit_cross_entropy`).
+"""The DCASE 2026 baseline's taggers: M2D-AT with 3 output slots × 19-way softmax (18 classes and
+silence), trained with permutation-invariant cross-entropy (`training.losses.pit_cross_entropy`),
+on channel 0 (`M2DSlotTagger`, the official `M2dAt` with `ref_channel: 0`) or on all four
+channels (`M2DSpatialSlotTagger`, the official `M2dAtSpatial` with `head_layer:
+catchan_average_linear`: one M2D encoder runs on each channel, the four feature vectors of a
+time step are concatenated channel by channel, and the head sees 4·D features).
 
 The head has the 2026 baseline's parameter names (its `HeadAvgLinear`, `head_layer:
 average_linear`): the encoder's features averaged over time -> `m2d_out_norm` (BatchNorm, no
@@ -18,6 +22,11 @@ from .m2d import M2DTagger
 
 N_SLOT_CLASSES = len(LABELS) + 1  # the 18 classes, then silence
 SLOT_LABELS = tuple(LABELS) + (SILENCE,)
+
+
+def pick_slot_labels(probs: torch.Tensor) -> list[list[str]]:
+    """Each slot's most probable entry (silence included)."""
+    return [[SLOT_LABELS[int(i)] for i in row] for row in probs.argmax(-1)]
 
 
 class SlotHead(nn.Module):
@@ -42,6 +51,8 @@ class SlotHead(nn.Module):
 class M2DSlotTagger(M2DTagger):
     """The 1-channel 2026 tagger (`M2dAt`): channel 0 -> 3 slot labels (repeats allowed)."""
 
+    n_channels = 1
+
     def __init__(self, n_slots: int = 3, track_input_dim: int = 1024, track_hidden_dim: int = 512, **encoder_kw):
         super().__init__(**encoder_kw)
         self.head = SlotHead(self.encoder.feature_d, n_slots, N_SLOT_CLASSES, track_input_dim, track_hidden_dim)
@@ -53,7 +64,46 @@ class M2DSlotTagger(M2DTagger):
         """(B, T) channel-0 audio -> (B, n_slots, 19) slot probabilities."""
         return torch.softmax(self.logits(wave), dim=-1)
 
-    @staticmethod
-    def pick_labels(probs: torch.Tensor) -> list[list[str]]:
-        """Each slot's most probable entry (silence included)."""
-        return [[SLOT_LABELS[int(i)] for i in row] for row in probs.argmax(-1)]
+    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
+        """(B, 4, T) mixture -> (B, n_slots, 19) logits, from the reference channel 0."""
+        return self.logits(mixture[:, 0])
+
+    pick_labels = staticmethod(pick_slot_labels)
+
+
+class M2DSpatialSlotTagger(nn.Module):
+    """The 4-channel 2026 tagger (`M2dAtSpatial`). Official names: `m2d.backbone.*`,
+    `m2d.head_norm.*` (built by the official class, unused) and `head.*` (`SlotHead` on n·D)."""
+
+    def __init__(self, n_channels: int = 4, n_slots: int = 3, track_input_dim: int = 1024,
+                 track_hidden_dim: int = 512, **encoder_kw):
+        super().__init__()
+        self.n_channels = n_channels
+        self.m2d = M2DTagger(**encoder_kw)
+        self.m2d.head = nn.Identity()  # as the official inner M2dAt (`head_layer: identity`)
+        self.head = SlotHead(n_channels * self.m2d.encoder.feature_d, n_slots, N_SLOT_CLASSES, track_input_dim,
+                             track_hidden_dim)
+
+    def state_dict(self, *args, **kwargs):  # the backbone once, under its official name
+        return {k: v for k, v in super().state_dict(*args, **kwargs).items() if not k.startswith("m2d.encoder.")}
+
+    def load_state_dict(self, state, strict=True, assign=False):
+        full = dict(state)
+        full.update({"m2d.encoder." + k[len("m2d."):]: v for k, v in state.items() if k.startswith("m2d.backbone.")})
+        return super().load_state_dict(full, strict=strict, assign=assign)
+
+    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) mixture -> (B, n_slots, 19) logits."""
+        B, C, T = mixture.shape
+        if C != self.n_channels:
+            raise ValueError(f"the spatial tagger takes {self.n_channels}-channel mixtures, got {C} channels")
+        feats = self.m2d.encoder(mixture.reshape(B * C, T))  # (B·C, frames, D)
+        _, frames, D = feats.shape
+        feats = feats.reshape(B, C, frames, D).permute(0, 2, 1, 3).reshape(B, frames, C * D)
+        return self.head(feats)
+
+    def forward(self, mixture: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) mixture -> (B, n_slots, 19) slot probabilities."""
+        return torch.softmax(self.mixture_logits(mixture), dim=-1)
+
+    pick_labels = staticmethod(pick_slot_labels)

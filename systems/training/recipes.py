@@ -1,7 +1,7 @@
 """Training recipes (configs/train/<name>.yaml): loading with key checks, the data they train
 on, and the figure that picks the best checkpoint.
 
-    task: tagger | separator | uss | sc | tse
+    task: tagger | slot_tagger (2026) | separator | uss | sc | tse
     model: {...}                 # keyword arguments of the model (systems/models/checkpoints.py)
     task_options: {...}          # e.g. train_blocks, energy_weight, uss_checkpoint
     data: builtin_train          # a data config; `data_overrides` changes scene fields

@@ -10,6 +10,8 @@ import torch.nn.functional as F
 
 from metrics.signal import si_snr, snr
 
+from ..models.checkpoints import m2d_encoder
+from ..models.m2d_slots import N_SLOT_CLASSES
 from . import losses
 
 
@@ -37,7 +39,7 @@ def freeze_m2d_except(model, n_blocks: int, head_names=("head", "class_weight"))
         for p in model.parameters():
             p.requires_grad_(True)
         return
-    backbone = model.encoder.backbone
+    backbone = m2d_encoder(model).backbone
     for p in model.parameters():
         p.requires_grad_(False)
     depth = len(backbone.blocks)
@@ -72,13 +74,48 @@ class TaggerTask(Task):
         return loss, {"acc_mix": float(exact) * 100}
 
 
+def slot_targets(batch) -> torch.Tensor:
+    """(B, 3) class index of each target slot, silence (index 18) where the slot is empty."""
+    cls = batch["label_vector"].argmax(-1)
+    return torch.where(batch["active"], cls, torch.full_like(cls, N_SLOT_CLASSES - 1))
+
+
+class SlotTaggerTask(Task):
+    """The 2026 tagger (1- or 4-channel): PIT cross-entropy over its 3 slots × 19 entries.
+    `acc_mix`: the share of mixtures whose slot labels equal the targets as multisets."""
+
+    def trainable(self, model):
+        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("head",))
+        return super().trainable(model)
+
+    def step(self, model, batch):
+        target = slot_targets(batch)
+        logits = model.mixture_logits(batch["mixture"])
+        loss = losses.pit_cross_entropy(logits, target)
+        with torch.no_grad():
+            pred = logits.argmax(-1).sort(-1).values
+            exact = (pred == target.sort(-1).values).all(-1).float().mean()
+        return loss, {"acc_mix": float(exact) * 100}
+
+
+SEPARATOR_LOSSES = ("masked_snr", "class_aware_pit")
+
+
 class SeparatorTask(Task):
-    """ResUNetK with oracle queries: masked SNR over active slots."""
+    """ResUNetK with oracle queries. `loss`: masked_snr (2025: SNR over the active slots) or
+    class_aware_pit (2026: slots of equal labels may exchange their references; silent slots,
+    queried with zeros, score 0)."""
 
     def step(self, model, batch):
         B = batch["mixture"].shape[0]
         est = model(batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
-        loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
+        kind = self.options.get("loss", "masked_snr")
+        if kind not in SEPARATOR_LOSSES:
+            raise ValueError(f"separator loss {kind!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
+        if kind == "masked_snr":
+            loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
+        else:
+            loss = losses.class_aware_pit_snr_loss(est, batch["targets"], batch["label_vector"])
         return loss, {"snr_active": _active_snr(est, batch), "sep_gain": _active_separation_gain(est, batch)}
 
 
@@ -257,4 +294,5 @@ class TSETask(Task):
         return torch.where(blind[:, None], mix[:, 0], enr)
 
 
-TASK_CLASSES = {"tagger": TaggerTask, "separator": SeparatorTask, "uss": USSTask, "sc": SCTask, "tse": TSETask}
+TASK_CLASSES = {"tagger": TaggerTask, "slot_tagger": SlotTaggerTask, "separator": SeparatorTask,
+                "uss": USSTask, "sc": SCTask, "tse": TSETask}

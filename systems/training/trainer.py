@@ -24,7 +24,7 @@ from data_gen.config import build_rooms
 from data_gen.stream import SceneStream, collate
 
 from ..distributed import local_device, shard_info
-from ..models.checkpoints import build_model, load_state_dict_strict, resolve, save_checkpoint
+from ..models.checkpoints import build_model, load_state_dict_strict, m2d_encoder, resolve, save_checkpoint
 from .export import export
 from .recipes import data_config, record_config, selection_score
 from .tasks import TASK_CLASSES
@@ -65,8 +65,8 @@ def build_state(cfg: dict, device: str) -> TrainingState:
         model = build_model(cfg["task"], cfg["model"])
     except TypeError as err:  # an unknown or misspelt model option
         raise ValueError(f"training config {cfg['name']!r}, section 'model': {err}") from None
-    if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (tagger, SC)
-        model.encoder.load_official(resolve(cfg["m2d_weights"]))
+    if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (taggers, SC)
+        m2d_encoder(model).load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):
         record = torch.load(resolve(cfg["init"]), map_location="cpu", weights_only=False)
         load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
