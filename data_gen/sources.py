@@ -296,10 +296,15 @@ class FolderNoiseBank(NoiseBank):
 class ProceduralNoiseBank(NoiseBank):
     """Seeded 4-channel diffuse noise clips of `seconds` each."""
 
+    CACHE_BYTES = 2 * 2**30
+
     def __init__(self, seed: int = 0, n_files: int = 50, seconds: float = 20.0, sr: int = SAMPLE_RATE):
         self.seed, self.n_files, self.sr = seed, n_files, sr
         self._n = int(seconds * sr)
-        self._clip = lru_cache(maxsize=8)(self._synthesize)
+        # a clip takes ~0.25 s to synthesize and a training stream reads every file again and
+        # again: keep as many as fit in CACHE_BYTES (all 100 of the training bank's 20-s clips)
+        clip_bytes = self._n * self.channels * 8
+        self._clip = lru_cache(maxsize=max(8, min(n_files, self.CACHE_BYTES // clip_bytes)))(self._synthesize)
 
     def files(self):
         return [f"noise_{k:04d}.wav" for k in range(self.n_files)]

@@ -36,7 +36,7 @@ from systems.tables import (
     write_table,
 )
 
-DEFAULT_SYSTEMS = "baseline_tiny,self_guided_tiny"
+DEFAULT_SYSTEMS = {2025: "baseline_tiny,self_guided_tiny", 2026: "baseline2026_tiny,self_guided_tiny"}
 
 
 def parse_data(items, n, edition: int = 2025) -> dict:
@@ -53,7 +53,8 @@ def parse_data(items, n, edition: int = 2025) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--systems", default=DEFAULT_SYSTEMS, help="comma-separated system configs")
+    ap.add_argument("--systems", help="comma-separated system configs (default: the edition's tiny baseline "
+                    "and the tiny pipeline: " + "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEMS.items()) + ")")
     ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
     ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 20; 100 = all)")
     ap.add_argument("--out", default="results")
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     add_edition_argument(ap)
     args = ap.parse_args(argv)
     keep_freed_memory()
-    names = [s for s in args.systems.split(",") if s]
+    names = [s for s in (args.systems or DEFAULT_SYSTEMS[args.edition]).split(",") if s]
     try:
         cfgs = {name: load_system_config(name) for name in names}
         data = parse_data(args.data, args.n, args.edition)
