@@ -56,6 +56,8 @@ TINY_MODELS = {
             "d_state": 4, "expand": 2, "headdim": 4},
     "sc": {"input_size": [80, 1001], "patch_size": [16, 16], "embed_dim": 32, "depth": 1, "num_heads": 2},
     "tagger": {"input_size": [80, 1001], "patch_size": [16, 16], "embed_dim": 32, "depth": 1, "num_heads": 2},
+    "slot_tagger": {"n_channels": 4, "embed_dim": 16, "depth": 1, "num_heads": 2, "track_input_dim": 8,
+                    "track_hidden_dim": 8},
     "separator": {"channels": [4, 4, 8, 8, 8, 8], "cond_dim": 8, "n_fft": 256, "hop": 64},
 }
 

@@ -26,7 +26,7 @@ def read_log(path):
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("task", ["tagger", "separator", "uss", "sc"])
+@pytest.mark.parametrize("task", ["tagger", "slot_tagger", "separator", "uss", "sc"])
 def test_each_task_trains_and_exports(tmp_path, task):
     cfg = load_train_config(write_config(tmp_path, task))
     result = train(cfg, tmp_path / "work", progress=False, command="test")
@@ -54,6 +54,20 @@ def test_training_resumes_where_it_stopped(tmp_path):
     result = train(cfg, tmp_path / "work", progress=False)
     steps = [int(r["step"]) for r in read_log(tmp_path / "work" / "log.csv") if r["split"] == "train"]
     assert steps == [1, 2, 3, 4] and result["steps"] == 4
+
+
+def test_learning_rate_follows_the_milestones_also_after_a_resume(tmp_path):
+    from systems.training.trainer import learning_rate
+
+    cfg = {"lr": 1e-3, "lr_gamma": 0.5, "lr_milestones": [3, 5]}
+    assert [learning_rate(cfg, s) for s in range(6)] == [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4]
+    path = write_config(tmp_path, "separator", steps=2)
+    train(load_train_config(path), tmp_path / "work", progress=False)  # no milestones
+    cfg = load_train_config(path)
+    cfg.update(steps=4, lr_milestones=[3], lr_gamma=0.5)
+    train(cfg, tmp_path / "work", progress=False)
+    saved = torch.load(tmp_path / "work" / "last.pt", weights_only=False)
+    assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(5e-4)  # step 4 used the decayed rate
 
 
 def test_resume_after_a_stop_between_validations_rewrites_the_log(tmp_path):

@@ -26,10 +26,6 @@ spectrogram of channel 0"):
 - "spectrum": the planes are the spectrogram itself, regressed from scratch (the literal
   reading; a tiny model trained for minutes on a CPU learns only a scaled copy of the mixture
   this way).
-
-`input_power` (default 1.0, the paper's raw complex STFT): the input planes are |X|^p·e^{jθ};
-p < 1 compresses the range between loud and quiet bins (a common choice for small models;
-the masks still apply to the uncompressed mixture).
 """
 from __future__ import annotations
 
@@ -148,21 +144,12 @@ DECODERS = ("mask", "spectrum")
 
 
 class _SpectralModel(nn.Module):
-    def __init__(self, n_fft, hop, decoder, input_power=1.0):
+    def __init__(self, n_fft, hop, decoder):
         super().__init__()
         if decoder not in DECODERS:
             raise ValueError(f"decoder {decoder!r} is not one of {', '.join(DECODERS)}")
-        if not 0 < input_power <= 1:
-            raise ValueError(f"input_power must be in (0, 1], got {input_power}")
         self.decoder = decoder
-        self.input_power = float(input_power)
         self.stft = MultiChannelSTFT(n_fft, hop)
-
-    def planes(self, spec):
-        """Input planes of a complex spectrogram, compressed to |X|^p·e^{jθ} when p < 1."""
-        if self.input_power != 1.0:
-            spec = spec * spec.abs().clamp(min=1e-8).pow(self.input_power - 1)
-        return complex_to_planes(spec)
 
     @staticmethod
     def gain(mixture):
@@ -173,9 +160,8 @@ class DeFTMambaUSS(_SpectralModel):
     """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence probability (B, S)."""
 
     def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256,
-                 n_foreground=3, n_interference=2, n_noise=1, f_unfold=False, decoder="mask", input_power=1.0,
-                 **mamba):
-        super().__init__(n_fft, hop, decoder, input_power)
+                 n_foreground=3, n_interference=2, n_noise=1, f_unfold=False, decoder="mask", **mamba):
+        super().__init__(n_fft, hop, decoder)
         self.n_fg, self.n_int, self.n_noise = n_foreground, n_interference, n_noise
         self.n_objects = n_foreground + n_interference + n_noise
         self.dim = dim
@@ -192,7 +178,7 @@ class DeFTMambaUSS(_SpectralModel):
         B, _, T = mixture.shape
         g = self.gain(mixture)
         spec = self.stft(mixture / g[:, :, :1])  # (B, 4, F, N)
-        x = self.backbone(self.planes(spec))
+        x = self.backbone(complex_to_planes(spec))
         _, D, Fb, N = x.shape
         obj = self.object_split(x).reshape(B * self.n_objects, D, Fb, N)
         planes = self.audio_decoder(obj)
@@ -210,8 +196,8 @@ class DeFTMambaTSE(_SpectralModel):
     """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0."""
 
     def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256, decoder="mask",
-                 film_legacy_double=False, input_power=1.0, **mamba):
-        super().__init__(n_fft, hop, decoder, input_power)
+                 film_legacy_double=False, **mamba):
+        super().__init__(n_fft, hop, decoder)
         self.backbone = DeFTBackbone(10, dim, hidden, n_blocks, heads, unfold, f_mamba=True, f_unfold=True,
                                      cond_dim=N_CLASSES, mamba_kw=_mamba_kw(mamba),
                                      film_legacy_double=film_legacy_double)
@@ -227,7 +213,7 @@ class DeFTMambaTSE(_SpectralModel):
         T = mixture.shape[-1]
         g = self.gain(mixture)
         spec = self.stft(torch.cat([mixture, enrollment[:, None]], dim=1) / g[:, :, :1])
-        planes = torch.cat([self.planes(spec[:, :4]), self.planes(spec[:, 4:])], dim=1)
+        planes = torch.cat([complex_to_planes(spec[:, :4]), complex_to_planes(spec[:, 4:])], dim=1)
         x = self.backbone(planes, one_hot.to(planes))
         out = self.audio_decoder(x)
         if self.decoder == "mask":

@@ -6,6 +6,8 @@ on, and the figure that picks the best checkpoint.
     task_options: {...}          # e.g. train_blocks, energy_weight, uss_checkpoint
     data: builtin_train          # a data config; `data_overrides` changes scene fields
     seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
+    lr_milestones, lr_gamma: the learning rate is lr · lr_gamma^(milestones passed), set from the
+    step at every step (so a resumed run with new milestones follows them).
     init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
     select_metric, select_mode: the validation figure that picks best.pt (default: the loss,
     min); separators use `sep_gain` (max), which a rescaled copy of the mixture cannot win.
@@ -26,7 +28,8 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
-                betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min")
+                betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min", lr_milestones=[],
+                lr_gamma=0.3)
 
 
 def known_train_configs() -> list[str]:

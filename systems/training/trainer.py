@@ -120,10 +120,17 @@ def streams(cfg: dict, rank: int, world: int, start_step: int):
     return loader, val
 
 
+def learning_rate(cfg: dict, step: int) -> float:
+    """lr · lr_gamma^(number of milestones ≤ step): a step decay that depends on the step alone."""
+    return cfg["lr"] * cfg["lr_gamma"] ** sum(step >= m for m in cfg["lr_milestones"])
+
+
 def train_step(state: TrainingState, wrapped, batch, cfg: dict, use_amp: bool) -> tuple[float, dict]:
     """One optimiser step; returns the loss and the task's training figures."""
     state.model.train()
     state.task.global_step = state.step
+    for group in state.opt.param_groups:  # from the step, so that a resumed optimiser follows the recipe
+        group["lr"] = learning_rate(cfg, state.step)
     with torch.autocast("cuda", enabled=use_amp):
         loss, metrics = wrapped(batch)
     state.opt.zero_grad(set_to_none=True)
