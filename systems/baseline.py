@@ -17,15 +17,15 @@ OFFICIAL_SOURCES = {
 }
 
 
-def check_official_files(paths: dict) -> None:
-    """Every released file the official baseline needs, or one error naming each missing file,
-    where it is released and the system-config key that points at it."""
+def check_official_files(paths: dict, sources: dict = OFFICIAL_SOURCES, what: str = "the official baseline",
+                         config: str = "configs/systems/baseline_official.yaml") -> None:
+    """Every released file a system needs, or one error naming each missing file, where it is
+    released (`sources`) and the system-config key that points at it."""
     missing = [(key, path) for key, path in paths.items() if path is not None and not path.is_file()]
     if missing:
-        lines = [f"  args.{key}: {path} (from {OFFICIAL_SOURCES[key]})" for key, path in missing]
-        raise FileNotFoundError("the official baseline's released weights are missing (nothing is downloaded "
-                                "here; put them there or point the config keys at them, e.g. in "
-                                "configs/systems/baseline_official.yaml):\n" + "\n".join(lines))
+        lines = [f"  args.{key}: {path} (from {sources[key]})" for key, path in missing]
+        raise FileNotFoundError(f"{what}'s released weights are missing (nothing is downloaded here; put them "
+                                f"there or point the config keys at them, e.g. in {config}):\n" + "\n".join(lines))
 
 
 class Baseline(System):

@@ -12,6 +12,7 @@ import torch
 from common.labels import SILENCE
 
 from .base import SlotOutput, System
+from .baseline import check_official_files
 from .models.checkpoints import load_component, load_state_dict_strict, resolve
 from .models.m2d import M2DEncoder
 from .models.m2d_slots import M2DSlotTagger, M2DSpatialSlotTagger, pick_slot_labels
@@ -23,16 +24,6 @@ OFFICIAL_SOURCES = {
     "tagger": "m2dat_1c.ckpt or m2dat_4c.ckpt of the nttcslab/dcase2026_task4_baseline release",
     "weight_file": "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly.zip of the nttcslab/m2d v0.3.0 release",
 }
-
-
-def check_official_files(paths: dict) -> None:
-    """Every released file the 2026 baseline needs, or one error naming each missing one."""
-    missing = [(key, path) for key, path in paths.items() if not path.is_file()]
-    if missing:
-        lines = [f"  args.{key}: {path} (from {OFFICIAL_SOURCES[key]})" for key, path in missing]
-        raise FileNotFoundError("the 2026 baseline's released weights are missing (nothing is downloaded here; "
-                                "put them there or point the config keys at them, e.g. in "
-                                "configs/systems/baseline2026_official.yaml):\n" + "\n".join(lines))
 
 
 def load_official_tagger(path, weight_file, n_channels: int, head_args: dict | None = None) -> torch.nn.Module:
@@ -66,7 +57,8 @@ class Baseline2026(System):
         super().__init__()
         if official:
             tagger, separator, weight_file = (resolve(p) for p in (tagger, separator, weight_file))
-            check_official_files({"tagger": tagger, "separator": separator, "weight_file": weight_file})
+            check_official_files({"tagger": tagger, "separator": separator, "weight_file": weight_file},
+                                 OFFICIAL_SOURCES, "the 2026 baseline", "configs/systems/baseline2026_official.yaml")
             self.tagger = load_official_tagger(tagger, weight_file, int(n_channels), head_args)
             self.separator = ResUNetK()
             self.separator.load_official(separator)
