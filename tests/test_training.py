@@ -56,6 +56,18 @@ def test_training_resumes_where_it_stopped(tmp_path):
     assert steps == [1, 2, 3, 4] and result["steps"] == 4
 
 
+@pytest.mark.parametrize("task", ["uss", "separator"])
+def test_the_same_recipe_twice_gives_the_same_checkpoint_and_validation(tmp_path, task):
+    """What checkpoints/README.md promises: re-running a command reproduces its checkpoint."""
+    path = write_config(tmp_path, task, steps=2)
+    runs = [train(load_train_config(path), tmp_path / f"work{i}", progress=False) for i in range(2)]
+    logs = [read_log(tmp_path / f"work{i}" / "log.csv") for i in range(2)]
+    strip = [[{k: v for k, v in row.items() if k != "seconds"} for row in log] for log in logs]
+    assert strip[0] == strip[1] and runs[0]["best_val_score"] == runs[1]["best_val_score"]
+    states = [torch.load(tmp_path / f"work{i}" / "best.pt", weights_only=False)["state_dict"] for i in range(2)]
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
 def test_learning_rate_follows_the_milestones_also_after_a_resume(tmp_path):
     from systems.training.trainer import learning_rate
 
