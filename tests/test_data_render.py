@@ -359,3 +359,50 @@ def test_2026_duplicates_come_from_another_subfolder_or_fail_clearly(tmp_path):
         for i in range(20):
             sample_plan_2026(np.random.default_rng(i), targets=f.targets, interference=f.interference,
                              noise=f.noise, rooms=f.rooms, cfg=tight, dirs={})
+
+
+def test_2026_levels_and_windows_match_plain_convolutions(tmp_path, monkeypatch):
+    """SpAudSyn's rules written out independently: the response divided by the root of its mean
+    channel energy, the dry window around the |peak| with both ends kept, the event's level
+    ref_db + snr over its 4-channel image; checked to 1e-5 of full scale on events whose
+    response has a negative main peak as well as a positive one."""
+    from conftest import tiny_data_config
+
+    from data_gen.render import nearest_position
+
+    rooms = {"synthetic": {"n_rooms": 2, "n_positions": 24, "seed": 5, "ir_seconds": 0.2, "max_order": 8,
+                           "cache_dir": str(tmp_path / "rooms")}}
+    scene = {"duration": 2.0, "edition": 2026, "ref_db": -55.0, "n_targets": [1, 3], "n_interference": [0, 2]}
+    f = MixtureFactory(tiny_data_config(tmp_path, rooms=rooms, scene=scene))
+    assert f.renderer.rooms is f.rooms
+    room_of_name = f.rooms.room
+
+    def sign_flipped(name):  # odd positions answer the negated response: a negative main peak
+        room = room_of_name(name)
+        if not hasattr(room, "_unflipped_ir"):
+            room._unflipped_ir = room.ir
+            room.ir = lambda pos, room=room: -room._unflipped_ir(pos) if pos % 2 else room._unflipped_ir(pos)
+        return room
+
+    monkeypatch.setattr(f.rooms, "room", sign_flipped)
+    sr, signs = 32000, set()
+    for i in range(12):
+        plan = f.plan(3, i)
+        for ev in plan["fg_events"]:
+            wet, dry = f.renderer.event_images(ev, plan, "foreground")
+            src = f.renderer.banks["foreground"].read(ev["source_file"], int(ev["source_time"] * sr),
+                                                      int(ev["event_duration"] * sr))
+            src = src / np.abs(src).max()
+            room = f.rooms.room(Path(plan["room"]["args"]["metadata"]["sofa_path"]).name)
+            ir = room.ir(nearest_position(room, ev["event_position"][0]))
+            ir = ir / np.sqrt(np.mean(np.sum(ir ** 2, axis=1)))
+            ref_wet = np.stack([fftconvolve(src, ir[c]) for c in range(4)])
+            gain = np.sqrt(10 ** ((-55.0 + ev["snr"]) / 10) / np.mean(ref_wet ** 2))
+            np.testing.assert_allclose(wet, gain * ref_wet, atol=1e-5 * np.abs(wet).max())
+            peak = int(np.argmax(np.abs(ir[0])))
+            signs.add(bool(ir[0][peak] < 0))
+            ir0 = np.zeros_like(ir[0])
+            lo, hi = max(peak - 192, 0), min(peak + 1600, len(ir0) - 1)  # 6 ms and 50 ms, both ends kept
+            ir0[lo:hi + 1] = ir[0][lo:hi + 1]
+            np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-5 * np.abs(wet).max())
+    assert signs == {True, False}  # both kinds of main peak were checked
