@@ -13,9 +13,9 @@ from common.labels import SILENCE
 
 from .base import SlotOutput, System
 from .baseline import check_official_files
-from .models.checkpoints import load_component, load_state_dict_strict, resolve
+from .models.checkpoints import build_model, load_component, load_state_dict_strict, resolve
 from .models.m2d import M2DEncoder
-from .models.m2d_slots import M2DSlotTagger, M2DSpatialSlotTagger, pick_slot_labels
+from .models.m2d_slots import pick_slot_labels
 from .models.resunet import ResUNetK, strip_prefix
 from .slots import dedupe, one_hots
 
@@ -29,11 +29,10 @@ OFFICIAL_SOURCES = {
 def load_official_tagger(path, weight_file, n_channels: int, head_args: dict | None = None) -> torch.nn.Module:
     """A released 2026 tagger checkpoint (Lightning: keys under `model.`), loaded strictly.
     head_args: the official config's (track_input_dim 1024, track_hidden_dim 512)."""
-    sizes = {**M2DEncoder.weight_file_config(weight_file), **(head_args or {})}
-    tagger = M2DSlotTagger(**sizes) if n_channels == 1 else M2DSpatialSlotTagger(n_channels=n_channels, **sizes)
+    tagger = build_model("slot_tagger", {**M2DEncoder.weight_file_config(weight_file), **(head_args or {}),
+                                         "n_channels": n_channels})
     state = torch.load(path, map_location="cpu", weights_only=False)
-    own_key = "head_norm.running_mean" if n_channels == 1 else "m2d.head_norm.running_mean"
-    state = strip_prefix(state.get("state_dict", state), own_key)
+    state = strip_prefix(state.get("state_dict", state), "head.m2d_out_norm.running_mean")  # both taggers have it
     # the official front end's fixed STFT/mel tables (nnAudio) are not parameters here
     state = {k: v for k, v in state.items() if "to_spec." not in k}
     load_state_dict_strict(tagger, state, source=str(path))
@@ -67,7 +66,7 @@ class Baseline2026(System):
             self.separator, _ = load_component(separator, expect_task="separator")
 
     def forward(self, mixture, batch):
-        probs = self.tagger(mixture if self.tagger.n_channels > 1 else mixture[:, 0])
+        probs = torch.softmax(self.tagger.mixture_logits(mixture), dim=-1)  # channel 0 or all four
         labels = pick_slot_labels(probs)
         if self.edition == 2025:
             labels = [dedupe(row, p.max(-1).values) for row, p in zip(labels, probs)]

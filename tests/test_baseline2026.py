@@ -103,20 +103,18 @@ def test_silent_slots_move_to_the_end_in_order():
 
 
 class FixedTagger(torch.nn.Module):
-    """Slot probabilities given in advance (rows of class indices, 18 = silence)."""
-
-    n_channels = 1
+    """Slot logits given in advance (rows of class indices, 18 = silence)."""
 
     def __init__(self, picks):
         super().__init__()
         self.picks = picks
 
-    def forward(self, wave):
-        probs = torch.full((len(self.picks), 3, 19), 0.01)
+    def mixture_logits(self, mixture):
+        logits = torch.zeros(len(self.picks), 3, 19)
         for b, row in enumerate(self.picks):
             for s, i in enumerate(row):
-                probs[b, s, i] = 0.9 - 0.1 * s  # earlier slots more confident
-        return probs
+                logits[b, s, i] = 5.0 - s  # earlier slots more confident
+        return logits
 
 
 class RecordingSeparator(torch.nn.Module):

@@ -155,6 +155,16 @@ class M2DEncoder(nn.Module):
         return sorted(k for k in state if k not in own)
 
 
+def _drop_encoder_copy(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(prefix + "encoder.")]:
+        del state_dict[key]
+
+
+def _fill_encoder_copy(module, state_dict, prefix, *args):
+    for key in [k for k in state_dict if k.startswith(prefix + "backbone.")]:
+        state_dict[prefix + "encoder." + key[len(prefix):]] = state_dict[key]
+
+
 class M2DTagger(nn.Module):
     """M2D-AT: mean over time of the encoder's features -> BatchNorm (no affine) -> Linear -> sigmoid."""
 
@@ -166,14 +176,10 @@ class M2DTagger(nn.Module):
         self.head = nn.Linear(self.encoder.feature_d, n_classes)
         nn.init.trunc_normal_(self.head.weight, std=2e-5)
         nn.init.zeros_(self.head.bias)
-
-    def state_dict(self, *args, **kwargs):  # keep one copy of the backbone under its official name
-        return {k: v for k, v in super().state_dict(*args, **kwargs).items() if not k.startswith("encoder.")}
-
-    def load_state_dict(self, state, strict=True, assign=False):
-        full = dict(state)
-        full.update({f"encoder.{k}": v for k, v in state.items() if k.startswith("backbone.")})
-        return super().load_state_dict(full, strict=strict, assign=assign)
+        # one copy of the backbone in state dicts, under its official name (hooks, so that this
+        # also holds where the tagger sits inside another module, as in M2dAtSpatial)
+        self.register_state_dict_post_hook(_drop_encoder_copy)
+        self.register_load_state_dict_pre_hook(_fill_encoder_copy)
 
     def logits(self, wave: torch.Tensor) -> torch.Tensor:
         x = self.encoder(wave).mean(1)

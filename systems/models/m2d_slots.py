@@ -51,8 +51,6 @@ class SlotHead(nn.Module):
 class M2DSlotTagger(M2DTagger):
     """The 1-channel 2026 tagger (`M2dAt`): channel 0 -> 3 slot labels (repeats allowed)."""
 
-    n_channels = 1
-
     def __init__(self, n_slots: int = 3, track_input_dim: int = 1024, track_hidden_dim: int = 512, **encoder_kw):
         super().__init__(**encoder_kw)
         self.head = SlotHead(self.encoder.feature_d, n_slots, N_SLOT_CLASSES, track_input_dim, track_hidden_dim)
@@ -83,14 +81,6 @@ class M2DSpatialSlotTagger(nn.Module):
         self.m2d.head = nn.Identity()  # as the official inner M2dAt (`head_layer: identity`)
         self.head = SlotHead(n_channels * self.m2d.encoder.feature_d, n_slots, N_SLOT_CLASSES, track_input_dim,
                              track_hidden_dim)
-
-    def state_dict(self, *args, **kwargs):  # the backbone once, under its official name
-        return {k: v for k, v in super().state_dict(*args, **kwargs).items() if not k.startswith("m2d.encoder.")}
-
-    def load_state_dict(self, state, strict=True, assign=False):
-        full = dict(state)
-        full.update({"m2d.encoder." + k[len("m2d."):]: v for k, v in state.items() if k.startswith("m2d.backbone.")})
-        return super().load_state_dict(full, strict=strict, assign=assign)
 
     def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
         """(B, C, T) mixture -> (B, n_slots, 19) logits."""

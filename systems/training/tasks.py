@@ -80,13 +80,10 @@ def slot_targets(batch) -> torch.Tensor:
     return torch.where(batch["active"], cls, torch.full_like(cls, N_SLOT_CLASSES - 1))
 
 
-class SlotTaggerTask(Task):
-    """The 2026 tagger (1- or 4-channel): PIT cross-entropy over its 3 slots × 19 entries.
-    `acc_mix`: the share of mixtures whose slot labels equal the targets as multisets."""
-
-    def trainable(self, model):
-        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("head",))
-        return super().trainable(model)
+class SlotTaggerTask(TaggerTask):
+    """The 2026 tagger (1- or 4-channel): PIT cross-entropy over its 3 slots × 19 entries, the
+    same trainable parts as M2D-AT. `acc_mix`: the share of mixtures whose slot labels equal the
+    targets as multisets."""
 
     def step(self, model, batch):
         target = slot_targets(batch)
@@ -106,13 +103,16 @@ class SeparatorTask(Task):
     class_aware_pit (2026: slots of equal labels may exchange their references; silent slots,
     queried with zeros, score 0)."""
 
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.loss = options.get("loss", "masked_snr")
+        if self.loss not in SEPARATOR_LOSSES:
+            raise ValueError(f"separator loss {self.loss!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
+
     def step(self, model, batch):
         B = batch["mixture"].shape[0]
         est = model(batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
-        kind = self.options.get("loss", "masked_snr")
-        if kind not in SEPARATOR_LOSSES:
-            raise ValueError(f"separator loss {kind!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
-        if kind == "masked_snr":
+        if self.loss == "masked_snr":
             loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
         else:
             loss = losses.class_aware_pit_snr_loss(est, batch["targets"], batch["label_vector"])
