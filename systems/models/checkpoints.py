@@ -60,14 +60,22 @@ LEGACY_MODEL_DEFAULTS = {"uss": {"decoder": "spectrum"},
 CURRENT_MODEL_DEFAULTS = {"uss": {"decoder": "mask"}, "tse": {"decoder": "mask", "film_legacy_double": False}}
 
 
+def _defaults(table: dict, task: str, model_cfg: dict) -> dict:
+    """A paper model's option defaults from `table`; a reference architecture has options of its own."""
+    return {} if "architecture" in (model_cfg or {}) else table.get(task, {})
+
+
 def explicit_model_config(task: str, model_cfg: dict) -> dict:
     """The model config with today's defaults of the options above written out, as exports record
     it, so that a checkpoint never depends on what a later version's defaults are."""
-    return {**CURRENT_MODEL_DEFAULTS.get(task, {}), **(model_cfg or {})}
+    return {**_defaults(CURRENT_MODEL_DEFAULTS, task, model_cfg), **(model_cfg or {})}
 
 
 def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
     model_cfg = dict(model_cfg or {})
+    architecture = model_cfg.pop("architecture", None)
+    if architecture is not None:
+        return _reference_model(task, architecture, model_cfg)
     if task == "tagger":
         from .m2d import M2DTagger
         return M2DTagger(**_m2d_kw(model_cfg))
@@ -90,6 +98,19 @@ def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
         from .m2d_sc import M2DSC
         return M2DSC(**_m2d_kw(model_cfg))
     raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
+
+
+REFERENCE_ARCHITECTURES = {("uss", "blstm_mask"), ("separator", "blstm_mask")}
+
+
+def _reference_model(task: str, architecture: str, model_cfg: dict) -> torch.nn.Module:
+    """`model: {architecture: blstm_mask}`: a classic reference network in place of the task's
+    own model, for learnability checks (systems/models/blstm_mask.py)."""
+    if (task, architecture) not in REFERENCE_ARCHITECTURES:
+        known = ", ".join(f"{a} (task {t})" for t, a in sorted(REFERENCE_ARCHITECTURES))
+        raise ValueError(f"no architecture {architecture!r} for task {task!r}; known: {known}")
+    from .blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
+    return (BLSTMMaskUSS if task == "uss" else BLSTMMaskSeparator)(**model_cfg)
 
 
 def _m2d_kw(cfg: dict) -> dict:
@@ -120,7 +141,7 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
         raise ValueError(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")
     if expect_task and cfg["task"] != expect_task:
         raise ValueError(f"{path}: a {cfg['task']!r} checkpoint where a {expect_task!r} one is needed")
-    model_cfg = {**LEGACY_MODEL_DEFAULTS.get(cfg["task"], {}), **(cfg.get("model") or {})}
+    model_cfg = {**_defaults(LEGACY_MODEL_DEFAULTS, cfg["task"], cfg.get("model")), **(cfg.get("model") or {})}
     model = build_model(cfg["task"], model_cfg)
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model.to(device).eval(), record

@@ -1,0 +1,69 @@
+"""The reference BLSTM mask networks (learnability checks): interfaces, bounds, pluggability."""
+import pytest
+import torch
+import yaml
+from conftest import tiny_data_config
+
+from systems.models.blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
+from systems.models.checkpoints import build_model, load_component
+from systems.training.recipes import load_train_config
+from systems.training.trainer import train
+
+TINY = {"hidden": 8, "layers": 1, "n_fft": 256, "hop": 128}
+
+
+def test_uss_interface_and_outputs_are_channel_0_under_a_mask_between_0_and_1():
+    torch.manual_seed(0)
+    model = BLSTMMaskUSS(**TINY)
+    mix = torch.randn(2, 4, 4000)
+    out = model(mix)
+    assert out["waveforms"].shape == (2, 6, 4000)
+    assert out["class_logits"].shape == (2, 6, 18) and out["silence_logit"].shape == (2, 6)
+    with torch.no_grad():  # saturate the masks: fully open gives channel 0, fully closed gives silence
+        model.net.masks.weight.zero_()
+        model.net.masks.bias.fill_(50.0)
+        open_ = model(mix)["waveforms"]
+        model.net.masks.bias.fill_(-50.0)
+        closed = model(mix)["waveforms"]
+    assert torch.allclose(open_, mix[:, :1].expand(-1, 6, -1), atol=1e-4)
+    assert closed.abs().max() < 1e-12
+
+
+def test_separator_queries_each_slot_and_silent_queries_give_zeros():
+    torch.manual_seed(0)
+    model = BLSTMMaskSeparator(**TINY)
+    mix = torch.randn(2, 4, 4000)
+    query = torch.zeros(2, 3, 18)
+    query[0, 0, 4] = query[0, 1, 7] = query[1, 0, 4] = 1
+    out = model(mix, query.reshape(2, -1))
+    assert out.shape == (2, 3, 1, 4000)
+    assert out[0, 2].abs().max() == 0 and out[1, 1:].abs().max() == 0
+    assert out[0, 0].abs().max() > 0
+    # the class is used: another class on the same mixture gives another output
+    other = query.clone()
+    other[0, 0, 4], other[0, 0, 5] = 0, 1
+    assert not torch.allclose(model(mix, other.reshape(2, -1))[0, 0], out[0, 0])
+    # each slot is computed from its own one-hot only: slot 0 of mixture 0 equals slot 0 of mixture 1
+    same = model(torch.cat([mix[:1], mix[:1]]), query.reshape(2, -1))
+    assert torch.allclose(same[0, 0], same[1, 0], atol=1e-6)
+
+
+def test_build_model_names_the_known_reference_architectures():
+    assert isinstance(build_model("uss", {"architecture": "blstm_mask", **TINY}), BLSTMMaskUSS)
+    assert isinstance(build_model("separator", {"architecture": "blstm_mask", **TINY}), BLSTMMaskSeparator)
+    with pytest.raises(ValueError, match="no architecture 'blstm_mask' for task 'tse'.*blstm_mask \\(task uss\\)"):
+        build_model("tse", {"architecture": "blstm_mask"})
+    with pytest.raises(ValueError, match="no architecture 'lstm'"):
+        build_model("uss", {"architecture": "lstm"})
+
+
+@pytest.mark.parametrize("task,cls", [("uss", BLSTMMaskUSS), ("separator", BLSTMMaskSeparator)])
+def test_trains_with_the_tasks_of_the_paper_models_and_reloads(tmp_path, task, cls):
+    data = tiny_data_config(tmp_path, duration=1.0)
+    cfg = {"task": task, "model": {"architecture": "blstm_mask", **TINY}, "data": data["_path"], "steps": 2,
+           "batch_size": 2, "val_every": 2, "val_size": 2, "lr": 1e-3, "export": str(tmp_path / "m.pt")}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = train(load_train_config(path), tmp_path / "work", progress=False, command="test")
+    model, _ = load_component(result["export"], expect_task=task)
+    assert isinstance(model, cls)
