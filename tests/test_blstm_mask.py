@@ -67,3 +67,26 @@ def test_trains_with_the_tasks_of_the_paper_models_and_reloads(tmp_path, task, c
     result = train(load_train_config(path), tmp_path / "work", progress=False, command="test")
     model, _ = load_component(result["export"], expect_task=task)
     assert isinstance(model, cls)
+
+
+def test_learnability_runner_puts_logged_curves_beside_the_ceilings(tmp_path, capsys):
+    import pandas as pd
+
+    from runners.learnability import main
+
+    run = tmp_path / "runs" / "uss_tiny"
+    run.mkdir(parents=True)
+    (run / "log.csv").write_text("step,split,loss,sep_gain,seconds\n1,train,3.0,-2.0,1.5\n"
+                                 "2,val,2.0,-0.5,3.0\n4,val,1.0,0.25,6.0\n")
+    out = tmp_path / "out"
+    assert main(["--config", "uss_tiny", "--n", "4", "--runs", "uss_tiny", "not_a_run",
+                 "--work-root", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    curves = pd.read_csv(out / "curves.csv")
+    assert curves["step"].tolist() == [2, 4]  # validation rows only
+    assert curves["scenes_seen"].tolist() == [4, 8]  # steps × the recipe's batch size (2)
+    ceil = pd.read_csv(out / "ceilings.csv").iloc[0]
+    assert ceil["scenes"] == 4 and ceil["irm"] > 0  # an ideal mask beats the best-scaled mixture
+    summary = (out / "summary.md").read_text()
+    assert "| uss_tiny | 8 | 0.25 | 0.25 | 8 |" in summary
+    assert (out / "curves.png").is_file()
+    assert "skipped not_a_run" in capsys.readouterr().err
