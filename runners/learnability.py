@@ -82,7 +82,10 @@ def plot(curve: pd.DataFrame, ceil: pd.DataFrame, path: Path) -> None:
         ax.plot(c["scenes_seen"], c["sep_gain"], marker=".", label=name)
     ax.axhline(float(ceil["irm"].iloc[0]), color="grey", ls="--", label="ideal ratio mask")
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set(xlabel="training scenes seen", ylabel="validation sep_gain (dB)", xscale="log")
+    # the SI-SNR warm-up's unscaled outputs score far below 0 dB; they would flatten everything else
+    ax.set_ylim(-3.0, float(ceil["irm"].iloc[0]) + 1.0)
+    ax.set(xlabel="training scenes seen", ylabel="validation sep_gain (dB)", xscale="log",
+           title="below −3 dB: off the plot (SI-SNR warm-up)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
