@@ -7,7 +7,7 @@ import torch
 
 from metrics.signal import snr
 
-from .tasks import separation_gain
+from .tasks import best_scaled, separation_gain
 
 
 @torch.no_grad()
@@ -32,6 +32,5 @@ def ideal_mask_gains(mix0: torch.Tensor, ref: torch.Tensor, n_fft: int = 1024, h
     }
     out = {name: separation_gain(torch.istft(m * X, n_fft, hop, window=window, length=T), ref, mix0)
            for name, m in masks.items()}
-    alpha = (mix0 * ref).sum(-1, keepdim=True) / mix0.pow(2).sum(-1, keepdim=True).clamp(min=1e-20)
-    out["scaled_mixture_snr"] = float(snr(alpha * mix0, ref).mean())
+    out["scaled_mixture_snr"] = float(snr(best_scaled(mix0, ref), ref).mean())
     return out

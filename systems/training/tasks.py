@@ -134,8 +134,12 @@ def separation_gain(est: torch.Tensor, ref: torch.Tensor, mix0: torch.Tensor) ->
     if not len(ref):
         return 0.0
     est, ref, mix0 = est.detach().double(), ref.double(), mix0.double()
-    alpha = (mix0 * ref).sum(-1, keepdim=True) / mix0.pow(2).sum(-1, keepdim=True).clamp(min=1e-20)
-    return float((snr(est, ref) - snr(alpha * mix0, ref)).mean())
+    return float((snr(est, ref) - snr(best_scaled(mix0, ref), ref)).mean())
+
+
+def best_scaled(mix0: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """α·x₀ with α = ⟨x₀, s⟩/‖x₀‖², the least-squares gain of each row of the mixture onto its reference."""
+    return (mix0 * ref).sum(-1, keepdim=True) / mix0.pow(2).sum(-1, keepdim=True).clamp(min=1e-20) * mix0
 
 
 def _active_separation_gain(est, batch):
