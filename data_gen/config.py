@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from common.configs import check_keys, find_config
-from common.labels import LABELS, SAMPLE_RATE
+from s5bench.common.configs import check_keys, find_config
+from s5bench.common.labels import LABELS, SAMPLE_RATE
 
 from .rooms import RoomBank
 from .sources import (

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from common.labels import LABELS, SAMPLE_RATE
+from s5bench.common.labels import LABELS, SAMPLE_RATE
 
 DEFAULT_CONFIG = {
     "duration": 10.0,

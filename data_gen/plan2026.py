@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.labels import LABELS
+from s5bench.common.labels import LABELS
 
 ROOM_MODULE = "src.modules.spatial_audio_synthesizer.room"  # where the 2026 baseline keeps SpAudSyn's rooms
 DEFAULTS_2026 = {"dupse_rate": 0.5, "max_n_dupse": 2, "dupse_min_angle": 60.0, "dupse_exclusion_folder_depth": 1}

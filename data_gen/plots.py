@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.audio import read_audio
-from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name
+from s5bench.common.audio import read_audio
+from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name
 
 
 def plot_mixture(folder, name: str | None = None, out_png=None) -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.labels import SAMPLE_RATE
-from common.layout import require_dir
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.common.layout import require_dir
 
 FOA_CHANNELS = 4  # ACN order W, Y, Z, X; SN3D
 

@@ -16,9 +16,9 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from common.audio import read_audio
-from common.labels import SAMPLE_RATE
-from common.layout import require_dir
+from s5bench.common.audio import read_audio
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.common.layout import require_dir
 
 from . import synth
 

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from common.audio import read_audio
-from common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, one_hot
-from common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
+from s5bench.common.audio import read_audio
+from s5bench.common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, one_hot
+from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
 
 from .config import build_rooms
 from .factory import MixtureFactory

@@ -13,7 +13,7 @@ import numpy as np
 import pyroomacoustics as pra
 from tqdm import tqdm
 
-from common.labels import SAMPLE_RATE
+from s5bench.common.labels import SAMPLE_RATE
 
 from .rooms import write_sofa_room
 

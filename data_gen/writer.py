@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from common.audio import write_audio_atomic, write_text_atomic
-from common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
+from s5bench.common.audio import write_audio_atomic, write_text_atomic
+from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
 
 from .factory import MixtureFactory
 from .render import plan_edition

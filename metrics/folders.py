@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from common.audio import read_audio, write_text_atomic
-from common.editions import check_edition, ranking_metric, summary_columns
-from common.labels import SAMPLE_RATE
-from common.layout import group_by_mixture, list_mixtures
+from s5bench.common.audio import read_audio, write_text_atomic
+from s5bench.common.editions import check_edition, ranking_metric, summary_columns
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.common.layout import group_by_mixture, list_mixtures
 
 from .scene import MixtureScore, per_class_table, score_mixture, summarize, use_one_thread
 

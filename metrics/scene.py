@@ -28,8 +28,8 @@ from itertools import combinations, permutations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from common.editions import check_edition, ranking_metric
-from common.labels import LABELS, N_SLOTS, SILENCE, check_label
+from s5bench.common.editions import check_edition, ranking_metric
+from s5bench.common.labels import LABELS, N_SLOTS, SILENCE, check_label
 
 from .signal import EPS_FLOAT32
 

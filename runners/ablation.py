@@ -20,25 +20,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.cpu_memory import keep_freed_memory
-from common.editions import add_edition_argument, ranking_metric
-from common.provenance import data_fingerprint
-from systems.distributed import shard_info
-from systems.run import run_system
-from systems.self_guided import iterations_for, stage_names
-from systems.tables import (
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import add_edition_argument, ranking_metric
+from s5bench.common.provenance import data_fingerprint
+from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.runners.run_folders import (
     BUILTIN,
-    PUBLISHED_TABLE1,
     build_with,
     builtin_test_set,
     check_test_set,
     copy_per_mixture,
-    plot_per_class,
-    plot_table1,
     provenance,
     run_dir_for,
-    write_table,
 )
+from s5bench.runners.table_files import plot_per_class, plot_table1, write_table
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.run import run_system
+from s5bench.systems.self_guided import iterations_for, stage_names
 
 TABLE1 = stage_names(3)
 COLUMNS = ["config", "CA-SDRi", "SNRi", "Acc_src", "Acc_mix", "published_CA-SDRi", "published_SNRi",

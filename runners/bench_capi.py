@@ -30,8 +30,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from common.labels import LABELS, SAMPLE_RATE  # noqa: E402
-from metrics.scene import score_mixture  # noqa: E402
+from s5bench.common.labels import LABELS, SAMPLE_RATE  # noqa: E402
+from s5bench.metrics.scene import score_mixture  # noqa: E402
 
 SR, SECONDS = SAMPLE_RATE, 10
 

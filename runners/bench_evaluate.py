@@ -24,9 +24,9 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from common.labels import LABELS, SAMPLE_RATE
-from common.layout import group_by_mixture, list_mixtures
-from metrics.folders import score_folders
+from s5bench.common.labels import LABELS, SAMPLE_RATE
+from s5bench.common.layout import group_by_mixture, list_mixtures
+from s5bench.metrics.folders import score_folders
 
 SR, SECONDS = SAMPLE_RATE, 10
 

@@ -28,10 +28,10 @@ import soundfile as sf
 from scipy.signal import fftconvolve
 from tqdm import tqdm
 
-from common.labels import SAMPLE_RATE
-from data_gen.factory import MixtureFactory
-from data_gen.render import direct_path, normalized_ir
-from data_gen.sources import ProceduralBank, ProceduralNoiseBank
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.data_gen.factory import MixtureFactory
+from s5bench.data_gen.render import direct_path, normalized_ir
+from s5bench.data_gen.sources import ProceduralBank, ProceduralNoiseBank
 
 SR = SAMPLE_RATE
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from common.audio import write_text_atomic
-from common.cpu_memory import keep_freed_memory
-from common.labels import SAMPLE_RATE
-from systems.models.checkpoints import build_model
-from systems.training.recipes import load_train_config
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.systems.models.checkpoints import build_model
+from s5bench.systems.training.recipes import load_train_config
 
 SIZES = {
     "tiny": {"uss": "uss_tiny", "sc": "sc_tiny", "tse": "tse_tiny", "tagger": "tagger_tiny",

@@ -10,10 +10,10 @@ import argparse
 import os
 import sys
 
-from common.cpu_memory import keep_freed_memory
-from common.editions import add_edition_argument
-from common.labels import SAMPLE_RATE
-from metrics.folders import score_folders, summary_markdown, write_reports
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import add_edition_argument
+from s5bench.common.labels import SAMPLE_RATE
+from s5bench.metrics.folders import score_folders, summary_markdown, write_reports
 
 
 def main(argv=None) -> int:

@@ -15,10 +15,10 @@ import argparse
 import os
 import sys
 
-from common.audio import SUBTYPES
-from common.cpu_memory import keep_freed_memory
-from data_gen.config import load_config
-from data_gen.writer import generate_set, render_metadata_folder
+from s5bench.common.audio import SUBTYPES
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.data_gen.config import load_config
+from s5bench.data_gen.writer import generate_set, render_metadata_folder
 
 
 def main(argv=None) -> int:
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     for line in summary["sources"]:
         print(f"sources, {line}")
     if args.plot:
-        from data_gen.plots import plot_mixture
+        from s5bench.data_gen.plots import plot_mixture
 
         path = plot_mixture(args.out)
         print(f"spectrograms: {path}")

@@ -17,24 +17,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.cpu_memory import keep_freed_memory
-from common.editions import add_edition_argument, ranking_metric
-from common.provenance import data_fingerprint
-from systems.distributed import shard_info
-from systems.registry import load_system_config
-from systems.run import run_system
-from systems.tables import (
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import add_edition_argument, ranking_metric
+from s5bench.common.provenance import data_fingerprint
+from s5bench.runners.published import PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026
+from s5bench.runners.run_folders import (
     BUILTIN,
-    PUBLISHED_TABLE2,
-    PUBLISHED_TABLE2_2026,
     build_with,
     builtin_test_set,
     check_test_set,
     checkpoint_hashes,
     run_dir_for,
     system_code_fingerprint,
-    write_table,
 )
+from s5bench.runners.table_files import write_table
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import load_system_config
+from s5bench.systems.run import run_system
 
 DEFAULT_SYSTEMS = {2025: "baseline_tiny,self_guided_tiny", 2026: "baseline2026_tiny,self_guided_tiny"}
 

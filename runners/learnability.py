@@ -21,11 +21,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from common.audio import write_text_atomic
-from systems.tables import markdown_table
-from systems.training.diagnostics import ideal_mask_gains
-from systems.training.recipes import load_train_config
-from systems.training.trainer import streams
+from s5bench.common.audio import write_text_atomic
+from s5bench.runners.table_files import markdown_table
+from s5bench.systems.training.diagnostics import ideal_mask_gains
+from s5bench.systems.training.recipes import load_train_config
+from s5bench.systems.training.trainer import streams
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.audio import write_text_atomic
-from common.cpu_memory import keep_freed_memory
-from common.editions import add_edition_argument, summary_columns
-from systems.distributed import shard_info
-from systems.run import ESTIMATE_DIR, run_system, write_submission_zip
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import add_edition_argument, summary_columns
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 
 
 def main(argv=None) -> int:

@@ -13,10 +13,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from common.cpu_memory import keep_freed_memory
-from systems.training.export import export
-from systems.training.recipes import known_train_configs, load_train_config
-from systems.training.trainer import train
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.systems.training.export import export
+from s5bench.systems.training.recipes import known_train_configs, load_train_config
+from s5bench.systems.training.trainer import train
 
 
 def main(argv=None):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from common.editions import repeated_classes_allowed
-from common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
+from s5bench.common.editions import repeated_classes_allowed
+from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 
 
 @dataclass

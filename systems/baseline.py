@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 
 from .base import SlotOutput, System
-from .models.checkpoints import load_component, load_state_dict_strict, resolve
+from .models.checkpoints import load_component, resolve
 from .models.m2d import M2DEncoder, M2DTagger
 from .models.resunet import ResUNetK, strip_prefix
+from .models.state_dicts import load_state_dict_strict
 from .slots import one_hots
 
 OFFICIAL_SOURCES = {

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import torch
 
-from common.labels import SILENCE
+from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
 from .baseline import check_official_files
-from .models.checkpoints import build_model, load_component, load_state_dict_strict, resolve
+from .models.checkpoints import build_model, load_component, resolve
 from .models.m2d import M2DEncoder
 from .models.m2d_slots import pick_slot_labels
 from .models.resunet import ResUNetK, strip_prefix
+from .models.state_dicts import load_state_dict_strict
 from .slots import dedupe, one_hots
 
 OFFICIAL_SOURCES = {

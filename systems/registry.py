@@ -2,7 +2,7 @@
 
 configs/systems/<name>.yaml:
     class: my_package.my_module:MySystem   # any importable System subclass; the built-in ones
-                                           # are named the same way (systems.oracle:OracleSources)
+                                           # are named the same way (s5bench.systems.oracle:OracleSources)
     args: {...}                            # keyword arguments of the class
 """
 from __future__ import annotations
@@ -12,9 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from common.configs import check_keys, find_config, known_names
+from s5bench.common.configs import check_keys, find_config, known_names
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
+# The project's packages before they moved under the one namespace `s5bench`.
+OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
 
 
 def known_systems() -> list[str]:
@@ -35,7 +37,17 @@ def build_system(name_or_path):
     return build_system_from_config(load_system_config(name_or_path))
 
 
+def renamed_class(name: str) -> str | None:
+    """The new name of a built-in class named by its old path (`systems.oracle:X` ->
+    `s5bench.systems.oracle:X`), or None."""
+    return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
+
+
 def build_system_from_config(cfg: dict):
+    new = renamed_class(cfg["class"])
+    if new is not None:
+        raise ValueError(f"system config {cfg['name']!r}: class {cfg['class']!r} names the project's old package path; "
+                         f"the project's code now lives under one namespace: write `class: {new}`")
     module, _, attr = cfg["class"].partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)

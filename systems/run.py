@@ -8,11 +8,11 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
-from common.audio import write_audio_atomic, write_text_atomic
-from common.editions import check_edition
-from common.layout import list_wavs, parse_stem, submission_names
-from data_gen.stream import FolderScenes, collate
-from metrics.folders import score_folders, write_reports
+from s5bench.common.audio import write_audio_atomic, write_text_atomic
+from s5bench.common.editions import check_edition
+from s5bench.common.layout import list_wavs, parse_stem, submission_names
+from s5bench.data_gen.stream import FolderScenes, collate
+from s5bench.metrics.folders import score_folders, write_reports
 
 from .distributed import local_device, shard_info
 from .registry import build_system

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from common.labels import SILENCE
+from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
 from .models.checkpoints import load_component

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from common.labels import LABEL_INDEX, LABELS, N_CLASSES, SILENCE
+from s5bench.common.labels import LABEL_INDEX, LABELS, N_CLASSES, SILENCE
 
 
 def dedupe(labels: list[str], scores) -> list[str]:

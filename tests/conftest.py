@@ -27,7 +27,7 @@ def tiny_data_config(tmp_path, seed=0, duration=2.0, **overrides):
     cfg.update(overrides)
     path = tmp_path / "data.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    from data_gen.config import load_config
+    from s5bench.data_gen.config import load_config
 
     return load_config(path)
 
@@ -40,7 +40,7 @@ def tiny_cfg(tmp_path):
 @pytest.fixture(scope="session")
 def tiny_test_set(tmp_path_factory):
     """Six 2-second mixtures in the official layout, made once per test session."""
-    from data_gen.writer import generate_set
+    from s5bench.data_gen.writer import generate_set
 
     root = tmp_path_factory.mktemp("tiny_set")
     cfg = tiny_data_config(root)
@@ -67,7 +67,8 @@ def write_tiny_systems(folder) -> dict:
     use them; returns {name: config path}."""
     import torch
 
-    from systems.models.checkpoints import build_model, explicit_model_config, save_checkpoint
+    from s5bench.systems.models.checkpoints import build_model, explicit_model_config
+    from s5bench.systems.models.state_dicts import save_checkpoint
 
     folder = Path(folder)
     torch.manual_seed(0)
@@ -76,10 +77,10 @@ def write_tiny_systems(folder) -> dict:
         ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg),
                                      {"task": task, "model": explicit_model_config(task, cfg)})
     systems = {
-        "self_guided": {"class": "systems.self_guided:SelfGuided",
+        "self_guided": {"class": "s5bench.systems.self_guided:SelfGuided",
                         "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]), "tse": str(ckpt["tse"]),
                                  "iterations": 3}},
-        "baseline": {"class": "systems.baseline:Baseline", "args": {"tagger": str(ckpt["tagger"]),
+        "baseline": {"class": "s5bench.systems.baseline:Baseline", "args": {"tagger": str(ckpt["tagger"]),
                                                      "separator": str(ckpt["separator"])}},
     }
     out = {}

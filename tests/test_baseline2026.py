@@ -4,13 +4,14 @@ import pytest
 import torch
 from test_m2d import official_backbone_tensors
 
-from common.labels import LABEL_INDEX, SILENCE
-from systems.baseline2026 import Baseline2026, load_official_tagger, order_slots
-from systems.models.checkpoints import build_model, save_checkpoint
-from systems.models.m2d_slots import M2DSpatialSlotTagger
-from systems.slots import one_hots
-from systems.training import losses
-from systems.training.tasks import SeparatorTask, SlotTaggerTask
+from s5bench.common.labels import LABEL_INDEX, SILENCE
+from s5bench.systems.baseline2026 import Baseline2026, load_official_tagger, order_slots
+from s5bench.systems.models.checkpoints import build_model
+from s5bench.systems.models.m2d_slots import M2DSpatialSlotTagger
+from s5bench.systems.models.state_dicts import save_checkpoint
+from s5bench.systems.slots import one_hots
+from s5bench.systems.training import losses
+from s5bench.systems.training.tasks import SeparatorTask, SlotTaggerTask
 
 D, DEPTH, TRACK_IN, TRACK_HIDDEN = 32, 1, 16, 8
 FEATURE_D = 5 * D  # 5 frequency patches per time step

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from systems.models.blocks import (
+from s5bench.systems.models.blocks import (
     FiLM,
     LogMel,
     MultiChannelSTFT,
@@ -13,7 +13,7 @@ from systems.models.blocks import (
     mel_filterbank,
     planes_to_complex,
 )
-from systems.models.checkpoints import load_checkpoint, save_checkpoint
+from s5bench.systems.models.state_dicts import load_checkpoint, save_checkpoint
 
 
 def test_stft_round_trip_four_channels():

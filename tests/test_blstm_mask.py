@@ -4,10 +4,10 @@ import torch
 import yaml
 from conftest import tiny_data_config
 
-from systems.models.blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
-from systems.models.checkpoints import build_model, load_component
-from systems.training.recipes import load_train_config
-from systems.training.trainer import train
+from s5bench.systems.models.blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
+from s5bench.systems.models.checkpoints import build_model, load_component
+from s5bench.systems.training.recipes import load_train_config
+from s5bench.systems.training.trainer import train
 
 TINY = {"hidden": 8, "layers": 1, "n_fft": 256, "hop": 128}
 
@@ -72,7 +72,7 @@ def test_trains_with_the_tasks_of_the_paper_models_and_reloads(tmp_path, task, c
 def test_learnability_runner_puts_logged_curves_beside_the_ceilings(tmp_path, capsys):
     import pandas as pd
 
-    from runners.learnability import main
+    from s5bench.runners.learnability import main
 
     run = tmp_path / "runs" / "uss_tiny"
     run.mkdir(parents=True)

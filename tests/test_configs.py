@@ -8,7 +8,7 @@ from conftest import ROOT, TINY_MODELS
 
 
 def test_data_config_refuses_unknown_keys(tmp_path):
-    from data_gen.config import load_config
+    from s5bench.data_gen.config import load_config
 
     base = yaml.safe_load((ROOT / "configs" / "data" / "builtin_test.yaml").read_text())
     for broken, key in (({**base, "romos": {}}, "'romos'"), ({**base, "scene": {"n_target": [1, 3]}}, "'n_target'")):
@@ -20,7 +20,7 @@ def test_data_config_refuses_unknown_keys(tmp_path):
 
 
 def test_system_config_refuses_unknown_keys(tmp_path):
-    from systems.registry import load_system_config
+    from s5bench.systems.registry import load_system_config
 
     path = tmp_path / "sys.yaml"
     path.write_text("class: systems.oracle:OracleSources\nargz: {}\n")
@@ -30,8 +30,8 @@ def test_system_config_refuses_unknown_keys(tmp_path):
 
 
 def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
-    from systems.training.recipes import data_config, load_train_config
-    from systems.training.trainer import train
+    from s5bench.systems.training.recipes import data_config, load_train_config
+    from s5bench.systems.training.trainer import train
 
     good = {"task": "uss", "model": TINY_MODELS["uss"], "data": "builtin_train", "steps": 1}
     path = tmp_path / "t.yaml"
@@ -50,10 +50,10 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
 
 
 def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
-    import systems.tables as tables
-    from common import provenance
+    import s5bench.runners.run_folders as tables
+    from s5bench.common import provenance
 
-    cfg = {"class": "systems.oracle:OracleSources", "name": "oracle_sources"}
+    cfg = {"class": "s5bench.systems.oracle:OracleSources", "name": "oracle_sources"}
     before = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
     assert tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path) == before
     fake = tmp_path / "repo"
@@ -72,8 +72,8 @@ def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
 
 
 def test_a_newcomer_s_first_errors_say_what_to_do(monkeypatch):
-    from data_gen.config import build_sources, load_config
-    from systems import build_system
+    from s5bench.data_gen.config import build_sources, load_config
+    from s5bench.systems import build_system
 
     monkeypatch.delenv("S5_DEV_SET", raising=False)
     with pytest.raises(ValueError, match="environment variable S5_DEV_SET is not set"):

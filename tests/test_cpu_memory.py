@@ -12,7 +12,7 @@ import pytest
 PROBE = textwrap.dedent("""
     import os, sys
     import numpy as np
-    from common.cpu_memory import keep_freed_memory
+    from s5bench.common.cpu_memory import keep_freed_memory
 
     def rss_mib():
         with open("/proc/self/statm") as f:

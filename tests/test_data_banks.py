@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from common.labels import LABELS
-from data_gen.sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank
-from data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
+from s5bench.common.labels import LABELS
+from s5bench.data_gen.sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank
+from s5bench.data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
 
 SR = 32000
 
@@ -75,7 +75,7 @@ def test_procedural_bank_is_deterministic_and_covers_classes():
 def test_vctk_either_release_one_microphone_and_mp3_percussion(tmp_path):
     import soundfile as sf
 
-    from data_gen.config import build_sources
+    from s5bench.data_gen.config import build_sources
 
     rng = np.random.default_rng(0)
     new = tmp_path / "VCTK-Corpus-0.92" / "wav48_silence_trimmed"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.signal import fftconvolve
 
-from common.labels import LABELS
-from data_gen.factory import MixtureFactory
-from data_gen.render import Renderer
+from s5bench.common.labels import LABELS
+from s5bench.data_gen.factory import MixtureFactory
+from s5bench.data_gen.render import Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def test_plans_follow_the_task_rules(tiny_cfg):
 
 
 def test_levels_sum_and_reproducibility(tiny_cfg):
-    from data_gen.render import nearest_position
+    from s5bench.data_gen.render import nearest_position
 
     f = MixtureFactory(tiny_cfg)
     plan = f.plan(7, 3)
@@ -102,7 +102,7 @@ def _tree(folder: Path) -> dict:
 
 
 def test_dry_windows_of_both_editions_by_hand():
-    from data_gen.render import direct_path
+    from s5bench.data_gen.render import direct_path
 
     sr = 1000  # 6 ms -> 6 samples, 50 ms -> 50 samples
     h = np.linspace(0.1, 0.9, 100)
@@ -126,7 +126,7 @@ def test_dry_windows_of_both_editions_by_hand():
 
 
 def test_short_noise_is_extended_like_each_edition():
-    from data_gen.render import noise_clip
+    from s5bench.data_gen.render import noise_clip
 
     class Bank:
         def n_frames(self, name):
@@ -150,7 +150,7 @@ def test_jobs_do_not_change_the_files_and_resume_completes(tiny_cfg, tmp_path):
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
     assert one.keys() == two.keys() and all(one[k] == two[k] for k in one)  # byte for byte
     assert sum(k.startswith("soundscape/") for k in one) == 4
-    from common.provenance import data_fingerprint
+    from s5bench.common.provenance import data_fingerprint
 
     assert data_fingerprint(tmp_path / "one") == data_fingerprint(tmp_path / "two")
     # an interrupted run: one mixture lost its metadata (written last), another lost a file
@@ -189,7 +189,7 @@ def test_generate_names_unknown_config(tmp_path):
 def test_training_stream_shapes_and_worker_independence(tiny_cfg):
     from torch.utils.data import DataLoader
 
-    from data_gen.stream import SceneStream, collate
+    from s5bench.data_gen.stream import SceneStream, collate
 
     batches = {}
     for workers in (0, 2):
@@ -212,7 +212,7 @@ def test_spatialscaper_engine_adapter_with_a_strict_stand_in_fork(tiny_cfg, tmp_
     import types
     from collections import namedtuple
 
-    import data_gen.spatialscaper_engine as engine
+    import s5bench.data_gen.spatialscaper_engine as engine
 
     Event = namedtuple("Event", ["label", "source_file", "source_time", "event_time", "event_duration", "snr",
                                  "role", "pitch_shift", "time_stretch", "event_position"])
@@ -338,7 +338,7 @@ def test_2026_plans_follow_the_2026_rules(tmp_path):
 
 
 def test_2026_duplicates_come_from_another_subfolder_or_fail_clearly(tmp_path):
-    from data_gen.plan2026 import sample_plan_2026
+    from s5bench.data_gen.plan2026 import sample_plan_2026
 
     golden = Path(__file__).resolve().parent / "golden" / "spaudsyn2026"
     sys.path.insert(0, str(golden.parent))
@@ -368,7 +368,7 @@ def test_2026_levels_and_windows_match_plain_convolutions(tmp_path, monkeypatch)
     response has a negative main peak as well as a positive one."""
     from conftest import tiny_data_config
 
-    from data_gen.render import nearest_position
+    from s5bench.data_gen.render import nearest_position
 
     rooms = {"synthetic": {"n_rooms": 2, "n_positions": 24, "seed": 5, "ir_seconds": 0.2, "max_order": 8,
                            "cache_dir": str(tmp_path / "rooms")}}

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from data_gen.rooms import RoomBank, SofaRoom, write_sofa_room
-from data_gen.synthetic_rooms import SPEED_OF_SOUND, foa_rirs
+from s5bench.data_gen.rooms import RoomBank, SofaRoom, write_sofa_room
+from s5bench.data_gen.synthetic_rooms import SPEED_OF_SOUND, foa_rirs
 
 SR = 32000
 

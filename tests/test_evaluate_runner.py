@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from metrics.folders import score_folders
+from s5bench.metrics.folders import score_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 SR, T = 32000, 3200  # short files keep the test fast; the runner does not assume 10 s
@@ -222,7 +222,7 @@ def test_bad_input_2026_names_the_file(tmp_path, breakage, message):
 
 
 def test_2026_names_match_mixtures_exactly():
-    from common.layout import parse_stem
+    from s5bench.common.layout import parse_stem
 
     mixtures = {"mix_7", "mix_70", "mix_7_1"}
     assert parse_stem("mix_70_Speech", mixtures) == ("mix_70", None, "Speech")

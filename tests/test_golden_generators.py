@@ -65,7 +65,7 @@ def test_the_golden_case_covers_the_rules_that_differ():
     assert any(p["bg_events"][0]["source_time"] is not None for p in plans)
     fork_plans = [json.loads(p.read_text()) for p in sorted((GOLDEN / "fork_scenes" / "metadata").glob("*.json"))]
     assert all(e["role"] == "foreground" for p in fork_plans for e in p["int_events"])  # the fork's labelling
-    from data_gen.rooms import SofaRoom
+    from s5bench.data_gen.rooms import SofaRoom
 
     room = SofaRoom(GOLDEN / "inputs" / "room_ir" / "room_a.sofa")
     negative = [m for m in range(room.n_positions) if room.ir(m)[0][np.argmax(np.abs(room.ir(m)[0]))] < 0]

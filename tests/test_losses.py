@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from systems.training import losses
+from s5bench.systems.training import losses
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -93,7 +93,7 @@ def test_pit_cross_entropy_picks_the_best_slot_order():
 
 
 def test_class_aware_pit_only_exchanges_slots_of_one_class():
-    from metrics.signal import snr
+    from s5bench.metrics.signal import snr
 
     g = torch.Generator().manual_seed(1)
     ref = torch.randn(1, 3, 400, generator=g)

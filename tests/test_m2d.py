@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from common.labels import LABELS
-from systems.models.m2d import M2DEncoder, M2DTagger, parse_weight_folder
+from s5bench.common.labels import LABELS
+from s5bench.systems.models.m2d import M2DEncoder, M2DTagger, parse_weight_folder
 
 D, DEPTH = 64, 2  # a tiny configuration of the same architecture
 

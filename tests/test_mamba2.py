@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from systems.models.mamba2 import Mamba2, ssd_scan
+from s5bench.systems.models.mamba2 import Mamba2, ssd_scan
 
 
 def plain_recurrence(x, dt, A, B, C, H0=None):

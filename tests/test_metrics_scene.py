@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from metrics import acc_mix, acc_src, ca_sdri, per_class_table, score_mixture, snri, summarize
-from metrics.signal import EPS_FLOAT32
+from s5bench.metrics import acc_mix, acc_src, ca_sdri, per_class_table, score_mixture, snri, summarize
+from s5bench.metrics.signal import EPS_FLOAT32
 
 # Two orthogonal unit targets: x₀ = s1 + s2, so SNR(x₀, s_k) = 10·log10(1/1) = 0 dB exactly.
 S1 = np.array([1.0, 0, 0, 0])
@@ -278,7 +278,7 @@ def test_capi_agrees_with_an_independent_formulation():
 
 def test_bss_sdr_is_high_for_good_estimate():
     pytest.importorskip("mir_eval")
-    from metrics.bss import bss_sdr
+    from s5bench.metrics.bss import bss_sdr
 
     rng = np.random.default_rng(0)
     ref = rng.standard_normal((1, 4000))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics import EPS_FLOAT32, sa_sdr, si_snr, snr
+from s5bench.metrics import EPS_FLOAT32, sa_sdr, si_snr, snr
 
 
 def test_snr_hand_value():

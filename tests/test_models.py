@@ -5,9 +5,10 @@ import pytest
 import torch
 from conftest import TINY_MODELS
 
-from systems.models.checkpoints import build_model, load_component, save_checkpoint
-from systems.models.m2d_sc import calibrate_thresholds
-from systems.models.resunet import ResUNetK
+from s5bench.systems.models.checkpoints import build_model, load_component
+from s5bench.systems.models.m2d_sc import calibrate_thresholds
+from s5bench.systems.models.resunet import ResUNetK
+from s5bench.systems.models.state_dicts import save_checkpoint
 
 
 def official_resunetk_shapes(cond=512, nfft=1024, c=(32, 64, 128, 256, 384, 384), label_len=54):
@@ -195,7 +196,7 @@ def test_checkpoints_from_before_the_decoder_option_load_as_trained(tmp_path):
 
 
 def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separated():
-    from systems.training.tasks import separation_gain
+    from s5bench.systems.training.tasks import separation_gain
 
     g = torch.Generator().manual_seed(0)
     s, n = torch.randn(3, 8000, generator=g), torch.randn(3, 8000, generator=g)
@@ -207,7 +208,7 @@ def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separa
 
 
 def test_2026_slot_tagger_has_the_official_head_names_and_slots():
-    from systems.models.m2d_slots import M2DSlotTagger
+    from s5bench.systems.models.m2d_slots import M2DSlotTagger
 
     cfg = {**TINY_MODELS["tagger"]}
     cfg["input_size"], cfg["patch_size"] = tuple(cfg["input_size"]), tuple(cfg["patch_size"])
@@ -233,7 +234,7 @@ def test_2026_slot_tagger_has_the_official_head_names_and_slots():
 
 
 def test_ideal_mask_gains_by_hand_on_two_tones_in_separate_bands():
-    from systems.training.diagnostics import ideal_mask_gains
+    from s5bench.systems.training.diagnostics import ideal_mask_gains
 
     t = torch.arange(32000) / 32000
     s = torch.sin(2 * math.pi * 500 * t)[None]  # target: 500 Hz

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from systems import SlotOutput, System, build_system
-from systems.run import run_system, write_submission_zip
+from s5bench.systems import SlotOutput, System, build_system
+from s5bench.systems.run import run_system, write_submission_zip
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +134,7 @@ def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set,
 
 
 def test_argmax_labels_keep_repeats_only_when_asked():
-    from systems.slots import argmax_labels
+    from s5bench.systems.slots import argmax_labels
 
     logits = torch.zeros(1, 3, 18)
     logits[0, 0, 15] = logits[0, 1, 15] = 5.0  # Speech twice

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, torchrun
 
-from systems.self_guided import SelfGuided, iterations_for, stage_names
-from systems.tables import PUBLISHED_TABLE1
+from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.systems.self_guided import SelfGuided, iterations_for, stage_names
 
 MEASURED = ["CA-SDRi", "SNRi", "Acc_src", "Acc_mix"]
 
@@ -116,7 +116,7 @@ def test_bad_input(tmp_path, tiny_test_set, tiny_systems):
 
 
 def test_interrupted_run_resumes(tmp_path, tiny_test_set, tiny_systems):
-    from systems.run import run_system
+    from s5bench.systems.run import run_system
 
     out = tmp_path / "run"
     run_system(tiny_systems["baseline"], tiny_test_set, out, progress=False, jobs=1)

@@ -7,9 +7,9 @@ import torch
 import yaml
 from conftest import TINY_MODELS, tiny_data_config, torchrun
 
-from systems.models.checkpoints import load_component
-from systems.training.recipes import load_train_config
-from systems.training.trainer import train
+from s5bench.systems.models.checkpoints import load_component
+from s5bench.systems.training.recipes import load_train_config
+from s5bench.systems.training.trainer import train
 
 
 def write_config(tmp_path, task, steps=2, **extra):
@@ -69,7 +69,7 @@ def test_the_same_recipe_twice_gives_the_same_checkpoint_and_validation(tmp_path
 
 
 def test_learning_rate_follows_the_milestones_also_after_a_resume(tmp_path):
-    from systems.training.trainer import learning_rate
+    from s5bench.systems.training.trainer import learning_rate
 
     cfg = {"lr": 1e-3, "lr_gamma": 0.5, "lr_milestones": [3, 5]}
     assert [learning_rate(cfg, s) for s in range(6)] == [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4]
@@ -109,7 +109,7 @@ def test_frozen_tagger_trains_the_head_only(tmp_path):
     result = train(cfg, tmp_path / "work", progress=False)
     trained, _ = load_component(result["export"])
     torch.manual_seed(0)
-    from systems.models.checkpoints import build_model
+    from s5bench.systems.models.checkpoints import build_model
     fresh = build_model("tagger", TINY_MODELS["tagger"])
     assert torch.equal(trained.state_dict()["backbone.blocks.0.attn.qkv.weight"],
                        fresh.state_dict()["backbone.blocks.0.attn.qkv.weight"])
@@ -132,7 +132,7 @@ def test_ddp_two_gloo_processes(tmp_path):
 
 
 def test_each_torchrun_rank_takes_its_own_gpu(monkeypatch):
-    from systems.distributed import local_device
+    from s5bench.systems.distributed import local_device
     monkeypatch.setenv("WORLD_SIZE", "4")
     monkeypatch.setenv("LOCAL_RANK", "3")
     assert local_device("cuda") == "cuda:3"

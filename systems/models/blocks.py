@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.labels import SAMPLE_RATE
+from s5bench.common.labels import SAMPLE_RATE
 
 
 # ---------------------------------------------------------------- STFT of 4-channel audio

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.labels import LABELS
+from s5bench.common.labels import LABELS
 
 from .blocks import MultiChannelSTFT
 

@@ -1,5 +1,6 @@
-"""The one checkpoint module: saving and strictly loading state dicts, building a trainable
-component by task name, and loading the checkpoints `runners/train.py` exports.
+"""The one checkpoint loader: building a trainable component by task name and loading the
+checkpoints `runners/train.py` exports (saving and strict state-dict loading are in
+`state_dicts.py`, below both this module and the models, which import it too).
 
 An exported checkpoint holds `state_dict`, `config` = {"task": …, "model": {…}} (enough to
 rebuild the model), and `extra` (e.g. the SC's thresholds live in the state dict; training
@@ -10,47 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from common.provenance import REPO
+from s5bench.common.provenance import REPO
 
-
-def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
-    """State dict with the config that built the model (and anything else, e.g. thresholds),
-    written through a temporary file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
-    tmp.replace(path)
-    return path
-
-
-def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpoint") -> None:
-    """load_state_dict(strict=True) with an error that lists what is missing and unexpected."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or wrong:
-        lines = [f"{source} does not fit {type(model).__name__}:"]
-        if missing:
-            lines.append(f"  missing keys ({len(missing)}): {', '.join(missing[:20])}")
-        if unexpected:
-            lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected[:20])}")
-        for k in wrong[:20]:
-            lines.append(f"  {k}: shape {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model")
-        raise ValueError("\n".join(lines))
-    model.load_state_dict(state, strict=True)
-
-
-def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
-    """`build(config) -> model`; returns the model with the file's weights and the whole record."""
-    record = torch.load(path, map_location="cpu", weights_only=False)
-    model = build(record["config"])
-    load_state_dict_strict(model, record["state_dict"], source=str(path))
-    return model, record
-
+from .state_dicts import load_state_dict_strict
 
 TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
 # Model options added after checkpoints were shipped: a checkpoint whose config lacks one was
@@ -100,7 +64,8 @@ def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
     raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
 
 
-REFERENCE_ARCHITECTURES = {("uss", "blstm_mask"), ("separator", "blstm_mask")}
+REFERENCE_ARCHITECTURES = {("uss", "blstm_mask"), ("separator", "blstm_mask"),
+                           ("uss", "spatial_blstm"), ("uss", "bandsplit")}  # cpu_separators.py
 
 
 def _reference_model(task: str, architecture: str, model_cfg: dict) -> torch.nn.Module:
@@ -110,7 +75,10 @@ def _reference_model(task: str, architecture: str, model_cfg: dict) -> torch.nn.
         known = ", ".join(f"{a} (task {t})" for t, a in sorted(REFERENCE_ARCHITECTURES))
         raise ValueError(f"no architecture {architecture!r} for task {task!r}; known: {known}")
     from .blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
-    return (BLSTMMaskUSS if task == "uss" else BLSTMMaskSeparator)(**model_cfg)
+    from .cpu_separators import BandSplitUSS, SpatialBLSTMUSS
+    classes = {("uss", "blstm_mask"): BLSTMMaskUSS, ("separator", "blstm_mask"): BLSTMMaskSeparator,
+               ("uss", "spatial_blstm"): SpatialBLSTMUSS, ("uss", "bandsplit"): BandSplitUSS}
+    return classes[task, architecture](**model_cfg)
 
 
 def _m2d_kw(cfg: dict) -> dict:

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.labels import LABELS
+from s5bench.common.labels import LABELS
 
 from .blocks import MultiChannelSTFT, MultiHeadSelfAttention, ResFiLM, complex_to_planes
 from .mamba2 import Mamba2

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.labels import LABELS, SAMPLE_RATE, SILENCE
+from s5bench.common.labels import LABELS, SAMPLE_RATE, SILENCE
 
 from .blocks import LogMel, MultiHeadSelfAttention
-from .checkpoints import load_state_dict_strict
+from .state_dicts import load_state_dict_strict
 
 
 class Mlp(nn.Module):

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.labels import LABELS, SILENCE
+from s5bench.common.labels import LABELS, SILENCE
 
 from .m2d import M2DEncoder
 

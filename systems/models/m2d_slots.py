@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.labels import LABELS, SILENCE
+from s5bench.common.labels import LABELS, SILENCE
 
 from .m2d import M2DTagger
 

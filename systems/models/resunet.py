@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoints import load_state_dict_strict
+from .state_dicts import load_state_dict_strict
 
 OFFICIAL_CHANNELS = (32, 64, 128, 256, 384, 384)
 # Frozen DFT tables of torchlibrosa's STFT/ISTFT in official checkpoints; torch.stft replaces them.

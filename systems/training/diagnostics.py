@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from metrics.signal import snr
+from s5bench.metrics.signal import snr
 
 from .tasks import best_scaled, separation_gain
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from data_gen.stream import SceneStream, collate
+from s5bench.data_gen.stream import SceneStream, collate
 
-from ..models.checkpoints import load_component, resolve, save_checkpoint
+from ..models.checkpoints import load_component, resolve
+from ..models.state_dicts import save_checkpoint
 from .recipes import data_config, record_config
 
 

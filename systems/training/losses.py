@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from metrics.signal import sa_sdr, si_snr, snr
+from s5bench.metrics.signal import sa_sdr, si_snr, snr
 
 from ..models.m2d_sc import energy  # noqa: F401  (the SC's energy, used by its training losses)
 

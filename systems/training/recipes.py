@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from common.configs import check_keys, find_config, known_names
-from data_gen.config import TOP_KEYS, check_scene, load_config
+from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 
 from ..models.checkpoints import explicit_model_config
 from .tasks import TASK_CLASSES

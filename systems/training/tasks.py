@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from metrics.signal import si_snr, snr
+from s5bench.metrics.signal import si_snr, snr
 
 from ..models.checkpoints import m2d_encoder
 from ..models.m2d_slots import N_SLOT_CLASSES

@@ -19,12 +19,13 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.audio import write_text_atomic
-from data_gen.config import build_rooms
-from data_gen.stream import SceneStream, collate
+from s5bench.common.audio import write_text_atomic
+from s5bench.data_gen.config import build_rooms
+from s5bench.data_gen.stream import SceneStream, collate
 
 from ..distributed import local_device, shard_info
-from ..models.checkpoints import build_model, load_state_dict_strict, m2d_encoder, resolve, save_checkpoint
+from ..models.checkpoints import build_model, m2d_encoder, resolve
+from ..models.state_dicts import load_state_dict_strict, save_checkpoint
 from .export import export
 from .recipes import data_config, record_config, selection_score
 from .tasks import TASK_CLASSES

@@ -78,8 +78,8 @@ def _room(rng) -> tuple[np.ndarray, np.ndarray]:
 def make_inputs() -> None:
     import soundfile as sf
 
-    from data_gen.factory import MixtureFactory
-    from data_gen.rooms import write_sofa_room
+    from s5bench.data_gen.factory import MixtureFactory
+    from s5bench.data_gen.rooms import write_sofa_room
 
     rng = np.random.default_rng(2025)
     for folder, table in (("sound_event", TARGETS), ("interference", INTERFERENCE)):

@@ -44,7 +44,7 @@ def data_config(root: Path) -> dict:
 def make_inputs() -> None:
     import soundfile as sf
 
-    from data_gen.rooms import write_sofa_room
+    from s5bench.data_gen.rooms import write_sofa_room
 
     _clip, _room = fork2025._clip, fork2025._room
     rng = np.random.default_rng(2026)

@@ -1,0 +1,76 @@
+"""Writing result tables: CSV with its Markdown twin and provenance sidecar, and the plots."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.provenance import write_sidecar
+
+
+def markdown_table(df: pd.DataFrame, title: str, note: str = "") -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return "" if pd.isna(v) else f"{v:.2f}"
+        return str(v)
+
+    head = "| " + " | ".join(df.columns) + " |"
+    rule = "|" + "---|" * len(df.columns)
+    body = "\n".join("| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False))
+    return f"# {title}\n\n{head}\n{rule}\n{body}\n\n{note}\n"
+
+
+def write_table(df: pd.DataFrame, csv_path: Path, title: str, note: str, **sidecar) -> None:
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(csv_path, df.to_csv(index=False, float_format="%.4f"))
+    write_text_atomic(csv_path.with_suffix(".md"), markdown_table(df, title, note))
+    write_sidecar(csv_path, **sidecar)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_table1(df: pd.DataFrame, out_png: Path) -> Path:
+    """Grouped bars per stage: measured CA-SDRi and SNRi, and the paper's (hatched, *published*)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(df), 3.6))
+    x = range(len(df))
+    w = 0.2
+    metric = df.columns[1]  # CA-SDRi (2025) or CAPI-SDRi (2026)
+    series = [(metric, f"measured {metric}", None), ("SNRi", "measured SNRi", None),
+              ("published_CA-SDRi", "published CA-SDRi", "//"), ("published_SNRi", "published SNRi", "//")]
+    for i, (col, label, hatch) in enumerate(series):
+        ax.bar([xi + (i - 1.5) * w for xi in x], df[col].fillna(0), w, label=label, hatch=hatch,
+               color=["C0", "C1", "white", "white"][i], edgecolor=["C0", "C1", "C0", "C1"][i])
+    ax.set_xticks(list(x), df["config"])
+    ax.set_ylabel("dB")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Table 1: ablation stages (measured here vs published)")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return out_png
+
+
+def plot_per_class(per_class_csv: Path, out_png: Path, title: str) -> Path:
+    plt = _plt()
+    df = pd.read_csv(per_class_csv)
+    col = "ca_sdri_term"  # the class's CA-SDRi: its TP SDRi summed over its TP + FP + FN
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.bar(df[df.columns[0]].astype(str), df[col])
+    ax.set_ylabel("per-class CA-SDRi (dB)")
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=70, labelsize=7)
+    ax.axhline(0, color="k", lw=0.5)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return out_png

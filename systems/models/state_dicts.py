@@ -1,0 +1,45 @@
+"""Saving and strictly loading state dicts: the bottom of the checkpoint code, imported by the
+models (which load released weights) and by the loader that builds them (`checkpoints.py`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
+    """State dict with the config that built the model (and anything else, e.g. thresholds),
+    written through a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp_{path.name}")
+    torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpoint") -> None:
+    """load_state_dict(strict=True) with an error that lists what is missing and unexpected."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        lines = [f"{source} does not fit {type(model).__name__}:"]
+        if missing:
+            lines.append(f"  missing keys ({len(missing)}): {', '.join(missing[:20])}")
+        if unexpected:
+            lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected[:20])}")
+        for k in wrong[:20]:
+            lines.append(f"  {k}: shape {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model")
+        raise ValueError("\n".join(lines))
+    model.load_state_dict(state, strict=True)
+
+
+def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
+    """`build(config) -> model`; returns the model with the file's weights and the whole record."""
+    record = torch.load(path, map_location="cpu", weights_only=False)
+    model = build(record["config"])
+    load_state_dict_strict(model, record["state_dict"], source=str(path))
+    return model, record

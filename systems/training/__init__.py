@@ -1,0 +1,1 @@
+"""Training: recipes, tasks (one training step of each component), the loop, export."""

@@ -1,0 +1,129 @@
+"""The one namespace: the project installs as `s5bench` only, its modules import each other without
+a cycle, the console command lists and runs the runners, and old class paths get a clear error."""
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from s5bench.cli import COMMANDS, main, usage
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = {"s5bench": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
+           "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners"}
+
+
+def project_modules() -> dict[str, Path]:
+    """Dotted name (s5bench.…) -> file, for every module of the installed namespace."""
+    out = {}
+    for folder, package in FOLDERS.items():
+        for f in sorted((ROOT / folder).rglob("*.py")):
+            parts = list(f.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join([package, *parts])] = f
+    return out
+
+
+def import_edges(name: str, path: Path, modules: dict) -> set[str]:
+    """The project modules that `name` imports anywhere in its file (top level or inside a function):
+    the module an `import`/`from` names, or the submodule that `from package import sub` names.
+    (Importing a submodule also runs its parents' __init__; those edges are not counted.)"""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    edges = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            edges |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for a in node.names:
+                edges.add(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base)
+    return {e for e in edges if e in modules and e != name}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of the directed graph as a list of nodes, or None (iterative depth-first search)."""
+    state = {}
+    for start in graph:
+        if start in state:
+            continue
+        stack = [(start, iter(sorted(graph[start])))]
+        state[start], path = "open", [start]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = "done"
+            elif state.get(child) == "open":
+                return path[path.index(child):] + [child]
+            elif child not in state:
+                state[child] = "open"
+                path.append(child)
+                stack.append((child, iter(sorted(graph[child]))))
+    return None
+
+
+def test_find_cycle_finds_one_and_only_one():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_the_import_graph_has_no_cycle():
+    modules = project_modules()
+    graph = {name: import_edges(name, path, modules) for name, path in modules.items()}
+    # the reading sees the imports that matter: the loader builds the models lazily, inside a function
+    assert "s5bench.systems.models.deft_mamba" in graph["s5bench.systems.models.checkpoints"]
+    assert "s5bench.systems.models.state_dicts" in graph["s5bench.systems.models.m2d"]
+    assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
+
+
+def test_only_the_namespace_is_importable_from_outside_the_checkout(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # conftest puts the checkout there
+    probe = ("import importlib.util, json; print(json.dumps({m: importlib.util.find_spec(m) is not None for m in "
+             "['s5bench', 's5bench.metrics', 's5bench.systems.models', 'metrics', 'common', 'systems', "
+             "'runners', 'data_gen']}))")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    found = __import__("json").loads(r.stdout)
+    if not found["s5bench"]:
+        pytest.skip("the project is not installed in this environment (pip install -e .)")
+    assert found["s5bench.metrics"] and found["s5bench.systems.models"]
+    assert not any(found[m] for m in ("metrics", "common", "systems", "runners", "data_gen")), found
+
+
+def test_the_console_command_lists_every_runner(capsys):
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    for command, module in COMMANDS.items():
+        assert (ROOT / "runners" / f"{module}.py").is_file(), module
+        line = next(row for row in listing.splitlines() if row.strip().startswith(command + " "))
+        assert len(line.split(None, 1)) == 2, f"{command} has no one-line summary"
+    assert main(["no-such-command"]) == 2
+    assert "unknown command 'no-such-command'" in capsys.readouterr().err
+    assert usage().startswith("usage: s5bench")
+
+
+def test_a_subcommand_is_its_runner(tmp_path):
+    """`s5bench evaluate` runs runners/evaluate.py's main: the same refusal, word for word."""
+    args = ["--soundscape-dir", str(tmp_path / "none"), "--oracle-dir", str(tmp_path / "none"),
+            "--estimate-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]
+    cli = subprocess.run([sys.executable, "-m", "s5bench.cli", "evaluate", *args], capture_output=True, text=True)
+    script = subprocess.run([sys.executable, str(ROOT / "runners" / "evaluate.py"), *args],
+                            capture_output=True, text=True)
+    assert cli.returncode == script.returncode != 0
+    assert cli.stderr == script.stderr and "none" in cli.stderr
+
+
+def test_an_old_class_path_says_the_new_name():
+    from s5bench.systems.registry import build_system_from_config
+
+    with pytest.raises(ValueError, match=r"write `class: s5bench\.systems\.oracle:OracleSources`"):
+        build_system_from_config({"class": "systems.oracle:OracleSources", "name": "old.yaml"})
