@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,46 +28,112 @@ def read_audio(path, *, sr: int | None = None, channels: int | None = None, leng
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"audio file not found: {path}")
-    info = sf.info(str(path))
+    info = audio_info(path)
     if sr is not None and info.samplerate != sr:
         raise AudioFormatError(f"{path}: sample rate {info.samplerate} Hz, expected {sr} Hz")
     if channels is not None and info.channels != channels:
         raise AudioFormatError(f"{path}: {info.channels} channel(s), expected {channels}")
     if length is not None and info.frames != length:
-        raise AudioFormatError(f"{path}: {info.frames} samples, expected {length} (the mixture's length)")
+        why = ("shorter than its mixture: the file looks truncated" if info.frames < length
+               else "longer than its mixture")
+        raise AudioFormatError(f"{path}: {info.frames} samples, expected {length} (the mixture's length); {why}")
     data, _ = sf.read(str(path), start=start, frames=frames, dtype=dtype, always_2d=always_2d)
     if not np.isfinite(data).all():
         raise AudioFormatError(f"{path}: contains NaN or Inf samples")
     return data
 
 
-def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
-    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file.
+def audio_info(path):
+    """soundfile's header reading, with an error that names the file when it is not audio."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise AudioFormatError(f"{path}: an empty file (0 bytes), not a readable WAV file")
+    try:
+        return sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise AudioFormatError(f"{path}: not a readable WAV file ({err})") from None
 
-    The same samples always give the same bytes: float files are written by scipy, whose header
+
+def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
+    """The same samples always give the same bytes: float files are written by scipy, whose header
     has no PEAK chunk (libsndfile's carries a timestamp); 16-bit PCM through libsndfile (no PEAK
     chunk there), with its rounding and clipping."""
-    if subtype not in SUBTYPES:
-        raise ValueError(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
-    path = Path(path)
+    if subtype == "FLOAT":
+        wavfile.write(path, int(sr), np.asarray(data, dtype=np.float32))
+    else:
+        sf.write(path, data, sr, subtype=subtype)
+
+
+def _usual_mode() -> int:
+    """The mode a plain open() would give a new file (0o666 less the umask); mkstemp's is 0o600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _staging_name(path: Path) -> str:
+    """A unique temporary file beside `path` (closed), with the usual permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".wav")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
+    os.fchmod(fd, _usual_mode())
     os.close(fd)
+    return tmp
+
+
+def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
+    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file."""
+    with files_together() as group:
+        group.audio(path, data, sr, subtype)
+
+
+class FileGroup:
+    """Audio files written under temporary names beside their targets, then moved into place
+    together (`commit`), or all removed (`discard`): a failure half-way leaves none of them."""
+
+    def __init__(self):
+        self.staged: list[tuple[str, Path]] = []
+
+    def audio(self, path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
+        if subtype not in SUBTYPES:
+            raise ValueError(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
+        path = Path(path)
+        tmp = _staging_name(path)
+        self.staged.append((tmp, path))
+        _write_wav(tmp, data, sr, subtype)
+
+    def commit(self) -> None:
+        for tmp, path in self.staged:
+            os.replace(tmp, path)
+        self.staged = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            Path(tmp).unlink(missing_ok=True)
+        self.staged = []
+
+
+@contextmanager
+def files_together():
+    """`with files_together() as group: group.audio(...)`: committed when the block ends, discarded
+    when it raises."""
+    group = FileGroup()
     try:
-        if subtype == "FLOAT":
-            wavfile.write(tmp, int(sr), np.asarray(data, dtype=np.float32))
-        else:
-            sf.write(tmp, data, sr, subtype=subtype)
+        yield group
+    except BaseException:
+        group.discard()
+        raise
+    group.commit()
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write a text file through a unique temporary file beside it and a rename; the temporary
+    file is removed when writing fails."""
+    path = Path(path)
+    tmp = _staging_name(path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_text_atomic(path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

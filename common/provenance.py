@@ -7,6 +7,7 @@ import json
 import platform
 import subprocess
 import sys
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -77,5 +78,7 @@ def versions() -> dict:
 def write_sidecar(results_file, **info) -> Path:
     """<results_file>.meta.json next to the results file."""
     path = Path(f"{results_file}.meta.json")
-    write_text_atomic(path, json.dumps({**info, "versions": versions()}, indent=2, default=str) + "\n")
+    written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_text_atomic(path, json.dumps({**info, "written_utc": written, "versions": versions()}, indent=2,
+                                       default=str) + "\n")
     return path

@@ -11,6 +11,7 @@ from torch.utils.data import Dataset, IterableDataset, get_worker_info
 from s5bench.common.audio import read_audio
 from s5bench.common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, one_hot
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
+from s5bench.common.manifest import check_dataset
 
 from .config import build_rooms
 from .factory import MixtureFactory
@@ -74,6 +75,7 @@ class FolderScenes(Dataset):
 
     def __init__(self, folder, sr: int = SAMPLE_RATE, edition: int = 2025):
         self.folder = Path(folder)
+        check_dataset(self.folder)  # an incomplete or changed set is refused before any model runs
         self.sr = sr
         self.mixtures = list_mixtures(self.folder / "soundscape")
         self.has_references = (self.folder / ORACLE_DIR).is_dir()

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from s5bench.common.audio import write_audio_atomic, write_text_atomic
+from s5bench.common.audio import files_together, write_text_atomic
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
+from s5bench.common.manifest import ManifestWriter
+from s5bench.common.provenance import code_fingerprint
 
 from .factory import MixtureFactory
 from .render import plan_edition
@@ -91,13 +93,13 @@ def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: s
     """Write one rendered scene in the official layout; its metadata JSON (the plan, the files
     and `record`) comes last, atomically, and marks the mixture complete."""
     sr = int(plan["config"]["sr"])
-    write_audio_atomic(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
-    for file_name, dry in zip(oracle_names(name, plan), scene.dry):  # slot order: the plan's (onset) order
-        write_audio_atomic(out / ORACLE_DIR / file_name, dry, sr, subtype)
-    if stems:
-        write_audio_atomic(out / STEMS_DIR / f"{name}_interference.wav",
-                           scene.interference.sum(0).T, sr)
-        write_audio_atomic(out / STEMS_DIR / f"{name}_noise.wav", scene.noise.T, sr)
+    with files_together() as group:  # all audio under temporary names first, then moved into place together
+        group.audio(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
+        for file_name, dry in zip(oracle_names(name, plan), scene.dry):  # slot order: the plan's (onset) order
+            group.audio(out / ORACLE_DIR / file_name, dry, sr, subtype)
+        if stems:
+            group.audio(out / STEMS_DIR / f"{name}_interference.wav", scene.interference.sum(0).T, sr)
+            group.audio(out / STEMS_DIR / f"{name}_noise.wav", scene.noise.T, sr)
     files = [p.relative_to(out).as_posix() for p in _files_of(out, name, plan, stems)]
     write_text_atomic(out / METADATA_DIR / f"{name}.json", json.dumps({**plan, "files": files, **record}, indent=1))
     return {"name": name, "labels": scene.target_labels}
@@ -137,21 +139,30 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     out = Path(out)
     t0 = time.perf_counter()
     factory = MixtureFactory(cfg, progress=progress)
+    names = [p.stem for p in paths]
+    manifest = ManifestWriter(out, recipe={**cfg, "from_metadata": str(folder)}, seed=None, subtype=subtype,
+                              n=len(paths), code_fingerprint=code_fingerprint())
     made, kept = [], 0
-    for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
-        name = path.stem
-        if is_complete(out, name):
-            kept += 1
-            continue
-        _remove_partial(out, name)
-        try:
-            plan = json.loads(path.read_text())
-            missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
-            if missing:
-                raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
-            made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype, source=str(path)))
-        except RENDER_ERRORS as err:
-            raise MixtureError(f"mixture {name} ({path}): {err}") from None
+    try:
+        for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
+            name = path.stem
+            if is_complete(out, name):
+                manifest.keep(name)
+                kept += 1
+                continue
+            manifest.drop(name)
+            _remove_partial(out, name)
+            try:
+                plan = json.loads(path.read_text())
+                missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
+                if missing:
+                    raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+                made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype, source=str(path)))
+            except RENDER_ERRORS as err:
+                raise MixtureError(f"mixture {name} ({path}): {err}") from None
+            manifest.add(name)
+    finally:
+        manifest.write(complete=all(n in manifest.mixtures for n in names), names=names)
     return _summary(made, kept, 0, len(paths), t0, factory)
 
 
@@ -160,24 +171,38 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     """Make mixtures 0..n−1 of (config, seed) in `out`; return a summary of what was done.
     `subtype` (default: the config's `subtype`, else FLOAT): FLOAT or PCM_16 audio files. The
     same (config, seed, subtype) gives the same bytes in every file, whatever `jobs`."""
+    if n < 1 or jobs < 1:
+        raise ValueError(f"n and jobs must be at least 1, not n={n}, jobs={jobs}")
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
+    manifest = ManifestWriter(out, recipe=cfg, seed=seed, subtype=subtype, n=n, code_fingerprint=code_fingerprint())
     factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     names = [mixture_name(i, n) for i in range(n)]
     kept = [nm for nm in names if is_complete(out, nm)]
     kept_set = set(kept)
+    for nm in kept:
+        manifest.keep(nm)
     todo = [(str(out), nm, seed, i, stems, subtype) for i, nm in enumerate(names) if nm not in kept_set]
+    for _, nm, *_ in todo:
+        manifest.drop(nm)
     redone = sum(_remove_partial(out, nm) for _, nm, *_ in todo)
     results = []
     bar = dict(total=len(todo), desc="generating", unit="mix", disable=not progress)
-    if jobs <= 1 or len(todo) <= 1:
-        _init_worker(cfg)
-        results = [_work(t) for t in tqdm(todo, **bar)]
-    else:
-        method = "fork" if "fork" in get_all_start_methods() else "spawn"
-        with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
-            results = list(tqdm(pool.imap_unordered(_work, todo), **bar))
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            _init_worker(cfg)
+            for t in tqdm(todo, **bar):
+                results.append(_work(t))
+                manifest.add(results[-1]["name"])
+        else:
+            method = "fork" if "fork" in get_all_start_methods() else "spawn"
+            with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
+                for result in tqdm(pool.imap_unordered(_work, todo), **bar):
+                    results.append(result)
+                    manifest.add(result["name"])
+    finally:  # what completed is listed even when a mixture failed; the set is complete only when all are
+        manifest.write(complete=all(nm in manifest.mixtures for nm in names), names=names)
     index = [{"metadata_path": f"{METADATA_DIR}/{nm}.json",
               "ref_event": json.loads((out / METADATA_DIR / f"{nm}.json").read_text())["fg_events"]}
              for nm in names]

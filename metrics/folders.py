@@ -14,7 +14,8 @@ from tqdm import tqdm
 from s5bench.common.audio import read_audio, write_text_atomic
 from s5bench.common.editions import check_edition, ranking_metric, summary_columns
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.common.layout import group_by_mixture, list_mixtures
+from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
+from s5bench.common.manifest import check_dataset
 
 from .scene import MixtureScore, per_class_table, score_mixture, summarize, use_one_thread
 
@@ -34,6 +35,9 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_
     """Score every mixture of `soundscape_dir`. A mixture without estimates is scored as all
     misses (2025: with a warning that names how many; in 2026 an empty answer is legal)."""
     edition = check_edition(edition)
+    soundscape_dir = require_dir(soundscape_dir, "soundscape")
+    if soundscape_dir.name == SOUNDSCAPE_DIR:  # in the official layout: the data set it belongs to, checked
+        check_dataset(soundscape_dir.parent)
     mixtures = list_mixtures(soundscape_dir)
     refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
     ests = group_by_mixture(estimate_dir, mixtures, "estimate", edition)
@@ -83,6 +87,19 @@ def official_results(scores: list[MixtureScore], summary: dict) -> dict:
         "details": [{"soundscape": s.soundscape, "ref_labels": s.ref_labels, "est_labels": s.est_labels,
                      "metrics": [{"metric": name, "value": value(s.capi_sdri)}]} for s in scores],
     }
+
+
+RUN_INFO = "run_info.json"
+
+
+def write_run_info(folder, *, soundscape_dir, oracle_dir, estimate_dir, edition: int, **extra) -> Path:
+    """`folder/run_info.json`: where a stage's mixtures, references (None for an evaluation set)
+    and estimates are, and its edition, for tools that read a results folder later (the report)."""
+    info = {"soundscape_dir": str(soundscape_dir), "oracle_dir": str(oracle_dir) if oracle_dir else None,
+            "estimate_dir": str(estimate_dir), "edition": edition, **extra}
+    path = Path(folder) / RUN_INFO
+    write_text_atomic(path, json.dumps(info, indent=2) + "\n")
+    return path
 
 
 def write_reports(scores: list[MixtureScore], out_dir, official_json: bool = False) -> dict:

@@ -8,7 +8,8 @@
 Without --data, the built-in synthetic test set (seed 0; its first 20 mixtures unless --n says
 otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes
 results/table1.csv (+ .md, .meta.json, .png), results/table1_per_mixture/<stage>.csv and
-results/table1_per_class.png. Measured figures and the paper's (columns `published_*`) are never
+results/table1_per_class.png, and the web report results/report/index.html (--no-report
+skips it). Measured figures and the paper's (columns `published_*`) are never
 in the same column. Interrupted runs resume.
 """
 from __future__ import annotations
@@ -20,10 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, ranking_metric
 from s5bench.common.provenance import data_fingerprint
 from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.runners.report import build_report
 from s5bench.runners.run_folders import (
     BUILTIN,
     build_with,
@@ -62,12 +65,14 @@ def main(argv=None) -> int:
     which.add_argument("--config", help=f"one stage: {', '.join(TABLE1)} or fss<k>_cp<k>")
     which.add_argument("--all", action="store_true", help="the five stages of Table 1")
     ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
-    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 20; 100 = all)")
+    ap.add_argument("--n", type=at_least(1), default=BUILTIN["n"],
+                    help="mixtures of the built-in set (default 20; 100 = all)")
     ap.add_argument("--system", default="self_guided_tiny", help="a self-guided system config (configs/systems)")
     ap.add_argument("--out", default="results")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch-size", type=int, default=4)
-    ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
+    ap.add_argument("--batch-size", type=at_least(1), default=4)
+    ap.add_argument("--jobs", type=at_least(1), default=2, help="scoring processes")
+    ap.add_argument("--no-report", action="store_true", help="skip the web report (results/report/index.html)")
     add_edition_argument(ap)
     args = ap.parse_args(argv)
     keep_freed_memory()
@@ -84,8 +89,12 @@ def main(argv=None) -> int:
     fingerprint = data_fingerprint(data)
     run_dir = run_dir_for(args.system, cfg, fingerprint, results, args.edition)
     t0 = time.perf_counter()
-    summaries = run_system(args.system, data, run_dir, device=args.device, batch_size=args.batch_size,
-                           jobs=args.jobs, stages=stages, system=system, edition=args.edition)
+    try:
+        summaries = run_system(args.system, data, run_dir, device=args.device, batch_size=args.batch_size,
+                               jobs=args.jobs, stages=stages, system=system, edition=args.edition)
+    except (FileNotFoundError, ValueError) as err:  # a bad file of the data set: named, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if rank > 0:
         return 0
     metric = ranking_metric(args.edition)
@@ -105,12 +114,15 @@ def main(argv=None) -> int:
     csv = results / "table1.csv"
     write_table(df, csv, "Table 1: ablation of the self-guided pipeline", note,
                 **provenance(args.system, cfg, data, fingerprint, stages=stages, run_dir=str(run_dir),
-                             seed=BUILTIN["seed"] if not args.data else None, seconds=time.perf_counter() - t0))
+                             edition=args.edition, seed=BUILTIN["seed"] if not args.data else None,
+                             seconds=time.perf_counter() - t0))
     plot_table1(df, results / "table1.png")
     plot_per_class(run_dir / stages[-1] / "per_class.csv", results / "table1_per_class.png",
                    f"per-class CA-SDRi, {stages[-1]} ({args.system})")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_per_mixture'}/")
+    if not args.no_report:
+        print(f"report: {build_report(results, progress=False)} (open it in a browser)")
     return 0
 
 

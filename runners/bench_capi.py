@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from s5bench.common.arguments import at_least
 from s5bench.common.labels import LABELS, SAMPLE_RATE  # noqa: E402
 from s5bench.metrics.scene import score_mixture  # noqa: E402
 
@@ -90,7 +91,7 @@ def official_style(x0, refs, ests):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--seconds", type=float, default=SECONDS)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

@@ -24,6 +24,7 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
+from s5bench.common.arguments import at_least
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 from s5bench.common.layout import group_by_mixture, list_mixtures
 from s5bench.metrics.folders import score_folders
@@ -97,8 +98,8 @@ def naive_ca_sdri(dirs) -> list[float]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--n", type=at_least(1), default=1000)
+    ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1)
     ap.add_argument("--workdir", default=None, help="keep the generated set here (default: a temporary folder)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:

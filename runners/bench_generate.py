@@ -28,6 +28,7 @@ import soundfile as sf
 from scipy.signal import fftconvolve
 from tqdm import tqdm
 
+from s5bench.common.arguments import at_least
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.data_gen.factory import MixtureFactory
 from s5bench.data_gen.render import direct_path, normalized_ir
@@ -94,9 +95,9 @@ def straightforward_render(plan: dict, root: Path) -> np.ndarray:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=20, help="mixtures rendered by each renderer")
-    ap.add_argument("--positions", type=int, default=100, help="measured positions per SOFA room")
-    ap.add_argument("--rooms", type=int, default=3)
+    ap.add_argument("--n", type=at_least(1), default=20, help="mixtures rendered by each renderer")
+    ap.add_argument("--positions", type=at_least(1), default=100, help="measured positions per SOFA room")
+    ap.add_argument("--rooms", type=at_least(1), default=3)
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as tmp:

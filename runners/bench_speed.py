@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.labels import SAMPLE_RATE
@@ -102,7 +103,7 @@ def main(argv=None):
     ap.add_argument("--paper-seconds", type=float, default=4.0, help="clip length for the paper-size models")
     ap.add_argument("--sizes", default="tiny,paper")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=at_least(1), default=2)
     ap.add_argument("--allocator", choices=("kept", "glibc", "both"), default="kept",
                     help="CPU memory allocator settings (see common/cpu_memory.py)")
     ap.add_argument("--out", default="results/speed.csv")

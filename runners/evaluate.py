@@ -10,10 +10,11 @@ import argparse
 import os
 import sys
 
+from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.metrics.folders import score_folders, summary_markdown, write_reports
+from s5bench.metrics.folders import score_folders, summary_markdown, write_reports, write_run_info
 
 
 def main(argv=None) -> int:
@@ -22,9 +23,9 @@ def main(argv=None) -> int:
     ap.add_argument("--oracle-dir", required=True, help="folder of oracle targets <mix>[_<i>]_<Label>.wav")
     ap.add_argument("--estimate-dir", required=True, help="folder of estimates <mix>[_<i>]_<Label>.wav")
     ap.add_argument("--out-dir", required=True, help="where the CSVs and summary.md are written")
-    ap.add_argument("--sr", type=int, default=SAMPLE_RATE, help="sample rate every file must have")
-    ap.add_argument("--channels", type=int, default=4, help="channel count every mixture must have")
-    ap.add_argument("--jobs", type=int, default=min(8, os.cpu_count() or 1), help="parallel reader processes")
+    ap.add_argument("--sr", type=at_least(1), default=SAMPLE_RATE, help="sample rate every file must have")
+    ap.add_argument("--channels", type=at_least(1), default=4, help="channel count every mixture must have")
+    ap.add_argument("--jobs", type=at_least(1), default=min(8, os.cpu_count() or 1), help="parallel reader processes")
     add_edition_argument(ap)
     ap.add_argument("--official-json", action="store_true",
                     help="also write results.json in the form of the official dev_set_test_results.json")
@@ -37,6 +38,8 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     summary = write_reports(scores, args.out_dir, official_json=args.official_json)
+    write_run_info(args.out_dir, soundscape_dir=args.soundscape_dir, oracle_dir=args.oracle_dir,
+                   estimate_dir=args.estimate_dir, edition=args.edition, stage="estimates")
     print(summary_markdown(summary))
     extra = ", results.json" if args.official_json else ""
     print(f"wrote {args.out_dir}/per_mixture.csv, per_class.csv, summary.csv, summary.md{extra}")

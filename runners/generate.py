@@ -2,10 +2,12 @@
 
     python runners/generate.py --config builtin_test --out data/builtin_test --n 100 --seed 0 --jobs 2
     python runners/generate.py --config dcase2025_official --from-metadata $S5_DEV_SET/metadata/valid --out OUT
+    python runners/generate.py --verify DIR
 
 Writes soundscape/<mix>.wav (4-channel FOA), oracle_target/<mix>_<Label>.wav (dry targets at
-channel 0), metadata/<mix>.json (the scene plan) and index.json; --stems adds interference
-and noise stems; --plot writes spectrograms of the first mixture and its references.
+channel 0), metadata/<mix>.json (the scene plan), index.json and manifest.json (every complete
+mixture's files with their sizes and sha256; `--verify DIR` checks a folder against it);
+--stems adds interference and noise stems; --plot writes spectrograms of the first mixture and its references.
 Re-running keeps complete mixtures and redoes partial ones. Any --jobs gives the same files,
 byte for byte (no timestamps in the headers), so the data fingerprint identifies a data set.
 """
@@ -15,28 +17,36 @@ import argparse
 import os
 import sys
 
+from s5bench.common.arguments import at_least
 from s5bench.common.audio import SUBTYPES
 from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.manifest import MANIFEST, DatasetError, verify_dataset
 from s5bench.data_gen.config import load_config
 from s5bench.data_gen.writer import generate_set, render_metadata_folder
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True, help="name in configs/data/ or a YAML path")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--n", type=int, help="number of mixtures to draw (not with --from-metadata)")
+    ap.add_argument("--verify", metavar="DIR", help="check a data folder against its manifest.json (every "
+                    "file's size and sha256), or by the layout rules when it has none, and exit")
+    ap.add_argument("--config", help="name in configs/data/ or a YAML path")
+    ap.add_argument("--out")
+    ap.add_argument("--n", type=at_least(1), help="number of mixtures to draw (not with --from-metadata)")
     ap.add_argument("--from-metadata", metavar="DIR",
                     help="render every plan JSON in DIR (the fork's metadata, e.g. dev_set/metadata/valid) "
                          "with the recipe's banks, instead of drawing new scenes")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1)
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")
     ap.add_argument("--subtype", choices=SUBTYPES, default=None,
                     help="audio sample format (default: the config's `subtype`, else FLOAT; "
                          "the official sets are PCM_16)")
     args = ap.parse_args(argv)
+    if args.verify:
+        return verify(args.verify)
+    if not (args.config and args.out):
+        ap.error("--config and --out are required (or --verify DIR)")
     keep_freed_memory()
     try:
         if (args.n is None) == (args.from_metadata is None):
@@ -62,6 +72,21 @@ def main(argv=None) -> int:
 
         path = plot_mixture(args.out)
         print(f"spectrograms: {path}")
+    return 0
+
+
+def verify(folder) -> int:
+    try:
+        verdict = verify_dataset(folder, checksums=True)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not verdict.ok:
+        print(f"error: {verdict.message()}", file=sys.stderr)
+        return 2
+    how = (f"every file's size and sha256 match its {MANIFEST}" if verdict.has_manifest else
+           f"no {MANIFEST}: the layout rules hold, but completeness cannot be verified")
+    print(f"{folder}: {verdict.n_mixtures} mixtures, {how}")
     return 0
 
 

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, ranking_metric
 from s5bench.common.provenance import data_fingerprint
 from s5bench.runners.published import PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026
+from s5bench.runners.report import build_report
 from s5bench.runners.run_folders import (
     BUILTIN,
     build_with,
@@ -55,11 +57,13 @@ def main(argv=None) -> int:
     ap.add_argument("--systems", help="comma-separated system configs (default: the edition's tiny baseline "
                     "and the tiny pipeline: " + "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEMS.items()) + ")")
     ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
-    ap.add_argument("--n", type=int, default=BUILTIN["n"], help="mixtures of the built-in set (default 20; 100 = all)")
+    ap.add_argument("--n", type=at_least(1), default=BUILTIN["n"],
+                    help="mixtures of the built-in set (default 20; 100 = all)")
     ap.add_argument("--out", default="results")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch-size", type=int, default=4)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--batch-size", type=at_least(1), default=4)
+    ap.add_argument("--jobs", type=at_least(1), default=2)
+    ap.add_argument("--no-report", action="store_true", help="skip the web report (<out>/report/index.html)")
     add_edition_argument(ap)
     args = ap.parse_args(argv)
     keep_freed_memory()
@@ -75,15 +79,21 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     fingerprints = {d: data_fingerprint(p) for d, p in data.items()}
     measured = {name: {} for name in names}
-    for name in names:
-        system, cfg = build_with(name)
-        final = system.stages[-1]
-        for dname, path in data.items():
-            run_dir = run_dir_for(name, cfg, fingerprints[dname], results, args.edition)
-            summaries = run_system(name, path, run_dir, device=args.device, batch_size=args.batch_size,
-                                   jobs=args.jobs, stages=[final], system=system, edition=args.edition)
-            if summaries is not None:
-                measured[name][dname] = summaries[final]
+    run_dirs = {name: {} for name in names}
+    try:
+        for name in names:
+            system, cfg = build_with(name)
+            final = system.stages[-1]
+            for dname, path in data.items():
+                run_dir = run_dir_for(name, cfg, fingerprints[dname], results, args.edition)
+                run_dirs[name][dname] = {"run_dir": str(run_dir), "stage": final}
+                summaries = run_system(name, path, run_dir, device=args.device, batch_size=args.batch_size,
+                                       jobs=args.jobs, stages=[final], system=system, edition=args.edition)
+                if summaries is not None:
+                    measured[name][dname] = summaries[final]
+    except (FileNotFoundError, ValueError) as err:  # a bad file or checkpoint: named, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if rank > 0:
         return 0
     metric = ranking_metric(args.edition)
@@ -110,8 +120,11 @@ def main(argv=None) -> int:
                 systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),
                              "code_fingerprint": system_code_fingerprint(cfgs[n])} for n in names},
                 data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},
+                runs=run_dirs, edition=args.edition,
                 seed=BUILTIN["seed"], seconds=time.perf_counter() - t0)
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep=""))
+    if not args.no_report:
+        print(f"report: {build_report(results, progress=False)} (open it in a browser)")
     return 0
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.runners.table_files import markdown_table
 from s5bench.systems.training.diagnostics import ideal_mask_gains
@@ -97,9 +98,9 @@ def plot(curve: pd.DataFrame, ceil: pd.DataFrame, path: Path) -> None:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="uss_tiny", help="training config whose validation scenes to use")
-    ap.add_argument("--n", type=int, default=32, help="validation scenes for the ceilings")
-    ap.add_argument("--n-fft", type=int, default=1024)
-    ap.add_argument("--hop", type=int, default=512)
+    ap.add_argument("--n", type=at_least(1), default=32, help="validation scenes for the ceilings")
+    ap.add_argument("--n-fft", type=at_least(1), default=1024)
+    ap.add_argument("--hop", type=at_least(1), default=512)
     ap.add_argument("--runs", nargs="*", default=[], help="training config names whose logs to read")
     ap.add_argument("--work-root", default=str(REPO / "runs"))
     ap.add_argument("--out", default=str(REPO / "results" / "learnability"))

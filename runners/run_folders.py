@@ -10,7 +10,7 @@ from pathlib import Path
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
 from s5bench.common.provenance import REPO, code_fingerprint, file_sha256
 from s5bench.systems.models.checkpoints import resolve
-from s5bench.systems.registry import build_system_from_config, load_system_config
+from s5bench.systems.registry import build_system_from_config, load_system_config, system_config_path
 
 # The default is the first 20 mixtures (a few minutes on 2 CPU cores); --n 100 gives the full built-in set.
 BUILTIN = {"config": "builtin_test", "seed": 0, "n": 20, "full_n": 100}
@@ -78,7 +78,7 @@ def build_with(system_name: str, **arg_overrides):
     """Build a system from its config with some arguments replaced (e.g. iterations)."""
     cfg = load_system_config(system_name)
     cfg["args"] = {**(cfg.get("args") or {}), **arg_overrides}
-    return build_system_from_config(cfg), cfg
+    return build_system_from_config(cfg, source=system_config_path(system_name)), cfg
 
 
 def copy_per_mixture(run_dir: Path, stage: str, dest: Path):

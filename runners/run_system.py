@@ -5,8 +5,9 @@
 
 For each system: OUT/<system>/<stage>/estimate/*.wav, per_mixture.csv, per_class.csv,
 summary.csv, summary.md (+ results.json with --official-json), and OUT/summary.csv with one row
-per (system, stage). Resumable. A data folder with mixtures only (an evaluation set: no
-oracle_target/) gets its estimates and the submission zip, and no scores.
+per (system, stage), kept across calls (a system run again replaces its rows). Resumable. A
+data folder with mixtures only (an evaluation set: no oracle_target/) gets its estimates and
+the submission zip, and no scores.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
@@ -29,8 +31,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", required=True, help="folder with soundscape/ (and oracle_target/ to be scored)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch-size", type=int, default=2)
-    ap.add_argument("--jobs", type=int, default=2, help="scoring processes")
+    ap.add_argument("--batch-size", type=at_least(1), default=2)
+    ap.add_argument("--jobs", type=at_least(1), default=2, help="scoring processes")
     ap.add_argument("--zip", default=None, help="also write <name>.zip of the final stage in submission form")
     ap.add_argument("--official-json", action="store_true", help="also write each stage's results.json "
                     "in the form of the official dev_set_test_results.json")
@@ -61,9 +63,31 @@ def main(argv=None) -> int:
         print("no oracle targets: estimates written, nothing scored")
         return 0
     table = pd.DataFrame(rows, columns=["system", "stage"] + summary_columns(args.edition))
+    try:
+        table, kept = merged_summary(Path(args.out) / "summary.csv", table)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if kept:
+        print(f"{Path(args.out) / 'summary.csv'} keeps the rows of systems run into it earlier: {', '.join(kept)} "
+              "(a system run again replaces its own rows)")
     return 0
+
+
+def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The folder's summary with this call's systems replacing their earlier rows and the other
+    systems' rows kept; and the names of those kept. A summary of the other edition is refused."""
+    if not path.is_file():
+        return new, []
+    old = pd.read_csv(path)
+    if list(old.columns) != list(new.columns):
+        raise ValueError(f"{path} holds results with the columns {', '.join(old.columns)}, not "
+                         f"{', '.join(new.columns)} (another edition?): write these to another --out")
+    old = old[~old["system"].isin(set(new["system"]))]
+    kept = list(dict.fromkeys(old["system"]))
+    return pd.concat([old, new], ignore_index=True) if len(old) else new, kept
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.systems.training.export import export
 from s5bench.systems.training.recipes import known_train_configs, load_train_config
@@ -24,7 +25,7 @@ def main(argv=None):
     ap.add_argument("--config", required=True, help=f"a file or one of: {', '.join(known_train_configs())}")
     ap.add_argument("--work", help="work folder (default runs/<config name>)")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--steps", type=int, help="override the config's number of steps")
+    ap.add_argument("--steps", type=at_least(1), help="override the config's number of steps")
     ap.add_argument("--export", help="override the config's export path ('' for none)")
     ap.add_argument("--export-only", action="store_true",
                     help="export <work>/best.pt to the config's export path without training "

@@ -14,12 +14,14 @@ COMMANDS = {
     "run": "run_system",
     "ablation": "ablation",
     "leaderboard": "leaderboard",
+    "report": "report",
     "train": "train",
     "learnability": "learnability",
     "bench-capi": "bench_capi",
     "bench-evaluate": "bench_evaluate",
     "bench-generate": "bench_generate",
     "bench-speed": "bench_speed",
+    "bench-training": "bench_training",
 }
 
 

@@ -2,13 +2,11 @@
 class (1–3 slots in class-index order, the rest silence)."""
 from __future__ import annotations
 
-import torch
-
 from .base import SlotOutput, System
 from .models.checkpoints import load_component, resolve
 from .models.m2d import M2DEncoder, M2DTagger
 from .models.resunet import ResUNetK, strip_prefix
-from .models.state_dicts import load_state_dict_strict
+from .models.state_dicts import load_state_dict_strict, read_record
 from .slots import one_hots
 
 OFFICIAL_SOURCES = {
@@ -48,7 +46,7 @@ class Baseline(System):
             self.separator.load_official(separator)
             self.tagger = M2DTagger(**M2DEncoder.weight_file_config(weight_file)) if tagger else None
             if tagger:
-                state = torch.load(tagger, map_location="cpu", weights_only=False)
+                state = read_record(tagger)
                 state = strip_prefix(state.get("state_dict", state), "head_norm.running_mean")
                 # the official front end's fixed STFT/mel tables (nnAudio) are not parameters here
                 state = {k: v for k, v in state.items() if not k.startswith("to_spec.")}

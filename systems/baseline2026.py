@@ -17,7 +17,7 @@ from .models.checkpoints import build_model, load_component, resolve
 from .models.m2d import M2DEncoder
 from .models.m2d_slots import pick_slot_labels
 from .models.resunet import ResUNetK, strip_prefix
-from .models.state_dicts import load_state_dict_strict
+from .models.state_dicts import load_state_dict_strict, read_record
 from .slots import dedupe, one_hots
 
 OFFICIAL_SOURCES = {
@@ -32,7 +32,7 @@ def load_official_tagger(path, weight_file, n_channels: int, head_args: dict | N
     head_args: the official config's (track_input_dim 1024, track_hidden_dim 512)."""
     tagger = build_model("slot_tagger", {**M2DEncoder.weight_file_config(weight_file), **(head_args or {}),
                                          "n_channels": n_channels})
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = read_record(path)
     state = strip_prefix(state.get("state_dict", state), "head.m2d_out_norm.running_mean")  # both taggers have it
     # the official front end's fixed STFT/mel tables (nnAudio) are not parameters here
     state = {k: v for k, v in state.items() if "to_spec." not in k}

@@ -8,6 +8,7 @@ configs/systems/<name>.yaml:
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 
 import yaml
@@ -23,8 +24,12 @@ def known_systems() -> list[str]:
     return known_names(CONFIG_DIR)
 
 
+def system_config_path(name_or_path) -> Path:
+    return find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
+
+
 def load_system_config(name_or_path) -> dict:
-    path = find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
+    path = system_config_path(name_or_path)
     cfg = yaml.safe_load(path.read_text()) or {}
     check_keys(cfg, ("class", "args", "name"), f"system config {path}")
     if not isinstance(cfg.get("class"), str) or ":" not in cfg["class"]:
@@ -34,7 +39,19 @@ def load_system_config(name_or_path) -> dict:
 
 
 def build_system(name_or_path):
-    return build_system_from_config(load_system_config(name_or_path))
+    return build_system_from_config(load_system_config(name_or_path), source=system_config_path(name_or_path))
+
+
+def check_arguments(cls, args: dict, where: str) -> None:
+    """Refuse `args:` keys that the class does not take, naming them and the ones it does."""
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = [n for n, p in params.items() if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown argument(s) {', '.join(map(repr, unknown))} under `args:` for "
+                         f"{cls.__name__}; it takes: {', '.join(allowed) or 'no arguments'}")
 
 
 def renamed_class(name: str) -> str | None:
@@ -43,16 +60,23 @@ def renamed_class(name: str) -> str | None:
     return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
 
 
-def build_system_from_config(cfg: dict):
+def build_system_from_config(cfg: dict, source=None):
+    """The system a config describes; `source` (the YAML's path) is named in every error."""
+    where = f"system config {source or repr(cfg['name'])}"
     new = renamed_class(cfg["class"])
     if new is not None:
-        raise ValueError(f"system config {cfg['name']!r}: class {cfg['class']!r} names the project's old package path; "
+        raise ValueError(f"{where}: class {cfg['class']!r} names the project's old package path; "
                          f"the project's code now lives under one namespace: write `class: {new}`")
     module, _, attr = cfg["class"].partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as err:
-        raise ValueError(f"system config {cfg['name']!r}: cannot import class {cfg['class']!r}: {err}") from None
-    system = cls(**cfg.get("args", {}))
+        raise ValueError(f"{where}: cannot import class {cfg['class']!r}: {err}") from None
+    args = cfg.get("args") or {}
+    check_arguments(cls, args, where)
+    try:
+        system = cls(**args)
+    except (FileNotFoundError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
     system.config_name = cfg["name"]
     return system

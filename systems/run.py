@@ -11,8 +11,9 @@ from tqdm import tqdm
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
 from s5bench.common.editions import check_edition
 from s5bench.common.layout import list_wavs, parse_stem, submission_names
+from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
-from s5bench.metrics.folders import score_folders, write_reports
+from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
 from .registry import build_system
@@ -68,11 +69,16 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     if rank > 0:
         return None
     summaries = {}
+    code = code_fingerprint([type(system).__module__])
     if not data.has_references and progress:
         print(f"{data_dir} has no oracle_target/ folder (an evaluation set): estimates written, scoring skipped")
     for stage in stages:
         est = out / stage / ESTIMATE_DIR
         est.mkdir(parents=True, exist_ok=True)
+        write_run_info(out / stage, soundscape_dir=Path(data_dir) / "soundscape",
+                       oracle_dir=Path(data_dir) / "oracle_target" if data.has_references else None,
+                       estimate_dir=est, edition=edition, system=label, stage=stage, stages=list(stages),
+                       data=str(data_dir), code_fingerprint=code)
         if not data.has_references:
             summaries[stage] = {}
             continue

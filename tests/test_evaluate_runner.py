@@ -94,6 +94,9 @@ def test_runner_writes_expected_csvs(tmp_path):
     ("channels", "2 channel(s), expected 4"),
     ("missing", "estimate folder not found"),
     ("unknown_mixture", "names mixture 'mix_9'"),
+    ("empty", "an empty file (0 bytes), not a readable WAV file"),
+    ("garbage", "not a readable WAV file"),
+    ("truncated", "shorter than its mixture: the file looks truncated"),
 ])
 def test_bad_input_names_the_file(tmp_path, breakage, message):
     dirs, _ = make_set(tmp_path, np.random.default_rng(1))
@@ -114,9 +117,16 @@ def test_bad_input_names_the_file(tmp_path, breakage, message):
         dirs = {**dirs, "estimate": tmp_path / "nowhere"}
     elif breakage == "unknown_mixture":
         sf.write(est / "mix_9_Speech.wav", np.zeros(T), SR)
-    res = run_evaluate(dirs, tmp_path / "report", jobs=1)
+    elif breakage == "empty":
+        (est / "mix_7_Speech.wav").write_bytes(b"")
+    elif breakage == "garbage":
+        (est / "mix_7_Speech.wav").write_bytes(b"not audio at all" * 8)
+    elif breakage == "truncated":
+        sf.write(est / "mix_7_Speech.wav", np.zeros(T // 2), SR)
+    # through the worker pool (jobs 2) for the file-reading cases: no RemoteTraceback may reach the user
+    res = run_evaluate(dirs, tmp_path / "report", jobs=2 if breakage in ("empty", "garbage", "truncated") else 1)
     assert res.returncode == 2
-    assert message in res.stderr
+    assert message in res.stderr and "Traceback" not in res.stderr
     if breakage not in ("missing",):
         assert ".wav" in res.stderr or ".WAV" in res.stderr  # the file is named
 

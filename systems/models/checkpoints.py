@@ -8,13 +8,14 @@ command, data seed, steps and time under `training`).
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import torch
 
 from s5bench.common.provenance import REPO
 
-from .state_dicts import load_state_dict_strict
+from .state_dicts import load_state_dict_strict, read_record
 
 TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
 # Model options added after checkpoints were shipped: a checkpoint whose config lacks one was
@@ -64,21 +65,24 @@ def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
     raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
 
 
-REFERENCE_ARCHITECTURES = {("uss", "blstm_mask"), ("separator", "blstm_mask"),
-                           ("uss", "spatial_blstm"), ("uss", "bandsplit")}  # cpu_separators.py
+# `model: {architecture: NAME}`: another network for a task instead of the paper's model: the
+# learnability probe (blstm_mask.py) and the CPU-size components (cpu_separators.py, cpu_classifier.py).
+ARCHITECTURES = {
+    ("uss", "blstm_mask"): ("blstm_mask", "BLSTMMaskUSS"),
+    ("separator", "blstm_mask"): ("blstm_mask", "BLSTMMaskSeparator"),
+    ("uss", "spatial_blstm"): ("cpu_separators", "SpatialBLSTMUSS"),
+    ("uss", "bandsplit"): ("cpu_separators", "BandSplitUSS"),
+    ("tse", "bandsplit"): ("cpu_separators", "BandSplitTSE"),
+    ("sc", "cnn"): ("cpu_classifier", "CNNSC"),
+}
 
 
 def _reference_model(task: str, architecture: str, model_cfg: dict) -> torch.nn.Module:
-    """`model: {architecture: blstm_mask}`: a classic reference network in place of the task's
-    own model, for learnability checks (systems/models/blstm_mask.py)."""
-    if (task, architecture) not in REFERENCE_ARCHITECTURES:
-        known = ", ".join(f"{a} (task {t})" for t, a in sorted(REFERENCE_ARCHITECTURES))
+    if (task, architecture) not in ARCHITECTURES:
+        known = ", ".join(f"{a} (task {t})" for t, a in sorted(ARCHITECTURES))
         raise ValueError(f"no architecture {architecture!r} for task {task!r}; known: {known}")
-    from .blstm_mask import BLSTMMaskSeparator, BLSTMMaskUSS
-    from .cpu_separators import BandSplitUSS, SpatialBLSTMUSS
-    classes = {("uss", "blstm_mask"): BLSTMMaskUSS, ("separator", "blstm_mask"): BLSTMMaskSeparator,
-               ("uss", "spatial_blstm"): SpatialBLSTMUSS, ("uss", "bandsplit"): BandSplitUSS}
-    return classes[task, architecture](**model_cfg)
+    module, name = ARCHITECTURES[task, architecture]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)(**model_cfg)
 
 
 def _m2d_kw(cfg: dict) -> dict:
@@ -103,7 +107,7 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
     path = resolve(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found (train it with runners/train.py, see README)")
-    record = torch.load(path, map_location="cpu", weights_only=False)
+    record = read_record(path)
     cfg = record.get("config", {})
     if "task" not in cfg:
         raise ValueError(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")

@@ -17,8 +17,14 @@ and why:
   low frequencies, 32 at the top); each band's features projected by its own Linear to D, then
   blocks that alternate a BLSTM over time (per band) and one over bands (per frame), so the
   compute a per-bin model spends on 513 bins buys a wider network.
-- Per-object class and silence heads read the object's own embedding pooled over time and
-  bands (not one shared state), so they follow the object that PIT assigns.
+- Class and silence heads per object read a per-object projection of the network's state
+  pooled over time (and bands); PIT aligns the objects with the targets as for the paper's model.
+- `BandSplitTSE`: the TSE of the framework on the same backbone: the mixture's spatial planes and
+  the raw enrollment's (its log power and its log ratio to the mixture's W) side by side in every
+  bin, the class one-hot through Res-FiLM (h + γ·h + β, identity at start) after every half of
+  every block, and two magnitude masks out, one on the mixture's channel 0 and one on the
+  enrollment, initialised so that the model starts by returning its enrollment (as the
+  paper-size TSE's mask decoder does here).
 """
 from __future__ import annotations
 
@@ -194,3 +200,35 @@ class BandSplitUSS(nn.Module):
         pooled = self.object_embed(h.mean((1, 2))).reshape(B, self.n_objects, -1)
         logits, silence = self.heads(pooled)
         return {"waveforms": wave, "class_logits": logits, "silence_logit": silence}
+
+
+class BandSplitTSE(nn.Module):
+    """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0."""
+
+    def __init__(self, dim=48, n_blocks=2, n_fft=1024, hop=512):
+        super().__init__()
+        self.stft = MultiChannelSTFT(n_fft, hop)
+        self.n_bins = n_fft // 2 + 1
+        self.bands = BandSplit(self.n_bins, N_FEATURE_PLANES + 2, dim, out_per_bin=2)
+        self.blocks = nn.ModuleList(DualPathBlock(dim, cond_dim=N_CLASSES) for _ in range(n_blocks))
+        with torch.no_grad():  # start as "return the enrollment": mixture mask ≈ 0, enrollment mask ≈ 1
+            self.bands.w_out.mul_(0.01)
+            self.bands.b_out.view(len(self.bands.edges), 2, -1)[:, 0] = -6.0
+            self.bands.b_out.view(len(self.bands.edges), 2, -1)[:, 1] = 6.0
+
+    def forward(self, mixture, enrollment, one_hot):
+        T = mixture.shape[-1]
+        spec = self.stft(torch.cat([mixture, enrollment[:, None]], dim=1))
+        mix, enr = spec[:, :4], spec[:, 4:]
+        power_w, power_e = mix[:, :1].abs().pow(2), enr.abs().pow(2)
+        logpow_w = torch.log(power_w + 1e-10)
+        offset = logpow_w.mean((1, 2, 3), keepdim=True)
+        enr_planes = torch.cat([(torch.log(power_e + 1e-10) - offset) / 4,
+                                (torch.log(power_e + 1e-10) - logpow_w).clamp(-20, 20) / 4], dim=1)
+        h = self.bands.split(torch.cat([spatial_features(mix), enr_planes], dim=1))
+        cond = one_hot.to(h)
+        for block in self.blocks:
+            h = block(h, cond)
+        masks = torch.sigmoid(self.bands.merge(h, self.n_bins))  # (B, 2, F, N)
+        est = masks[:, :1] * mix[:, :1] + masks[:, 1:] * enr
+        return self.stft.inverse(est, T)[:, 0]

@@ -22,7 +22,7 @@ from torch import nn
 from s5bench.common.labels import LABELS, SAMPLE_RATE, SILENCE
 
 from .blocks import LogMel, MultiHeadSelfAttention
-from .state_dicts import load_state_dict_strict
+from .state_dicts import load_state_dict_strict, read_record
 
 
 class Mlp(nn.Module):
@@ -100,7 +100,7 @@ def parse_weight_folder(name: str) -> dict:
 def read_m2d_weights(path) -> dict:
     """The backbone's tensors from an official M2D .pth (a bare state dict, one under 'model', or
     an EVAR fine-tuning checkpoint whose keys start with 'module.ar.runtime.backbone.')."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = read_record(path)
     ckpt = ckpt.get("model", ckpt)
     return {k.replace("module.ar.runtime.backbone.", ""): v for k, v in ckpt.items()}
 

@@ -22,19 +22,25 @@ def energy(logits: torch.Tensor) -> torch.Tensor:
     return -torch.logsumexp(logits, dim=-1)
 
 
-class M2DSC(nn.Module):
-    def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0, **encoder_kw):
+class EnergySourceClassifier(nn.Module):
+    """The SC's head, whatever computes its features: BatchNorm (no affine) -> cosine similarity
+    with one weight vector per class, logits s·cos θ, and per-class energy thresholds for silence.
+    A subclass sets `self.encoder` and implements `features(wave) -> (N, feature_d)`."""
+
+    def __init__(self, feature_d: int, n_classes: int = len(LABELS), scale: float = 32.0):
         super().__init__()
-        self.encoder = M2DEncoder(**encoder_kw)
-        self.head_norm = nn.BatchNorm1d(self.encoder.feature_d, affine=False)
-        self.class_weight = nn.Parameter(torch.randn(n_classes, self.encoder.feature_d) * 0.01)
+        self.head_norm = nn.BatchNorm1d(feature_d, affine=False)
+        self.class_weight = nn.Parameter(torch.randn(n_classes, feature_d) * 0.01)
         self.scale = scale
         # per-class energy thresholds; +inf until calibrated (nothing is called silence)
         self.register_buffer("thresholds", torch.full((n_classes,), float("inf")))
 
+    def features(self, wave: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
     def cosine(self, wave: torch.Tensor) -> torch.Tensor:
         """(N, T) -> (N, 18) cosine similarities."""
-        z = self.head_norm(self.encoder(wave).mean(1))
+        z = self.head_norm(self.features(wave))
         return F.normalize(z, dim=-1) @ F.normalize(self.class_weight, dim=-1).T
 
     def forward(self, wave):
@@ -48,6 +54,18 @@ class M2DSC(nn.Module):
         k = logits.argmax(-1)
         silent = e > self.thresholds[k]
         return [SILENCE if s else LABELS[int(i)] for i, s in zip(k, silent)], e
+
+
+class M2DSC(EnergySourceClassifier):
+    """M2D encoder, its frame features averaged over time."""
+
+    def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0, **encoder_kw):
+        encoder = M2DEncoder(**encoder_kw)
+        super().__init__(encoder.feature_d, n_classes, scale)
+        self.encoder = encoder
+
+    def features(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.encoder(wave).mean(1)
 
 
 def calibrate_thresholds(energies: torch.Tensor, predicted: torch.Tensor, is_active: torch.Tensor,

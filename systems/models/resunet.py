@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .state_dicts import load_state_dict_strict
+from .state_dicts import load_state_dict_strict, read_record
 
 OFFICIAL_CHANNELS = (32, 64, 128, 256, 384, 384)
 # Frozen DFT tables of torchlibrosa's STFT/ISTFT in official checkpoints; torch.stft replaces them.
@@ -179,7 +179,7 @@ class ResUNetK(nn.Module):
     def load_official(self, path) -> list[str]:
         """Load the baseline's checkpoint (`resunetk.ckpt`, a Lightning file whose keys may carry a
         prefix such as `model.`). The frozen STFT tables are set aside and returned."""
-        record = torch.load(path, map_location="cpu", weights_only=False)
+        record = read_record(path)
         state = record.get("state_dict", record)
         state = strip_prefix(state, next(iter(self.state_dict())))
         dropped = sorted(k for k in state if k.startswith(TRANSFORM_PREFIXES))

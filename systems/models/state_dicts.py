@@ -39,7 +39,20 @@ def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpo
 
 def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
     """`build(config) -> model`; returns the model with the file's weights and the whole record."""
-    record = torch.load(path, map_location="cpu", weights_only=False)
+    record = read_record(path)
     model = build(record["config"])
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model, record
+
+
+def read_record(path) -> dict:
+    """torch.load of a checkpoint file, with an error that names it when it cannot be read."""
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        size = Path(path).stat().st_size
+        raise ValueError(f"checkpoint {path} ({size} bytes) cannot be loaded: {err}; the file looks truncated or "
+                         "is not a PyTorch checkpoint (copy or export it again)") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"checkpoint {path}: holds a {type(record).__name__}, not a checkpoint record")
+    return record

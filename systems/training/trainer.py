@@ -21,11 +21,12 @@ from tqdm import tqdm
 
 from s5bench.common.audio import write_text_atomic
 from s5bench.data_gen.config import build_rooms
+from s5bench.data_gen.stem_corpus import StemStream
 from s5bench.data_gen.stream import SceneStream, collate
 
 from ..distributed import local_device, shard_info
 from ..models.checkpoints import build_model, m2d_encoder, resolve
-from ..models.state_dicts import load_state_dict_strict, save_checkpoint
+from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
 from .export import export
 from .recipes import data_config, record_config, selection_score
 from .tasks import TASK_CLASSES
@@ -69,7 +70,7 @@ def build_state(cfg: dict, device: str) -> TrainingState:
     if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (taggers, SC)
         m2d_encoder(model).load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):
-        record = torch.load(resolve(cfg["init"]), map_location="cpu", weights_only=False)
+        record = read_record(resolve(cfg["init"]))
         load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
     task = TASK_CLASSES[cfg["task"]](**(cfg.get("task_options") or {}))
     params = task.trainable(model)
@@ -88,7 +89,7 @@ def resume(state: TrainingState, last: Path) -> bool:
     """Load `last.pt` into the state if it exists; True if it did."""
     if not last.is_file():
         return False
-    saved = torch.load(last, map_location="cpu", weights_only=False)
+    saved = read_record(last)
     state.model.load_state_dict(saved["state_dict"])
     state.opt.load_state_dict(saved["optimizer"])
     state.scaler.load_state_dict(saved["scaler"])
@@ -104,15 +105,20 @@ def save_last(state: TrainingState, last: Path) -> None:
 
 
 def streams(cfg: dict, rank: int, world: int, start_step: int):
-    """The training loader (rank-disjoint, resumed mid-stream) and, on rank 0, the fixed
-    validation batches."""
+    """The training loader (rank-disjoint, resumed mid-stream; the recipe's `stems` corpus remixed,
+    else the generator's scenes) and, on rank 0, the fixed validation batches (always the
+    generator's scenes of the recipe's data config, so that runs on either stream compare)."""
     data = data_config(cfg)
     if world > 1:  # rank 0 makes (and caches) a synthetic room bank alone; the others then read it
         if rank == 0:
             build_rooms(data, progress=False)
         dist.barrier()
     bs = cfg["batch_size"]
-    stream = SceneStream(data, seed=cfg["seed"] * 1000 + rank, start=start_step * bs)
+    seed = cfg["seed"] * 1000 + rank
+    if cfg.get("stems"):  # dynamic mixing of a pre-rendered stem corpus (data_gen/stem_corpus.py)
+        stream = StemStream(resolve(cfg["stems"]), seed=seed, start=start_step * bs)
+    else:
+        stream = SceneStream(data, seed=seed, start=start_step * bs)
     loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])
     val = None
     if rank == 0:

@@ -1,0 +1,200 @@
+"""A data set that can prove it is whole: `manifest.json` beside the official layout.
+
+The writer lists a mixture only once all its files (audio first, its metadata JSON last) are in
+place, with each file's size and sha256, and the recipe, seed, sample format and code
+fingerprint that made the set; the manifest is rewritten atomically as mixtures complete, and
+says whether all `n` asked for are there. Readers (`check_dataset`) compare the folder with it
+before anything runs: a listed file missing or of another size, a mixture not listed, or an
+audio file the manifest does not know is an error that names them. `verify_dataset(…,
+checksums=True)` (`generate.py --verify`) also compares every file's sha256. A folder without a
+manifest (the official dev set, a user's own) is checked by the layout rules alone, with a
+one-line note that it cannot be verified.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio import write_text_atomic
+from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+AUDIO_DIRS = (SOUNDSCAPE_DIR, ORACLE_DIR, "stems")
+SHOWN = 8  # problems listed in one message; the rest are counted
+
+
+class DatasetError(ValueError):
+    """A data folder that is incomplete or changed; the message names the mixtures and files."""
+
+
+def file_entry(path: Path) -> dict:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def recipe_sha256(recipe: dict) -> str:
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def mixture_entry(out: Path, name: str) -> dict:
+    """Files of a complete mixture (those its metadata JSON lists, and the JSON itself), measured now."""
+    meta = out / METADATA_DIR / f"{name}.json"
+    files = json.loads(meta.read_text())["files"] + [meta.relative_to(out).as_posix()]
+    return {"files": {f: file_entry(out / f) for f in files}}
+
+
+class ManifestWriter:
+    """Keeps `out/manifest.json` up to date while a set is written. An existing manifest made
+    with another recipe, seed or sample format is refused: two data sets never share a folder."""
+
+    def __init__(self, out: Path, *, recipe: dict, seed, subtype: str, n: int, code_fingerprint: str,
+                 flush_seconds: float = 2.0):
+        self.out, self.path = Path(out), Path(out) / MANIFEST
+        self.head = {"format": FORMAT, "recipe_sha256": recipe_sha256(recipe), "seed": seed, "subtype": subtype}
+        old = read_manifest(self.path) if self.path.is_file() else None
+        if old is not None:
+            differs = [k for k, v in self.head.items() if old.get(k) != v]
+            if differs:
+                raise DatasetError(f"{self.out} holds a data set made with another {', '.join(differs)} "
+                                   f"(its {MANIFEST}); write this one to another folder")
+        self.mixtures = dict(old["mixtures"]) if old else {}
+        self.meta = {"recipe": recipe, "n": n, "code_fingerprint": code_fingerprint}
+        self.flush_seconds, self._last = flush_seconds, 0.0
+
+    def add(self, name: str) -> None:
+        self.mixtures[name] = mixture_entry(self.out, name)
+        if time.monotonic() - self._last > self.flush_seconds:
+            self.write(complete=False)
+
+    def keep(self, name: str) -> None:
+        """A mixture kept from an earlier run: its entry is re-measured unless the listed one still fits."""
+        entry = self.mixtures.get(name)
+        if entry is None or problems_of(self.out, name, entry, checksums=False):
+            self.mixtures[name] = mixture_entry(self.out, name)
+
+    def drop(self, name: str) -> None:
+        self.mixtures.pop(name, None)
+
+    def write(self, complete: bool, names=None) -> None:
+        wanted = list(names) if names is not None else None
+        body = {**self.head, **self.meta, "complete": complete, "expected": wanted,
+                "mixtures": dict(sorted(self.mixtures.items()))}
+        write_text_atomic(self.path, json.dumps(body, indent=1, default=str) + "\n")
+        self._last = time.monotonic()
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        body = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{path}: not a readable manifest ({err})") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(body.get("mixtures"), dict):
+        raise DatasetError(f"{path}: not an s5bench manifest of format {FORMAT}")
+    return body
+
+
+def problems_of(folder: Path, name: str, entry: dict, checksums: bool) -> list[str]:
+    out = []
+    for rel, want in entry["files"].items():
+        path = folder / rel
+        if not path.is_file():
+            out.append(f"{name}: {rel} is missing")
+        elif path.stat().st_size != want["bytes"]:
+            out.append(f"{name}: {rel} has {path.stat().st_size} bytes, the manifest says {want['bytes']}")
+        elif checksums and file_entry(path)["sha256"] != want["sha256"]:
+            out.append(f"{name}: {rel} has changed (sha256 differs from the manifest's)")
+    return out
+
+
+@dataclass
+class Verdict:
+    folder: Path
+    has_manifest: bool
+    problems: list[str] = field(default_factory=list)
+    n_mixtures: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def message(self) -> str:
+        shown = self.problems[:SHOWN]
+        more = f"; and {len(self.problems) - SHOWN} more" if len(self.problems) > SHOWN else ""
+        how = (f"checked against its {MANIFEST}" if self.has_manifest else "checked by the layout rules")
+        fix = ("; run generate.py again with the same arguments to repair it" if self.has_manifest else "")
+        return f"data set {self.folder} is incomplete or changed ({how}): {'; '.join(shown)}{more}{fix}"
+
+
+def verify_dataset(folder, checksums: bool = False) -> Verdict:
+    """Compare a data folder with its manifest (or, without one, with the layout rules)."""
+    folder = Path(folder)
+    if not (folder / SOUNDSCAPE_DIR).is_dir():
+        return Verdict(folder, False, [f"no {SOUNDSCAPE_DIR}/ folder"])
+    path = folder / MANIFEST
+    if not path.is_file():
+        return _verify_layout(folder)
+    body = read_manifest(path)
+    listed = body["mixtures"]
+    verdict = Verdict(folder, True, n_mixtures=len(listed))
+    for name, entry in listed.items():
+        verdict.problems += problems_of(folder, name, entry, checksums)
+    expected = body.get("expected") or []
+    missing = [m for m in expected if m not in listed]
+    if missing or not body.get("complete"):
+        shown = ", ".join(missing[:SHOWN]) + (" …" if len(missing) > SHOWN else "")
+        verdict.problems.append(f"{len(missing)} of {len(expected)} mixtures not listed ({shown}): "
+                                "the generation did not finish" if missing else "the generation did not finish")
+    known = {rel for entry in listed.values() for rel in entry["files"]}
+    for sub in AUDIO_DIRS:
+        for f in sorted((folder / sub).glob("*.wav")) if (folder / sub).is_dir() else []:
+            rel = f.relative_to(folder).as_posix()
+            if rel not in known:
+                verdict.problems.append(f"{rel} is not in the manifest (a file added, or left by an unfinished run)")
+    return verdict
+
+
+def _verify_layout(folder: Path) -> Verdict:
+    """Without a manifest: every mixture's metadata (when there is any) names files that exist,
+    and every oracle target belongs to a mixture (group_by_mixture refuses strays)."""
+    mixtures = list_mixtures(folder / SOUNDSCAPE_DIR)
+    verdict = Verdict(folder, False, n_mixtures=len(mixtures))
+    if (folder / ORACLE_DIR).is_dir():
+        try:
+            group_by_mixture(folder / ORACLE_DIR, mixtures, "oracle target", edition=2026)  # the looser rules
+        except ValueError as err:
+            verdict.problems.append(str(err))
+    for name in sorted(mixtures):
+        meta = folder / METADATA_DIR / f"{name}.json"
+        if meta.is_file():
+            try:
+                files = json.loads(meta.read_text()).get("files", [])
+            except json.JSONDecodeError as err:
+                verdict.problems.append(f"{name}: {meta.relative_to(folder)} is not valid JSON ({err})")
+                continue
+            verdict.problems += [f"{name}: {f} is missing (its metadata lists it)" for f in files
+                                 if not (folder / f).is_file()]
+    return verdict
+
+
+_NOTED: set[str] = set()
+
+
+def check_dataset(folder) -> Verdict:
+    """Refuse a data folder that its manifest shows incomplete or changed (DatasetError); a folder
+    without a manifest passes with a one-line note (once per folder and process)."""
+    verdict = verify_dataset(folder)
+    if not verdict.ok:
+        raise DatasetError(verdict.message())
+    if not verdict.has_manifest and str(verdict.folder) not in _NOTED:
+        _NOTED.add(str(verdict.folder))
+        print(f"note: {verdict.folder} has no {MANIFEST} (not made by generate.py): its completeness cannot be "
+              "verified, only its layout", file=sys.stderr)
+    return verdict

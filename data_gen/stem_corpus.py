@@ -1,0 +1,252 @@
+"""A training corpus that costs little per scene: every event's wet image and dry reference
+rendered once, stored, and remixed on the fly with fresh subsets, levels and onsets (dynamic
+mixing), so synthesis and convolution are not paid at every training step.
+
+    python -m s5bench.data_gen.stem_corpus --config builtin_train --duration 2 --scenes 1000 --out data/stems
+
+Build: scenes 0 … n−1 of (recipe, seed) are planned as the generator plans them; for each event
+`Renderer.event_images` gives its full wet image (4 channels, event + response − 1 samples, tail
+included) and, for a target, its dry reference, both at the planned level; they are stored
+divided by that level's gain, i.e. at unit mean square of the full wet image, which is the
+quantity the generator sets to 10^((ref_db + snr)/10). Noise clips are stored at unit mean
+square over all samples and channels. Everything is float32 in flat memory-mapped files with an
+`index.json` (offsets, lengths, labels, the original SNR and onset of every event).
+
+Remix (the 2025 rules of the recipe's `scene` section): 1–3 target classes without repeats, each
+a random stored event of that class at SNR U(5, 20) dB; 1–2 interferers (classes may repeat) at
+U(0, 15) dB; onsets drawn as the generator draws them (event_time U(0, duration − event
+length), placed at int(event_time·sr), cut at the scene's end); one noise clip at ref_db; slots
+in onset order. Events of different scenes (and rooms) are combined freely, as dynamic mixing
+does: each image is still a point source in a measured room. Rendering a stored scene with its
+own SNRs and onsets (`original_scene`) gives the generator's mixture to float32 rounding.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import IterableDataset, get_worker_info
+from tqdm import tqdm
+
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
+
+from .factory import MixtureFactory
+from .plan import DEFAULT_CONFIG
+from .render import SilentExcerptError, noise_clip, plan_edition
+from .stream import _example
+
+INDEX = "index.json"
+FILES = {"wet": "wet.f32", "dry": "dry.f32", "noise": "noise.f32"}
+
+
+def level_gain(db: float) -> float:
+    return math.sqrt(10 ** (db / 10))
+
+
+def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = True) -> Path:
+    """Render and store the events of scenes 0 … n_scenes−1 of (cfg, seed); returns the folder.
+    Written under temporary names and moved into place at the end (a cut build leaves nothing)."""
+    out = Path(out)
+    factory = MixtureFactory(cfg)
+    rules = {**DEFAULT_CONFIG, **factory.rules}
+    if int(rules["edition"]) != 2025:
+        raise ValueError("the stem corpus remixes by the 2025 rules; use a 2025 recipe")
+    out.mkdir(parents=True, exist_ok=True)
+    handles = {k: open(out / f".tmp_{name}", "wb") for k, name in FILES.items()}
+    offsets = dict.fromkeys(FILES, 0)
+    events, noises = [], []
+
+    def put(kind, array):
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        handles[kind].write(array.tobytes())
+        start = offsets[kind]
+        offsets[kind] += array.size
+        return start
+
+    try:
+        for index in tqdm(range(n_scenes), desc="stem corpus", unit="scene", disable=not progress):
+            plan = factory.plan(seed, index)
+            sr, T = int(plan["config"]["sr"]), int(round(plan["config"]["duration"] * plan["config"]["sr"]))
+            for bank, key in (("foreground", "fg_events"), ("interference", "int_events")):
+                for ev in plan[key]:
+                    try:
+                        wet, dry = factory.renderer.event_images(ev, plan, bank)
+                    except SilentExcerptError:  # short scenes can cut a clip's silent stretch
+                        continue
+                    unit = np.float32(1 / level_gain(plan["config"]["ref_db"] + ev["snr"]))
+                    entry = {"scene": index, "kind": "target" if bank == "foreground" else "interference",
+                             "label": ev["label"], "length": wet.shape[1], "wet": put("wet", wet * unit),
+                             "snr": ev["snr"], "event_time": ev["event_time"],
+                             "event_duration": ev["event_duration"]}
+                    if dry is not None:
+                        entry["dry"] = put("dry", dry * unit)
+                    events.append(entry)
+            for ev in plan["bg_events"]:
+                clip = noise_clip(factory.noise, ev, T, sr, plan_edition(plan)).T
+                unit = np.float32(1 / math.sqrt(np.mean(np.square(clip, dtype=np.float64))))
+                noises.append({"scene": index, "noise": put("noise", clip * unit)})
+        for h in handles.values():
+            h.close()
+        for kind, name in FILES.items():
+            (out / f".tmp_{name}").replace(out / name)
+    except BaseException:
+        for kind, name in FILES.items():
+            handles[kind].close()
+            (out / f".tmp_{name}").unlink(missing_ok=True)
+        raise
+    rule_keys = ("duration", "sr", "ref_db", "n_targets", "target_snr", "n_interference", "interference_snr")
+    write_text_atomic(out / INDEX, json.dumps({
+        "recipe": {k: v for k, v in cfg.items() if not k.startswith("_")}, "seed": seed, "n_scenes": n_scenes,
+        "rules": {k: rules[k] for k in rule_keys}, "samples": int(round(rules["duration"] * rules["sr"])),
+        "events": events, "noise": noises}, indent=1, default=str) + "\n")
+    return out
+
+
+class StemCorpus:
+    """A built corpus, memory-mapped: draws remixed scenes and renders stored ones."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        if not (self.folder / INDEX).is_file():
+            raise FileNotFoundError(f"stem corpus {self.folder}: no {INDEX} (build it with "
+                                    "python -m s5bench.data_gen.stem_corpus)")
+        self.index = json.loads((self.folder / INDEX).read_text())
+        self.rules, self.T = self.index["rules"], self.index["samples"]
+        self.data = {k: np.memmap(self.folder / name, dtype=np.float32, mode="r") for k, name in FILES.items()}
+        self.events = self.index["events"]
+        self.by_label = {"target": {}, "interference": {}}
+        for i, ev in enumerate(self.events):
+            self.by_label[ev["kind"]].setdefault(ev["label"], []).append(i)
+        self.target_labels = sorted((lab for lab in self.by_label["target"] if lab in LABELS), key=LABELS.index)
+        if len(self.target_labels) < self.rules["n_targets"][1]:
+            raise ValueError(f"stem corpus {self.folder}: {len(self.target_labels)} target classes, fewer than "
+                             f"the {self.rules['n_targets'][1]} a scene may need")
+
+    def wet(self, i: int) -> np.ndarray:
+        ev = self.events[i]
+        return self.data["wet"][ev["wet"]:ev["wet"] + 4 * ev["length"]].reshape(4, ev["length"])
+
+    def dry(self, i: int) -> np.ndarray:
+        ev = self.events[i]
+        return self.data["dry"][ev["dry"]:ev["dry"] + ev["length"]]
+
+    def noise(self, k: int) -> np.ndarray:
+        start = self.index["noise"][k]["noise"]
+        return self.data["noise"][start:start + 4 * self.T].reshape(4, self.T)
+
+    def mix(self, targets, interferers, noise_k: int):
+        """targets / interferers: [(event index, snr, onset sample)] -> mixture (4, T), dry (n, T),
+        interference images (m, 4, T), noise (4, T); targets in the given order."""
+        T, ref_db = self.T, self.rules["ref_db"]
+
+        def placed(image, onset, gain):
+            out = np.zeros(image.shape[:-1] + (T,), np.float32)
+            m = max(0, min(image.shape[-1], T - onset))
+            out[..., onset:onset + m] = image[..., :m] * np.float32(gain)
+            return out
+
+        wet_t = [placed(self.wet(i), s, level_gain(ref_db + snr)) for i, snr, s in targets]
+        dry = [placed(self.dry(i), s, level_gain(ref_db + snr)) for i, snr, s in targets]
+        wet_i = [placed(self.wet(i), s, level_gain(ref_db + snr)) for i, snr, s in interferers]
+        noise = self.noise(noise_k) * np.float32(level_gain(ref_db))
+        mixture = np.sum(wet_t, axis=0) + (np.sum(wet_i, axis=0) if wet_i else 0) + noise
+        return (mixture.astype(np.float32), np.array(dry).reshape(len(dry), T),
+                np.array(wet_i).reshape(len(wet_i), 4, T), noise)
+
+    def original_scene(self, scene: int):
+        """Scene `scene` of the build with its own events, SNRs and onsets (the generator's mixture)."""
+        sr = self.rules["sr"]
+        mine = [i for i, ev in enumerate(self.events) if ev["scene"] == scene]
+        pick = [(i, self.events[i]["snr"], int(self.events[i]["event_time"] * sr)) for i in mine]
+        noise_k = next(k for k, n in enumerate(self.index["noise"]) if n["scene"] == scene)
+        return self.mix([p for p in pick if self.events[p[0]]["kind"] == "target"],
+                        [p for p in pick if self.events[p[0]]["kind"] == "interference"], noise_k)
+
+    def draw(self, rng: np.random.Generator) -> dict:
+        """One remixed scene by the rules, as a training example (the stream's batch keys)."""
+        targets, inter, noise_k = self.draw_events(rng)
+        mixture, dry, wet_i, noise = self.mix(targets, inter, noise_k)
+        names = [self.events[i]["label"] for i, _, _ in targets]
+        return _example(mixture, dry, names + [SILENCE] * (N_SLOTS - len(names)), wet_i[:, 0], noise[0])
+
+    def draw_events(self, rng: np.random.Generator):
+        """The draw of one remix: targets and interferers as [(event index, snr, onset sample)]
+        (targets in onset order) and a noise clip's index."""
+        r, sr = self.rules, self.rules["sr"]
+        duration = r["duration"]
+
+        def onset(i):
+            return int(rng.uniform(0.0, duration - self.events[i]["event_duration"]) * sr)
+
+        n_t = int(rng.integers(r["n_targets"][0], r["n_targets"][1] + 1))
+        labels = rng.choice(self.target_labels, size=n_t, replace=False)
+        targets = []
+        for lab in labels:
+            pool = self.by_label["target"][str(lab)]
+            i = pool[rng.integers(len(pool))]
+            targets.append((i, float(rng.uniform(*r["target_snr"])), onset(i)))
+        targets.sort(key=lambda t: t[2])
+        int_labels = sorted(self.by_label["interference"])
+        n_i = int(rng.integers(r["n_interference"][0], r["n_interference"][1] + 1)) if int_labels else 0
+        inter = []
+        for _ in range(n_i):
+            pool = self.by_label["interference"][int_labels[rng.integers(len(int_labels))]]
+            i = pool[rng.integers(len(pool))]
+            inter.append((i, float(rng.uniform(*r["interference_snr"])), onset(i)))
+        return targets, inter, int(rng.integers(len(self.index["noise"])))
+
+
+class StemStream(IterableDataset):
+    """Remixed scenes forever (or `length` of them): scene `index` is a pure function of (seed,
+    index), worker w of W takes indices w, w+W, …, so the stream is the same whatever the worker
+    count, and `start` resumes it mid-way."""
+
+    def __init__(self, folder, seed: int = 0, length: int | None = None, start: int = 0):
+        self.folder, self.seed, self.length, self.start = folder, seed, length, start
+        self._corpus = None
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        if self._corpus is None:
+            self._corpus = StemCorpus(self.folder)
+        index = self.start + wid
+        while self.length is None or index < self.length:
+            example = self._corpus.draw(np.random.default_rng([self.seed, index, 0x57E5]))
+            example["name"] = f"stems{self.seed}:{index}"
+            yield example
+            index += nw
+
+
+def main(argv=None) -> int:
+    from s5bench.common.arguments import at_least
+
+    from .config import load_config
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="builtin_train", help="a 2025 data config (configs/data)")
+    ap.add_argument("--duration", type=float, default=2.0, help="scene length in seconds (the training scenes')")
+    ap.add_argument("--scenes", type=at_least(1), default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+        cfg.setdefault("scene", {})["duration"] = args.duration
+        out = build_corpus(cfg, args.out, args.scenes, args.seed)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    index = json.loads((out / INDEX).read_text())
+    size = sum((out / name).stat().st_size for name in FILES.values())
+    print(f"stem corpus {out}: {len(index['events'])} events of {args.scenes} scenes, {size / 1e9:.2f} GB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Breakdowns of a scored stage that the official tools do not give, computed from its
+`per_mixture.csv` and `per_class.csv` (the rows `write_reports` writes):
+
+- by number of targets (0–3), and in 2026 by scene type (no target, distinct classes, a class
+  repeated): the ranking metric (mean over the group's mixtures that have a value), SNRi (mean
+  over the group's targets), Acc_mix and Acc_src (pooled TP / (TP + FP + FN)) — the `all` row
+  is the stage's summary.csv;
+- silence: of the slots a system answered as silence, the share that are truly silent
+  (precision), and of the truly silent slots, the share answered as silence (recall). Slots are
+  counted as multisets: a mixture with k references and e estimates has 3 − k silent slots, of
+  which min(3 − k, 3 − e) are rightly answered;
+- by class: TP, FP, FN, the mean SDRi of its matched pairs and its ranking-metric term (from
+  per_class.csv), and its accuracy TP / (TP + FP + FN);
+- slot outcomes of one mixture: each estimated label a true positive or a false alarm, each
+  reference matched or missed (multisets, as Acc_src counts them).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from s5bench.common.labels import N_SLOTS
+
+SCENE_TYPES = ("no target", "distinct classes", "a class repeated")
+
+
+def labels_of(cell) -> list[str]:
+    """A `ref_labels` / `est_labels` cell (';'-joined, empty for none) as a list."""
+    return [] if cell is None or (isinstance(cell, float) and math.isnan(cell)) or cell == "" else str(cell).split(";")
+
+
+def metric_column(per_mixture: pd.DataFrame) -> str:
+    return "capi_sdri" if "capi_sdri" in per_mixture.columns else "ca_sdri"
+
+
+def scene_type(ref_labels: list[str]) -> str:
+    if not ref_labels:
+        return SCENE_TYPES[0]
+    return SCENE_TYPES[2] if len(set(ref_labels)) < len(ref_labels) else SCENE_TYPES[1]
+
+
+def group_figures(rows: pd.DataFrame, metric: str) -> dict:
+    """The summary figures of a group of per_mixture rows, plus silence precision and recall."""
+    n_ref, n_est = rows["n_ref"].to_numpy(), rows["n_est"].to_numpy()
+    values = rows[metric].to_numpy(dtype=float)
+    with_targets = n_ref > 0
+    snri = rows["snri"].to_numpy(dtype=float)
+    counted = (rows["tp"] + rows["fp"] + rows["fn"]).sum()
+    answered, truly = N_SLOTS - n_est, N_SLOTS - n_ref
+    right = np.minimum(answered, truly)
+    return {
+        "n_mixtures": len(rows),
+        "n_targets": int(n_ref.sum()),
+        "metric": float(np.nanmean(values)) if np.isfinite(values).any() else math.nan,
+        "SNRi": float((snri[with_targets] * n_ref[with_targets]).sum() / n_ref.sum()) if n_ref.sum() else math.nan,
+        "Acc_mix": 100.0 * float(rows["label_match"].astype(bool).mean()) if len(rows) else math.nan,
+        "Acc_src": 100.0 * float(rows["tp"].sum()) / counted if counted else math.nan,
+        "silence_precision": 100.0 * right.sum() / answered.sum() if answered.sum() else math.nan,
+        "silence_recall": 100.0 * right.sum() / truly.sum() if truly.sum() else math.nan,
+    }
+
+
+def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition: int) -> pd.DataFrame:
+    """Rows `breakdown, group, …`: all, by n_targets (0–3), by scene type (2026), by class."""
+    metric = metric_column(per_mixture)
+    out = [{"breakdown": "all", "group": "all", **group_figures(per_mixture, metric)}]
+    for k in range(N_SLOTS + 1):
+        rows = per_mixture[per_mixture["n_ref"] == k]
+        if len(rows):
+            out.append({"breakdown": "n_targets", "group": str(k), **group_figures(rows, metric)})
+    if edition == 2026:
+        types = per_mixture["ref_labels"].map(lambda c: scene_type(labels_of(c)))
+        for kind in SCENE_TYPES:
+            rows = per_mixture[types == kind]
+            if len(rows):
+                out.append({"breakdown": "scene_type", "group": kind, **group_figures(rows, metric)})
+    if per_class is not None:
+        for row in per_class.to_dict("records"):
+            counted = row["tp"] + row["fp"] + row["fn"]
+            if counted:
+                out.append({"breakdown": "class", "group": row["class"], "n_targets": int(row["n_ref"]),
+                            "metric": float(row["ca_sdri_term"]), "mean_sdri_tp": float(row["mean_sdri_tp"]),
+                            "Acc_src": 100.0 * row["tp"] / counted,
+                            "tp": int(row["tp"]), "fp": int(row["fp"]), "fn": int(row["fn"])})
+    table = pd.DataFrame(out)
+    for col in ("n_mixtures", "n_targets", "tp", "fp", "fn"):
+        if col in table:
+            table[col] = table[col].astype("Int64")  # counts stay integers beside the class rows' blanks
+    return table
+
+
+def slot_outcomes(ref_labels: list[str], est_labels: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """([(label, 'tp' | 'false alarm')] per estimate, [(label, 'matched' | 'missed')] per reference)."""
+    left = Counter(ref_labels)
+    ests = []
+    for lab in est_labels:
+        ests.append((lab, "tp" if left[lab] > 0 else "false alarm"))
+        left[lab] -= 1
+    found = Counter(est_labels)
+    refs = []
+    for lab in ref_labels:
+        refs.append((lab, "matched" if found[lab] > 0 else "missed"))
+        found[lab] -= 1
+    return ests, refs
+
+
+def stage_changes(per_stage: dict[str, pd.DataFrame], threshold_db: float = 0.05) -> pd.DataFrame:
+    """Per mixture and stage (after the first), the change of the ranking metric over the stage
+    before, and whether it helped, hurt or left the mixture unchanged (|Δ| ≤ threshold_db)."""
+    names = list(per_stage)
+    rows = []
+    for before, after in zip(names, names[1:]):
+        a, b = per_stage[before], per_stage[after]
+        metric = metric_column(a)
+        merged = a[["soundscape", metric]].merge(b[["soundscape", metric]], on="soundscape", suffixes=("_a", "_b"))
+        for r in merged.itertuples(index=False):
+            delta = float(r[2]) - float(r[1])
+            verdict = ("no value" if math.isnan(delta) else "helped" if delta > threshold_db
+                       else "hurt" if delta < -threshold_db else "unchanged")
+            rows.append({"stage": after, "previous": before, "soundscape": r[0], "delta": delta, "verdict": verdict})
+    return pd.DataFrame(rows, columns=["stage", "previous", "soundscape", "delta", "verdict"])

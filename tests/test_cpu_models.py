@@ -1,0 +1,82 @@
+"""The CPU-size components: spatial features by hand, the band split, the TSE's start and class
+clue, and a training step of each through its task."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from s5bench.metrics.signal import snr
+from s5bench.systems.models.checkpoints import ARCHITECTURES, build_model
+from s5bench.systems.models.cpu_separators import BandSplit, band_edges, spatial_features
+from s5bench.systems.training.tasks import TASK_CLASSES
+
+
+def test_the_intensity_planes_of_a_plane_wave_are_its_direction():
+    """FOA (ACN W, Y, Z, X; SN3D) of a plane wave from unit direction d: W = s, (X, Y, Z) = s·d."""
+    d = np.array([0.48, -0.6, 0.64])  # x, y, z
+    s = torch.randn(1, 1, 33, 20, dtype=torch.complex64)
+    foa = torch.cat([s, s * d[1], s * d[2], s * d[0]], dim=1)  # W, Y, Z, X
+    planes = spatial_features(foa)
+    assert planes.shape == (1, 7, 33, 20)
+    for k, value in enumerate(d):  # x, y, z
+        assert torch.allclose(planes[0, 4 + k], torch.full((33, 20), float(value)), atol=1e-5)
+    # a diffuse field (independent channels) gives a much shorter vector than a plane wave
+    diffuse = spatial_features(torch.randn(1, 4, 33, 200, dtype=torch.complex64))
+    assert float(diffuse[0, 4:].pow(2).sum(0).sqrt().mean()) < 0.7
+
+
+def test_the_bands_cover_every_bin_once_and_merge_puts_values_back():
+    edges = band_edges(513)
+    assert edges[0][0] == 0 and edges[-1][1] == 513 and len(edges) == 48
+    assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+    split = BandSplit(513, planes=7, dim=8, out_per_bin=2)
+    with torch.no_grad():  # merge of a zero map with a bias that numbers every (output, bin)
+        split.w_out.zero_()
+        bias = split.b_out.view(len(edges), 2, -1)
+        for k, (lo, hi) in enumerate(edges):
+            for o in range(2):
+                bias[k, o, :hi - lo] = torch.arange(lo, hi) + 1000 * o
+    out = split.merge(torch.zeros(1, 3, len(edges), 8), 513)
+    assert out.shape == (1, 2, 513, 3)
+    assert torch.equal(out[0, 0, :, 0], torch.arange(513.0))
+    assert torch.equal(out[0, 1, :, 2], torch.arange(513.0) + 1000)
+
+
+def test_the_tse_starts_as_its_enrollment_and_hears_its_class():
+    torch.manual_seed(0)
+    tse = build_model("tse", {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128})
+    mix, enr = torch.randn(2, 4, 8000) * 0.1, torch.randn(2, 8000) * 0.1
+    hot = torch.zeros(2, 18)
+    hot[:, 3] = 1
+    with torch.no_grad():
+        assert float(snr(tse(mix, enr, hot), enr).min()) > 40
+    with torch.no_grad():  # once FiLM has learnt anything, the class changes the output
+        for block in tse.blocks:
+            block.film.weight.normal_()
+    other = torch.zeros(2, 18)
+    other[:, 7] = 1
+    assert not torch.allclose(tse(mix, enr, hot), tse(mix, enr, other))
+
+
+@pytest.mark.parametrize("task, architecture, model", [
+    ("uss", "spatial_blstm", {"hidden": 16, "layers": 1, "n_fft": 256, "hop": 128}),
+    ("uss", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
+    ("tse", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
+    ("sc", "cnn", {"channels": [4, 8]}),
+])
+def test_each_cpu_component_trains_through_its_task(task, architecture, model, tiny_test_set):
+    from s5bench.data_gen.stream import FolderScenes, collate
+
+    assert (task, architecture) in ARCHITECTURES
+    batch = collate([FolderScenes(tiny_test_set)[i] for i in range(2)])
+    batch["interference"] = torch.zeros(2, 2, batch["mixture"].shape[-1])
+    batch["noise"] = batch["mixture"][:, 0] * 0.1
+    torch.manual_seed(0)
+    net = build_model(task, {"architecture": architecture, **model})
+    runner = TASK_CLASSES[task](**({"train_blocks": -1} if task == "sc" else {}))
+    params = runner.trainable(net)
+    loss, metrics = runner.step(net, batch)
+    loss.backward()
+    assert math.isfinite(float(loss)) and metrics
+    assert any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in params)

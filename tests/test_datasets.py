@@ -1,0 +1,176 @@
+"""Data sets that know when they are whole (the manifest), and every bad input a named error with
+exit code 2 and no traceback."""
+import errno
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from s5bench.common import audio
+from s5bench.common.manifest import MANIFEST, DatasetError, check_dataset, verify_dataset
+from s5bench.data_gen.writer import MixtureError, generate_set
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tree(folder: Path, skip=(MANIFEST,)) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in skip}
+
+
+def run(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "runners" / script), *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_disk_full_leaves_no_listed_partial_mixture_and_the_next_run_repairs(tiny_cfg, tmp_path, monkeypatch):
+    clean = tmp_path / "clean"
+    generate_set(tiny_cfg, clean, n=3, seed=4, progress=False)
+    out = tmp_path / "set"
+    real, calls = audio.FileGroup.audio, []
+
+    def full_disk(group, path, *args):  # the disk fills up at the second mixture's second file
+        calls.append(str(path))
+        if sum("mix_0001" in c for c in calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(group, path, *args)
+
+    monkeypatch.setattr(audio.FileGroup, "audio", full_disk)
+    with pytest.raises(MixtureError, match="mix_0001.*No space left on device"):
+        generate_set(tiny_cfg, out, n=3, seed=4, progress=False)
+    monkeypatch.setattr(audio.FileGroup, "audio", real)
+    # nothing of mix_0001 under its own name, no temporary file left, and the manifest lists mix_0000 only
+    assert not [p for p in out.rglob("*mix_0001*")]
+    assert not [p for p in out.rglob(".tmp_*")]
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert list(manifest["mixtures"]) == ["mix_0000"] and manifest["complete"] is False
+    with pytest.raises(DatasetError, match=r"2 of 3 mixtures not listed \(mix_0001, mix_0002\)"):
+        check_dataset(out)
+    # every runner that reads the folder refuses it, naming the mixtures
+    (tmp_path / "est").mkdir()
+    res = run("evaluate.py", "--soundscape-dir", out / "soundscape", "--oracle-dir", out / "oracle_target",
+              "--estimate-dir", tmp_path / "est", "--out-dir", tmp_path / "scores", "--jobs", "1")
+    assert res.returncode == 2 and "mix_0001" in res.stderr and "Traceback" not in res.stderr
+    res = run("run_system.py", "--system", "oracle_sources", "--data", out, "--out", tmp_path / "res")
+    assert res.returncode == 2 and "incomplete or changed" in res.stderr and "Traceback" not in res.stderr
+    # the next run completes it, byte for byte as a clean run
+    generate_set(tiny_cfg, out, n=3, seed=4, progress=False)
+    assert verify_dataset(out, checksums=True).ok
+    assert tree(out) == tree(clean)
+
+
+def test_manifest_round_trip(tiny_cfg, tmp_path):
+    out = tmp_path / "set"
+    generate_set(tiny_cfg, out, n=3, seed=2, progress=False)
+    clean = tree(out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] and manifest["seed"] == 2 and manifest["n"] == 3 and manifest["code_fingerprint"]
+    entry = manifest["mixtures"]["mix_0001"]["files"]
+    assert "soundscape/mix_0001.wav" in entry and "metadata/mix_0001.json" in entry
+    assert entry["soundscape/mix_0001.wav"]["bytes"] == (out / "soundscape" / "mix_0001.wav").stat().st_size
+    res = run("generate.py", "--verify", out)
+    assert res.returncode == 0 and "3 mixtures, every file's size and sha256 match" in res.stdout
+    victim = next((out / "oracle_target").glob("mix_0001_*.wav"))
+    victim.unlink()
+    res = run("generate.py", "--verify", out)
+    assert res.returncode == 2 and f"mix_0001: oracle_target/{victim.name} is missing" in res.stderr
+    generate_set(tiny_cfg, out, n=3, seed=2, progress=False)  # repaired
+    assert tree(out) == clean and run("generate.py", "--verify", out).returncode == 0
+    # a changed file of the same size is found by its checksum; a stray file by its absence from the list
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 1
+    victim.write_bytes(bytes(data))
+    assert f"{victim.name} has changed" in run("generate.py", "--verify", out).stderr
+    shutil.copy(out / "soundscape" / "mix_0000.wav", out / "soundscape" / "mix_0009.wav")
+    assert "soundscape/mix_0009.wav is not in the manifest" in verify_dataset(out).message()
+    # another seed into the same folder is refused: two data sets never share one
+    with pytest.raises(DatasetError, match="another seed"):
+        generate_set(tiny_cfg, out, n=3, seed=3, progress=False)
+
+
+def test_a_folder_without_manifest_is_noted_and_checked_by_layout(tiny_test_set, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_test_set, copy, ignore=shutil.ignore_patterns(MANIFEST))
+    verdict = check_dataset(copy)
+    assert verdict.ok and not verdict.has_manifest
+    assert f"{copy} has no {MANIFEST}" in capsys.readouterr().err
+    meta = json.loads((copy / "metadata" / "mix_0002.json").read_text())
+    (copy / meta["files"][1]).unlink()  # an oracle target its metadata lists
+    res = run("generate.py", "--verify", copy)
+    assert res.returncode == 2 and "checked by the layout rules" in res.stderr and meta["files"][1] in res.stderr
+
+
+def test_counts_below_their_minimum_are_refused(tiny_test_set, tmp_path):
+    before = (tiny_test_set / "index.json").read_bytes()
+    res = run("generate.py", "--config", "builtin_test", "--out", tiny_test_set, "--n", "-3")
+    assert res.returncode == 2 and "argument --n: must be a whole number of at least 1, not -3" in res.stderr
+    assert (tiny_test_set / "index.json").read_bytes() == before
+    res = run("generate.py", "--config", "builtin_test", "--out", tmp_path / "x", "--n", "2", "--jobs", "0")
+    assert res.returncode == 2 and "argument --jobs: must be a whole number of at least 1, not 0" in res.stderr
+    res = run("ablation.py", "--all", "--n", "-3")
+    assert res.returncode == 2 and "argument --n" in res.stderr
+    assert not (ROOT / "data" / "builtin_test_-3").exists()
+    res = run("run_system.py", "--system", "all_silence", "--data", tiny_test_set, "--out", tmp_path / "r",
+              "--batch-size", "0")
+    assert res.returncode == 2 and "argument --batch-size" in res.stderr
+
+
+def test_a_truncated_checkpoint_names_the_file_and_the_system_config(tiny_test_set, tiny_systems, tmp_path):
+    cfg = yaml.safe_load(Path(tiny_systems["self_guided"]).read_text())
+    whole = Path(cfg["args"]["uss"]).read_bytes()
+    cut = tmp_path / "uss_cut.pt"
+    cut.write_bytes(whole[:len(whole) // 2])
+    cfg["args"]["uss"] = str(cut)
+    system = tmp_path / "cut_system.yaml"
+    system.write_text(yaml.safe_dump(cfg))
+    res = run("run_system.py", "--system", system, "--data", tiny_test_set, "--out", tmp_path / "res")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert str(system) in res.stderr and str(cut) in res.stderr and "looks truncated" in res.stderr
+
+
+def test_a_misspelt_argument_names_the_yaml_the_key_and_the_allowed_ones(tiny_test_set, tiny_systems, tmp_path):
+    cfg = yaml.safe_load(Path(tiny_systems["baseline"]).read_text())
+    cfg["args"]["treshold"] = 0.3
+    system = tmp_path / "typo.yaml"
+    system.write_text(yaml.safe_dump(cfg))
+    res = run("run_system.py", "--system", system, "--data", tiny_test_set, "--out", tmp_path / "res")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert str(system) in res.stderr and "'treshold'" in res.stderr and "threshold" in res.stderr.split("takes:")[1]
+
+
+def test_a_results_folder_keeps_the_systems_run_into_it_earlier(tiny_test_set, tmp_path):
+    out = tmp_path / "res"
+    assert run("run_system.py", "--system", "oracle_sources", "--data", tiny_test_set, "--out", out).returncode == 0
+    res = run("run_system.py", "--system", "all_silence", "--data", tiny_test_set, "--out", out)
+    assert res.returncode == 0 and "keeps the rows of systems run into it earlier: oracle_sources" in res.stdout
+    import pandas as pd
+
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["system"]) == ["oracle_sources", "all_silence"]
+    assert run("run_system.py", "--system", "oracle_sources", "--data", tiny_test_set, "--out", out).returncode == 0
+    assert list(pd.read_csv(out / "summary.csv")["system"]) == ["all_silence", "oracle_sources"]
+
+
+def test_written_files_have_the_usual_permissions_and_a_failed_text_write_leaves_nothing(tmp_path):
+    import os
+
+    import numpy as np
+
+    from s5bench.common.audio import write_audio_atomic, write_text_atomic
+
+    mask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "a.csv", "x\n")
+        write_audio_atomic(tmp_path / "a.wav", np.zeros(10, np.float32), 32000)
+        assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+        assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
+
+    with pytest.raises(TypeError):
+        write_text_atomic(tmp_path / "b.csv", 12345)  # not text: the write fails half-way
+    assert not (tmp_path / "b.csv").exists() and not list(tmp_path.glob(".tmp_*"))
