@@ -41,6 +41,14 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
     path.write_text(yaml.safe_dump({**good, "model": {**TINY_MODELS["uss"], "d_stat": 32}}))
     with pytest.raises(ValueError, match="section 'model': unknown model option\\(s\\) 'd_stat'"):
         train(load_train_config(path), tmp_path / "work", progress=False)
+    path.write_text(yaml.safe_dump({**good, "task_options": {"si_warmup_step": 300}}))  # one letter short
+    with pytest.raises(ValueError, match=r"t\.yaml, section 'task_options' \(task uss\): unknown key\(s\) "
+                                         r"'si_warmup_step'; allowed: si_warmup_steps"):
+        load_train_config(path)
+    from s5bench.systems.training.tasks import TASK_CLASSES
+
+    with pytest.raises(ValueError, match=r"unknown task option\(s\) 'treshold' for SCTask; it takes: .*leak"):
+        TASK_CLASSES["sc"](treshold=1)
     path.write_text(yaml.safe_dump({**good, "data_overrides": {"scene.durration": 2.0}}))
     with pytest.raises(ValueError, match="data_overrides .*unknown key\\(s\\) 'durration'"):
         data_config(load_train_config(path))

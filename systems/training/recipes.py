@@ -46,6 +46,8 @@ def load_train_config(name_or_path) -> dict:
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:
         raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
+    check_keys(cfg["task_options"] or {}, TASK_CLASSES[cfg["task"]].OPTIONS,
+               f"training config {path}, section 'task_options' (task {cfg['task']})")
     return cfg
 
 

@@ -21,8 +21,14 @@ class Task:
     parameters to optimise (default: all). The trainer keeps `global_step` (steps done so far)
     up to date, for options that change with training time."""
 
+    OPTIONS: dict = {}  # the task's options (recipe `task_options`) with their defaults
+
     def __init__(self, **options):
-        self.options = options
+        unknown = sorted(set(options) - set(self.OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown task option(s) {', '.join(map(repr, unknown))} for {type(self).__name__}; "
+                             f"it takes: {', '.join(sorted(self.OPTIONS)) or 'none'}")
+        self.options = {**self.OPTIONS, **options}
         self.global_step = 0
 
     def trainable(self, model):
@@ -59,8 +65,10 @@ class TaggerTask(Task):
     """M2D-AT: BCE on the mixture's multi-hot; `train_blocks`: 0 = head only (stage 1), 2 = the
     last 2 blocks too (stage 2), -1 = everything (tiny models trained from scratch)."""
 
+    OPTIONS = {"train_blocks": -1}
+
     def trainable(self, model):
-        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("head",))
+        freeze_m2d_except(model, int(self.options["train_blocks"]), head_names=("head",))
         return super().trainable(model)
 
     def step(self, model, batch):
@@ -103,9 +111,11 @@ class SeparatorTask(Task):
     class_aware_pit (2026: slots of equal labels may exchange their references; silent slots,
     queried with zeros, score 0)."""
 
+    OPTIONS = {"loss": "masked_snr"}
+
     def __init__(self, **options):
         super().__init__(**options)
-        self.loss = options.get("loss", "masked_snr")
+        self.loss = self.options["loss"]
         if self.loss not in SEPARATOR_LOSSES:
             raise ValueError(f"separator loss {self.loss!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
 
@@ -158,6 +168,8 @@ class USSTask(Task):
     negative SI-SNR of the active slots instead, so that a rescaled copy of the mixture earns
     nothing and separation has to start; SA-SDR (the paper's loss) takes over afterwards."""
 
+    OPTIONS = {"si_warmup_steps": 0}
+
     def step(self, model, batch):
         out = model(batch["mixture"])
         wave, logits, sil = out["waveforms"], out["class_logits"], out["silence_logit"]
@@ -168,7 +180,7 @@ class USSTask(Task):
         iperm = losses.best_permutation(inter, batch["interference"])
         inter = losses.gather_slots(inter, iperm)
         active = batch["active"]
-        if self.global_step < int(self.options.get("si_warmup_steps", 0)):
+        if self.global_step < int(self.options["si_warmup_steps"]):
             fg_term = -si_snr(fg[active], batch["targets"][active]).mean()
         else:
             fg_term = losses.neg_sa_sdr(fg, batch["targets"])
@@ -212,12 +224,15 @@ class SCTask(Task):
     are silence; so the SC and its silence thresholds see what it classifies at inference.
     Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge."""
 
+    OPTIONS = {"train_blocks": -1, "leak": 0.1, "s": 32.0, "m": 0.5, "energy_weight": 0.0, "m_in": -6.0,
+               "m_out": -1.0, "uss_checkpoint": None}
+
     def __init__(self, **options):
         super().__init__(**options)
-        self.uss = frozen_uss(options["uss_checkpoint"]) if options.get("uss_checkpoint") else None
+        self.uss = frozen_uss(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
 
     def trainable(self, model):
-        freeze_m2d_except(model, int(self.options.get("train_blocks", -1)), head_names=("class_weight",))
+        freeze_m2d_except(model, int(self.options["train_blocks"]), head_names=("class_weight",))
         return super().trainable(model)
 
     def inputs(self, batch):
@@ -225,7 +240,7 @@ class SCTask(Task):
         mix0 = batch["mixture"][:, 0]
         act = batch["active"]
         owner = torch.nonzero(act)[:, 0]  # the mixture each active source comes from
-        leak = float(self.options.get("leak", 0.1))
+        leak = float(self.options["leak"])
         active_in = batch["targets"][act] + leak * torch.rand(len(owner), 1, device=mix0.device) * mix0[owner]
         classes = batch["label_vector"].argmax(-1)[act]
         silent = torch.cat([batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]])
@@ -239,13 +254,13 @@ class SCTask(Task):
         x_act, y, x_sil = self.inputs(batch)
         cos = model.cosine(torch.cat([x_act, x_sil]))
         cos_act, cos_sil = cos[:len(x_act)], cos[len(x_act):]
-        s, margin = float(self.options.get("s", 32.0)), float(self.options.get("m", 0.5))
+        s, margin = float(self.options["s"]), float(self.options["m"])
         loss = losses.arcface_loss(cos_act, y, s, margin) + losses.kl_to_uniform(s * cos_sil)
-        lam = float(self.options.get("energy_weight", 0.0))
+        lam = float(self.options["energy_weight"])
         e_act, e_sil = losses.energy(s * cos_act), losses.energy(s * cos_sil)
         if lam:
-            loss = loss + lam * losses.energy_hinge(e_act, e_sil, float(self.options.get("m_in", -6.0)),
-                                                    float(self.options.get("m_out", -1.0)))
+            loss = loss + lam * losses.energy_hinge(e_act, e_sil, float(self.options["m_in"]),
+                                                    float(self.options["m_out"]))
         with torch.no_grad():
             acc = (cos_act.argmax(-1) == y).float().mean() if len(y) else torch.tensor(0.0)
         return loss, {"class_acc": float(acc) * 100, "energy_active": float(e_act.detach().mean()),
@@ -263,9 +278,11 @@ class TSETask(Task):
     - `mixture_enroll_prob`: with this probability the enrollment is the mixture's channel 0, so
       the class one-hot is the only clue and the model has to learn to use it."""
 
+    OPTIONS = {"uss_checkpoint": None, "self_enroll_prob": 0.0, "mixture_enroll_prob": 0.0}
+
     def __init__(self, **options):
         super().__init__(**options)
-        self.uss = frozen_uss(options["uss_checkpoint"]) if options.get("uss_checkpoint") else None
+        self.uss = frozen_uss(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
 
     def enrollments(self, batch):
         if self.uss is None:
@@ -290,11 +307,11 @@ class TSETask(Task):
     @torch.no_grad()
     def _augment(self, model, mix, enr, hot):
         n = len(enr)
-        own = torch.rand(n, device=enr.device) < float(self.options.get("self_enroll_prob", 0.0))
+        own = torch.rand(n, device=enr.device) < float(self.options["self_enroll_prob"])
         if own.any():
             enr = enr.clone()
             enr[own] = model(mix[own], enr[own], hot[own])
-        blind = torch.rand(n, device=enr.device) < float(self.options.get("mixture_enroll_prob", 0.0))
+        blind = torch.rand(n, device=enr.device) < float(self.options["mixture_enroll_prob"])
         return torch.where(blind[:, None], mix[:, 0], enr)
 
 
