@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 from scipy.io import wavfile
+
+from .atomic import atomic_path, staging_path
 
 # What write_audio_atomic can write: 32-bit float (the default) or the official sets' 16-bit PCM.
 SUBTYPES = ("FLOAT", "PCM_16")
@@ -64,22 +65,6 @@ def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
         sf.write(path, data, sr, subtype=subtype)
 
 
-def _usual_mode() -> int:
-    """The mode a plain open() would give a new file (0o666 less the umask); mkstemp's is 0o600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _staging_name(path: Path) -> str:
-    """A unique temporary file beside `path` (closed), with the usual permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
-    os.fchmod(fd, _usual_mode())
-    os.close(fd)
-    return tmp
-
-
 def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
     """Write a wav through a temporary file and a rename, so a crash never leaves a partial file."""
     with files_together() as group:
@@ -91,13 +76,13 @@ class FileGroup:
     together (`commit`), or all removed (`discard`): a failure half-way leaves none of them."""
 
     def __init__(self):
-        self.staged: list[tuple[str, Path]] = []
+        self.staged: list[tuple[Path, Path]] = []
 
     def audio(self, path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
         if subtype not in SUBTYPES:
             raise ValueError(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
         path = Path(path)
-        tmp = _staging_name(path)
+        tmp = staging_path(path)
         self.staged.append((tmp, path))
         _write_wav(tmp, data, sr, subtype)
 
@@ -126,14 +111,6 @@ def files_together():
 
 
 def write_text_atomic(path, text: str) -> None:
-    """Write a text file through a unique temporary file beside it and a rename; the temporary
-    file is removed when writing fails."""
-    path = Path(path)
-    tmp = _staging_name(path)
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a text file through the atomic writer (common/atomic.py)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)

@@ -6,11 +6,11 @@ SOFA 2.1 SingleRoomSRIR attributes that the SpatialScaper fork checks with pysof
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from s5bench.common.atomic import atomic_path
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import require_dir
 
@@ -139,13 +139,8 @@ def write_sofa_room(path, irs: np.ndarray, source_positions: np.ndarray, sr: int
         sofa.RoomCornerA = np.zeros((1, 3))
         sofa.RoomCornerB = np.atleast_2d(room_dims)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{os.getpid()}_{path.name}")  # two processes may build the same bank
-    try:
+    with atomic_path(path) as tmp:  # a unique temporary name: two processes may build the same bank
         # uncompressed: the fork reads one measurement at a time, and a zlib-compressed variable
         # chunked across measurements costs it a whole-chunk decompression per event
         sofar.write_sofa(str(tmp), sofa, compression=0)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -32,6 +32,7 @@ import numpy as np
 from torch.utils.data import IterableDataset, get_worker_info
 from tqdm import tqdm
 
+from s5bench.common.atomic import staging_path
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 
@@ -57,7 +58,8 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
     if int(rules["edition"]) != 2025:
         raise ValueError("the stem corpus remixes by the 2025 rules; use a 2025 recipe")
     out.mkdir(parents=True, exist_ok=True)
-    handles = {k: open(out / f".tmp_{name}", "wb") for k, name in FILES.items()}
+    staged = {k: staging_path(out / name) for k, name in FILES.items()}  # unique names, moved into place at the end
+    handles = {k: open(staged[k], "wb") for k in FILES}
     offsets = dict.fromkeys(FILES, 0)
     events, noises = [], []
 
@@ -93,11 +95,11 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
         for h in handles.values():
             h.close()
         for kind, name in FILES.items():
-            (out / f".tmp_{name}").replace(out / name)
+            staged[kind].replace(out / name)
     except BaseException:
-        for kind, name in FILES.items():
+        for kind in FILES:
             handles[kind].close()
-            (out / f".tmp_{name}").unlink(missing_ok=True)
+            staged[kind].unlink(missing_ok=True)
         raise
     rule_keys = ("duration", "sr", "ref_db", "n_targets", "target_snr", "n_interference", "interference_snr")
     write_text_atomic(out / INDEX, json.dumps({

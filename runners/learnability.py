@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from s5bench.common.arguments import at_least
+from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
 from s5bench.runners.table_files import markdown_table
 from s5bench.systems.training.diagnostics import ideal_mask_gains
@@ -89,10 +90,9 @@ def plot(curve: pd.DataFrame, ceil: pd.DataFrame, path: Path) -> None:
            title="below −3 dB: off the plot (SI-SNR warm-up)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.provenance import write_sidecar
 
@@ -55,7 +56,8 @@ def plot_table1(df: pd.DataFrame, out_png: Path) -> Path:
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Table 1: ablation stages (measured here vs published)")
     fig.tight_layout()
-    fig.savefig(out_png, dpi=120)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
     return out_png
 
@@ -71,6 +73,7 @@ def plot_per_class(per_class_csv: Path, out_png: Path, title: str) -> Path:
     ax.tick_params(axis="x", rotation=70, labelsize=7)
     ax.axhline(0, color="k", lw=0.5)
     fig.tight_layout()
-    fig.savefig(out_png, dpi=120)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
     return out_png

@@ -8,6 +8,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
+from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
 from s5bench.common.editions import check_edition
 from s5bench.common.layout import list_wavs, parse_stem, submission_names
@@ -99,9 +100,7 @@ def _remove_estimates(folder: Path, names: set[str], mixtures):
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:
     """<folder_name>/eval_out/<mix>_<Label>.wav inside `out_zip`, the challenge's submission form."""
     out_zip = Path(out_zip)
-    tmp = out_zip.with_name(f".tmp_{out_zip.name}")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for wav in sorted(Path(estimate_dir).glob("*.wav")):
             z.write(wav, f"{folder_name}/eval_out/{wav.name}")
-    tmp.replace(out_zip)
     return out_zip

@@ -174,3 +174,31 @@ def test_written_files_have_the_usual_permissions_and_a_failed_text_write_leaves
     with pytest.raises(TypeError):
         write_text_atomic(tmp_path / "b.csv", 12345)  # not text: the write fails half-way
     assert not (tmp_path / "b.csv").exists() and not list(tmp_path.glob(".tmp_*"))
+
+
+def test_the_atomic_writer_leaves_nothing_on_failure_and_serves_concurrent_writers(tmp_path):
+    import threading
+
+    from s5bench.common.atomic import atomic_path
+
+    target = tmp_path / "table.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half a ta")
+            raise RuntimeError("the disk filled up")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    # two writers of one target: each has its own temporary file; the target is one whole version
+    texts = {w: f"writer {w}\n" * 200_000 for w in "ab"}
+    barrier = threading.Barrier(2)
+
+    def write(w):
+        with atomic_path(target, fsync=True) as tmp:
+            barrier.wait()
+            tmp.write_text(texts[w])
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert target.read_text() in texts.values() and list(tmp_path.iterdir()) == [target]

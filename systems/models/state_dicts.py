@@ -7,15 +7,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from s5bench.common.atomic import atomic_path
+
 
 def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
     """State dict with the config that built the model (and anything else, e.g. thresholds),
     written through a temporary file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
-    tmp.replace(path)
+    with atomic_path(path, fsync=True) as tmp:
+        torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
     return path
 
 

@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
 from s5bench.data_gen.config import build_rooms
 from s5bench.data_gen.stem_corpus import StemStream
@@ -98,10 +99,10 @@ def resume(state: TrainingState, last: Path) -> bool:
 
 
 def save_last(state: TrainingState, last: Path) -> None:
-    tmp = last.with_name(f".tmp_{last.name}")
-    torch.save({"state_dict": state.model.state_dict(), "optimizer": state.opt.state_dict(),
-                "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best}, tmp)
-    tmp.replace(last)
+    with atomic_path(last, fsync=True) as tmp:
+        torch.save({"state_dict": state.model.state_dict(), "optimizer": state.opt.state_dict(),
+                    "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best}, tmp)
+
 
 
 def streams(cfg: dict, rank: int, world: int, start_step: int):

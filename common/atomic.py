@@ -1,0 +1,42 @@
+"""The one atomic writer: a file is written under a unique temporary name beside its target (so
+concurrent writers never share one), given the usual permissions (mkstemp's are 0600), optionally
+fsynced, then renamed over the target; on failure the temporary file is removed."""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def usual_mode() -> int:
+    """The mode a plain open() would give a new file: 0o666 less the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def staging_path(path) -> Path:
+    """A new, empty, closed temporary file beside `path` (its folder is made), with the usual mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
+    os.fchmod(fd, usual_mode())
+    os.close(fd)
+    return Path(tmp)
+
+
+@contextmanager
+def atomic_path(path, fsync: bool = False):
+    """`with atomic_path(target) as tmp: write(tmp)`: the target appears complete or not at all."""
+    path = Path(path)
+    tmp = staging_path(path)
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
