@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -16,12 +17,37 @@ from ..models.m2d_sc import energy  # noqa: F401  (the SC's energy, used by its 
 
 
 def masked_snr_loss(est: torch.Tensor, ref: torch.Tensor, active: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """The baseline's loss: −(1/(B·S)) Σ m·SNR(ŝ, s), m = 1 for active slots only, with ε in the
-    numerator and the denominator of the SNR."""
-    num = ref.pow(2).sum(-1) + eps
-    den = (ref - est).pow(2).sum(-1) + eps
-    snr = 10 * torch.log10(num / den)
-    return -(snr * active.to(snr)).sum() / active.numel()
+    """The baseline's loss: −(1/(B·S)) Σ m·SNR(ŝ, s), m = 1 for active slots only, with ε = 1e-8
+    (the baseline's) in the numerator and the denominator of the SNR."""
+    value = snr(est, ref, eps=eps)
+    return -(value * active.to(value)).sum() / active.numel()
+
+
+def pairwise(fn, est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """(B, S_ref, S_est) costs fn(est[:, j], ref[:, i]) -> (B,) for every reference i and estimate j."""
+    S_ref, S_est = ref.shape[1], est.shape[1]
+    return torch.stack([fn(est[:, j], ref[:, i]) for i in range(S_ref) for j in range(S_est)], dim=1
+                       ).reshape(len(est), S_ref, S_est)
+
+
+def best_assignment(cost: torch.Tensor, exhaustive_up_to: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """The one permutation solver: per item, the one-to-one assignment of estimates to references
+    with the smallest mean cost. cost (B, S, S) [item, reference i, estimate j]. Returns
+    (perm (B, S): the estimate of each reference, value (B,): the mean cost, differentiable).
+    Exhaustive over the S! permutations (first minimum in itertools order) up to
+    `exhaustive_up_to` slots, the Hungarian algorithm (scipy) beyond."""
+    B, S, _ = cost.shape
+    if S <= exhaustive_up_to:
+        perms = torch.tensor(list(itertools.permutations(range(S))), device=cost.device)  # (P, S)
+        scores = cost[:, torch.arange(S, device=cost.device)[None, :], perms].mean(-1)  # (B, P)
+        perm = perms[scores.detach().argmin(1)]
+    else:
+        from scipy.optimize import linear_sum_assignment
+
+        rows = [linear_sum_assignment(c)[1] for c in cost.detach().cpu().double().numpy()]
+        perm = torch.as_tensor(np.array(rows), device=cost.device)
+    value = torch.gather(cost, 2, perm[:, :, None])[..., 0].mean(1)
+    return perm, value
 
 
 def neg_sa_sdr(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
@@ -35,12 +61,10 @@ def neg_si_snr(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
 
 def best_permutation(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     """Per batch item, the permutation of the S estimates that maximises SA-SDR against the S
-    references (exhaustive: S ≤ 3 here). Returns (B, S) indices into the estimates."""
-    S = est.shape[1]
-    perms = torch.tensor(list(itertools.permutations(range(S))), device=est.device)
+    references. SA-SDR's numerator Σ‖s_i‖² does not depend on the order, so this is the
+    assignment with the smallest summed squared error. Returns (B, S) indices into the estimates."""
     with torch.no_grad():
-        scores = torch.stack([sa_sdr(est[:, p], ref) for p in perms], dim=1)  # (B, P)
-    return perms[scores.argmax(1)]
+        return best_assignment(pairwise(lambda e, r: (r - e).pow(2).sum(-1), est, ref))[0]
 
 
 def gather_slots(x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
@@ -85,12 +109,8 @@ def pit_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     """The 2026 tagger's loss: per item, the permutation of the S output slots with the smallest
     mean cross-entropy against the S target slots (class indices, silence included), averaged
     over the batch. logits (B, S, C), target (B, S) long."""
-    B, S, C = logits.shape
-    ce = torch.stack([F.cross_entropy(logits[:, j], target[:, i], reduction="none")
-                      for i in range(S) for j in range(S)], dim=1).reshape(B, S, S)  # [b, target i, slot j]
-    perms = list(itertools.permutations(range(S)))
-    scores = torch.stack([ce[:, range(S), list(p)].mean(1) for p in perms], dim=1)  # (B, P)
-    return scores.min(1).values.mean()
+    ce = pairwise(lambda slot, tgt: F.cross_entropy(slot, tgt, reduction="none"), logits, target)
+    return best_assignment(ce)[1].mean()
 
 
 def class_aware_pit_snr_loss(est: torch.Tensor, ref: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
@@ -101,10 +121,7 @@ def class_aware_pit_snr_loss(est: torch.Tensor, ref: torch.Tensor, label_vector:
     silent = (label_vector == 0).all(-1)  # (B, S)
     same = (label_vector[:, :, None] == label_vector[:, None, :]).all(-1) & ~silent[:, :, None] & ~silent[:, None, :]
     big = torch.full((B, S, S), 1e9, dtype=est.dtype, device=est.device)
-    neg = torch.stack([-snr(est[:, j], ref[:, i]) for i in range(S) for j in range(S)], dim=1).reshape(B, S, S)
-    cost = torch.where(same, neg, big)
+    cost = torch.where(same, pairwise(lambda e, r: -snr(e, r), est, ref), big)
     diag = torch.arange(S, device=est.device)
     cost[:, diag, diag] = torch.where(silent, torch.zeros_like(silent, dtype=est.dtype), cost[:, diag, diag])
-    perms = list(itertools.permutations(range(S)))
-    scores = torch.stack([cost[:, range(S), list(p)].mean(1) for p in perms], dim=1)
-    return scores.min(1).values.mean()
+    return best_assignment(cost)[1].mean()
