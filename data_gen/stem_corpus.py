@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset
 from tqdm import tqdm
 
 from s5bench.common.atomic import staging_path
@@ -39,7 +39,7 @@ from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 from .factory import MixtureFactory
 from .plan import DEFAULT_CONFIG
 from .render import SilentExcerptError, noise_clip, plan_edition
-from .stream import _example
+from .stream import _example, worker_indices
 
 INDEX = "index.json"
 FILES = {"wet": "wet.f32", "dry": "dry.f32", "noise": "noise.f32"}
@@ -213,16 +213,12 @@ class StemStream(IterableDataset):
         self._corpus = None
 
     def __iter__(self):
-        info = get_worker_info()
-        wid, nw = (info.id, info.num_workers) if info else (0, 1)
         if self._corpus is None:
             self._corpus = StemCorpus(self.folder)
-        index = self.start + wid
-        while self.length is None or index < self.length:
+        for index in worker_indices(self.start, self.length):
             example = self._corpus.draw(np.random.default_rng([self.seed, index, 0x57E5]))
             example["name"] = f"stems{self.seed}:{index}"
             yield example
-            index += nw
 
 
 def main(argv=None) -> int:

@@ -41,6 +41,17 @@ def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="
     return out
 
 
+def worker_indices(start: int, length: int | None):
+    """The scene indices of this DataLoader worker: w, w+W, … from `start` (all of them in the
+    main process), up to `length` (None: forever), so a stream is the same whatever the worker count."""
+    info = get_worker_info()
+    wid, nw = (info.id, info.num_workers) if info else (0, 1)
+    index = start + wid
+    while length is None or index < length:
+        yield index
+        index += nw
+
+
 class SceneStream(IterableDataset):
     """Fresh mixtures forever (or `length` of them): worker w of W renders indices w, w+W, …
     of seed `seed`, so the stream is the same whatever the worker count."""
@@ -51,21 +62,16 @@ class SceneStream(IterableDataset):
         build_rooms(cfg)  # make a synthetic room bank once, here, not in every worker
 
     def __iter__(self):
-        info = get_worker_info()
-        wid, nw = (info.id, info.num_workers) if info else (0, 1)
         if self._factory is None:
             self._factory = MixtureFactory(self.cfg)
-        index = self.start + wid
-        while self.length is None or index < self.length:
+        for index in worker_indices(self.start, self.length):
             plan = self._factory.plan(self.seed, index)
             try:
                 scene = self._factory.render(plan)
             except SilentExcerptError:  # short training scenes can cut a clip's silent stretch
-                index += nw
                 continue
             yield _example(scene.mixture, scene.dry, slot_labels(plan), scene.interference[:, 0],
                            scene.noise[0], name=f"{self.seed}:{index}")
-            index += nw
 
 
 class FolderScenes(Dataset):
