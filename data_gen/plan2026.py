@@ -1,4 +1,4 @@
-"""Scene plans of the DCASE 2026 edition, in SpAudSyn's JSON schema (S5_REFERENCE §7).
+"""Scene plans of the DCASE 2026 edition, in SpAudSyn's JSON schema (docs/task.md §7).
 
 The rules are the 2026 baseline's training generator's: 0–3 targets (a recipe may ask 1–3 for
 separator training) at 5–20 dB; with n ≥ 2 and probability `dupse_rate`, n_dup ∈ 1…min(n − 1,

@@ -1,6 +1,6 @@
 """Render a scene plan into the 4-channel mixture, the dry targets and every stem.
 
-Levels follow the SpatialScaper fork (S5_REFERENCE.md §3): each source is peak-normalised,
+Levels follow the SpatialScaper fork (docs/task.md §3): each source is peak-normalised,
 its impulse response divided by the mean over channels of the response's L2 norm, and the
 full-length wet image (tail included) scaled to mean square 10^((ref_db + snr)/10); the noise
 is scaled to mean square 10^(ref_db/10) over all samples and channels. The dry reference is the

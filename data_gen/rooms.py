@@ -35,7 +35,10 @@ class SofaRoom:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"SOFA file not found: {self.path}")
-        self._nc = netCDF4.Dataset(str(self.path), "r")
+        try:
+            self._nc = netCDF4.Dataset(str(self.path), "r")
+        except OSError as err:
+            raise ValueError(f"{self.unreadable(err)}") from None
         if "Data.IR" not in self._nc.variables:
             raise ValueError(f"{self.path}: no Data.IR variable; not a SOFA impulse-response file")
         ir = self._nc.variables["Data.IR"]
@@ -52,6 +55,10 @@ class SofaRoom:
     def name(self) -> str:
         return self.path.name
 
+    def unreadable(self, err) -> str:
+        return (f"{self.path}: not a readable SOFA (netCDF-4/HDF5) file ({err}); it has "
+                f"{self.path.stat().st_size} bytes and may be truncated (copy or download it again)")
+
     def ir(self, index: int) -> np.ndarray:
         """(channels, taps) impulse response of measurement `index`. A room that fits in memory is
         read whole once (compressed SOFA files decompress whole chunks anyway); a larger one is
@@ -59,11 +66,14 @@ class SofaRoom:
         if not 0 <= index < self.n_positions:
             raise IndexError(f"{self.path}: position {index} out of range 0..{self.n_positions - 1}")
         var = self._nc.variables["Data.IR"]
-        if self._all is None and self.n_positions * self.n_channels * self.n_taps * 8 <= self.IN_MEMORY_LIMIT:
-            self._all = np.asarray(var[:], dtype=np.float64)
-        if self._all is not None:
-            return self._all[index]
-        return np.asarray(var[index], dtype=np.float64)
+        try:
+            if self._all is None and self.n_positions * self.n_channels * self.n_taps * 8 <= self.IN_MEMORY_LIMIT:
+                self._all = np.asarray(var[:], dtype=np.float64)
+            if self._all is not None:
+                return self._all[index]
+            return np.asarray(var[index], dtype=np.float64)
+        except (OSError, RuntimeError) as err:  # the header read, the data cut off
+            raise ValueError(self.unreadable(err)) from None
 
     def close(self):
         self._nc.close()

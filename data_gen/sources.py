@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from s5bench.common.audio import read_audio
+from s5bench.common.audio import audio_info, read_audio
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import require_dir
 
@@ -85,6 +85,7 @@ class FolderBank(SourceBank):
     def __init__(self, root, sr: int = SAMPLE_RATE, allowed_labels=None, name: str | None = None):
         super().__init__()
         self.root, self.sr = require_dir(root, "source bank"), sr
+        self.skipped: list[Path] = []  # files under the label folders that are not audio the bank reads
         self.name = name or f"folder bank {self.root}"
         items = []
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
@@ -92,12 +93,22 @@ class FolderBank(SourceBank):
                 raise ValueError(f"{folder}: unknown label folder {folder.name!r}; expected one of "
                                  f"{', '.join(sorted(allowed_labels))}")
             # recursively, as both generators list them (2026 class folders hold per-source subfolders)
-            items += [self._probe(p, folder.name) for p in sorted(folder.rglob("*"))
-                      if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
+            files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+            items += [self._probe(p, folder.name) for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
+            self.skipped += [p for p in files if p.suffix.lower() not in AUDIO_SUFFIXES]
         self._index(items, self.name)
 
+    def describe(self) -> str:
+        line = super().describe()
+        if self.skipped:
+            shown = ", ".join(p.relative_to(self.root).as_posix() for p in self.skipped[:5])
+            more = " …" if len(self.skipped) > 5 else ""
+            line += (f" ({len(self.skipped)} file(s) skipped, not of a type the bank reads "
+                     f"({', '.join(AUDIO_SUFFIXES)}): {shown}{more})")
+        return line
+
     def _probe(self, path: Path, label: str) -> Item:
-        info = sf.info(str(path))
+        info = audio_info(path)
         if info.samplerate != self.sr:
             raise ValueError(f"{path}: sample rate {info.samplerate} Hz, the bank expects {self.sr} Hz")
         if info.channels != 1:
@@ -121,7 +132,7 @@ class ResampledFolderBank(SourceBank):
         self._rates = {}
         items = []
         for path in self._files():
-            info = sf.info(str(path))
+            info = audio_info(path)
             rel = path.relative_to(self.root).as_posix()
             self._rates[rel] = info.samplerate
             items.append(Item(label, rel, int(np.ceil(info.frames * sr / info.samplerate))))
@@ -273,7 +284,7 @@ class FolderNoiseBank(NoiseBank):
         self.root, self.sr = require_dir(root, "noise"), sr
         self._frames = {}
         for p in sorted(p for p in self.root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
-            info = sf.info(str(p))
+            info = audio_info(p)
             if info.channels != self.channels:
                 raise ValueError(f"{p}: {info.channels} channel(s), background noise must have {self.channels}")
             if info.samplerate != sr:

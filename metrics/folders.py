@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
+import sys
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -31,9 +31,11 @@ def _score_one(task) -> MixtureScore:
 
 
 def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_RATE, channels: int = 4,
-                  jobs: int = 1, progress: bool = True, edition: int = 2025) -> list[MixtureScore]:
+                  jobs: int = 1, progress: bool = True, edition: int = 2025,
+                  note_missing: bool = True) -> list[MixtureScore]:
     """Score every mixture of `soundscape_dir`. A mixture without estimates is scored as all
-    misses (2025: with a warning that names how many; in 2026 an empty answer is legal)."""
+    misses (2025: with one line on stderr that says how many, unless `note_missing` is False and
+    the caller says it itself; in 2026 an empty answer is legal)."""
     edition = check_edition(edition)
     soundscape_dir = require_dir(soundscape_dir, "soundscape")
     if soundscape_dir.name == SOUNDSCAPE_DIR:  # in the official layout: the data set it belongs to, checked
@@ -42,9 +44,10 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_
     refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
     ests = group_by_mixture(estimate_dir, mixtures, "estimate", edition)
     no_estimate = [m for m in mixtures if m not in ests]
-    if no_estimate and edition == 2025:
+    if no_estimate and edition == 2025 and note_missing:
         shown = ", ".join(no_estimate[:5]) + (" …" if len(no_estimate) > 5 else "")
-        warnings.warn(f"{len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}")
+        print(f"note: {len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}",
+              file=sys.stderr)
     tasks = [(m, mixtures[m], refs.get(m, []), ests.get(m, []), sr, channels, edition) for m in mixtures]
     bar = dict(total=len(tasks), desc="scoring", unit="mix", disable=not progress)
     if jobs <= 1:

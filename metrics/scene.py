@@ -1,6 +1,6 @@
 """Scene-level S5 metrics for both editions: CA-SDRi / CAPI-SDRi, SNRi, Acc_src, Acc_mix.
 
-Definitions (S5_REFERENCE §4 and §7; the official evaluation's):
+Definitions (docs/task.md §4 and §7; the official evaluation's):
 - CAPI-SDRi (2026 ranking metric): per class c of C ∪ Ĉ, with E_c estimates and R_c references
   of c and k = min(E_c, R_c), the k reference–estimate pairs with the largest MEAN raw SNR(ŝ, s)
   (first maximum in the official enumeration order on ties) each score SNR(ŝ, s) − SNR(x₀, s);

@@ -9,7 +9,7 @@ system-like estimates (noisy copies of the targets, some mislabelled, some misse
 alarms). Only the scoring is timed, mixture by mixture, for both:
   official-style - torch float32 SNR (torchmetrics' formula) of every combination of references
                    and permutation of estimates of each class, best mean raw SNR, zeros for
-                   count mismatches; multiset label counts (S5_REFERENCE §7);
+                   count mismatches; multiset label counts (docs/task.md §7);
   harness        - metrics.scene.score_mixture(edition=2026), which also computes SNRi.
 Prints mixtures per second per core and the largest CAPI-SDRi difference between the two.
 """

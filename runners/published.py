@@ -2,7 +2,7 @@
 leaderboards. The tables show them only in `published_*` columns or `kind = published` rows."""
 from __future__ import annotations
 
-# Paper Table 1 (dev test set), S5_REFERENCE §5. Published, never measured here.
+# Paper Table 1 (dev test set), docs/task.md §5. Published, never measured here.
 PUBLISHED_TABLE1 = {
     "fss1_cp1": (10.8, 15.1, 73.2),
     "fss1_cp1-1": (12.7, 15.1, 81.8),
@@ -22,7 +22,7 @@ PUBLISHED_TABLE2 = [
     (8, "baseline ResUNetK", 6.60, 51.48, 11.09, 59.80),
     (9, "rank 9", 3.84, 22.41, 11.78, 65.47),
 ]
-# DCASE 2026 Task 4 (S5_REFERENCE §7): rank, team, eval CAPI-SDRi / Acc_mix, dev-test CAPI-SDRi / Acc_mix.
+# DCASE 2026 Task 4 (docs/task.md §7): rank, team, eval CAPI-SDRi / Acc_mix, dev-test CAPI-SDRi / Acc_mix.
 PUBLISHED_TABLE2_2026 = [
     (1, "Bando_AIST", 14.93, 65.54, 16.32, 64.88),
     (2, "Choi_KAIST", 12.98, 64.88, 14.65, 66.07),

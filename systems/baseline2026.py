@@ -12,32 +12,11 @@ import torch
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
-from .baseline import check_official_files
-from .models.checkpoints import build_model, load_component, resolve
-from .models.m2d import M2DEncoder
+from .models.checkpoints import load_component, resolve
 from .models.m2d_slots import pick_slot_labels
-from .models.resunet import ResUNetK, strip_prefix
-from .models.state_dicts import load_state_dict_strict, read_record
+from .models.resunet import ResUNetK
+from .official import SOURCES_2026, check_official_files, load_tagger_2026
 from .slots import dedupe, one_hots
-
-OFFICIAL_SOURCES = {
-    "separator": "resunetk.ckpt of the nttcslab/dcase2026_task4_baseline release",
-    "tagger": "m2dat_1c.ckpt or m2dat_4c.ckpt of the nttcslab/dcase2026_task4_baseline release",
-    "weight_file": "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly.zip of the nttcslab/m2d v0.3.0 release",
-}
-
-
-def load_official_tagger(path, weight_file, n_channels: int, head_args: dict | None = None) -> torch.nn.Module:
-    """A released 2026 tagger checkpoint (Lightning: keys under `model.`), loaded strictly.
-    head_args: the official config's (track_input_dim 1024, track_hidden_dim 512)."""
-    tagger = build_model("slot_tagger", {**M2DEncoder.weight_file_config(weight_file), **(head_args or {}),
-                                         "n_channels": n_channels})
-    state = read_record(path)
-    state = strip_prefix(state.get("state_dict", state), "head.m2d_out_norm.running_mean")  # both taggers have it
-    # the official front end's fixed STFT/mel tables (nnAudio) are not parameters here
-    state = {k: v for k, v in state.items() if "to_spec." not in k}
-    load_state_dict_strict(tagger, state, source=str(path))
-    return tagger
 
 
 def order_slots(labels: list[str]) -> list[str]:
@@ -58,8 +37,8 @@ class Baseline2026(System):
         if official:
             tagger, separator, weight_file = (resolve(p) for p in (tagger, separator, weight_file))
             check_official_files({"tagger": tagger, "separator": separator, "weight_file": weight_file},
-                                 OFFICIAL_SOURCES, "the 2026 baseline", "configs/systems/baseline2026_official.yaml")
-            self.tagger = load_official_tagger(tagger, weight_file, int(n_channels), head_args)
+                                 SOURCES_2026, "the 2026 baseline", "configs/systems/baseline2026_official.yaml")
+            self.tagger = load_tagger_2026(tagger, weight_file, int(n_channels), head_args)
             self.separator = ResUNetK()
             self.separator.load_official(separator)
         else:

@@ -1,6 +1,7 @@
 """Run a system over a test set in the official layout, write its estimates, score every stage."""
 from __future__ import annotations
 
+import sys
 import zipfile
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
         dist.barrier()
     if rank > 0:
         return None
-    summaries = {}
+    summaries, silent = {}, {}
     code = code_fingerprint([type(system).__module__])
     if not data.has_references and progress:
         print(f"{data_dir} has no oracle_target/ folder (an evaluation set): estimates written, scoring skipped")
@@ -84,8 +85,13 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
             summaries[stage] = {}
             continue
         scores = score_folders(Path(data_dir) / "soundscape", Path(data_dir) / "oracle_target", est,
-                               sr=sr, jobs=jobs, progress=False, edition=edition)
+                               sr=sr, jobs=jobs, progress=False, edition=edition, note_missing=False)
+        silent[stage] = sum(not s.est_labels for s in scores)
         summaries[stage] = write_reports(scores, out / stage, official_json=official_json)
+    if edition == 2025 and any(silent.values()):  # one line for the whole run, not one per stage
+        counts = ", ".join(f"{stage} {n}" for stage, n in silent.items() if n)
+        print(f"note: mixtures whose every slot is silence are scored as all misses (2025): {counts} "
+              f"of {len(data.names)}", file=sys.stderr)
     return summaries
 
 

@@ -1,5 +1,5 @@
 """The self-guided pipeline (Kwon, Lee, Kim, Choi; DCASE 2025 Task 4, rank 1) as one system whose
-named outputs are the paper's ablation stages (S5_REFERENCE §5):
+named outputs are the paper's ablation stages (docs/task.md §5):
 
     fss1_cp1     USS waveforms, USS class-decoder labels (silence: the USS silence branch)
     fss1_cp1-1   USS waveforms, M2D-SC labels (silence: per-class energy thresholds)

@@ -5,10 +5,11 @@ import torch
 from test_m2d import official_backbone_tensors
 
 from s5bench.common.labels import LABEL_INDEX, SILENCE
-from s5bench.systems.baseline2026 import Baseline2026, load_official_tagger, order_slots
+from s5bench.systems.baseline2026 import Baseline2026, order_slots
 from s5bench.systems.models.checkpoints import build_model
 from s5bench.systems.models.m2d_slots import M2DSpatialSlotTagger
 from s5bench.systems.models.state_dicts import save_checkpoint
+from s5bench.systems.official import load_tagger_2026
 from s5bench.systems.slots import one_hots
 from s5bench.systems.training import losses
 from s5bench.systems.training.tasks import SeparatorTask, SlotTaggerTask
@@ -80,7 +81,7 @@ def write_released_tagger(tmp_path, n_channels=4, drop=None):
 
 def test_released_4c_tagger_loads_strictly_with_its_values(tmp_path):
     path, weights, state = write_released_tagger(tmp_path)
-    tagger = load_official_tagger(path, weights, n_channels=4, head_args=HEAD_ARGS)
+    tagger = load_tagger_2026(path, weights, n_channels=4, head_args=HEAD_ARGS)
     own = tagger.state_dict()
     for key in ("m2d.backbone.blocks.0.attn.qkv.weight", "head.tracks.2.3.bias", "m2d.head_norm.running_var"):
         torch.testing.assert_close(own[key], state[f"model.{key}"])
@@ -89,7 +90,7 @@ def test_released_4c_tagger_loads_strictly_with_its_values(tmp_path):
     assert probs.shape == (1, 3, 19)
     path, weights, _ = write_released_tagger(tmp_path, drop="head.tracks.1.3.weight")
     with pytest.raises(ValueError, match=r"head.tracks.1.3.weight"):
-        load_official_tagger(path, weights, n_channels=4, head_args=HEAD_ARGS)
+        load_tagger_2026(path, weights, n_channels=4, head_args=HEAD_ARGS)
 
 
 def test_missing_released_files_are_named(tmp_path):

@@ -105,3 +105,15 @@ def test_vctk_either_release_one_microphone_and_mp3_percussion(tmp_path):
     cfg["targets"] = {"vctk": {"root": "pixabay"}}
     with pytest.raises(FileNotFoundError, match="neither wav48_silence_trimmed nor wav48"):
         build_sources(cfg, "target")
+
+
+def test_a_folder_bank_says_what_it_skipped_and_names_a_broken_clip(tmp_path):
+    _write(tmp_path / "ok" / "Speech" / "a.wav", np.ones(320))
+    (tmp_path / "ok" / "Speech" / "b.oga").write_bytes(b"OggS not read here")
+    bank = FolderBank(tmp_path / "ok")
+    assert "1 clips in 1 label(s) (1 file(s) skipped, not of a type the bank reads (.wav, .flac): " \
+           "Speech/b.oga)" in bank.describe()
+    (tmp_path / "bad" / "Speech").mkdir(parents=True)
+    (tmp_path / "bad" / "Speech" / "c.wav").write_bytes(b"RIFF, but cut off")
+    with pytest.raises(ValueError, match=r"Speech/c\.wav: not a readable WAV file"):
+        FolderBank(tmp_path / "bad")

@@ -60,3 +60,17 @@ def test_empty_room_folder(tmp_path):
         RoomBank(tmp_path)
     with pytest.raises(FileNotFoundError, match="room folder not found"):
         RoomBank(tmp_path / "missing")
+
+
+def test_a_truncated_sofa_room_is_named_with_what_is_wrong(tmp_path):
+    from pathlib import Path
+
+
+    whole = (Path(__file__).parent / "golden" / "fork2025" / "inputs" / "room_ir" / "room_a.sofa").read_bytes()
+    for cut in (len(whole) // 2, 2000):
+        path = tmp_path / f"cut_{cut}.sofa"
+        path.write_bytes(whole[:cut])
+        with pytest.raises(ValueError, match=rf"cut_{cut}\.sofa: not a readable SOFA .* {cut} bytes and may be "
+                                             "truncated"):
+            room = SofaRoom(path)
+            room.ir(room.n_positions - 1)

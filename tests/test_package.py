@@ -127,3 +127,18 @@ def test_an_old_class_path_says_the_new_name():
 
     with pytest.raises(ValueError, match=r"write `class: s5bench\.systems\.oracle:OracleSources`"):
         build_system_from_config({"class": "systems.oracle:OracleSources", "name": "old.yaml"})
+
+
+def test_every_cited_section_of_the_task_description_exists():
+    """The project documents the task itself (docs/task.md); code and configs cite its sections."""
+    import re
+
+    headings = set(re.findall(r"^## §(\d+)", (ROOT / "docs" / "task.md").read_text(), flags=re.M))
+    cited = set()
+    sources = [p for d in FOLDERS for p in (ROOT / d).rglob("*.py")]
+    for f in [*ROOT.glob("*.md"), *ROOT.glob("configs/**/*.yaml"), *sources]:
+        text = f.read_text()
+        assert "S5_REFERENCE" not in text, f"{f} cites a file that is not in the repository"
+        for group in re.findall(r"docs/task\.md §([\d§, \-and]+)", text):
+            cited |= set(re.findall(r"\d+", group))
+    assert cited and cited <= headings, sorted(cited - headings)

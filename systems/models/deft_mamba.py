@@ -1,4 +1,4 @@
-"""DeFT-Mamba (Lee & Choi, ICASSP 2025) as described in S5_REFERENCE §6; no code of it is public.
+"""DeFT-Mamba (Lee & Choi, ICASSP 2025) as described in docs/task.md §6; no code of it is public.
 
 Input: the 4-channel complex STFT as 8 real planes -> Conv2d(8→D, 3×3) + GroupNorm. Then N_b
 blocks, each a frequency-axis then a time-axis hybrid module:

@@ -1,4 +1,4 @@
-"""M2D-SC: the self-guided pipeline's single-label source classifier (S5_REFERENCE §6).
+"""M2D-SC: the self-guided pipeline's single-label source classifier (docs/task.md §6).
 
 M2D encoder -> time-mean features -> BatchNorm (no affine) -> cosine similarity with 18 class
 weight vectors. Training: ArcFace (s = 32, m = 0.5) on active sources plus KL to uniform on

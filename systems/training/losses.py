@@ -1,4 +1,4 @@
-"""Training losses of the baseline and of the self-guided pipeline (S5_REFERENCE §4, §6).
+"""Training losses of the baseline and of the self-guided pipeline (docs/task.md §4, §6).
 
 All take torch tensors, reduce to a scalar and are differentiable. Waveforms are (B, S, T).
 """
