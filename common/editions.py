@@ -1,9 +1,37 @@
 """The two editions of the task (DCASE 2025 and 2026 Task 4) and what differs between them
-for scoring and file naming. Every runner that scores takes `--edition` through
-`add_edition_argument`, so this module is the one place that decides it."""
+for scoring, file naming, rendering and the tables. Every runner that scores takes `--edition`
+through `add_edition_argument`; what an edition implies is asked of its `Edition` here, so this
+module is the one place that decides it."""
 from __future__ import annotations
 
-EDITIONS = (2025, 2026)
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What follows from an edition, asked of one object instead of comparing years elsewhere."""
+
+    year: int
+    ranking_metric: str  # summary column of the ranking metric
+    repeated_classes: bool  # a class may fill several slots (and every slot may be silent)
+    slot_index_in_names: bool  # files are <mix>_<i>_<Label>.wav (else <mix>_<Label>.wav)
+    signed_peak_window: bool  # dry reference: the fork's signed peak, half-open end (else |peak|, both ends)
+    ir_rms_normalisation: bool  # responses divided by their RMS over channels (else the mean of L2 norms)
+    tile_short_noise: bool  # a noise file shorter than the scene is tiled (else each sample repeated)
+    builtin_test: str  # the built-in test set's data config
+    builtin_label: str  # its name in the leaderboard's columns
+    published_source: str  # where the published leaderboard rows come from
+
+
+_EDITIONS = {
+    2025: Edition(2025, "CA-SDRi", repeated_classes=False, slot_index_in_names=False, signed_peak_window=True,
+                  ir_rms_normalisation=False, tile_short_noise=False, builtin_test="builtin_test",
+                  builtin_label="builtin", published_source="as printed in the paper"),
+    2026: Edition(2026, "CAPI-SDRi", repeated_classes=True, slot_index_in_names=True, signed_peak_window=False,
+                  ir_rms_normalisation=True, tile_short_noise=True, builtin_test="builtin_test_2026",
+                  builtin_label="builtin2026", published_source="the task's results page"),
+}
+EDITIONS = tuple(_EDITIONS)
 DEFAULT_EDITION = 2025
 
 
@@ -18,9 +46,14 @@ def check_edition(edition) -> int:
     return value
 
 
+def edition_of(edition) -> Edition:
+    """The description of an edition given as a year (int or string), or an error naming the known ones."""
+    return _EDITIONS[check_edition(edition)]
+
+
 def ranking_metric(edition: int) -> str:
     """The column name of the edition's ranking metric."""
-    return "CAPI-SDRi" if check_edition(edition) == 2026 else "CA-SDRi"
+    return edition_of(edition).ranking_metric
 
 
 def summary_columns(edition: int) -> list[str]:
@@ -29,7 +62,7 @@ def summary_columns(edition: int) -> list[str]:
 
 def repeated_classes_allowed(edition: int) -> bool:
     """2026: a class may fill several slots (and all three slots may be silent)."""
-    return check_edition(edition) == 2026
+    return edition_of(edition).repeated_classes
 
 
 def add_edition_argument(parser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from .editions import check_edition, repeated_classes_allowed
+from .editions import edition_of, repeated_classes_allowed
 from .labels import N_SLOTS, SILENCE, check_label
 
 SOUNDSCAPE_DIR = "soundscape"
@@ -58,7 +58,7 @@ def submission_names(mix: str, labels, edition: int) -> list[tuple[int, str]]:
     """(slot, file name) for the non-silent slots of one mixture. 2026: silent slots sorted
     last, so the files are numbered 0…k−1 in slot order; 2025: `<mix>_<Label>.wav`."""
     real = [(s, lab) for s, lab in enumerate(labels) if check_label(lab) != SILENCE]
-    if check_edition(edition) == 2026:
+    if edition_of(edition).slot_index_in_names:
         return [(s, estimate_name(mix, lab, i)) for i, (s, lab) in enumerate(real)]
     return [(s, estimate_name(mix, lab)) for s, lab in real]
 

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from s5bench.common.editions import edition_of
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 
 DEFAULT_CONFIG = {
@@ -54,7 +55,7 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
     with repeats allowed (0–15 dB), a background noise clip from a whole-second offset.
     Target events are listed in onset order, which is the order of the system's slots."""
     cfg = {**DEFAULT_CONFIG, **(config or {})}
-    if int(cfg["edition"]) == 2026:
+    if edition_of(cfg["edition"]).repeated_classes:  # the 2026 rules and schema
         from .plan2026 import sample_plan_2026
 
         return sample_plan_2026(rng, targets=targets, interference=interference, noise=noise, rooms=rooms, cfg=cfg,

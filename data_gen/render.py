@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import scipy.fft
 
+from s5bench.common.editions import edition_of
+
 FFT_SIZES = np.array(sorted({m * 2 ** k for k in range(8, 24) for m in (1, 3)}))
 
 
@@ -38,7 +40,7 @@ def fft_size(n: int) -> int:
 def normalized_ir(ir: np.ndarray, edition: int = 2025) -> np.ndarray:
     """2025 (the fork): the response divided by the mean over channels of each channel's L2
     norm; 2026 (SpAudSyn): by the square root of the mean over channels of the energies."""
-    if edition == 2026:
+    if edition_of(edition).ir_rms_normalisation:
         return ir / np.sqrt(np.mean(np.sum(ir ** 2, axis=1)))
     return ir / np.mean(np.linalg.norm(ir, axis=1))
 
@@ -69,7 +71,7 @@ def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025
     is positive. 2026 (SpAudSyn): peak = argmax |h|; [max(peak − 6 ms, 0), min(peak + 50 ms,
     L − 1)] kept, both ends included. Window lengths are int(ms·sr/1000) samples in both."""
     before, after = int(window_ms[0] * sr / 1000), int(window_ms[1] * sr / 1000)
-    if edition == 2026:
+    if not edition_of(edition).signed_peak_window:
         peak = int(np.argmax(np.abs(ir0)))
         lo, hi = max(peak - before, 0), min(peak + after, len(ir0) - 1) + 1
         out = np.zeros_like(ir0)
@@ -95,7 +97,8 @@ def noise_clip(bank, event: dict, T: int, sr: int, edition: int = 2025) -> np.nd
     else:
         whole = bank.read(name, 0, bank.n_frames(name))
         reps = -(-T // len(whole))
-        clip = (np.tile(whole, (reps, 1)) if edition == 2026 else np.repeat(whole, reps, axis=0))[:T]
+        extend = np.tile(whole, (reps, 1)) if edition_of(edition).tile_short_noise else np.repeat(whole, reps, axis=0)
+        clip = extend[:T]
     if clip.shape != (T, 4):
         raise ValueError(f"noise {name}: got {clip.shape} from offset {event.get('source_time')} s, "
                          f"need {T} samples of 4 channels")

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from s5bench.common.atomic import staging_path
 from s5bench.common.audio import write_text_atomic
+from s5bench.common.editions import edition_of
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 
 from .factory import MixtureFactory
@@ -55,8 +56,8 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
     out = Path(out)
     factory = MixtureFactory(cfg)
     rules = {**DEFAULT_CONFIG, **factory.rules}
-    if int(rules["edition"]) != 2025:
-        raise ValueError("the stem corpus remixes by the 2025 rules; use a 2025 recipe")
+    if edition_of(rules["edition"]).repeated_classes:
+        raise ValueError("the stem corpus remixes by the 2025 rules (distinct classes); use a 2025 recipe")
     out.mkdir(parents=True, exist_ok=True)
     staged = {k: staging_path(out / name) for k, name in FILES.items()}  # unique names, moved into place at the end
     handles = {k: open(staged[k], "wb") for k in FILES}

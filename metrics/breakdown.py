@@ -22,6 +22,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from s5bench.common.editions import edition_of
 from s5bench.common.labels import N_SLOTS
 
 SCENE_TYPES = ("no target", "distinct classes", "a class repeated")
@@ -71,7 +72,7 @@ def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition
         rows = per_mixture[per_mixture["n_ref"] == k]
         if len(rows):
             out.append({"breakdown": "n_targets", "group": str(k), **group_figures(rows, metric)})
-    if edition == 2026:
+    if edition_of(edition).repeated_classes:  # scene types differ only where a class may repeat
         types = per_mixture["ref_labels"].map(lambda c: scene_type(labels_of(c)))
         for kind in SCENE_TYPES:
             rows = per_mixture[types == kind]

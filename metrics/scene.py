@@ -28,7 +28,7 @@ from itertools import combinations, permutations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from s5bench.common.editions import check_edition, ranking_metric
+from s5bench.common.editions import check_edition, edition_of, ranking_metric
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE, check_label
 
 from .signal import EPS_FLOAT32
@@ -72,7 +72,7 @@ def _labelled(items, what: str, name: str, edition: int, allow_silence: bool) ->
             continue
         out.append((label, wave))
     labels = [lab for lab, _ in out]
-    if edition == 2025 and len(set(labels)) != len(labels):
+    if not edition_of(edition).repeated_classes and len(set(labels)) != len(labels):
         twice = sorted(lab for lab, n in Counter(labels).items() if n > 1)
         raise ValueError(f"{name or 'mixture'}: two {what} with label {twice[0]!r} (a class may occur only once "
                          "in the 2025 edition; score as 2026 for repeated classes)")
@@ -279,7 +279,7 @@ def summarize(scores: list[MixtureScore]) -> dict:
     edition = editions.pop()
     values = np.array([s.capi_sdri for s in scores])
     n_nan = int(np.isnan(values).sum())
-    if n_nan and edition == 2025:
+    if n_nan and not edition_of(edition).repeated_classes:  # 2026: no label on either side is legal
         warnings.warn(f"{n_nan} mixture(s) have neither reference nor estimated targets; their CA-SDRi is "
                       "undefined (NaN, as in the official code) and they are left out of the CA-SDRi mean")
     snri_all = [v for s in scores for v in s.snri]

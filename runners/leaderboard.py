@@ -19,9 +19,9 @@ import pandas as pd
 
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.editions import add_edition_argument, ranking_metric
+from s5bench.common.editions import add_edition_argument, edition_of, ranking_metric
 from s5bench.common.provenance import data_fingerprint
-from s5bench.runners.published import PUBLISHED_TABLE2, PUBLISHED_TABLE2_2026
+from s5bench.runners.published import PUBLISHED_LEADERBOARDS
 from s5bench.runners.report import build_report
 from s5bench.runners.run_folders import (
     BUILTIN,
@@ -42,7 +42,7 @@ DEFAULT_SYSTEMS = {2025: "baseline_tiny,self_guided_tiny", 2026: "baseline2026_t
 
 def parse_data(items, n, edition: int = 2025) -> dict:
     if not items:
-        return {"builtin" if edition == 2025 else "builtin2026": builtin_test_set(n, edition=edition)}
+        return {edition_of(edition).builtin_label: builtin_test_set(n, edition=edition)}
     out = {}
     for item in items:
         name, sep, path = item.partition("=")
@@ -107,14 +107,14 @@ def main(argv=None) -> int:
             row[f"{d}_{metric}"] = measured[name][d][metric]
             row[f"{d}_Acc_mix"] = measured[name][d]["Acc_mix"]
         rows.append(row)
-    published = PUBLISHED_TABLE2_2026 if args.edition == 2026 else PUBLISHED_TABLE2
+    published = PUBLISHED_LEADERBOARDS[args.edition]
     for rank_, team, e_sdr, e_acc, t_sdr, t_acc in published:
         rows.append({"system": team, "kind": "published", "published_rank": rank_,
                      **dict(zip(pub_cols, (e_sdr, e_acc, t_sdr, t_acc)))})
     df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
     note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
             f" (scored as the DCASE {args.edition} edition). kind = published: the DCASE {args.edition} Task 4 "
-            "leaderboard (" + ("as printed in the paper" if args.edition == 2025 else "the task's results page") +
+            "leaderboard (" + edition_of(args.edition).published_source +
             "; official eval and dev test sets), for reference, never measured here.")
     write_table(df, results / "table2.csv", "Table 2: leaderboard", note,
                 systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),

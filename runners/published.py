@@ -32,3 +32,6 @@ PUBLISHED_TABLE2_2026 = [
     (None, "baseline (1-channel M2D-AT + ResUNetK)", 6.77, 56.55, 8.171, 57.143),
     (None, "baseline (4-channel M2D-AT + ResUNetK)", None, None, 8.489, 60.714),
 ]
+
+# the published leaderboard of each edition, by year
+PUBLISHED_LEADERBOARDS = {2025: PUBLISHED_TABLE2, 2026: PUBLISHED_TABLE2_2026}

@@ -7,13 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+from s5bench.common.editions import edition_of
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
 from s5bench.common.provenance import REPO, code_fingerprint, file_sha256
 from s5bench.systems.models.checkpoints import resolve
 from s5bench.systems.registry import build_system_from_config, load_system_config, system_config_path
 
 # The default is the first 20 mixtures (a few minutes on 2 CPU cores); --n 100 gives the full built-in set.
-BUILTIN = {"config": "builtin_test", "seed": 0, "n": 20, "full_n": 100}
+BUILTIN = {"seed": 0, "n": 20, "full_n": 100}  # the data config is the edition's (common/editions.py)
 
 def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True, edition: int = 2025) -> Path:
     """The built-in synthetic test set of an edition (configs/data/builtin_test.yaml, or
@@ -23,7 +24,7 @@ def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True, edition: int 
     from s5bench.data_gen.config import load_config
     from s5bench.data_gen.writer import generate_set
 
-    name = BUILTIN["config"] + ("_2026" if edition == 2026 else "")
+    name = edition_of(edition).builtin_test
     out = REPO / "data" / name
     if n != BUILTIN["full_n"]:
         out = REPO / "data" / f"{name}_{n}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
@@ -48,7 +49,7 @@ class Baseline2026(System):
     def forward(self, mixture, batch):
         probs = torch.softmax(self.tagger.mixture_logits(mixture), dim=-1)  # channel 0 or all four
         labels = pick_slot_labels(probs)
-        if self.edition == 2025:
+        if not repeated_classes_allowed(self.edition):
             labels = [dedupe(row, p.max(-1).values) for row, p in zip(labels, probs)]
         labels = [order_slots(row) for row in labels]
         query = one_hots(labels, mixture.device).reshape(len(labels), -1)

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
-from s5bench.common.editions import check_edition
+from s5bench.common.editions import check_edition, repeated_classes_allowed
 from s5bench.common.layout import list_wavs, parse_stem, submission_names
 from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
@@ -88,7 +88,7 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
                                sr=sr, jobs=jobs, progress=False, edition=edition, note_missing=False)
         silent[stage] = sum(not s.est_labels for s in scores)
         summaries[stage] = write_reports(scores, out / stage, official_json=official_json)
-    if edition == 2025 and any(silent.values()):  # one line for the whole run, not one per stage
+    if not repeated_classes_allowed(edition) and any(silent.values()):  # one line for the whole run, not one per stage
         counts = ", ".join(f"{stage} {n}" for stage, n in silent.items() if n)
         print(f"note: mixtures whose every slot is silence are scored as all misses (2025): {counts} "
               f"of {len(data.names)}", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
@@ -58,7 +59,7 @@ class SelfGuided(System):
             if keep is not None:
                 row = [lab if keep[b][s] else SILENCE for s, lab in enumerate(row)]
             # 2025: a class fills one slot; 2026: two objects of one class are two targets
-            out.append(dedupe(row, -energies[b * S:(b + 1) * S]) if self.edition == 2025 else row)
+            out.append(row if repeated_classes_allowed(self.edition) else dedupe(row, -energies[b * S:(b + 1) * S]))
         return out
 
     def extract(self, mixture, enrollments, labels) -> torch.Tensor:
@@ -75,7 +76,7 @@ class SelfGuided(System):
         n_fg = self.uss.n_fg
         waves = res["waveforms"][:, :n_fg]
         silent = torch.sigmoid(res["silence_logit"][:, :n_fg]) > self.silence_threshold
-        labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=self.edition == 2025)
+        labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=not repeated_classes_allowed(self.edition))
         out = {"fss1_cp1": SlotOutput(labels, waves)}
         labels = self.classify(waves)
         out["fss1_cp1-1"] = SlotOutput(labels, waves)

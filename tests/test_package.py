@@ -142,3 +142,20 @@ def test_every_cited_section_of_the_task_description_exists():
         for group in re.findall(r"docs/task\.md §([\d§, \-and]+)", text):
             cited |= set(re.findall(r"\d+", group))
     assert cited and cited <= headings, sorted(cited - headings)
+
+
+def test_the_edition_is_decided_in_one_place():
+    """No comparison with an edition's year outside common/editions.py: code asks its Edition."""
+    import re
+
+    from s5bench.common.editions import EDITIONS, edition_of
+
+    literal = re.compile(r"[=!]=\s*(2025|2026)\b|\b(2025|2026)\s*[=!]=")
+    for folder in FOLDERS:
+        for f in (ROOT / folder).rglob("*.py"):
+            if f != ROOT / "common" / "editions.py":
+                hits = [n for n, line in enumerate(f.read_text().splitlines(), 1) if literal.search(line)]
+                assert not hits, f"{f}: lines {hits} compare with an edition's year"
+    assert [edition_of(y).year for y in EDITIONS] == [2025, 2026] and edition_of("2026").repeated_classes
+    with pytest.raises(ValueError, match="unknown edition 2024"):
+        edition_of(2024)
