@@ -118,26 +118,35 @@ def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     return df.drop(columns=pub), df[[df.columns[0], *pub]]
 
 
+def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):
+    """A table CSV's sidecar and its measured and published parts; a ReportError when the sidecar
+    lacks what the report needs."""
+    meta = read_sidecar(results / f"{name}.csv.meta.json")
+    if needed not in meta:
+        raise ReportError(f"{results / f'{name}.csv.meta.json'}: missing or without {needed} (run {runner} again)")
+    measured, published = split_measured(pd.read_csv(results / f"{name}.csv"))
+    title = name.replace("table", "Table ")
+    return meta, [(f"{title}, measured", measured), (f"{title}, published ({published_by}; not measured here)",
+                                                     published)]
+
+
 def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[Run]]:
-    """(kind, [(title, table)], runs) of a results folder; a ReportError when it is not one."""
+    """(kind, [(title, table)], runs) of a results folder: everything an ablation and a leaderboard
+    wrote there (both, when both did), else a run_system.py or evaluate.py folder; a ReportError
+    when it is none of these."""
     if not results.is_dir():
         raise ReportError(f"results folder {results} does not exist")
-    tables, runs = [], []
+    kinds, tables, runs = [], [], []
     if (results / "table1.csv").is_file():
-        meta = read_sidecar(results / "table1.csv.meta.json")
-        if "run_dir" not in meta:
-            raise ReportError(f"{results / 'table1.csv.meta.json'}: missing or without run_dir (run ablation.py again)")
-        measured, published = split_measured(pd.read_csv(results / "table1.csv"))
-        tables = [("Table 1, measured", measured), ("Table 1, published (the paper; not measured here)", published)]
+        meta, found = table_with_sidecar(results, "table1", "run_dir", "ablation.py", "the paper")
         run_dir = Path(meta["run_dir"])
-        runs = [Run(meta.get("system", "system"), [load_stage(run_dir / s, s) for s in meta["stages"]], meta)]
-        return "ablation", tables, runs
+        kinds.append("ablation")
+        tables += found
+        runs.append(Run(meta.get("system", "system"), [load_stage(run_dir / s, s) for s in meta["stages"]], meta))
     if (results / "table2.csv").is_file():
-        meta = read_sidecar(results / "table2.csv.meta.json")
-        if "runs" not in meta:
-            raise ReportError(f"{results / 'table2.csv.meta.json'}: missing or without runs (run leaderboard.py again)")
-        measured, published = split_measured(pd.read_csv(results / "table2.csv"))
-        tables = [("Table 2, measured", measured), ("Table 2, published (the challenge; not measured here)", published)]
+        meta, found = table_with_sidecar(results, "table2", "runs", "leaderboard.py", "the challenge")
+        kinds.append("leaderboard")
+        tables += found
         for system, by_data in meta["runs"].items():
             for dname, where in by_data.items():
                 prov = {**meta.get("systems", {}).get(system, {}), "system": system,
@@ -145,7 +154,8 @@ def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[R
                         "written_utc": meta.get("written_utc")}
                 stage = load_stage(Path(where["run_dir"]) / where["stage"], where["stage"])
                 runs.append(Run(f"{system} on {dname}", [stage], prov))
-        return "leaderboard", tables, runs
+    if kinds:
+        return " and ".join(kinds), tables, runs
     if (results / RUN_INFO).is_file():  # evaluate.py
         stage = load_stage(results, "estimates")
         runs = [Run("estimates", [stage], {**stage.info, "written_utc": mtime(results / RUN_INFO)})]

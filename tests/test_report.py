@@ -232,3 +232,26 @@ def test_missing_estimates_and_an_evaluation_set(scored, tiny_test_set, tiny_sys
     html = build_report(tmp_path / "eval_results", progress=False).read_text()
     assert "an evaluation set (no oracle targets): estimates and labels only, no scores" in html
     assert "<audio" in html and "Summary" not in html
+
+
+def test_a_folder_with_an_ablation_and_a_leaderboard_reports_both(scored, tmp_path):
+    """ablation.py and leaderboard.py share results/ by default: the report shows both, and the
+    leaderboard's report is not the ablation's."""
+    results = tmp_path / "results"
+    results.mkdir()
+    pd.DataFrame({"config": ["final"], "CA-SDRi": [1.0], "published_CA-SDRi": [14.9]}).to_csv(results / "table1.csv")
+    (results / "table1.csv.meta.json").write_text(json.dumps(
+        {"system": "oracle_sources", "run_dir": str(scored / "oracle_sources"), "stages": ["final"], "edition": 2025}))
+    table2 = pd.DataFrame({"system": ["all_silence", "KAIST"], "kind": ["measured", "published"],
+                           "builtin_CA-SDRi": [0.0, None], "published_test_CA-SDRi": [None, 14.94]})
+    table2.to_csv(results / "table2.csv")
+    (results / "table2.csv.meta.json").write_text(json.dumps(
+        {"runs": {"all_silence": {"builtin": {"run_dir": str(scored / "all_silence"), "stage": "final"}}},
+         "edition": 2025}))
+    kind, tables, runs = report_mod.discover(results)
+    assert kind == "ablation and leaderboard"
+    assert [t for t, _ in tables] == ["Table 1, measured", "Table 1, published (the paper; not measured here)",
+                                      "Table 2, measured", "Table 2, published (the challenge; not measured here)"]
+    assert [r.title for r in runs] == ["oracle_sources", "all_silence on builtin"]
+    html = build_report(results, n_random=0, progress=False).read_text()
+    assert "all_silence on builtin" in html and "oracle_sources" in html
