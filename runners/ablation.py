@@ -90,8 +90,8 @@ def main(argv=None) -> int:
     run_dir = run_dir_for(args.system, cfg, fingerprint, results, args.edition)
     t0 = time.perf_counter()
     try:
-        summaries = run_system(args.system, data, run_dir, device=args.device, batch_size=args.batch_size,
-                               jobs=args.jobs, stages=stages, system=system, edition=args.edition)
+        summaries = run_system(system, data, run_dir, device=args.device, batch_size=args.batch_size,
+                               jobs=args.jobs, stages=stages, edition=args.edition)
     except (FileNotFoundError, ValueError) as err:  # a bad file of the data set: named, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2

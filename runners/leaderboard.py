@@ -87,8 +87,8 @@ def main(argv=None) -> int:
             for dname, path in data.items():
                 run_dir = run_dir_for(name, cfg, fingerprints[dname], results, args.edition)
                 run_dirs[name][dname] = {"run_dir": str(run_dir), "stage": final}
-                summaries = run_system(name, path, run_dir, device=args.device, batch_size=args.batch_size,
-                                       jobs=args.jobs, stages=[final], system=system, edition=args.edition)
+                summaries = run_system(system, path, run_dir, device=args.device, batch_size=args.batch_size,
+                                       jobs=args.jobs, stages=[final], edition=args.edition)
                 if summaries is not None:
                     measured[name][dname] = summaries[final]
     except (FileNotFoundError, ValueError) as err:  # a bad file or checkpoint: named, no traceback

@@ -22,6 +22,7 @@ from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
 from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import build_system
 from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 
 
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
     try:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem
-            summaries = run_system(name, args.data, out, device=args.device, batch_size=args.batch_size,
+            summaries = run_system(build_system(name), args.data, out, device=args.device, batch_size=args.batch_size,
                                    jobs=args.jobs, edition=args.edition, official_json=args.official_json)
             if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
                 continue

@@ -18,16 +18,16 @@ from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
-from .registry import build_system
 
 ESTIMATE_DIR = "estimate"
 DONE_DIR = ".done"
 
 
-def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2,
-               jobs: int = 1, sr: int | None = None, progress: bool = True, stages=None, system=None,
-               edition: int = 2025, official_json: bool = False) -> dict | None:
-    """Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
+def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2, jobs: int = 1,
+               progress: bool = True, stages=None, edition: int = 2025, official_json: bool = False) -> dict | None:
+    """Run `system` (a System, e.g. from registry.build_system) over `data_dir`.
+
+    Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
     reports to OUT/<stage>/. A data folder without oracle_target/ (an evaluation set) gets its
     estimates written and no scores: the summaries are then empty dicts.
     A mixture is done for a stage when OUT/<stage>/.done/<mix> exists (written after all its
@@ -38,9 +38,9 @@ def run_system(system_name, data_dir, out_dir, *, device: str = "cpu", batch_siz
     edition = check_edition(edition)
     rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
     device = local_device(device)
-    system = (system or build_system(system_name)).to(device)
+    system = system.to(device)
     label = system.config_name or type(system).__name__
-    sr = sr or system.sample_rate  # the system says at which rate it works
+    sr = system.sample_rate  # the system says at which rate it works
     stages = tuple(stages or system.stages)
     unknown = set(stages) - set(system.stages)
     if unknown:
