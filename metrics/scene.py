@@ -154,25 +154,45 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
     missing wave) are ignored; 2026 lists may repeat a label. Numpy arrays or torch tensors.
     """
     edition = check_edition(edition)
+    x0, refs, ests = _checked_inputs(mixture, refs, ests, name, edition, n_slots)
+    ref_labels, est_labels = [lab for lab, _ in refs], [lab for lab, _ in ests]
+    if not refs:  # nothing to compare with: every estimate is a false alarm (a zero term)
+        terms = {lab: [0.0] * est_labels.count(lab) for lab in sorted(set(est_labels))}
+        return MixtureScore(name, edition, 0.0 if ests else math.nan, [], ref_labels, est_labels, terms,
+                            {lab: [] for lab in terms})
+    pair_snr, mix_snr = _pair_snrs(x0, refs, ests, name or "mixture", eps)
+    improvement = pair_snr - np.asarray(mix_snr)[:, None]  # SDRi of every (reference, estimate) pair
+    class_terms, pair_sdri = _capi_terms(ref_labels, est_labels, pair_snr, improvement)
+    terms = [v for values in class_terms.values() for v in values]
+    capi = float(np.mean(terms)) if terms else math.nan
+    return MixtureScore(name, edition, capi, _snri_values(pair_snr, improvement), ref_labels, est_labels,
+                        class_terms, pair_sdri)
+
+
+def _checked_inputs(mixture, refs, ests, name: str, edition: int, n_slots: int):
+    """Channel 0 of the mixture, and the labelled references and non-silent estimates, checked
+    (labels, repeats by the edition's rule, the slot count; an estimate of a mixture without
+    references checked for NaN here, the others from the Gram diagonal)."""
     where = name or "mixture"
     x0 = _array(mixture)
     x0 = x0[0] if x0.ndim == 2 else x0
-    length = x0.shape[-1]
     refs = _labelled(refs, "references", name, edition, allow_silence=False)
     ests = [(lab, w) for lab, w in _labelled(ests, "estimates", name, edition, allow_silence=True) if w is not None]
     if len(ests) > n_slots:
         raise ValueError(f"{where}: {len(ests)} non-silent estimates, at most {n_slots} slots allowed")
-    ref_labels, est_labels = [lab for lab, _ in refs], [lab for lab, _ in ests]
-    n_ref = len(refs)
-    if not refs:  # nothing to compare with: every estimate is a false alarm (a zero term)
+    if not refs:
         for lab, wave in ests:
-            if not np.isfinite(_checked(wave, length, f"estimate {lab!r} of {where}")).all():
+            if not np.isfinite(_checked(wave, x0.shape[-1], f"estimate {lab!r} of {where}")).all():
                 raise ValueError(f"estimate {lab!r} of {where}: contains NaN or Inf samples")
-        terms = {lab: [0.0] * est_labels.count(lab) for lab in sorted(set(est_labels))}
-        return MixtureScore(name, edition, 0.0 if ests else math.nan, [], ref_labels, est_labels, terms,
-                            {lab: [] for lab in terms})
-    # Rows: x₀, the references, the estimates, converted to float64 once. Energies and the
-    # inner products that are needed come from BLAS dot products (each a single pass).
+    return x0, refs, ests
+
+
+def _pair_snrs(x0, refs, ests, where: str, eps: float) -> tuple[np.ndarray, list[float]]:
+    """(SNR of every estimate against every reference (R, E), SNR of x₀ against each reference).
+
+    Rows x₀, the references, the estimates are converted to float64 once; energies and the inner
+    products that are needed come from BLAS dot products (each a single pass)."""
+    n_ref, length = len(refs), x0.shape[-1]
     names = [None] + [f"reference {lab!r} of {where}" for lab, _ in refs] + [f"estimate {lab!r} of {where}"
                                                                           for lab, _ in ests]
     rows = np.empty((len(names), length))
@@ -194,13 +214,12 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
         return float(10 * np.log10((energy[r] + eps) / (max(err, 0.0) + eps)))
 
     pair_snr = np.array([[snr_rows(1 + n_ref + j, 1 + i) for j in range(len(ests))] for i in range(n_ref)])
-    pair_snr = pair_snr.reshape(n_ref, len(ests))
-    mix_snr = [snr_rows(0, 1 + i) for i in range(n_ref)]
+    return pair_snr.reshape(n_ref, len(ests)), [snr_rows(0, 1 + i) for i in range(n_ref)]
 
-    def improvement(i: int, j: int) -> float:
-        return float(pair_snr[i, j] - mix_snr[i])
 
-    # CAPI-SDRi (= CA-SDRi without repeated classes): per class, the best pairing, plus zeros.
+def _capi_terms(ref_labels, est_labels, pair_snr: np.ndarray, improvement: np.ndarray) -> tuple[dict, dict]:
+    """CAPI-SDRi (= CA-SDRi without repeated classes): per class, the SDRi of its best pairing
+    (largest mean raw SNR, official order) plus |E − R| zeros; and the pairs' SDRi alone."""
     class_terms, pair_sdri = {}, {}
     for lab in sorted(set(ref_labels) | set(est_labels)):
         ri = [i for i, x in enumerate(ref_labels) if x == lab]
@@ -208,18 +227,20 @@ def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n
         pairs = []
         if ri and ej:
             picked_refs, picked_ests = _best_class_pairing(pair_snr[np.ix_(ri, ej)])
-            pairs = [improvement(ri[r], ej[c]) for r, c in zip(picked_refs, picked_ests)]
+            pairs = [float(improvement[ri[r], ej[c]]) for r, c in zip(picked_refs, picked_ests)]
         pair_sdri[lab] = pairs
         class_terms[lab] = pairs + [0.0] * abs(len(ri) - len(ej))
-    terms = [v for values in class_terms.values() for v in values]
-    capi = float(np.mean(terms)) if terms else math.nan
+    return class_terms, pair_sdri
 
-    # SNRi: waveform-only one-to-one assignment of estimates to targets; a target left over scores 0.
-    snri_values = [0.0] * len(refs)
-    if refs and ests:
+
+def _snri_values(pair_snr: np.ndarray, improvement: np.ndarray) -> list[float]:
+    """SNRi: the waveform-only one-to-one assignment of estimates to targets with the largest
+    summed SNR; a matched target scores its SDRi, a target left over 0."""
+    values = [0.0] * pair_snr.shape[0]
+    if pair_snr.size:
         for i, j in zip(*linear_sum_assignment(pair_snr, maximize=True)):
-            snri_values[i] = improvement(i, j)
-    return MixtureScore(name, edition, capi, snri_values, ref_labels, est_labels, class_terms, pair_sdri)
+            values[i] = float(improvement[i, j])
+    return values
 
 
 def _checked(wave, length: int, what: str) -> np.ndarray:
