@@ -123,7 +123,6 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
 def scene_rules(cfg: dict) -> dict:
     rules = dict(cfg.get("scene", {}))
     rules["sr"] = int(cfg.get("sr", SAMPLE_RATE))
-    rules["_dirs"] = bank_folders(cfg)  # written into 2026 plans, as SpAudSyn's config names them
     return rules
 
 

@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 
-from .config import build_noise, build_rooms, build_sources, scene_rules
+from .config import bank_folders, build_noise, build_rooms, build_sources, scene_rules
 from .plan import sample_plan
 from .render import Renderer
 
@@ -29,6 +29,7 @@ class MixtureFactory:
         self.noise = build_noise(cfg)
         self.rooms = build_rooms(cfg, progress=progress)
         self.rules = scene_rules(cfg)
+        self.dirs = bank_folders(cfg)  # written into 2026 plans, as SpAudSyn's config names the banks
         self.renderer = Renderer(self.targets, self.interference, self.noise, self.rooms)
         if self.engine == "spatialscaper":
             from .spatialscaper_engine import SpatialScaperEngine
@@ -46,7 +47,7 @@ class MixtureFactory:
         """The plan of mixture `index`: a pure function of (seed, index), whatever the sharding."""
         rng = np.random.default_rng([seed, index, self.salt])
         return sample_plan(rng, targets=self.targets, interference=self.interference, noise=self.noise,
-                           rooms=self.rooms, config=self.rules)
+                           rooms=self.rooms, config=self.rules, dirs=self.dirs)
 
     def render(self, plan: dict):
         return self.renderer.render(plan)

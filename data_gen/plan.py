@@ -1,12 +1,14 @@
-"""Scene plans: the SpatialScaper fork's JSON schema, sampled with the task's rules."""
+"""Scene plans: one sampler for both editions, their rules as data, written in the 2025 schema (the
+SpatialScaper fork's, here) or the 2026 one (SpAudSyn's, data_gen.plan2026)."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from s5bench.common.editions import edition_of
 from s5bench.common.labels import LABELS, SAMPLE_RATE
+
+from .draws import DRAW_ORDER, Draw, draw_event, noise_offset
+from .plan2026 import draw_duplicates, plan_2026
 
 DEFAULT_CONFIG = {
     "duration": 10.0,
@@ -28,69 +30,73 @@ DEFAULT_CONFIG = {
 }
 
 
-def _event(rng, bank, label, role, snr_range, room, duration, sr):
-    items = bank.items(label)
-    item = items[rng.integers(len(items))]
-    file_dur = item.n_frames / sr
-    event_dur = min(file_dur, duration)
-    source_time = rng.uniform(0.0, file_dur - event_dur) if file_dur > event_dur else 0.0
-    event_time = rng.uniform(0.0, duration - event_dur)
-    pos = int(rng.integers(room.n_positions))
-    return {
-        "label": label,
-        "source_file": item.source_file,
-        "source_time": round(float(source_time), 6),
-        "event_time": round(float(event_time), 6),
-        "event_duration": round(float(event_dur), 6),
-        "snr": round(float(rng.uniform(*snr_range)), 6),
-        "role": role,
-        "pitch_shift": None,
-        "time_stretch": None,
-        "event_position": [[float(v) for v in room.positions[pos]]],
-    }
-
-
-def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms, config=None) -> dict:
-    """Draw one scene: room, 1–3 target classes without replacement (5–20 dB), 1–2 interferers
-    with repeats allowed (0–15 dB), a background noise clip from a whole-second offset.
-    Target events are listed in onset order, which is the order of the system's slots."""
+def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms, config=None,
+                dirs: dict | None = None) -> dict:
+    """Draw one scene by its edition's rules (`config["edition"]`, DEFAULT_CONFIG for the rest):
+    a room; 1–3 target classes without replacement at 5–20 dB (2026: 0–3, some of them possibly
+    same-class duplicates, see data_gen.plan2026); interferers at 0–15 dB, classes may repeat; a
+    noise clip. Targets are listed in onset order (the system's slots). The plan is written in
+    the edition's schema (the SpatialScaper fork's, or SpAudSyn's with `dirs`, the banks' folders)."""
     cfg = {**DEFAULT_CONFIG, **(config or {})}
-    if edition_of(cfg["edition"]).repeated_classes:  # the 2026 rules and schema
-        from .plan2026 import sample_plan_2026
-
-        return sample_plan_2026(rng, targets=targets, interference=interference, noise=noise, rooms=rooms, cfg=cfg,
-                                dirs=cfg.get("_dirs", {}))
+    year = edition_of(cfg["edition"]).year
+    order = DRAW_ORDER[year]
     sr, duration = int(cfg["sr"]), float(cfg["duration"])
     room_name = rooms.names[rng.integers(len(rooms.names))]
     room = rooms.room(room_name)
-    target_labels = [lab for lab in targets.labels if lab in LABELS]
-    if not target_labels:
+    positions = np.asarray(room.positions, dtype=np.float64)
+
+    def any_position():
+        return positions[rng.integers(len(positions))]
+
+    classes = [str(lab) for lab in targets.labels if lab in LABELS]
+    if not classes:
         raise ValueError(f"{targets.name} has none of the 18 target classes")
     lo, hi = cfg["n_targets"]
-    n_fg = int(rng.integers(lo, hi + 1))
-    if n_fg > len(target_labels):
-        raise ValueError(f"{n_fg} target classes asked for, {targets.name} has only {len(target_labels)}")
-    fg = [_event(rng, targets, str(lab), "foreground", cfg["target_snr"], room, duration, sr)
-          for lab in rng.choice(target_labels, size=n_fg, replace=False)]
-    fg.sort(key=lambda e: e["event_time"])
+    n = int(rng.integers(lo, hi + 1))
+    n_dup = 0
+    if order.duplicates and n >= 2 and rng.random() < cfg["dupse_rate"]:
+        n_dup = int(rng.integers(1, min(n - 1, cfg["max_n_dupse"]) + 1))
+    if n - n_dup > len(classes):
+        raise ValueError(f"{n - n_dup} target classes asked for, {targets.name} has only {len(classes)}")
+    fg = [draw_event(rng, targets.items(str(lab)), str(lab), "foreground", cfg["target_snr"], any_position,
+                     duration, sr, order.position_before_times)
+          for lab in rng.choice(classes, size=n - n_dup, replace=False)]
+    if n_dup:
+        fg += draw_duplicates(rng, fg, n_dup, targets, positions, room_name, cfg, duration, sr)
+    fg.sort(key=lambda e: e.event_time)
     lo, hi = cfg["n_interference"]
     int_labels = interference.labels if interference is not None else []
-    n_int = int(rng.integers(lo, hi + 1)) if int_labels else 0
-    inter = [_event(rng, interference, str(rng.choice(int_labels)), "interference", cfg["interference_snr"],
-                    room, duration, sr) for _ in range(n_int)]
-    files = noise.files()
-    noise_file = files[rng.integers(len(files))]
-    # the fork: a whole-second offset floor(U(0, dur − duration)) into a longer file; none (the
-    # file repeated to length) when it is not longer than the scene
-    noise_dur = noise.n_frames(noise_file) / sr
-    source_time = float(math.floor(rng.uniform(0.0, noise_dur - duration))) if noise_dur > duration else None
-    bg = [{"label": "noise", "source_file": noise_file, "source_time": source_time,
+    inter = []
+    for _ in range(int(rng.integers(lo, hi + 1)) if int_labels else 0):
+        pick = rng.choice(int_labels) if order.interferer_label_by_choice else int_labels[rng.integers(len(int_labels))]
+        lab = str(pick)
+        inter.append(draw_event(rng, interference.items(lab), lab, "interference", cfg["interference_snr"],
+                                any_position, duration, sr, order.position_before_times))
+    if order.sort_interference:
+        inter.sort(key=lambda e: e.event_time)
+    noise_file, noise_time = noise_offset(rng, noise, duration, sr)
+    writer = {2025: plan_2025, 2026: plan_2026}[year]
+    return writer(cfg, fg, inter, noise_file, noise_time, room, room_name, dirs or {})
+
+
+def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noise_time, room, room_name: str,
+              dirs: dict) -> dict:
+    """The SpatialScaper fork's schema (it names the room by its file and writes no bank folders)."""
+
+    def event(d: Draw) -> dict:
+        return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,
+                "event_time": d.event_time, "event_duration": d.event_duration, "snr": d.snr, "role": d.role,
+                "pitch_shift": None, "time_stretch": None, "event_position": [[float(v) for v in d.position]]}
+
+    duration = float(cfg["duration"])
+    bg = [{"label": "noise", "source_file": noise_file, "source_time": noise_time,
            "event_time": 0.0, "event_duration": duration, "snr": 0.0, "role": "background",
            "pitch_shift": None, "time_stretch": None, "event_position": None}]
-    config_out = {k: cfg[k] for k in ("duration", "sr", "ref_db", "ref_channel", "max_event_overlap",
-                                      "spatialize_direct_path_time_ms")}
-    config_out["dirs"] = cfg.get("dirs", {})
-    return {"config": config_out, "fg_events": fg, "int_events": inter, "bg_events": bg, "room": room_name}
+    config = {k: cfg[k] for k in ("duration", "sr", "ref_db", "ref_channel", "max_event_overlap",
+                                  "spatialize_direct_path_time_ms")}
+    config["dirs"] = {}  # as the fork writes it
+    return {"config": config, "fg_events": [event(d) for d in fg], "int_events": [event(d) for d in inter],
+            "bg_events": bg, "room": room_name}
 
 
 def slot_labels(plan: dict, n_slots: int = 3) -> list[str]:

@@ -1,4 +1,5 @@
-"""Scene plans of the DCASE 2026 edition, in SpAudSyn's JSON schema (docs/task.md §7).
+"""The 2026 edition's part of the scene sampler (data_gen.plan): same-class duplicates and
+SpAudSyn's JSON schema (docs/task.md §7).
 
 The rules are the 2026 baseline's training generator's: 0–3 targets (a recipe may ask 1–3 for
 separator training) at 5–20 dB; with n ≥ 2 and probability `dupse_rate`, n_dup ∈ 1…min(n − 1,
@@ -12,15 +13,13 @@ duplicate that cannot be placed or has no file left is an error naming the room 
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
-from s5bench.common.labels import LABELS
+from .draws import draw_event
 
 ROOM_MODULE = "src.modules.spatial_audio_synthesizer.room"  # where the 2026 baseline keeps SpAudSyn's rooms
-DEFAULTS_2026 = {"dupse_rate": 0.5, "max_n_dupse": 2, "dupse_min_angle": 60.0, "dupse_exclusion_folder_depth": 1}
 
 
 def _source(source_file: str) -> str:
@@ -29,7 +28,7 @@ def _source(source_file: str) -> str:
     return parts[1] if len(parts) > 2 else source_file
 
 
-def _angles_ok(room, candidates: np.ndarray, taken: list[np.ndarray], min_angle: float) -> np.ndarray:
+def _angles_ok(candidates: np.ndarray, taken: list[np.ndarray], min_angle: float) -> np.ndarray:
     """Which candidate positions are more than `min_angle` degrees from every taken one."""
     if not taken:
         return np.ones(len(candidates), bool)
@@ -48,72 +47,41 @@ def room_description(room, name: str, window_ms) -> dict:
                                   "direct_range_ms": list(window_ms)}}}
 
 
-def sample_plan_2026(rng: np.random.Generator, *, targets, interference, noise, rooms, cfg: dict,
-                     dirs: dict) -> dict:
-    """One 2026 scene (cfg: the scene rules with DEFAULTS_2026; dirs: the banks' folders, as
-    SpAudSyn's config names them)."""
-    cfg = {**DEFAULTS_2026, **cfg}
-    sr, duration = int(cfg["sr"]), float(cfg["duration"])
-    room_name = rooms.names[rng.integers(len(rooms.names))]
-    room = rooms.room(room_name)
-    positions = np.asarray(room.positions, dtype=np.float64)
-    classes = [lab for lab in targets.labels if lab in LABELS]
-    lo, hi = cfg["n_targets"]
-    n = int(rng.integers(lo, hi + 1))
-    duplicated = n >= 2 and rng.random() < cfg["dupse_rate"]
-    n_dup = int(rng.integers(1, min(n - 1, cfg["max_n_dupse"]) + 1)) if duplicated else 0
-    if n - n_dup > len(classes):
-        raise ValueError(f"{n - n_dup} target classes asked for, {targets.name} has only {len(classes)}")
-    fg = []
-
-    def event(label, item, position, snr_range, role):
-        file_dur = item.n_frames / sr
-        event_dur = min(file_dur, duration)
-        return {
-            "label": label,
-            "source_file": item.source_file,
-            "source_time": round(float(rng.uniform(0.0, file_dur - event_dur)) if file_dur > event_dur else 0.0, 6),
-            "event_time": round(float(rng.uniform(0.0, duration - event_dur)), 6),
-            "event_duration": round(float(event_dur), 6),
-            "event_position": [[float(v) for v in position]],
-            "snr": round(float(rng.uniform(*snr_range)), 6),
-            "role": role,
-        }
-
-    for lab in rng.choice(classes, size=n - n_dup, replace=False):
-        items = targets.items(str(lab))
-        fg.append(event(str(lab), items[rng.integers(len(items))], positions[rng.integers(len(positions))],
-                        cfg["target_snr"], "foreground"))
-    base = [e["label"] for e in fg]
+def draw_duplicates(rng, fg: list, n_dup: int, targets, positions: np.ndarray, room_name: str, cfg: dict,
+                    duration: float, sr: int) -> list:
+    """`n_dup` same-class duplicates of the targets drawn so far: each copies a drawn class, takes a
+    clip from a first-level subfolder its class does not use yet and a position more than
+    `dupse_min_angle` degrees from every event of its class."""
+    out = []
+    base = [e.label for e in fg]
     for _ in range(n_dup):
         lab = base[rng.integers(len(base))]
-        same = [e for e in fg if e["label"] == lab]
-        ok = _angles_ok(room, positions, [np.asarray(e["event_position"][0]) for e in same], cfg["dupse_min_angle"])
+        same = [e for e in fg + out if e.label == lab]
+        ok = _angles_ok(positions, [np.asarray(e.position) for e in same], cfg["dupse_min_angle"])
         if not ok.any():
             raise ValueError(f"room {room_name}: no measured position is more than {cfg['dupse_min_angle']}° from "
                              f"every {lab} event already placed; a duplicate of {lab} cannot be placed")
-        used = {_source(e["source_file"]) for e in same}
+        used = {_source(e.source_file) for e in same}
         items = [it for it in targets.items(lab) if _source(it.source_file) not in used]
         if not items:
             raise ValueError(f"class {lab} of {targets.name}: no clip left outside the subfolders its "
                              f"{len(same)} event(s) already use; a duplicate needs another source")
-        fg.append(event(lab, items[rng.integers(len(items))], positions[rng.choice(np.flatnonzero(ok))],
-                        cfg["target_snr"], "foreground"))
-    fg.sort(key=lambda e: e["event_time"])
-    lo, hi = cfg["n_interference"]
-    int_labels = interference.labels if interference is not None else []
-    inter = []
-    for _ in range(int(rng.integers(lo, hi + 1)) if int_labels else 0):
-        lab = str(int_labels[rng.integers(len(int_labels))])
-        items = interference.items(lab)
-        inter.append(event(lab, items[rng.integers(len(items))], positions[rng.integers(len(positions))],
-                           cfg["interference_snr"], "interference"))
-    inter.sort(key=lambda e: e["event_time"])
-    files = noise.files()
-    noise_file = files[rng.integers(len(files))]
-    noise_dur = noise.n_frames(noise_file) / sr
-    source_time = float(math.floor(rng.uniform(0.0, noise_dur - duration))) if noise_dur > duration else None
-    bg = [{"label": None, "source_file": noise_file, "source_time": source_time, "event_time": 0,
+        out.append(draw_event(rng, items, lab, "foreground", cfg["target_snr"],
+                              lambda: positions[rng.choice(np.flatnonzero(ok))], duration, sr, position_first=True))
+    return out
+
+
+def plan_2026(cfg: dict, fg: list, inter: list, noise_file: str, noise_time, room, room_name: str,
+              dirs: dict) -> dict:
+    """SpAudSyn's schema (its config names the banks' folders `dirs`, its `room` is a description)."""
+
+    def event(d) -> dict:
+        return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,
+                "event_time": d.event_time, "event_duration": d.event_duration,
+                "event_position": [[float(v) for v in d.position]], "snr": d.snr, "role": d.role}
+
+    duration, sr = float(cfg["duration"]), int(cfg["sr"])
+    bg = [{"label": None, "source_file": noise_file, "source_time": noise_time, "event_time": 0,
            "event_duration": duration, "event_position": None, "snr": 0, "role": "background"}]
     window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
     config = {"duration": duration, "sr": sr, "max_event_overlap": int(cfg["max_event_overlap"]),
@@ -124,5 +92,5 @@ def sample_plan_2026(rng: np.random.Generator, *, targets, interference, noise, 
                               "args": {"path": str(Path(dirs.get("rooms", "")) / room_name),
                                        "direct_range_ms": list(window)}},
               "verbose": False, "edition": 2026}
-    return {"config": config, "fg_events": fg, "bg_events": bg, "int_events": inter,
-            "room": room_description(room, room_name, window)}
+    return {"config": config, "fg_events": [event(d) for d in fg], "bg_events": bg,
+            "int_events": [event(d) for d in inter], "room": room_description(room, room_name, window)}

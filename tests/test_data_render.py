@@ -338,7 +338,7 @@ def test_2026_plans_follow_the_2026_rules(tmp_path):
 
 
 def test_2026_duplicates_come_from_another_subfolder_or_fail_clearly(tmp_path):
-    from s5bench.data_gen.plan2026 import sample_plan_2026
+    from s5bench.data_gen.plan import sample_plan
 
     golden = Path(__file__).resolve().parent / "golden" / "spaudsyn2026"
     sys.path.insert(0, str(golden.parent))
@@ -347,18 +347,18 @@ def test_2026_duplicates_come_from_another_subfolder_or_fail_clearly(tmp_path):
     f = MixtureFactory(make_spaudsyn2026.data_config(golden / "inputs"))
     rules = {**f.rules, "edition": 2026, "n_targets": [2, 2], "dupse_rate": 1.0}
     for i in range(40):
-        p = sample_plan_2026(np.random.default_rng(i), targets=f.targets, interference=f.interference,
-                             noise=f.noise, rooms=f.rooms, cfg={**rules, "target_snr": [5, 20],
-                                                                 "interference_snr": [0, 15], "n_interference": [0, 2],
-                                                                 "max_event_overlap": 3}, dirs={})
+        p = sample_plan(np.random.default_rng(i), targets=f.targets, interference=f.interference,
+                        noise=f.noise, rooms=f.rooms, config={**rules, "target_snr": [5, 20],
+                                                              "interference_snr": [0, 15], "n_interference": [0, 2],
+                                                              "max_event_overlap": 3}, dirs={})
         a, b = p["fg_events"]
         assert a["label"] == b["label"] and a["source_file"].split("/")[1] != b["source_file"].split("/")[1]
     tight = {**rules, "target_snr": [5, 20], "interference_snr": [0, 15], "n_interference": [0, 2],
              "max_event_overlap": 3, "n_targets": [3, 3], "max_n_dupse": 2, "dupse_min_angle": 179.0}
     with pytest.raises(ValueError, match="room room_b.sofa: no measured position"):
         for i in range(20):
-            sample_plan_2026(np.random.default_rng(i), targets=f.targets, interference=f.interference,
-                             noise=f.noise, rooms=f.rooms, cfg=tight, dirs={})
+            sample_plan(np.random.default_rng(i), targets=f.targets, interference=f.interference,
+                        noise=f.noise, rooms=f.rooms, config=tight, dirs={})
 
 
 def test_2026_levels_and_windows_match_plain_convolutions(tmp_path, monkeypatch):

@@ -1,0 +1,62 @@
+"""The random draws both editions' scene samplers share: one event (clip, excerpt, onset,
+position, SNR) and the noise clip with its offset, and the order in which each edition spends its
+random numbers (plans are pure functions of the stream, so that order is part of the rules)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DrawOrder:
+    """How an edition's generator spends its random numbers (the editions' rules as data; plans
+    are pure functions of the stream, so the order is part of the rules)."""
+
+    position_before_times: bool  # 2026 (SpAudSyn) picks an event's position before its times
+    duplicates: bool  # 2026: same-class duplicates (`dupse_*`)
+    interferer_label_by_choice: bool  # 2025 picks an interferer's class with rng.choice, 2026 by index
+    sort_interference: bool  # 2026 lists interferers in onset order
+
+
+DRAW_ORDER = {2025: DrawOrder(False, False, True, False), 2026: DrawOrder(True, True, False, True)}
+
+
+@dataclass
+class Draw:
+    """One event as drawn, before a schema writes it."""
+
+    label: str
+    source_file: str
+    source_time: float
+    event_time: float
+    event_duration: float
+    snr: float
+    role: str
+    position: np.ndarray
+
+
+def draw_event(rng, items, label: str, role: str, snr_range, pick_position, duration: float, sr: int,
+               position_first: bool) -> Draw:
+    """A clip of `items`, its excerpt offset (uniform over the part of a clip longer than the
+    scene), its onset (uniform over the time it fits), its position (`pick_position()`) and SNR."""
+    item = items[rng.integers(len(items))]
+    position = pick_position() if position_first else None
+    file_dur = item.n_frames / sr
+    event_dur = min(file_dur, duration)
+    source_time = rng.uniform(0.0, file_dur - event_dur) if file_dur > event_dur else 0.0
+    event_time = rng.uniform(0.0, duration - event_dur)
+    if not position_first:
+        position = pick_position()
+    return Draw(label, item.source_file, round(float(source_time), 6), round(float(event_time), 6),
+                round(float(event_dur), 6), round(float(rng.uniform(*snr_range)), 6), role, position)
+
+
+def noise_offset(rng, noise, duration: float, sr: int) -> tuple[str, float | None]:
+    """A noise file and its whole-second offset floor(U(0, dur − duration)); none (the file is
+    extended) when it is not longer than the scene."""
+    files = noise.files()
+    name = files[rng.integers(len(files))]
+    noise_dur = noise.n_frames(name) / sr
+    return name, (float(math.floor(rng.uniform(0.0, noise_dur - duration))) if noise_dur > duration else None)
