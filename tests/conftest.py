@@ -67,7 +67,7 @@ def write_tiny_systems(folder) -> dict:
     use them; returns {name: config path}."""
     import torch
 
-    from s5bench.systems.models.checkpoints import build_model, explicit_model_config
+    from s5bench.systems.models.checkpoints import build_model
     from s5bench.systems.models.state_dicts import save_checkpoint
 
     folder = Path(folder)
@@ -75,7 +75,7 @@ def write_tiny_systems(folder) -> dict:
     ckpt = {}
     for task, cfg in TINY_MODELS.items():
         ckpt[task] = save_checkpoint(folder / f"{task}.pt", build_model(task, cfg),
-                                     {"task": task, "model": explicit_model_config(task, cfg)})
+                                     {"task": task, "model": cfg})
     systems = {
         "self_guided": {"class": "s5bench.systems.self_guided:SelfGuided",
                         "args": {"uss": str(ckpt["uss"]), "sc": str(ckpt["sc"]), "tse": str(ckpt["tse"]),

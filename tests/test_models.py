@@ -184,15 +184,32 @@ def test_tse_starts_as_its_enrollment_and_uss_masks_the_mixture():
     torch.testing.assert_close(waves, 0.5 * mix[:, :1].expand_as(waves), atol=1e-5, rtol=1e-5)
 
 
-def test_checkpoints_from_before_the_decoder_option_load_as_trained(tmp_path):
-    """A shipped TSE exported without `decoder` was trained with the spectrum decoder and the
-    doubling Res-FiLM: it loads as such; today's exports record the options explicitly."""
-    legacy = build_model("tse", {**TINY_MODELS["tse"], "decoder": "spectrum", "film_legacy_double": True})
-    path = save_checkpoint(tmp_path / "old.pt", legacy, {"task": "tse", "model": TINY_MODELS["tse"]})
-    model, _ = load_component(path)
-    assert model.decoder == "spectrum" and model.backbone.films[0].legacy_double
-    x = torch.randn(2, 8, 3, 5)
-    assert torch.equal(model.backbone.films[0](x, torch.zeros(2, 18)), 2 * x)
+def test_format_1_checkpoints_are_migrated_or_refused(tmp_path):
+    """Files from before the checkpoint format was recorded (format 1): a DeFT-Mamba config's
+    `decoder: mask` and `film_legacy_double: false` (what the shipped files record) are dropped and
+    the file loads; one trained with the removed spectrum decoder or doubling Res-FiLM (or without
+    the keys, whose format-1 default was the spectrum decoder) is refused, naming the option."""
+    import torch as _torch
+
+    model = build_model("tse", TINY_MODELS["tse"])
+    path = save_checkpoint(tmp_path / "new.pt", model, {"task": "tse", "model": TINY_MODELS["tse"]})
+    assert _torch.load(path, weights_only=False)["format"] == 2
+    for name, extra, ok in (("mask", {"decoder": "mask", "film_legacy_double": False}, True),
+                            ("spectrum", {"decoder": "spectrum", "film_legacy_double": False}, False),
+                            ("doubled", {"decoder": "mask", "film_legacy_double": True}, False),
+                            ("bare", {}, False)):
+        old = tmp_path / f"{name}.pt"
+        _torch.save({"state_dict": model.state_dict(), "config": {"task": "tse", "model": {**TINY_MODELS["tse"],
+                                                                                         **extra}}}, old)
+        if ok:
+            loaded, _ = load_component(old)
+            assert all(_torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+        else:
+            with pytest.raises(ValueError, match=r"no longer has .*retrain it"):
+                load_component(old)
+    for shipped in ("uss_tiny", "tse_tiny"):  # the shipped DeFT files are format 1 and load
+        assert "format" not in _torch.load(f"checkpoints/{shipped}.pt", weights_only=False)
+        load_component(f"checkpoints/{shipped}.pt")
 
 
 def test_separation_gain_is_zero_for_a_rescaled_mixture_and_positive_when_separated():

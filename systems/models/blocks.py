@@ -129,16 +129,8 @@ class FiLM(nn.Module):
 
 class ResFiLM(FiLM):
     """Residual FiLM, x + (γ·x + β), as in the TSE model's class conditioning: the identity at
-    initialisation (γ = β = 0), so the residual stream keeps its scale through the blocks.
-
-    `legacy_double` reproduces the form checkpoints exported before this fix were trained with,
-    x + ((1 + γ)·x + β), which doubles the stream at every block; only for loading those files."""
-
-    def __init__(self, cond_dim: int, channels: int, legacy_double: bool = False):
-        super().__init__(cond_dim, channels)
-        self.legacy_double = legacy_double
+    initialisation (γ = β = 0), so the residual stream keeps its scale through the blocks."""
 
     def forward(self, x, cond):
         gamma, beta = self.gamma_beta(x, cond)
-        out = x + gamma * x + beta
-        return out + x if self.legacy_double else out
+        return x + gamma * x + beta

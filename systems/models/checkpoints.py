@@ -15,25 +15,9 @@ import torch
 
 from s5bench.common.provenance import REPO
 
-from .state_dicts import load_state_dict_strict, read_record
+from .state_dicts import CHECKPOINT_FORMAT, load_state_dict_strict, read_record
 
 TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
-# Model options added after checkpoints were shipped: a checkpoint whose config lacks one was
-# trained with the value here (the spectrum decoder; the Res-FiLM that doubled its input).
-LEGACY_MODEL_DEFAULTS = {"uss": {"decoder": "spectrum"},
-                         "tse": {"decoder": "spectrum", "film_legacy_double": True}}
-CURRENT_MODEL_DEFAULTS = {"uss": {"decoder": "mask"}, "tse": {"decoder": "mask", "film_legacy_double": False}}
-
-
-def _defaults(table: dict, task: str, model_cfg: dict) -> dict:
-    """A paper model's option defaults from `table`; a reference architecture has options of its own."""
-    return {} if "architecture" in (model_cfg or {}) else table.get(task, {})
-
-
-def explicit_model_config(task: str, model_cfg: dict) -> dict:
-    """The model config with today's defaults of the options above written out, as exports record
-    it, so that a checkpoint never depends on what a later version's defaults are."""
-    return {**_defaults(CURRENT_MODEL_DEFAULTS, task, model_cfg), **(model_cfg or {})}
 
 
 def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
@@ -103,6 +87,28 @@ def resolve(path) -> Path:
     return p if p.is_absolute() or p.is_file() else REPO / p
 
 
+# Format-1 files (before `format` was recorded) named two DeFT-Mamba options that are gone: the
+# decoder (only the mask decoder is left) and the Res-FiLM that doubled its input (fixed).
+REMOVED_OPTIONS = {"decoder": "mask", "film_legacy_double": False}
+
+
+def migrate(record: dict, path) -> dict:
+    """The model config of a checkpoint record, in today's format (CHECKPOINT_FORMAT). Format 1:
+    a DeFT-Mamba config's `decoder: mask` and `film_legacy_double: false` are dropped (today's
+    behaviour); one trained with the removed spectrum decoder or doubling Res-FiLM is refused."""
+    cfg = dict(record["config"].get("model") or {})
+    version = int(record.get("format", 1))
+    if version > CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: checkpoint format {version}, this version reads up to {CHECKPOINT_FORMAT}")
+    if version == 1 and record["config"]["task"] in ("uss", "tse") and "architecture" not in cfg:
+        for key, kept in REMOVED_OPTIONS.items():
+            value = cfg.pop(key, "spectrum" if key == "decoder" else False)  # format 1's defaults
+            if value != kept:
+                raise ValueError(f"{path}: trained with {key}={value!r}, which this version no longer has "
+                                 f"(only {key}={kept!r}); retrain it with today's recipe")
+    return cfg
+
+
 def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[torch.nn.Module, dict]:
     path = resolve(path)
     if not path.is_file():
@@ -113,7 +119,6 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
         raise ValueError(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")
     if expect_task and cfg["task"] != expect_task:
         raise ValueError(f"{path}: a {cfg['task']!r} checkpoint where a {expect_task!r} one is needed")
-    model_cfg = {**_defaults(LEGACY_MODEL_DEFAULTS, cfg["task"], cfg.get("model")), **(cfg.get("model") or {})}
-    model = build_model(cfg["task"], model_cfg)
+    model = build_model(cfg["task"], migrate(record, path))
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model.to(device).eval(), record

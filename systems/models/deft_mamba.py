@@ -17,15 +17,13 @@ USS drops the unfold and the Mamba of the frequency module (plain feed-forward t
 Mixtures are scaled to unit RMS (channel 0) on the way in and back on the way out, so the
 model sees the same levels whatever the recording gain.
 
-Decoders (`decoder`, our choice where the paper says only "Conv2d(D → 2) gives the complex
-spectrogram of channel 0"):
-- "mask" (default): the decoder's planes are a complex ratio mask applied to the mixture's
-  channel-0 STFT. For the TSE there are two masks, on the mixture and on the enrollment
-  (Conv2d(D → 4)), initialised to pass the enrollment unchanged (mixture mask 0, enrollment
-  mask 1), so the TSE starts as "return the enrollment" and training can only refine it.
-- "spectrum": the planes are the spectrogram itself, regressed from scratch (the literal
-  reading; a tiny model trained for minutes on a CPU learns only a scaled copy of the mixture
-  this way).
+The decoder (our reading where the paper says only "Conv2d(D → 2) gives the complex spectrogram
+of channel 0"): its planes are a complex ratio mask applied to the mixture's channel-0 STFT. For
+the TSE there are two masks, on the mixture and on the enrollment (Conv2d(D → 4)), initialised to
+pass the enrollment unchanged (mixture mask 0, enrollment mask 1), so the TSE starts as "return
+the enrollment" and training can only refine it. (Regressing the spectrogram itself, the literal
+reading, was tried: a tiny model trained for minutes on a CPU learns only a scaled copy of the
+mixture that way; checkpoints of that form are no longer loaded, see checkpoints.migrate.)
 """
 from __future__ import annotations
 
@@ -111,12 +109,12 @@ class DeFTBackbone(nn.Module):
     """(B, in_planes, F, N) -> (B, D, F, N); optional per-block Res-FiLM conditioning."""
 
     def __init__(self, in_planes=8, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, f_mamba=True, f_unfold=True,
-                 cond_dim=0, mamba_kw=None, film_legacy_double=False):
+                 cond_dim=0, mamba_kw=None):
         super().__init__()
         self.encoder = nn.Sequential(nn.Conv2d(in_planes, dim, 3, padding=1), nn.GroupNorm(1, dim))
         self.blocks = nn.ModuleList(DeFTBlock(dim, hidden, heads, unfold, f_mamba, f_unfold, mamba_kw)
                                     for _ in range(n_blocks))
-        self.films = (nn.ModuleList(ResFiLM(cond_dim, dim, film_legacy_double) for _ in range(n_blocks))
+        self.films = (nn.ModuleList(ResFiLM(cond_dim, dim) for _ in range(n_blocks))
                       if cond_dim else None)
 
     def forward(self, planes, cond=None):
@@ -140,15 +138,9 @@ def _mamba_kw(cfg):
     return dict(cfg)
 
 
-DECODERS = ("mask", "spectrum")
-
-
 class _SpectralModel(nn.Module):
-    def __init__(self, n_fft, hop, decoder):
+    def __init__(self, n_fft, hop):
         super().__init__()
-        if decoder not in DECODERS:
-            raise ValueError(f"decoder {decoder!r} is not one of {', '.join(DECODERS)}")
-        self.decoder = decoder
         self.stft = MultiChannelSTFT(n_fft, hop)
 
     @staticmethod
@@ -160,8 +152,8 @@ class DeFTMambaUSS(_SpectralModel):
     """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence probability (B, S)."""
 
     def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256,
-                 n_foreground=3, n_interference=2, n_noise=1, f_unfold=False, decoder="mask", **mamba):
-        super().__init__(n_fft, hop, decoder)
+                 n_foreground=3, n_interference=2, n_noise=1, f_unfold=False, **mamba):
+        super().__init__(n_fft, hop)
         self.n_fg, self.n_int, self.n_noise = n_foreground, n_interference, n_noise
         self.n_objects = n_foreground + n_interference + n_noise
         self.dim = dim
@@ -182,9 +174,8 @@ class DeFTMambaUSS(_SpectralModel):
         _, D, Fb, N = x.shape
         obj = self.object_split(x).reshape(B * self.n_objects, D, Fb, N)
         planes = self.audio_decoder(obj)
-        out_spec = torch.complex(planes[:, :1], planes[:, 1:])  # (B·S, 1, F, N)
-        if self.decoder == "mask":  # complex ratio mask on the mixture's channel 0
-            out_spec = out_spec * spec[:, :1].repeat_interleave(self.n_objects, dim=0)
+        mask = torch.complex(planes[:, :1], planes[:, 1:])  # (B·S, 1, F, N): a complex ratio mask
+        out_spec = mask * spec[:, :1].repeat_interleave(self.n_objects, dim=0)  # on the mixture's channel 0
         wave = self.stft.inverse(out_spec, T).reshape(B, self.n_objects, T)
         pooled = obj.mean((-2, -1)).reshape(B, self.n_objects, D)
         return {"waveforms": wave * g,
@@ -195,19 +186,14 @@ class DeFTMambaUSS(_SpectralModel):
 class DeFTMambaTSE(_SpectralModel):
     """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0."""
 
-    def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256, decoder="mask",
-                 film_legacy_double=False, **mamba):
-        super().__init__(n_fft, hop, decoder)
+    def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256, **mamba):
+        super().__init__(n_fft, hop)
         self.backbone = DeFTBackbone(10, dim, hidden, n_blocks, heads, unfold, f_mamba=True, f_unfold=True,
-                                     cond_dim=N_CLASSES, mamba_kw=_mamba_kw(mamba),
-                                     film_legacy_double=film_legacy_double)
-        if decoder == "mask":  # planes: mixture mask (re, im), enrollment mask (re, im)
-            self.audio_decoder = nn.Conv2d(dim, 4, 1)
-            nn.init.zeros_(self.audio_decoder.weight)
-            with torch.no_grad():
-                self.audio_decoder.bias.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0]))  # start: the enrollment
-        else:
-            self.audio_decoder = nn.Conv2d(dim, 2, 1)
+                                     cond_dim=N_CLASSES, mamba_kw=_mamba_kw(mamba))
+        self.audio_decoder = nn.Conv2d(dim, 4, 1)  # planes: mixture mask (re, im), enrollment mask (re, im)
+        nn.init.zeros_(self.audio_decoder.weight)
+        with torch.no_grad():
+            self.audio_decoder.bias.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0]))  # start: the enrollment
 
     def forward(self, mixture, enrollment, one_hot):
         T = mixture.shape[-1]
@@ -216,10 +202,7 @@ class DeFTMambaTSE(_SpectralModel):
         planes = torch.cat([complex_to_planes(spec[:, :4]), complex_to_planes(spec[:, 4:])], dim=1)
         x = self.backbone(planes, one_hot.to(planes))
         out = self.audio_decoder(x)
-        if self.decoder == "mask":
-            mix_mask, enr_mask = torch.complex(out[:, :1], out[:, 1:2]), torch.complex(out[:, 2:3], out[:, 3:])
-            est = mix_mask * spec[:, :1] + enr_mask * spec[:, 4:]
-        else:
-            est = torch.complex(out[:, :1], out[:, 1:])
+        mix_mask, enr_mask = torch.complex(out[:, :1], out[:, 1:2]), torch.complex(out[:, 2:3], out[:, 3:])
+        est = mix_mask * spec[:, :1] + enr_mask * spec[:, 4:]
         wave = self.stft.inverse(est, T)[:, 0]
         return wave * g[:, 0]

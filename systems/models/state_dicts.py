@@ -9,13 +9,16 @@ from torch import nn
 
 from s5bench.common.atomic import atomic_path
 
+# The layout of an exported record; checkpoints.migrate reads older ones (files without the key are format 1).
+CHECKPOINT_FORMAT = 2
+
 
 def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
     """State dict with the config that built the model (and anything else, e.g. thresholds),
     written through a temporary file."""
     path = Path(path)
     with atomic_path(path, fsync=True) as tmp:
-        torch.save({"state_dict": model.state_dict(), "config": config, **extra}, tmp)
+        torch.save({"state_dict": model.state_dict(), "config": config, "format": CHECKPOINT_FORMAT, **extra}, tmp)
     return path
 
 

@@ -23,7 +23,6 @@ import yaml
 from s5bench.common.configs import check_keys, find_config, known_names
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 
-from ..models.checkpoints import explicit_model_config
 from .tasks import TASK_CLASSES
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
@@ -78,4 +77,4 @@ def selection_score(val: dict, cfg: dict) -> float:
 
 def record_config(cfg: dict) -> dict:
     """What an exported checkpoint records to rebuild its model."""
-    return {"task": cfg["task"], "model": explicit_model_config(cfg["task"], cfg["model"])}
+    return {"task": cfg["task"], "model": dict(cfg["model"] or {})}
