@@ -202,3 +202,16 @@ def test_the_atomic_writer_leaves_nothing_on_failure_and_serves_concurrent_write
     for t in threads:
         t.join()
     assert target.read_text() in texts.values() and list(tmp_path.iterdir()) == [target]
+
+
+def test_a_three_channel_soundscape_through_the_ablation_is_a_named_error(tiny_test_set, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    data = tmp_path / "set"
+    shutil.copytree(tiny_test_set, data, ignore=shutil.ignore_patterns(MANIFEST))  # past the manifest check
+    mix = data / "soundscape" / "mix_0001.wav"
+    sf.write(mix, np.zeros((64000, 3), np.float32), 32000, subtype="FLOAT")
+    res = run("ablation.py", "--config", "fss1_cp1", "--data", data, "--out", tmp_path / "res", "--no-report")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{mix}: 3 channel(s), expected 4" in res.stderr
