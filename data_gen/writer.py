@@ -81,6 +81,12 @@ def _remove_partial(out: Path, name: str) -> bool:
     return found
 
 
+def public_recipe(cfg: dict) -> dict:
+    """The recipe as its YAML gives it, without the loader's private keys (`_path`, the config file's
+    absolute path): a data set stays the same recipe's when its checkout moves."""
+    return {k: v for k, v in cfg.items() if not k.startswith("_")}
+
+
 class MixtureError(ValueError):
     """Making one mixture failed; the message names the mixture and the cause."""
 
@@ -140,8 +146,8 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     t0 = time.perf_counter()
     factory = MixtureFactory(cfg, progress=progress)
     names = [p.stem for p in paths]
-    manifest = ManifestWriter(out, recipe={**cfg, "from_metadata": str(folder)}, seed=None, subtype=subtype,
-                              n=len(paths), code_fingerprint=code_fingerprint())
+    manifest = ManifestWriter(out, recipe={**public_recipe(cfg), "from_metadata": str(folder)}, seed=None,
+                              subtype=subtype, n=len(paths), code_fingerprint=code_fingerprint())
     made, kept = [], 0
     try:
         for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
@@ -176,7 +182,8 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
-    manifest = ManifestWriter(out, recipe=cfg, seed=seed, subtype=subtype, n=n, code_fingerprint=code_fingerprint())
+    manifest = ManifestWriter(out, recipe=public_recipe(cfg), seed=seed, subtype=subtype, n=n,
+                              code_fingerprint=code_fingerprint())
     factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     names = [mixture_name(i, n) for i in range(n)]
     kept = [nm for nm in names if is_complete(out, nm)]

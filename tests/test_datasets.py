@@ -87,6 +87,15 @@ def test_manifest_round_trip(tiny_cfg, tmp_path):
     assert f"{victim.name} has changed" in run("generate.py", "--verify", out).stderr
     shutil.copy(out / "soundscape" / "mix_0000.wav", out / "soundscape" / "mix_0009.wav")
     assert "soundscape/mix_0009.wav is not in the manifest" in verify_dataset(out).message()
+    # the same recipe from a moved YAML file is the same data set (the loader's private `_path` is not the recipe)
+    from s5bench.data_gen.config import load_config
+
+    moved = tmp_path / "moved" / "data.yaml"
+    moved.parent.mkdir()
+    shutil.copy(tiny_cfg["_path"], moved)
+    (out / "soundscape" / "mix_0009.wav").unlink()
+    victim.write_bytes(bytes(data[:-1] + bytearray([data[-1] ^ 1])))  # undo the flipped byte
+    assert generate_set(load_config(moved), out, n=3, seed=2, progress=False)["kept"] == 3
     # another seed into the same folder is refused: two data sets never share one
     with pytest.raises(DatasetError, match="another seed"):
         generate_set(tiny_cfg, out, n=3, seed=3, progress=False)
