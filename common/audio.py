@@ -93,7 +93,7 @@ class FileGroup:
 
     def discard(self) -> None:
         for tmp, _ in self.staged:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         self.staged = []
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .audio import write_text_atomic
 from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
+from .provenance import file_sha256
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -33,11 +34,7 @@ class DatasetError(ValueError):
 
 
 def file_entry(path: Path) -> dict:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def recipe_sha256(recipe: dict) -> str:
@@ -55,7 +52,7 @@ class ManifestWriter:
     """Keeps `out/manifest.json` up to date while a set is written. An existing manifest made
     with another recipe, seed or sample format is refused: two data sets never share a folder."""
 
-    def __init__(self, out: Path, *, recipe: dict, seed, subtype: str, n: int, code_fingerprint: str,
+    def __init__(self, out: Path, *, names: list[str], recipe: dict, seed, subtype: str, code_fingerprint: str,
                  flush_seconds: float = 2.0):
         self.out, self.path = Path(out), Path(out) / MANIFEST
         self.head = {"format": FORMAT, "recipe_sha256": recipe_sha256(recipe), "seed": seed, "subtype": subtype}
@@ -66,13 +63,14 @@ class ManifestWriter:
                 raise DatasetError(f"{self.out} holds a data set made with another {', '.join(differs)} "
                                    f"(its {MANIFEST}); write this one to another folder")
         self.mixtures = dict(old["mixtures"]) if old else {}
-        self.meta = {"recipe": recipe, "n": n, "code_fingerprint": code_fingerprint}
+        self.names = list(names)  # the mixtures the set is to hold
+        self.meta = {"recipe": recipe, "n": len(self.names), "code_fingerprint": code_fingerprint}
         self.flush_seconds, self._last = flush_seconds, 0.0
 
     def add(self, name: str) -> None:
         self.mixtures[name] = mixture_entry(self.out, name)
         if time.monotonic() - self._last > self.flush_seconds:
-            self.write(complete=False)
+            self.write()
 
     def keep(self, name: str) -> None:
         """A mixture kept from an earlier run: its entry is re-measured unless the listed one still fits."""
@@ -83,9 +81,10 @@ class ManifestWriter:
     def drop(self, name: str) -> None:
         self.mixtures.pop(name, None)
 
-    def write(self, complete: bool, names=None) -> None:
-        wanted = list(names) if names is not None else None
-        body = {**self.head, **self.meta, "complete": complete, "expected": wanted,
+    def write(self) -> None:
+        """The manifest as it stands; `complete` once every expected mixture is listed."""
+        complete = all(name in self.mixtures for name in self.names)
+        body = {**self.head, **self.meta, "complete": complete, "expected": self.names,
                 "mixtures": dict(sorted(self.mixtures.items()))}
         write_text_atomic(self.path, json.dumps(body, indent=1, default=str) + "\n")
         self._last = time.monotonic()

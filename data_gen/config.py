@@ -120,6 +120,12 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
     raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 
+def public_recipe(cfg: dict) -> dict:
+    """The recipe as its YAML gives it, without the loader's private keys (`_path`, the config file's
+    absolute path): a data set stays the same recipe's when its checkout moves."""
+    return {k: v for k, v in cfg.items() if not k.startswith("_")}
+
+
 def scene_rules(cfg: dict) -> dict:
     rules = dict(cfg.get("scene", {}))
     rules["sr"] = int(cfg.get("sr", SAMPLE_RATE))

@@ -19,6 +19,7 @@ from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, pars
 from s5bench.common.manifest import ManifestWriter
 from s5bench.common.provenance import code_fingerprint
 
+from .config import public_recipe
 from .factory import MixtureFactory
 from .render import plan_edition
 
@@ -81,12 +82,6 @@ def _remove_partial(out: Path, name: str) -> bool:
     return found
 
 
-def public_recipe(cfg: dict) -> dict:
-    """The recipe as its YAML gives it, without the loader's private keys (`_path`, the config file's
-    absolute path): a data set stays the same recipe's when its checkout moves."""
-    return {k: v for k, v in cfg.items() if not k.startswith("_")}
-
-
 class MixtureError(ValueError):
     """Making one mixture failed; the message names the mixture and the cause."""
 
@@ -146,8 +141,8 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     t0 = time.perf_counter()
     factory = MixtureFactory(cfg, progress=progress)
     names = [p.stem for p in paths]
-    manifest = ManifestWriter(out, recipe={**public_recipe(cfg), "from_metadata": str(folder)}, seed=None,
-                              subtype=subtype, n=len(paths), code_fingerprint=code_fingerprint())
+    manifest = ManifestWriter(out, names=names, recipe={**public_recipe(cfg), "from_metadata": str(folder)},
+                              seed=None, subtype=subtype, code_fingerprint=code_fingerprint())
     made, kept = [], 0
     try:
         for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
@@ -168,7 +163,7 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
                 raise MixtureError(f"mixture {name} ({path}): {err}") from None
             manifest.add(name)
     finally:
-        manifest.write(complete=all(n in manifest.mixtures for n in names), names=names)
+        manifest.write()
     return _summary(made, kept, 0, len(paths), t0, factory)
 
 
@@ -182,10 +177,10 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
-    manifest = ManifestWriter(out, recipe=public_recipe(cfg), seed=seed, subtype=subtype, n=n,
+    names = [mixture_name(i, n) for i in range(n)]
+    manifest = ManifestWriter(out, names=names, recipe=public_recipe(cfg), seed=seed, subtype=subtype,
                               code_fingerprint=code_fingerprint())
     factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
-    names = [mixture_name(i, n) for i in range(n)]
     kept = [nm for nm in names if is_complete(out, nm)]
     kept_set = set(kept)
     for nm in kept:
@@ -209,7 +204,7 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
                     results.append(result)
                     manifest.add(result["name"])
     finally:  # what completed is listed even when a mixture failed; the set is complete only when all are
-        manifest.write(complete=all(nm in manifest.mixtures for nm in names), names=names)
+        manifest.write()
     index = [{"metadata_path": f"{METADATA_DIR}/{nm}.json",
               "ref_event": json.loads((out / METADATA_DIR / f"{nm}.json").read_text())["fg_events"]}
              for nm in names]
