@@ -130,7 +130,7 @@ class MixtureScore:
         }
 
 
-def _best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
+def best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
     """Rows (references) and columns (estimates) of one class's best pairing: among every
     choice of k = min(R, E) references (combinations, in order) and ordered k estimates
     (permutations, in order), the first with the largest mean raw SNR, as the official code."""
@@ -226,7 +226,7 @@ def _capi_terms(ref_labels, est_labels, pair_snr: np.ndarray, improvement: np.nd
         ej = [j for j, x in enumerate(est_labels) if x == lab]
         pairs = []
         if ri and ej:
-            picked_refs, picked_ests = _best_class_pairing(pair_snr[np.ix_(ri, ej)])
+            picked_refs, picked_ests = best_class_pairing(pair_snr[np.ix_(ri, ej)])
             pairs = [float(improvement[ri[r], ej[c]]) for r, c in zip(picked_refs, picked_ests)]
         pair_sdri[lab] = pairs
         class_terms[lab] = pairs + [0.0] * abs(len(ri) - len(ej))

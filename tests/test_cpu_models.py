@@ -64,6 +64,8 @@ def test_the_tse_starts_as_its_enrollment_and_hears_its_class():
     ("uss", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
     ("tse", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
     ("sc", "cnn", {"channels": [4, 8]}),
+    ("tagger", "cnn", {"channels": [4, 8]}),
+    ("separator", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
 ])
 def test_each_cpu_component_trains_through_its_task(task, architecture, model, tiny_test_set):
     from s5bench.data_gen.stream import FolderScenes, collate
@@ -74,9 +76,83 @@ def test_each_cpu_component_trains_through_its_task(task, architecture, model, t
     batch["noise"] = batch["mixture"][:, 0] * 0.1
     torch.manual_seed(0)
     net = build_model(task, {"architecture": architecture, **model})
-    runner = TASK_CLASSES[task](**({"train_blocks": -1} if task == "sc" else {}))
+    runner = TASK_CLASSES[task](**({"train_blocks": -1} if task in ("sc", "tagger") else {}))
     params = runner.trainable(net)
     loss, metrics = runner.step(net, batch)
     loss.backward()
-    assert math.isfinite(float(loss)) and metrics
+    assert math.isfinite(float(loss.detach())) and metrics
     assert any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in params)
+
+
+def test_the_cpu_separator_is_the_tse_network_with_the_mixture_as_enrollment():
+    """Each queried slot equals the TSE network run on (mixture, its channel 0, the slot's one-hot);
+    a zero query gives a silent slot."""
+    torch.manual_seed(0)
+    kw = {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}
+    sep = build_model("separator", kw)
+    tse = build_model("tse", kw)
+    tse.load_state_dict(sep.state_dict())
+    with torch.no_grad():
+        for block in sep.blocks:
+            block.film.weight.normal_()
+        tse.load_state_dict(sep.state_dict())
+    mix = torch.randn(2, 4, 4000) * 0.1
+    query = torch.zeros(2, 3, 18)
+    query[0, 0, 4] = query[0, 1, 9] = query[1, 0, 2] = 1
+    with torch.no_grad():
+        out = sep(mix, query.reshape(2, -1))
+        assert out.shape == (2, 3, 1, 4000)
+        for b, s in ((0, 0), (0, 1), (1, 0)):
+            torch.testing.assert_close(out[b, s, 0], tse(mix[b:b + 1], mix[b:b + 1, 0], query[b:b + 1, s])[0],
+                                       atol=1e-5, rtol=1e-4)
+        assert float(out[0, 2].abs().max()) == 0 and float(out[1, 1:].abs().max()) == 0
+        assert not torch.allclose(out[0, 0], out[0, 1])  # the class changes the output
+
+
+def test_the_cpu_tagger_gives_probabilities_the_baseline_picks_labels_from():
+    from s5bench.systems.models.m2d import M2DTagger
+
+    tagger = build_model("tagger", {"architecture": "cnn", "channels": [4, 8]}).eval()
+    wave = torch.randn(3, 8000) * 0.1
+    with torch.no_grad():
+        probs = tagger(wave)
+        torch.testing.assert_close(probs, torch.sigmoid(tagger.logits(wave)))
+    assert probs.shape == (3, 18)
+    labels = M2DTagger.pick_labels(probs)
+    assert all(len(row) == 3 and row[0] != "silence" for row in labels)  # at least one class per mixture
+
+
+CPU_TINY = {
+    "uss": {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128},
+    "tse": {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128},
+    "sc": {"architecture": "cnn", "channels": [4, 8]},
+    "tagger": {"architecture": "cnn", "channels": [4, 8]},
+    "separator": {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128},
+}
+
+
+def test_the_cpu_size_systems_run_through_the_pipeline_and_the_baseline(tmp_path):
+    """self_guided_cpu and baseline_cpu are the existing system classes over CPU-size files: every
+    stage comes out, silent slots are zeros, and the baseline extracts what its tagger picks."""
+    from s5bench.systems.baseline import Baseline
+    from s5bench.systems.models.state_dicts import save_checkpoint
+    from s5bench.systems.self_guided import SelfGuided, stage_names
+
+    torch.manual_seed(0)
+    files = {task: save_checkpoint(tmp_path / f"{task}.pt", build_model(task, cfg), {"task": task, "model": cfg})
+             for task, cfg in CPU_TINY.items()}
+    mixture = torch.randn(2, 4, 8000) * 0.1
+    pipeline = SelfGuided(uss=files["uss"], sc=files["sc"], tse=files["tse"], iterations=3)
+    out = pipeline.infer(mixture, {})
+    assert tuple(out) == stage_names(3)
+    for stage in out.values():
+        assert stage.waveforms.shape == (2, 3, 8000)
+        for b, row in enumerate(stage.labels):
+            for s, label in enumerate(row):
+                if label == "silence":
+                    assert float(stage.waveforms[b, s].abs().max()) == 0
+    baseline = Baseline(tagger=files["tagger"], separator=files["separator"])
+    final = baseline.infer(mixture, {})["final"]
+    for b, row in enumerate(final.labels):
+        for s, label in enumerate(row):
+            assert (label == "silence") == (float(final.waveforms[b, s].abs().max()) == 0)

@@ -58,6 +58,8 @@ ARCHITECTURES = {
     ("uss", "bandsplit"): ("cpu_separators", "BandSplitUSS"),
     ("tse", "bandsplit"): ("cpu_separators", "BandSplitTSE"),
     ("sc", "cnn"): ("cpu_classifier", "CNNSC"),
+    ("tagger", "cnn"): ("cpu_classifier", "CNNTagger"),
+    ("separator", "bandsplit"): ("cpu_separators", "BandSplitSeparator"),
 }
 
 

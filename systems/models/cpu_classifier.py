@@ -43,3 +43,20 @@ class CNNSC(EnergySourceClassifier):
 
     def features(self, wave):
         return self.encoder(wave)
+
+
+class CNNTagger(nn.Module):
+    """The CPU-size baseline's audio tagger (M2D-AT's role): the SC's log-mel CNN on the mixture's
+    channel 0 with a linear multi-label head; `logits` and `forward` (probabilities) as M2DTagger,
+    so the baseline system and the tagger task use it unchanged."""
+
+    def __init__(self, n_classes: int = len(LABELS), channels=(32, 64, 96, 128), n_mels=64):
+        super().__init__()
+        self.encoder = CNNEncoder(tuple(channels), n_mels)
+        self.head = nn.Linear(self.encoder.feature_d, n_classes)
+
+    def logits(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(wave))
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(wave))

@@ -232,3 +232,27 @@ class BandSplitTSE(nn.Module):
         masks = torch.sigmoid(self.bands.merge(h, self.n_bins))  # (B, 2, F, N)
         est = masks[:, :1] * mix[:, :1] + masks[:, 1:] * enr
         return self.stft.inverse(est, T)[:, 0]
+
+
+class BandSplitSeparator(BandSplitTSE):
+    """The CPU-size baseline's label-queried separator (the official baseline's ResUNetK role):
+    the TSE's network with the mixture's own channel 0 in the enrollment's place, so the class
+    one-hot is its only clue. Same backbone and budget as the pipeline's TSE, so the two systems
+    differ by the framework (USS + SC + enrollment), not by the network.
+
+    (B, 4, T) mixture, (B, 3·18) query (one one-hot per slot, zeros for a silent slot) ->
+    (B, 3, 1, T), zeros where the query is zeros."""
+
+    def __init__(self, n_slots=3, dim=48, n_blocks=2, n_fft=1024, hop=512):
+        super().__init__(dim, n_blocks, n_fft, hop)
+        self.n_slots = n_slots
+
+    def forward(self, mixture, query):
+        B, _, T = mixture.shape
+        hots = query.reshape(B, self.n_slots, N_CLASSES)
+        out = mixture.new_zeros(B, self.n_slots, 1, T)
+        b_idx, s_idx = torch.nonzero(hots.sum(-1) > 0, as_tuple=True)
+        if len(b_idx):
+            mix = mixture[b_idx]
+            out[b_idx, s_idx, 0] = super().forward(mix, mix[:, 0], hots[b_idx, s_idx])
+        return out
