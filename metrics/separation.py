@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from s5bench.common.audio import read_audio
-from s5bench.common.layout import group_by_mixture, list_mixtures
 from s5bench.common.labels import SAMPLE_RATE
+from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
 
 from .scene import best_class_pairing
 from .signal import snr
@@ -50,20 +51,19 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dir, edition: i
     rows = []
     for name, path in mixtures.items():
         x0 = read_audio(path, sr=SAMPLE_RATE, channels=4, always_2d=True, dtype="float32")[:, 0]
-        read = lambda items: [(lab, read_audio(p, sr=SAMPLE_RATE, channels=1, length=len(x0), dtype="float32"))
-                              for lab, p in items]
+
+        def read(items, length=len(x0)):
+            return [(lab, read_audio(p, sr=SAMPLE_RATE, channels=1, length=length, dtype="float32"))
+                    for lab, p in items]
+
         for label, gain in tp_separation_gains(x0, read(refs.get(name, [])), read(ests.get(name, []))):
             rows.append({"soundscape": name, "label": label, "sep_gain": gain})
     return rows
 
 
-def stage_separation(data_dir, run_dir, stages, edition: int = 2025) -> "pd.DataFrame":
+def stage_separation(data_dir, run_dir, stages, edition: int = 2025) -> pd.DataFrame:
     """One row per stage of a run folder (<run_dir>/<stage>/estimate): the mean, median and count
     of the true-positive pairs' separation gains on the test set `data_dir` (official layout)."""
-    import pandas as pd
-
-    from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
-
     data_dir, run_dir = Path(data_dir), Path(run_dir)
     rows = []
     for stage in stages:

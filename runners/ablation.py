@@ -9,9 +9,9 @@ Without --data, the built-in synthetic test set (seed 0; its first 20 mixtures u
 otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes
 results/table1.csv (+ .md, .meta.json, .png), results/table1_per_mixture/<stage>.csv,
 results/table1_per_class.png, results/table1_separation.csv (per stage, what the true-positive
-estimates add beyond a rescaled mixture: metrics/separation.py; printed under the table), and the web report results/report/index.html (--no-report
-skips it). Measured figures and the paper's (columns `published_*`) are never
-in the same column. Interrupted runs resume.
+estimates add beyond a rescaled mixture: metrics/separation.py; printed under the table), and
+the web report results/report/index.html (--no-report skips it). Measured figures and the
+paper's (columns `published_*`) are never in the same column. Interrupted runs resume.
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
     ap.add_argument("--n", type=at_least(1), default=BUILTIN["n"],
                     help="mixtures of the built-in set (default 20; 100 = all)")
-    ap.add_argument("--system", default="self_guided_tiny", help="a self-guided system config (configs/systems)")
+    ap.add_argument("--system", default="self_guided_cpu",
+                    help="a self-guided system config (configs/systems); default: the CPU size class")
     ap.add_argument("--out", default="results")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=at_least(1), default=4)

@@ -1,7 +1,7 @@
 """Table 2 in the leaderboard's form: systems as rows, CA-SDRi and Acc_mix on each data set.
 
-    python runners/leaderboard.py                                   # tiny baseline + tiny pipeline, built-in set
-    python runners/leaderboard.py --systems baseline_tiny,self_guided_tiny,my_system \
+    python runners/leaderboard.py                                   # CPU-size baseline + pipeline, built-in set
+    python runners/leaderboard.py --systems baseline_cpu,self_guided_cpu,my_system \
         --data test=data/dev_set/test --data eval=path/to/eval_with_references
 
 Measured rows (kind = measured) fill the `<data>_CA-SDRi` / `<data>_Acc_mix` columns; the paper's
@@ -37,7 +37,7 @@ from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import load_system_config
 from s5bench.systems.run import run_system
 
-DEFAULT_SYSTEMS = {2025: "baseline_tiny,self_guided_tiny", 2026: "baseline2026_tiny,self_guided_tiny"}
+DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu", 2026: "baseline2026_tiny,baseline_cpu,self_guided_cpu"}
 
 
 def parse_data(items, n, edition: int = 2025) -> dict:
@@ -54,8 +54,9 @@ def parse_data(items, n, edition: int = 2025) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--systems", help="comma-separated system configs (default: the edition's tiny baseline "
-                    "and the tiny pipeline: " + "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEMS.items()) + ")")
+    defaults = "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEMS.items())
+    ap.add_argument("--systems", help="comma-separated system configs (default: the CPU-size baseline and "
+                    f"pipeline, with the tiny 2026 baseline in 2026: {defaults})")
     ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
     ap.add_argument("--n", type=at_least(1), default=BUILTIN["n"],
                     help="mixtures of the built-in set (default 20; 100 = all)")
