@@ -62,6 +62,12 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert all(len(c["sha256"]) == 64 for c in meta["checkpoints"].values())
     for f in ("table1.md", "table1.png", "table1_per_class.png"):
         assert (out / f).is_file()
+    # the separation figure pairs exactly the true positives the scorer counted, stage by stage
+    separation = pd.read_csv(out / "table1_separation.csv")
+    assert list(separation["config"]) == list(stage_names(3))
+    for stage, pairs in zip(separation["config"], separation["tp_pairs"]):
+        assert pairs == pd.read_csv(out / "table1_per_mixture" / f"{stage}.csv")["tp"].sum()
+    assert "separation beyond a rescaled mixture" in proc.stdout
 
     # one stage only; the cached run is reused (nothing re-run)
     proc = run("ablation.py", "--config", "fss2_cp2", "--data", tiny_test_set, "--system",
