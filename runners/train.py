@@ -17,7 +17,7 @@ from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.systems.training.export import export
 from s5bench.systems.training.recipes import known_train_configs, load_train_config
-from s5bench.systems.training.trainer import train
+from s5bench.systems.training.trainer import logged_seconds, train
 
 
 def main(argv=None):
@@ -46,7 +46,9 @@ def main(argv=None):
     words = argv if argv is not None else sys.argv[1:]
     command = "python runners/train.py " + " ".join(shlex.quote(a) for a in words)
     if args.export_only:
-        print(export(cfg, Path(work), command=command + "  (exported from the last validated step)"))
+        # the run's training time is in its log: the record's train_seconds must not be empty
+        print(export(cfg, Path(work), command=command + "  (exported from the last validated step)",
+                     seconds=logged_seconds(Path(work) / "log.csv")))
         return
     try:
         result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)

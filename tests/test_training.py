@@ -139,3 +139,22 @@ def test_each_torchrun_rank_takes_its_own_gpu(monkeypatch):
     assert local_device("cuda:1") == "cuda:1" and local_device("cpu") == "cpu"  # an explicit choice stays
     monkeypatch.setenv("WORLD_SIZE", "1")
     assert local_device("cuda") == "cuda"
+
+
+def test_export_only_records_the_runs_training_seconds_from_its_log(tmp_path):
+    """A stopped run exported with --export-only keeps its training time (train_seconds not empty)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    path = write_config(tmp_path, "separator", steps=2)
+    train(load_train_config(path), tmp_path / "work", progress=False)
+    logged = float(read_log(tmp_path / "work" / "log.csv")[-1]["seconds"])
+    (tmp_path / "separator.pt").unlink()
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "train.py"), "--config", str(path), "--work",
+                        str(tmp_path / "work"), "--export-only"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    _, record = load_component(tmp_path / "separator.pt", expect_task="separator")
+    assert record["training"]["train_seconds"] == round(logged, 1) and logged > 0
+    assert record["training"]["command"].endswith("(exported from the last validated step)")

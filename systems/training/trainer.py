@@ -241,6 +241,15 @@ def _rewind_log(path: Path, step: int) -> float:
     return float(rows[-1][seconds]) if rows and seconds is not None else 0.0
 
 
+def logged_seconds(path: Path) -> float | None:
+    """The training seconds of a run's log.csv (its last row), or None without a log."""
+    if not Path(path).is_file():
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return float(rows[-1]["seconds"]) if rows and rows[-1].get("seconds") else None
+
+
 def _log(path: Path, row: dict, writer=None):
     """Append a row to the CSV log (and its numbers to TensorBoard, under train/ or val/)."""
     new = not path.is_file()
