@@ -20,12 +20,7 @@ from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
 
 from .scene import best_class_pairing
-from .signal import snr
-
-
-def best_scaled(x0: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """α·x₀ with α the least-squares gain of x₀ onto ref."""
-    return float(np.dot(x0, ref) / max(np.dot(x0, x0), 1e-20)) * x0
+from .signal import best_scaled, snr
 
 
 def tp_separation_gains(x0, refs, ests) -> list[tuple[str, float]]:
@@ -43,11 +38,12 @@ def tp_separation_gains(x0, refs, ests) -> list[tuple[str, float]]:
     return out
 
 
-def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dir, edition: int = 2025) -> list[dict]:
-    """tp_separation_gains of every mixture of a test set and an estimate folder: one row per pair."""
+def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edition: int = 2025) -> list[dict]:
+    """tp_separation_gains of every mixture of a test set for each named estimate folder
+    ({stage: folder}): one row per pair. Each mixture and its references are read once."""
     mixtures = list_mixtures(soundscape_dir)
     refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
-    ests = group_by_mixture(estimate_dir, mixtures, "estimate", edition)
+    ests = {stage: group_by_mixture(folder, mixtures, "estimate", edition) for stage, folder in estimate_dirs.items()}
     rows = []
     for name, path in mixtures.items():
         x0 = read_audio(path, sr=SAMPLE_RATE, channels=4, always_2d=True, dtype="float32")[:, 0]
@@ -56,8 +52,10 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dir, edition: i
             return [(lab, read_audio(p, sr=SAMPLE_RATE, channels=1, length=length, dtype="float32"))
                     for lab, p in items]
 
-        for label, gain in tp_separation_gains(x0, read(refs.get(name, [])), read(ests.get(name, []))):
-            rows.append({"soundscape": name, "label": label, "sep_gain": gain})
+        references = read(refs.get(name, []))
+        for stage, found in ests.items():
+            for label, gain in tp_separation_gains(x0, references, read(found.get(name, []))):
+                rows.append({"stage": stage, "soundscape": name, "label": label, "sep_gain": gain})
     return rows
 
 
@@ -65,11 +63,12 @@ def stage_separation(data_dir, run_dir, stages, edition: int = 2025) -> pd.DataF
     """One row per stage of a run folder (<run_dir>/<stage>/estimate): the mean, median and count
     of the true-positive pairs' separation gains on the test set `data_dir` (official layout)."""
     data_dir, run_dir = Path(data_dir), Path(run_dir)
-    rows = []
+    rows = folder_separation_gains(data_dir / SOUNDSCAPE_DIR, data_dir / ORACLE_DIR,
+                                   {stage: run_dir / stage / "estimate" for stage in stages}, edition)
+    out = []
     for stage in stages:
-        gains = [r["sep_gain"] for r in folder_separation_gains(data_dir / SOUNDSCAPE_DIR, data_dir / ORACLE_DIR,
-                                                                 run_dir / stage / "estimate", edition)]
-        rows.append({"config": stage, "tp_pairs": len(gains),
-                     "sep_gain_mean": float(np.mean(gains)) if gains else float("nan"),
-                     "sep_gain_median": float(np.median(gains)) if gains else float("nan")})
-    return pd.DataFrame(rows)
+        gains = [r["sep_gain"] for r in rows if r["stage"] == stage]
+        out.append({"config": stage, "tp_pairs": len(gains),
+                    "sep_gain_mean": float(np.mean(gains)) if gains else float("nan"),
+                    "sep_gain_median": float(np.median(gains)) if gains else float("nan")})
+    return pd.DataFrame(out)

@@ -37,6 +37,15 @@ def _prepare(est, ref):
     return est, ref
 
 
+def best_scaled(mix, ref):
+    """α·x₀ with α = ⟨x₀, s⟩/‖x₀‖², the least-squares gain of each row of the mixture onto its
+    reference (last axis; the figure `sep_gain` compares an estimate with)."""
+    if _is_torch(mix):
+        return (mix * ref).sum(-1, keepdim=True) / mix.pow(2).sum(-1, keepdim=True).clamp(min=1e-20) * mix
+    mix, ref = np.asarray(mix, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    return (mix * ref).sum(-1, keepdims=True) / np.maximum((mix * mix).sum(-1, keepdims=True), 1e-20) * mix
+
+
 def snr(est, ref, eps: float = EPS_FLOAT32):
     """10·log10((‖s‖² + eps) / (‖s − ŝ‖² + eps)); no scale invariance, no mean removal."""
     est, ref = _prepare(est, ref)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from s5bench.metrics.separation import best_scaled, tp_separation_gains
+from s5bench.metrics.separation import tp_separation_gains
+from s5bench.metrics.signal import best_scaled
 
 
 def orthogonal_pair(n=4000, seed=0):
@@ -46,21 +47,19 @@ def test_stage_separation_reads_a_run_folder(tiny_test_set, tmp_path):
 
     import soundfile as sf
 
+    from s5bench.common.layout import group_by_mixture, list_mixtures
     from s5bench.metrics.separation import stage_separation
 
     oracle = tiny_test_set / "oracle_target"
     perfect, mixture = tmp_path / "perfect" / "estimate", tmp_path / "mixture" / "estimate"
     perfect.mkdir(parents=True)
     mixture.mkdir(parents=True)
-    for ref in oracle.glob("*.wav"):
-        shutil.copy(ref, perfect / ref.name)
-        mix = ref.name.rsplit("_", 1)[0]
-        for known in sorted((tiny_test_set / "soundscape").glob("*.wav"), key=lambda p: -len(p.stem)):
-            if ref.name.startswith(known.stem + "_"):
-                mix = known.stem
-                break
-        wave, sr = sf.read(tiny_test_set / "soundscape" / f"{mix}.wav")
-        sf.write(mixture / ref.name, wave[:, 0], sr, subtype="FLOAT")
+    mixtures = list_mixtures(tiny_test_set / "soundscape")
+    for mix, refs in group_by_mixture(oracle, mixtures, "oracle target").items():
+        wave, sr = sf.read(mixtures[mix])
+        for _, ref in refs:
+            shutil.copy(ref, perfect / ref.name)
+            sf.write(mixture / ref.name, wave[:, 0], sr, subtype="FLOAT")
     table = stage_separation(tiny_test_set, tmp_path, ["perfect", "mixture"])
     n_refs = len(list(oracle.glob("*.wav")))
     assert list(table["tp_pairs"]) == [n_refs, n_refs]

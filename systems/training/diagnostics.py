@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from s5bench.metrics.signal import snr
+from s5bench.metrics.signal import best_scaled, snr
 
-from .tasks import best_scaled, separation_gain
+from .tasks import separation_gain
 
 
 @torch.no_grad()

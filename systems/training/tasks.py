@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from s5bench.metrics.signal import si_snr, snr
+from s5bench.metrics.signal import best_scaled, si_snr, snr
 
 from ..models.checkpoints import m2d_encoder
 from ..models.m2d_slots import N_SLOT_CLASSES
@@ -145,11 +145,6 @@ def separation_gain(est: torch.Tensor, ref: torch.Tensor, mix0: torch.Tensor) ->
         return 0.0
     est, ref, mix0 = est.detach().double(), ref.double(), mix0.double()
     return float((snr(est, ref) - snr(best_scaled(mix0, ref), ref)).mean())
-
-
-def best_scaled(mix0: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """α·x₀ with α = ⟨x₀, s⟩/‖x₀‖², the least-squares gain of each row of the mixture onto its reference."""
-    return (mix0 * ref).sum(-1, keepdim=True) / mix0.pow(2).sum(-1, keepdim=True).clamp(min=1e-20) * mix0
 
 
 def _active_separation_gain(est, batch):
