@@ -223,31 +223,38 @@ def validate(model, task, batches, device) -> dict:
     return {k: v / max(n, 1) for k, v in sums.items()}
 
 
+def _read_log(path: Path) -> tuple[list[str], list[dict]]:
+    """A run's log.csv as (header, rows); ([], []) without one."""
+    if not Path(path).is_file():
+        return [], []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [r for r in reader if r.get("step")]
+        return list(reader.fieldnames or []), rows
+
+
+def _seconds_of(rows: list[dict]) -> float | None:
+    return float(rows[-1]["seconds"]) if rows and rows[-1].get("seconds") else None
+
+
 def _rewind_log(path: Path, step: int) -> float:
     """Drop log rows written after `step` (a run stopped between validations resumes from the
     last one and writes those steps again); return the training seconds logged up to `step`."""
-    if not path.is_file():
+    header, rows = _read_log(path)
+    if not header:
         return 0.0
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        rows = [r for r in reader if r and int(r[0]) <= step]
-    if header is None:
-        return 0.0
+    rows = [r for r in rows if int(r["step"]) <= step]
     text = io.StringIO()
-    csv.writer(text).writerows([header] + rows)
+    writer = csv.DictWriter(text, fieldnames=header)
+    writer.writeheader()
+    writer.writerows(rows)
     write_text_atomic(path, text.getvalue())
-    seconds = header.index("seconds") if "seconds" in header else None
-    return float(rows[-1][seconds]) if rows and seconds is not None else 0.0
+    return _seconds_of(rows) or 0.0
 
 
 def logged_seconds(path: Path) -> float | None:
     """The training seconds of a run's log.csv (its last row), or None without a log."""
-    if not Path(path).is_file():
-        return None
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return float(rows[-1]["seconds"]) if rows and rows[-1].get("seconds") else None
+    return _seconds_of(_read_log(path)[1])
 
 
 def _log(path: Path, row: dict, writer=None):
