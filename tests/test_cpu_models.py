@@ -59,6 +59,23 @@ def test_the_tse_starts_as_its_enrollment_and_hears_its_class():
     assert not torch.allclose(tse(mix, enr, hot), tse(mix, enr, other))
 
 
+def test_a_lower_start_logit_starts_the_tse_as_mostly_its_enrollment_with_unsaturated_masks():
+    """start_logit 2: the output starts ≈ sigmoid(2)·enrollment + sigmoid(−2)·mixture channel 0
+    (w_out is scaled down, so the masks start nearly constant); 6 leaves sigmoid's slope at 0.0025."""
+    torch.manual_seed(0)
+    small = {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}
+    tse = build_model("tse", {**small, "start_logit": 2.0})
+    mix, enr = torch.randn(2, 4, 8000) * 0.1, torch.randn(2, 8000) * 0.1
+    hot = torch.zeros(2, 18)
+    hot[:, 3] = 1
+    expected = torch.sigmoid(torch.tensor(2.0)) * enr + torch.sigmoid(torch.tensor(-2.0)) * mix[:, 0]
+    with torch.no_grad():
+        out = tse(mix, enr, hot)
+    edge = 256  # the STFT's first and last frames are not fully overlapped
+    assert float(snr(out[:, edge:-edge], expected[:, edge:-edge]).min()) > 25
+    assert float(snr(out, enr).min()) < 25  # not the enrollment alone any more
+
+
 @pytest.mark.parametrize("task, architecture, model", [
     ("uss", "spatial_blstm", {"hidden": 16, "layers": 1, "n_fft": 256, "hop": 128}),
     ("uss", "bandsplit", {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}),
@@ -156,3 +173,31 @@ def test_the_cpu_size_systems_run_through_the_pipeline_and_the_baseline(tmp_path
     for b, row in enumerate(final.labels):
         for s, label in enumerate(row):
             assert (label == "silence") == (float(final.waveforms[b, s].abs().max()) == 0)
+
+
+def test_the_sc_task_adds_the_tse_re_extraction_of_each_active_target():
+    """With uss_checkpoint and tse_checkpoint, the SC's active inputs are the dry sources, the USS
+    outputs and the TSE's re-extractions (each from its USS output and true class), computed here
+    one target at a time."""
+    from s5bench.systems.training.tasks import uss_foreground
+
+    with pytest.raises(ValueError, match="needs uss_checkpoint"):
+        TASK_CLASSES["sc"](tse_checkpoint="checkpoints/tse_cpu.pt")
+    task = TASK_CLASSES["sc"](uss_checkpoint="checkpoints/uss_cpu.pt", tse_checkpoint="checkpoints/tse_cpu.pt")
+    g = torch.Generator().manual_seed(3)
+    T = 16000
+    active = torch.tensor([[True, True, False], [True, False, False]])
+    targets = torch.randn(2, 3, T, generator=g) * 0.1 * active[..., None]
+    labels = torch.zeros(2, 3, 18)
+    labels[0, 0, 4], labels[0, 1, 11], labels[1, 0, 7] = 1, 1, 1
+    batch = {"mixture": torch.randn(2, 4, T, generator=g) * 0.1 + targets.sum(1, keepdim=True), "targets": targets,
+             "active": active, "label_vector": labels, "interference": torch.randn(2, 2, T, generator=g) * 0.05,
+             "noise": torch.randn(2, T, generator=g) * 0.01}
+    active_in, classes, _ = task.inputs(batch)
+    assert len(active_in) == 3 * 3 and classes.tolist() == [4, 11, 7] * 3
+    fg = uss_foreground(task.uss, batch)
+    for row, (b, s) in enumerate([(0, 0), (0, 1), (1, 0)]):
+        with torch.no_grad():
+            one = task.tse(batch["mixture"][b:b + 1], fg[b:b + 1, s], labels[b:b + 1, s])[0]
+        assert torch.allclose(active_in[3 + row], fg[b, s], atol=1e-6)
+        assert torch.allclose(active_in[6 + row], one, atol=1e-5)

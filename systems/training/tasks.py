@@ -193,14 +193,15 @@ class USSTask(Task):
                       "class_acc": float(acc) * 100}
 
 
-def frozen_uss(path):
-    """A trained USS (an exported checkpoint), frozen, for tasks that learn from its outputs."""
+def frozen(path, task="uss"):
+    """A trained component (an exported checkpoint of `task`), frozen and in eval mode, for tasks
+    that learn from its outputs."""
     from ..models.checkpoints import load_component
 
-    uss, _ = load_component(path, expect_task="uss")
-    for p in uss.parameters():
+    model, _ = load_component(path, expect_task=task)
+    for p in model.parameters():
         p.requires_grad_(False)
-    return uss
+    return model.eval()
 
 
 @torch.no_grad()
@@ -211,20 +212,34 @@ def uss_foreground(uss, batch) -> torch.Tensor:
     return losses.gather_slots(fg, losses.best_permutation(fg, batch["targets"]))
 
 
+@torch.no_grad()
+def tse_outputs(tse, batch, enrollments) -> torch.Tensor:
+    """A frozen TSE's estimate of every active target (row-major order, as `x[batch["active"]]`)
+    from the mixture, that target's enrollment (B, S, T) and its true class."""
+    b_idx, s_idx = torch.nonzero(batch["active"], as_tuple=True)
+    tse.to(batch["mixture"].device).eval()
+    return tse(batch["mixture"][b_idx], enrollments[b_idx, s_idx], batch["label_vector"][b_idx, s_idx])
+
+
 class SCTask(Task):
     """M2D-SC on single sources: active dry targets (their class) and interference/noise
     (silence), each with a little of the mixture leaked in (as separated outputs have).
     With `uss_checkpoint`, the outputs of that (frozen) USS are added, as the pipeline feeds
     them: each foreground output assigned (PIT) to an active target takes its class, the others
     are silence; so the SC and its silence thresholds see what it classifies at inference.
+    With `tse_checkpoint` as well, that (frozen) TSE's re-extraction of each active target from
+    its USS output and true class is added too, as the pipeline re-classifies after every pass.
     Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge."""
 
     OPTIONS = {"train_blocks": -1, "leak": 0.1, "s": 32.0, "m": 0.5, "energy_weight": 0.0, "m_in": -6.0,
-               "m_out": -1.0, "uss_checkpoint": None}
+               "m_out": -1.0, "uss_checkpoint": None, "tse_checkpoint": None}
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.uss = frozen_uss(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
+        self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
+        if self.options["tse_checkpoint"] and self.uss is None:
+            raise ValueError("SC task option tse_checkpoint needs uss_checkpoint (the TSE's enrollments)")
+        self.tse = frozen(self.options["tse_checkpoint"], "tse") if self.options["tse_checkpoint"] else None
 
     def trainable(self, model):
         freeze_m2d_except(model, int(self.options["train_blocks"]), head_names=("class_weight",))
@@ -241,7 +256,11 @@ class SCTask(Task):
         silent = torch.cat([batch["interference"].reshape(-1, mix0.shape[-1]), batch["noise"]])
         if self.uss is not None:
             fg = uss_foreground(self.uss, batch)
-            active_in, classes = torch.cat([active_in, fg[act]]), torch.cat([classes, classes])
+            extra = [fg[act]]
+            if self.tse is not None:
+                extra.append(tse_outputs(self.tse, batch, fg))
+            active_in = torch.cat([active_in, *extra])
+            classes = torch.cat([classes] * (1 + len(extra)))
             silent = torch.cat([silent, fg[~act]])
         return active_in, classes, silent[silent.pow(2).sum(-1) > 0]
 
@@ -277,7 +296,7 @@ class TSETask(Task):
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.uss = frozen_uss(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
+        self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
 
     def enrollments(self, batch):
         if self.uss is None:
