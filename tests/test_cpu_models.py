@@ -175,6 +175,20 @@ def test_the_cpu_size_systems_run_through_the_pipeline_and_the_baseline(tmp_path
             assert (label == "silence") == (float(final.waveforms[b, s].abs().max()) == 0)
 
 
+def _two_target_batch(T, seed, mix_noise, quiet_second=False):
+    """A task batch of two scenes: classes 4 and 11 active in the first, class 7 in the second."""
+    g = torch.Generator().manual_seed(seed)
+    active = torch.tensor([[True, True, False], [True, False, False]])
+    targets = torch.randn(2, 3, T, generator=g) * 0.1 * active[..., None]
+    if quiet_second:
+        targets[0, 1] *= 0.1  # a quiet target beside a loud one
+    labels = torch.zeros(2, 3, 18)
+    labels[0, 0, 4], labels[0, 1, 11], labels[1, 0, 7] = 1, 1, 1
+    return {"mixture": torch.randn(2, 4, T, generator=g) * mix_noise + targets.sum(1, keepdim=True), "targets": targets,
+            "active": active, "label_vector": labels, "interference": torch.randn(2, 2, T, generator=g) * 0.05,
+            "noise": torch.randn(2, T, generator=g) * 0.01}
+
+
 def test_the_sc_task_adds_the_tse_re_extraction_of_each_active_target():
     """With uss_checkpoint and tse_checkpoint, the SC's active inputs are the dry sources, the USS
     outputs and the TSE's re-extractions (each from its USS output and true class), computed here
@@ -184,15 +198,8 @@ def test_the_sc_task_adds_the_tse_re_extraction_of_each_active_target():
     with pytest.raises(ValueError, match="needs uss_checkpoint"):
         TASK_CLASSES["sc"](tse_checkpoint="checkpoints/tse_cpu.pt")
     task = TASK_CLASSES["sc"](uss_checkpoint="checkpoints/uss_cpu.pt", tse_checkpoint="checkpoints/tse_cpu.pt")
-    g = torch.Generator().manual_seed(3)
-    T = 16000
-    active = torch.tensor([[True, True, False], [True, False, False]])
-    targets = torch.randn(2, 3, T, generator=g) * 0.1 * active[..., None]
-    labels = torch.zeros(2, 3, 18)
-    labels[0, 0, 4], labels[0, 1, 11], labels[1, 0, 7] = 1, 1, 1
-    batch = {"mixture": torch.randn(2, 4, T, generator=g) * 0.1 + targets.sum(1, keepdim=True), "targets": targets,
-             "active": active, "label_vector": labels, "interference": torch.randn(2, 2, T, generator=g) * 0.05,
-             "noise": torch.randn(2, T, generator=g) * 0.01}
+    batch = _two_target_batch(T=16000, seed=3, mix_noise=0.1)
+    labels = batch["label_vector"]
     active_in, classes, _ = task.inputs(batch)
     assert len(active_in) == 3 * 3 and classes.tolist() == [4, 11, 7] * 3
     fg = uss_foreground(task.uss, batch)
@@ -201,18 +208,6 @@ def test_the_sc_task_adds_the_tse_re_extraction_of_each_active_target():
             one = task.tse(batch["mixture"][b:b + 1], fg[b:b + 1, s], labels[b:b + 1, s])[0]
         assert torch.allclose(active_in[3 + row], fg[b, s], atol=1e-6)
         assert torch.allclose(active_in[6 + row], one, atol=1e-5)
-
-
-def _two_target_batch(T=8000, seed=5):
-    g = torch.Generator().manual_seed(seed)
-    active = torch.tensor([[True, True, False], [True, False, False]])
-    targets = torch.randn(2, 3, T, generator=g) * 0.1 * active[..., None]
-    targets[0, 1] *= 0.1  # a quiet target beside a loud one
-    labels = torch.zeros(2, 3, 18)
-    labels[0, 0, 4], labels[0, 1, 11], labels[1, 0, 7] = 1, 1, 1
-    return {"mixture": torch.randn(2, 4, T, generator=g) * 0.05 + targets.sum(1, keepdim=True), "targets": targets,
-            "active": active, "label_vector": labels, "interference": torch.randn(2, 2, T, generator=g) * 0.05,
-            "noise": torch.randn(2, T, generator=g) * 0.01}
 
 
 def test_the_tse_task_validates_the_second_pass_on_its_own_outputs():
@@ -225,7 +220,7 @@ def test_the_tse_task_validates_the_second_pass_on_its_own_outputs():
     with torch.no_grad():
         for block in tse.blocks:  # a TSE that has learnt something, so that passes differ
             block.film.weight.normal_()
-    batch = _two_target_batch()
+    batch = _two_target_batch(T=8000, seed=5, mix_noise=0.05, quiet_second=True)
     task = TASK_CLASSES["tse"]()
     tse.eval()
     with torch.no_grad():
@@ -243,4 +238,3 @@ def test_the_tse_task_validates_the_second_pass_on_its_own_outputs():
     tse.train()
     _, train_figures = task.step(tse, batch)
     assert "second_pass_gain" not in train_figures  # not paid for at every training step
-
