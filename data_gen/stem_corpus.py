@@ -19,6 +19,11 @@ length), placed at int(event_time·sr), cut at the scene's end); one noise clip 
 in onset order. Events of different scenes (and rooms) are combined freely, as dynamic mixing
 does: each image is still a point source in a measured room. Rendering a stored scene with its
 own SNRs and onsets (`original_scene`) gives the generator's mixture to float32 rounding.
+
+Remixes may be longer than the stored scenes (`duration`): the same events, levels and onset
+rule in a longer scene, the noise made of consecutive stored clips. Events then fill less of the
+scene, as in the 10-s test mixtures (targets sound in about 30 % of a 10-s scene's frames, but in
+about 80 % of a 2-s one's).
 """
 from __future__ import annotations
 
@@ -114,13 +119,19 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
 class StemCorpus:
     """A built corpus, memory-mapped: draws remixed scenes and renders stored ones."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, duration: float | None = None):
         self.folder = Path(folder)
         if not (self.folder / INDEX).is_file():
             raise FileNotFoundError(f"stem corpus {self.folder}: no {INDEX} (build it with "
                                     "python -m s5bench.data_gen.stem_corpus)")
         self.index = json.loads((self.folder / INDEX).read_text())
-        self.rules, self.T = self.index["rules"], self.index["samples"]
+        self.rules, self.T = dict(self.index["rules"]), self.index["samples"]
+        if duration is not None:
+            if duration < self.rules["duration"]:
+                raise ValueError(f"stem corpus {self.folder}: remixes of {duration} s asked, shorter than its "
+                                 f"{self.rules['duration']}-s scenes (stored events would not fit)")
+            self.rules["duration"] = float(duration)
+            self.T = int(round(duration * self.rules["sr"]))
         self.data = {k: np.memmap(self.folder / name, dtype=np.float32, mode="r") for k, name in FILES.items()}
         self.events = self.index["events"]
         self.by_label = {"target": {}, "interference": {}}
@@ -140,8 +151,12 @@ class StemCorpus:
         return self.data["dry"][ev["dry"]:ev["dry"] + ev["length"]]
 
     def noise(self, k: int) -> np.ndarray:
-        start = self.index["noise"][k]["noise"]
-        return self.data["noise"][start:start + 4 * self.T].reshape(4, self.T)
+        """Noise clip k (4, T); for remixes longer than the stored scenes, clips k, k+1, … end to end."""
+        stored, clips, parts = self.index["samples"], self.index["noise"], []
+        for j in range(-(-self.T // stored)):
+            start = clips[(k + j) % len(clips)]["noise"]
+            parts.append(self.data["noise"][start:start + 4 * stored].reshape(4, stored))
+        return np.concatenate(parts, axis=1)[:, :self.T]
 
     def mix(self, targets, interferers, noise_k: int):
         """targets / interferers: [(event index, snr, onset sample)] -> mixture (4, T), dry (n, T),
@@ -208,15 +223,16 @@ class StemCorpus:
 class StemStream(IterableDataset):
     """Remixed scenes forever (or `length` of them): scene `index` is a pure function of (seed,
     index), worker w of W takes indices w, w+W, …, so the stream is the same whatever the worker
-    count, and `start` resumes it mid-way."""
+    count, and `start` resumes it mid-way. `duration`: remixes longer than the stored scenes."""
 
-    def __init__(self, folder, seed: int = 0, length: int | None = None, start: int = 0):
-        self.folder, self.seed, self.length, self.start = folder, seed, length, start
+    def __init__(self, folder, seed: int = 0, length: int | None = None, start: int = 0,
+                 duration: float | None = None):
+        self.folder, self.seed, self.length, self.start, self.duration = folder, seed, length, start, duration
         self._corpus = None
 
     def __iter__(self):
         if self._corpus is None:
-            self._corpus = StemCorpus(self.folder)
+            self._corpus = StemCorpus(self.folder, self.duration)
         for index in worker_indices(self.start, self.length):
             example = self._corpus.draw(np.random.default_rng([self.seed, index, 0x57E5]))
             example["name"] = f"stems{self.seed}:{index}"

@@ -238,3 +238,44 @@ def test_the_tse_task_validates_the_second_pass_on_its_own_outputs():
     tse.train()
     _, train_figures = task.step(tse, batch)
     assert "second_pass_gain" not in train_figures  # not paid for at every training step
+
+
+def test_the_unrolled_tse_step_trains_both_passes_through_the_first():
+    """unrolled_passes 2: the loss is (1 − w)·first pass + w·second pass, the second enrolled with
+    the first's output, computed here by hand; the second pass's gradient reaches the parameters
+    through the first pass too, so it differs from the detached (self-enrolment) version."""
+    from s5bench.systems.training.losses import masked_snr_loss
+
+    torch.manual_seed(0)
+    tse = build_model("tse", CPU_TINY["tse"])
+    with torch.no_grad():
+        for block in tse.blocks:
+            block.film.weight.normal_()
+    batch = _two_target_batch(T=8000, seed=5, mix_noise=0.05, quiet_second=True)
+    b_idx, s_idx = torch.nonzero(batch["active"], as_tuple=True)
+    mix, hot, ref = batch["mixture"][b_idx], batch["label_vector"][b_idx, s_idx], batch["targets"][b_idx, s_idx]
+    enr = ref + 0.3 * mix[:, 0]
+    ones = torch.ones(len(ref), 1, dtype=torch.bool)
+
+    def by_hand(detach):
+        first = tse(mix, enr, hot)
+        second = tse(mix, first.detach() if detach else first, hot)
+        loss = 0.25 * masked_snr_loss(first[:, None], ref[:, None], ones) \
+            + 0.75 * masked_snr_loss(second[:, None], ref[:, None], ones)
+        grad = torch.autograd.grad(loss, tse.bands.w_in)[0]
+        return loss, grad
+
+    with pytest.raises(ValueError, match="unrolled_passes"):
+        TASK_CLASSES["tse"](unrolled_passes=3)
+    task = TASK_CLASSES["tse"](unrolled_passes=2, second_pass_weight=0.75)
+    tse.train()
+    loss, _ = task.step(tse, batch)
+    grad = torch.autograd.grad(loss, tse.bands.w_in)[0]
+    expected_loss, expected_grad = by_hand(detach=False)
+    _, detached_grad = by_hand(detach=True)
+    assert loss.item() == pytest.approx(expected_loss.item(), abs=1e-5)
+    assert torch.allclose(grad, expected_grad, atol=1e-6)
+    assert not torch.allclose(grad, detached_grad, atol=1e-6)
+    single, _ = TASK_CLASSES["tse"]().step(tse, batch)  # one pass: the first pass's loss alone
+    assert single.item() == pytest.approx(masked_snr_loss(tse(mix, enr, hot)[:, None], ref[:, None], ones).item(),
+                                          abs=1e-5)

@@ -60,6 +60,39 @@ def test_remixes_follow_the_rules(corpus):
     assert ex["mixture"].shape == (4, T) and ex["targets"].shape == (3, T) and ex["interference"].shape == (2, T)
 
 
+def test_longer_remixes_place_the_same_events_in_a_longer_scene(corpus):
+    """duration: an event keeps its level and image, its onset may fall anywhere it fits in the
+    longer scene, and the noise is consecutive stored clips, each at its stored level."""
+    _, folder = corpus
+    short = StemCorpus(folder)
+    stored, sr = short.T, short.rules["sr"]
+    long = StemCorpus(folder, duration=2.5 * short.rules["duration"])
+    assert long.T == int(round(2.5 * short.rules["duration"] * sr)) and long.index["samples"] == stored
+    clips = short.index["noise"]
+    noise = long.noise(len(clips) - 1)  # wraps round to the first clip
+    assert noise.shape == (4, long.T)
+    assert np.array_equal(noise[:, :stored], short.noise(len(clips) - 1))
+    assert np.array_equal(noise[:, stored:2 * stored], short.noise(0))
+    assert np.array_equal(noise[:, 2 * stored:], short.noise(1)[:, :long.T - 2 * stored])
+    rng = np.random.default_rng(1)
+    late = 0
+    for _ in range(200):
+        targets, inter, noise_k = long.draw_events(rng)
+        for i, _, s in targets + inter:
+            assert 0 <= s <= int((long.rules["duration"] - long.events[i]["event_duration"]) * sr)
+            late += s >= stored
+    assert late > 0  # onsets past the stored scenes' end occur
+    i = long.by_label["target"][long.target_labels[0]][0]
+    mixture, dry, _, _ = long.mix([(i, 10.0, stored)], [], 0)
+    length = min(short.events[i]["length"], stored, long.T - stored)  # the short scene cuts at its end
+    assert mixture.shape == (4, long.T) and not dry[0, :stored].any()
+    assert np.array_equal(dry[0, stored:stored + length], short.mix([(i, 10.0, 0)], [], 0)[1][0, :length])
+    with pytest.raises(ValueError, match="shorter than"):
+        StemCorpus(folder, duration=0.5 * short.rules["duration"])
+    first = next(iter(StemStream(folder, seed=5, duration=long.rules["duration"])))
+    assert first["mixture"].shape == (4, long.T)
+
+
 def test_the_stream_is_reproducible_and_resumable(corpus):
     _, folder = corpus
     first = [ex["mixture"] for ex, _ in zip(StemStream(folder, seed=5), range(6))]

@@ -7,6 +7,7 @@ on, and the figure that picks the best checkpoint.
     data: builtin_train          # a data config; `data_overrides` changes scene fields
     stems: data/stems_train      # optional: train on remixes of this stem corpus (validation stays
                                  # on the data config's generated scenes)
+    stems_duration: 4.0          # optional: remixes this long (default: the corpus's scene length)
     seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
     lr_milestones, lr_gamma: the learning rate is lr · lr_gamma^(milestones passed), set from the
     step at every step (so a resumed run with new milestones follows them).
@@ -30,7 +31,7 @@ DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
                 betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min", lr_milestones=[],
-                lr_gamma=0.3, stems=None)
+                lr_gamma=0.3, stems=None, stems_duration=None)
 
 
 def known_train_configs() -> list[str]:

@@ -281,6 +281,11 @@ class SCTask(Task):
                       "energy_silent": float(e_sil.detach().mean()) if len(e_sil) else 0.0}
 
 
+def _snr_loss(est, ref):
+    """Negative SNR of (N, T) estimates, averaged over rows."""
+    return losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
+
+
 class TSETask(Task):
     """DeFT-Mamba-TSE: for each active target, the mixture, an enrollment and the true one-hot ->
     the target; masked SNR. Enrollments are the outputs of a trained USS (`uss_checkpoint`,
@@ -290,13 +295,20 @@ class TSETask(Task):
     - `self_enroll_prob`: with this probability an enrollment is replaced by the TSE's own
       output for it (no gradient), as in the second pass (fss3), whose enrollment is a TSE output;
     - `mixture_enroll_prob`: with this probability the enrollment is the mixture's channel 0, so
-      the class one-hot is the only clue and the model has to learn to use it."""
+      the class one-hot is the only clue and the model has to learn to use it;
+    - `unrolled_passes` (1 or 2): at 2 the training step runs both passes of the pipeline, the
+      second enrolled with the first's output *with* its gradient, and the loss is
+      (1 − w)·first + w·second (`second_pass_weight` w), so the first pass is also trained to be
+      what the second refines (`self_enroll_prob` trains the second pass on detached outputs)."""
 
-    OPTIONS = {"uss_checkpoint": None, "self_enroll_prob": 0.0, "mixture_enroll_prob": 0.0}
+    OPTIONS = {"uss_checkpoint": None, "self_enroll_prob": 0.0, "mixture_enroll_prob": 0.0, "unrolled_passes": 1,
+               "second_pass_weight": 0.5}
 
     def __init__(self, **options):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
+        if int(self.options["unrolled_passes"]) not in (1, 2):
+            raise ValueError(f"TSE task option unrolled_passes is {self.options['unrolled_passes']!r}; it takes 1 or 2")
 
     def enrollments(self, batch):
         if self.uss is None:
@@ -312,10 +324,14 @@ class TSETask(Task):
             enr = self._augment(model, mix, enr, hot)
         est = model(mix, enr, hot)
         ref = batch["targets"][b_idx, s_idx]
-        loss = losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
-        with torch.no_grad():
-            gain = snr(est.float(), ref.float()) - snr(enr.float(), ref.float())
-        figures = {"snr_active": -loss.item(), "snr_gain_over_enrollment": float(gain.mean()),
+        loss = _snr_loss(est, ref)
+        if model.training and int(self.options["unrolled_passes"]) == 2:
+            w = float(self.options["second_pass_weight"])
+            loss = (1 - w) * loss + w * _snr_loss(model(mix, est, hot), ref)
+        with torch.no_grad():  # figures of the first pass (the loss may include the second)
+            first = snr(est.float(), ref.float())
+            gain = first - snr(enr.float(), ref.float())
+        figures = {"snr_active": float(first.mean()), "snr_gain_over_enrollment": float(gain.mean()),
                    "sep_gain": separation_gain(est, ref, mix[:, 0])}
         if not model.training:
             figures.update(self._second_pass(model, mix, est, hot, ref))

@@ -117,7 +117,7 @@ def streams(cfg: dict, rank: int, world: int, start_step: int):
     bs = cfg["batch_size"]
     seed = cfg["seed"] * 1000 + rank
     if cfg.get("stems"):  # dynamic mixing of a pre-rendered stem corpus (data_gen/stem_corpus.py)
-        stream = StemStream(resolve(cfg["stems"]), seed=seed, start=start_step * bs)
+        stream = StemStream(resolve(cfg["stems"]), seed=seed, start=start_step * bs, duration=cfg["stems_duration"])
     else:
         stream = SceneStream(data, seed=seed, start=start_step * bs)
     loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])
