@@ -90,3 +90,46 @@ def test_a_newcomer_s_first_errors_say_what_to_do(monkeypatch):
         build_system("baseline_official")
     for key in ("args.separator", "args.tagger", "args.weight_file", "resunetk.ckpt", "v1.0.0 release"):
         assert key in str(err.value)
+
+
+# The paper-size recipes: documented for GPU users, shipped without a checkpoint (the paper trains for days).
+PAPER_RECIPES = {"uss_paper", "sc_paper_step1", "sc_paper", "tse_paper", "separator_paper", "tagger_head",
+                 "tagger_blocks"}
+CHECKPOINT_KEYS = ("init", "uss_checkpoint", "tse_checkpoint")
+
+
+def _recipe_files():
+    top = sorted((ROOT / "configs" / "train").glob("*.yaml"))
+    experiments = sorted((ROOT / "configs" / "train" / "experiments").glob("*.yaml"))
+    return top, experiments
+
+
+def test_configs_train_lists_what_ships_and_experiments_hold_the_rest():
+    top, experiments = _recipe_files()
+    assert experiments, "configs/train/experiments/ holds the measured, unshipped recipes"
+    for path in top:
+        shipped = (ROOT / "checkpoints" / f"{path.stem}.pt").is_file()
+        assert shipped or path.stem in PAPER_RECIPES, f"{path.name}: no checkpoint ships it; move it to experiments/"
+    for path in experiments:
+        assert not (ROOT / "checkpoints" / f"{path.stem}.pt").is_file(), f"{path.name} ships: move it up"
+        assert not (ROOT / "configs" / "train" / path.name).exists(), f"{path.name} is in both folders"
+
+
+def test_every_recipe_loads_by_name_and_by_path_and_its_start_points_resolve():
+    from s5bench.systems.training.recipes import load_train_config
+
+    top, experiments = _recipe_files()
+    exports = {}
+    for path in top + experiments:
+        by_name, by_path = load_train_config(path.stem), load_train_config(path)
+        assert by_name == by_path and by_name["name"] == path.stem
+        if by_name["export"]:
+            exports[by_name["export"]] = path.stem
+    for path in top + experiments:
+        cfg = load_train_config(path)
+        for key in CHECKPOINT_KEYS:
+            ref = cfg.get(key) or (cfg["task_options"] or {}).get(key)
+            if ref:  # a shipped file, or the export of another recipe (a paper-size chain)
+                assert (ROOT / ref).is_file() or ref in exports, f"{path.name}: {key} {ref} resolves to nothing"
+    with pytest.raises(FileNotFoundError, match="training config 'no_such_recipe' not found"):
+        load_train_config("no_such_recipe")

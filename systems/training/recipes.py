@@ -1,5 +1,6 @@
-"""Training recipes (configs/train/<name>.yaml): loading with key checks, the data they train
-on, and the figure that picks the best checkpoint.
+"""Training recipes (configs/train/<name>.yaml, and configs/train/experiments/<name>.yaml for those measured but
+not shipped, loadable by name too): loading with key checks, the data they train on, and the figure that picks
+the best checkpoint.
 
     task: tagger | slot_tagger (2026) | separator | uss | sc | tse
     model: {...}                 # keyword arguments of the model (systems/models/checkpoints.py)
@@ -27,6 +28,8 @@ from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 from .tasks import TASK_CLASSES
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
+# recipes measured but not shipped (no checkpoint carries their name); still loadable by name
+EXPERIMENTS_DIR = CONFIG_DIR / "experiments"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
@@ -39,7 +42,9 @@ def known_train_configs() -> list[str]:
 
 
 def load_train_config(name_or_path) -> dict:
-    path = find_config(name_or_path, CONFIG_DIR, "training config")
+    experiment = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
+    folder = EXPERIMENTS_DIR if not Path(name_or_path).is_file() and experiment.is_file() else CONFIG_DIR
+    path = find_config(name_or_path, folder, "training config")
     raw = yaml.safe_load(path.read_text()) or {}
     check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
     cfg = {**DEFAULTS, **raw}
