@@ -194,3 +194,11 @@ def test_every_shown_command_parses(where, command, monkeypatch, capsys):
     except SystemExit as exit_:
         pytest.fail(f"{where}: `{command}` does not parse: {capsys.readouterr().err.strip()} (exit {exit_.code})")
     assert module_name == "s5bench.cli" or isinstance(args, argparse.Namespace)
+
+
+def test_every_cited_section_of_the_task_description_exists_in_the_docs():
+    """docs/ cites docs/task.md by section (`docs/task.md §4`); each cited section is a heading there."""
+    headings = set(re.findall(r"^## §(\d+)", (ROOT / "docs" / "task.md").read_text(), flags=re.M))
+    cited = {n for page in PAGES for group in re.findall(r"task\.md\)? \(?§([\d§, \-and]+)", page.read_text())
+             for n in re.findall(r"\d+", group)}
+    assert cited and cited <= headings, sorted(cited - headings)
