@@ -138,26 +138,31 @@ def argv_of(command: str) -> tuple[str, list[str]]:
     return f"s5bench.runners.{script.stem}", tokens[2:]
 
 
-class Parsed(Exception):
-    """Raised in place of a runner's work once its arguments have parsed."""
+class Parsed(BaseException):
+    """Raised in place of a runner's work once its arguments have parsed (a BaseException, so that an error
+    boundary around a runner's main that catches Exception lets it through)."""
 
 
 def parse(module_name: str, argv: list[str], monkeypatch) -> argparse.Namespace | None:
     """Parse argv with the module's own parser. A module with `build_parser()` is asked for it; otherwise
-    its `main(argv)` runs up to `parse_args`, which is made to stop there (the runners build their parser
-    inside `main`)."""
+    its `main(argv)` runs up to its parse, which is made to stop there (the runners build their parser
+    inside `main`). `parse_known_args` is the method patched, as `parse_args` goes through it; arguments left
+    over are an error there, as `parse_args` makes them."""
     module = importlib.import_module(module_name)
     if module_name == "s5bench.cli":
         assert module.main(argv) == 0
         return None
     if hasattr(module, "build_parser"):
         return module.build_parser().parse_args(argv)
-    original = argparse.ArgumentParser.parse_args
+    original = argparse.ArgumentParser.parse_known_args
 
     def parse_then_stop(self, args=None, namespace=None):
-        raise Parsed(original(self, args, namespace))
+        namespace, extras = original(self, args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        raise Parsed(namespace)
 
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", parse_then_stop)
     with pytest.raises(Parsed) as parsed:
         module.main(argv)
     return parsed.value.args[0]
