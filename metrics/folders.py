@@ -17,7 +17,8 @@ from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
 from s5bench.common.manifest import check_dataset
 
-from .scene import MixtureScore, per_class_table, score_mixture, summarize, use_one_thread
+from .aggregate import per_class_table, summarize
+from .scene import MixtureScore, score_mixture, use_one_thread
 
 
 def _score_one(task) -> MixtureScore:
