@@ -14,26 +14,77 @@ from s5bench.common.editions import edition_of, ranking_metric
 from s5bench.common.labels import LABELS, SILENCE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .scene import MixtureScore
 
 
-def label_counts(ref_labels, est_labels) -> tuple[int, int, int]:
-    """(TP, FP, FN) of one mixture's label multisets, silence removed."""
+def label_counts(ref_labels: Iterable[str], est_labels: Iterable[str]) -> tuple[int, int, int]:
+    """True positives, false positives and false negatives of one mixture's label multisets.
+
+    `silence` is removed from both sides; a class given twice on both sides counts twice.
+
+    Args:
+        ref_labels: the reference labels of the mixture.
+        est_labels: the estimated labels (`silence` for empty slots).
+
+    Returns:
+        (TP, FP, FN).
+
+    Example:
+        >>> from s5bench.metrics.aggregate import label_counts
+        >>> label_counts(["Speech", "Speech", "Dishes"], ["Speech", "Blender", "silence"])
+        (1, 1, 2)
+    """
     ref = Counter(lab for lab in ref_labels if lab != SILENCE)
     est = Counter(lab for lab in est_labels if lab != SILENCE)
     tp = sum((ref & est).values())
     return tp, sum(est.values()) - tp, sum(ref.values()) - tp
 
 
-def acc_src(ref_label_lists, est_label_lists) -> float:
-    """Pooled 100·ΣTP/(ΣTP+ΣFP+ΣFN) over mixtures (the official 2026 label metric)."""
+def acc_src(ref_label_lists: Iterable[Iterable[str]], est_label_lists: Iterable[Iterable[str]]) -> float:
+    """Acc_src in %: 100·ΣTP / (ΣTP + ΣFP + ΣFN) pooled over mixtures (the official 2026 label metric).
+
+    Args:
+        ref_label_lists: the reference labels of each mixture.
+        est_label_lists: the estimated labels of each mixture, in the same order.
+
+    Returns:
+        The pooled accuracy in % (0-100); NaN when no mixture has a label on either side.
+
+    Raises:
+        ValueError: If the two lists have different lengths.
+
+    Example:
+        >>> from s5bench.metrics.aggregate import acc_src
+        >>> round(acc_src([["Speech", "Dishes"], []], [["Speech"], ["Blender"]]), 2)  # 1 / (1 + 1 + 1)
+        33.33
+    """
     counts = [label_counts(r, e) for r, e in zip(ref_label_lists, est_label_lists, strict=True)]
     tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
     return 100.0 * tp / (tp + fp + fn) if tp + fp + fn else math.nan
 
 
-def acc_mix(ref_label_lists, est_label_lists) -> float:
-    """Percentage of mixtures whose predicted label multiset equals the true one (silence removed)."""
+def acc_mix(ref_label_lists: Iterable[Iterable[str]], est_label_lists: Iterable[Iterable[str]]) -> float:
+    """Acc_mix in %: the share of mixtures whose estimated label multiset equals the reference's.
+
+    Order does not matter and `silence` is removed; a class twice must be estimated twice.
+
+    Args:
+        ref_label_lists: the reference labels of each mixture.
+        est_label_lists: the estimated labels of each mixture, in the same order.
+
+    Returns:
+        The percentage of mixtures (0-100).
+
+    Raises:
+        ValueError: If there is no mixture, or the two lists have different lengths.
+
+    Example:
+        >>> from s5bench.metrics.aggregate import acc_mix
+        >>> acc_mix([["Speech", "Dishes"], ["Blender"]], [["Dishes", "Speech", "silence"], ["Speech"]])
+        50.0
+    """
     pairs = list(zip(ref_label_lists, est_label_lists, strict=True))
     if not pairs:
         raise ValueError("acc_mix of an empty data set")
@@ -42,7 +93,30 @@ def acc_mix(ref_label_lists, est_label_lists) -> float:
 
 
 def summarize(scores: list[MixtureScore]) -> dict:
-    """The data set's figures: n_mixtures, CA-SDRi (2025) or CAPI-SDRi (2026), SNRi, Acc_mix, Acc_src."""
+    """The data set's figures, as summary.csv and the results tables give them.
+
+    Args:
+        scores: the scores of every mixture of the data set (`score_mixture`), all of one edition.
+
+    Returns:
+        {"n_mixtures": int, "CA-SDRi" (2025) or "CAPI-SDRi" (2026): mean over the mixtures that
+        have a value, dB; "SNRi": mean over all reference targets, dB; "Acc_mix": %; "Acc_src": %}.
+        A figure with nothing to average is NaN.
+
+    Raises:
+        ValueError: If `scores` is empty, or holds scores of both editions.
+
+    Warns:
+        UserWarning: In 2025, when mixtures without any label (no CA-SDRi) are left out of its mean.
+
+    Example:
+        >>> from s5bench.metrics.aggregate import summarize
+        >>> from s5bench.metrics.scene import MixtureScore
+        >>> a = MixtureScore("mix_0", 2025, 6.0, [12.0, 0.0], ["Speech", "Dishes"], ["Speech"])  # Dishes missed
+        >>> b = MixtureScore("mix_1", 2025, 4.0, [4.0], ["Blender"], ["Blender"])
+        >>> {k: round(v, 2) for k, v in summarize([a, b]).items()}  # SNRi (12 + 0 + 4) / 3; Acc_src 2 / (2 + 0 + 1)
+        {'n_mixtures': 2, 'CA-SDRi': 5.0, 'SNRi': 5.33, 'Acc_mix': 50.0, 'Acc_src': 66.67}
+    """
     if not scores:
         raise ValueError("no mixtures to summarise")
     editions = {s.edition for s in scores}
@@ -66,8 +140,31 @@ def summarize(scores: list[MixtureScore]) -> dict:
 
 
 def per_class_table(scores: list[MixtureScore]) -> list[dict]:
-    """One row per class: reference count, TP/FP/FN (multisets: a class twice counts twice), mean
-    SDRi over its matched pairs and its mean ranking-metric term (pair SDRi, 0 per miss or false alarm)."""
+    """The per-class table (per_class.csv): one row per target class, in `LABELS` order.
+
+    Args:
+        scores: the scores of the data set's mixtures (`score_mixture`).
+
+    Returns:
+        One dict per class: "class", "n_ref" (references), "tp", "fp", "fn" (label multisets: a
+        class twice counts twice), "mean_sdri_tp" (mean SDRi of its matched pairs, dB) and
+        "ca_sdri_term" (its mean ranking-metric term: pair SDRi, 0 per miss or false alarm, dB);
+        the means are NaN where there is nothing to average.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.aggregate import per_class_table
+        >>> from s5bench.metrics.scene import score_mixture
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])
+        >>> x0 = s + np.array([5.0, -5.0, 5.0, -5.0])  # SNR(x0, s) = 0 dB
+        >>> est = s + np.array([0.5, -0.5, 0.5, -0.5])  # SNR(est, s) = 20 dB
+        >>> rows = {r["class"]: r for r in per_class_table([score_mixture(x0, {"Speech": s},
+        ...                                                              {"Speech": est, "Doorbell": s})])}
+        >>> {k: round(v, 4) for k, v in rows["Speech"].items() if k != "class"}
+        {'n_ref': 1, 'tp': 1, 'fp': 0, 'fn': 0, 'mean_sdri_tp': 20.0, 'ca_sdri_term': 20.0}
+        >>> rows["Doorbell"]  # a false alarm: no pair, one 0 term
+        {'class': 'Doorbell', 'n_ref': 0, 'tp': 0, 'fp': 1, 'fn': 0, 'mean_sdri_tp': nan, 'ca_sdri_term': 0.0}
+    """
     rows = []
     for lab in LABELS:
         pairs = [v for s in scores for v in s.pair_sdri.get(lab, [])]
