@@ -130,9 +130,13 @@ class MixtureScore:
         return Counter(self.ref_labels) == Counter(self.est_labels)
 
     def row(self) -> dict:
-        """This mixture's row of `per_mixture.csv`: the ranking metric (column `ca_sdri` or
-        `capi_sdri`, dB), mean SNRi (dB, NaN without targets), acc_src (%), label_match, counts
-        and the ';'-joined labels."""
+        """This mixture's row of `per_mixture.csv`.
+
+        Returns:
+            {"soundscape", the ranking metric ("ca_sdri" or "capi_sdri", dB), "snri" (mean, dB;
+            NaN without targets), "acc_src" (%), "label_match", "n_ref", "n_est", "tp", "fp",
+            "fn", "ref_labels", "est_labels" (';'-joined)}.
+        """
         n = self.tp + self.fp + self.fn
         return {
             "soundscape": self.soundscape,
