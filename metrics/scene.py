@@ -30,7 +30,7 @@ from scipy.optimize import linear_sum_assignment
 from s5bench.common.editions import check_edition, edition_of, ranking_metric
 from s5bench.common.labels import N_SLOTS, SILENCE, check_label
 
-from .aggregate import label_counts
+from .accuracy import label_counts
 from .signal import EPS_FLOAT32
 
 
