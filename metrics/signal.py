@@ -87,8 +87,8 @@ def snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> Arr
             as the official evaluation.
 
     Returns:
-        SNR in dB of shape ``(...)`` (the broadcast leading axes): a float64 numpy array (0-d for
-        1-d input) for numpy input; for torch tensors a tensor of their dtype and device that
+        SNR in dB of shape ``(...)`` (the broadcast leading axes): float64 numpy (a numpy scalar
+        for 1-d input) for numpy input; for torch tensors a tensor of their dtype and device that
         keeps the autograd graph.
 
     Raises:
