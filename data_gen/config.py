@@ -25,9 +25,11 @@ from .sources import (
     CombinedBank,
     FolderBank,
     FolderNoiseBank,
+    NoiseBank,
     ProceduralBank,
     ProceduralNoiseBank,
     ResampledFolderBank,
+    SourceBank,
     VCTKBank,
 )
 from .synthetic_rooms import build_room_bank
@@ -38,9 +40,21 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
 
 
-def load_config(name_or_path) -> dict:
-    """A YAML file, or the name of one in configs/data/ (without .yaml); unknown keys at the top
-    or in `scene` are refused."""
+def load_config(name_or_path: str | Path) -> dict:
+    """A data config (a recipe of scenes) read and checked.
+
+    Args:
+        name_or_path: a YAML file's path, or the name of one in configs/data/ (without `.yaml`).
+
+    Returns:
+        The config as the YAML gives it (keys of `TOP_KEYS`), plus "_path": the file's path as a
+        string. Relative paths inside are resolved later, against its `root`.
+
+    Raises:
+        FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
+        ValueError: If a key is unknown at the top or in `scene`.
+        yaml.YAMLError: If the file is not valid YAML.
+    """
     path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
     cfg = yaml.safe_load(path.read_text()) or {}
     check_keys(cfg, TOP_KEYS, f"data config {path}")
@@ -50,6 +64,15 @@ def load_config(name_or_path) -> dict:
 
 
 def check_scene(scene: dict | None, where: str) -> None:
+    """Refuse a `scene` section with a key that the scene planner does not know.
+
+    Args:
+        scene: the section (None: nothing to check).
+        where: the config, named in the error.
+
+    Raises:
+        ValueError: If a key is not one of data_gen.plan.DEFAULT_CONFIG's (the message lists them).
+    """
     from .plan import DEFAULT_CONFIG
 
     check_keys(scene or {}, DEFAULT_CONFIG, f"{where}, section 'scene'")
@@ -87,7 +110,22 @@ def _source_bank(cfg, spec: dict, role: str):
     raise ValueError(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
 
 
-def build_sources(cfg: dict, role: str):
+def build_sources(cfg: dict, role: str) -> SourceBank | None:
+    """The bank of source clips a config names for targets or interference.
+
+    Args:
+        cfg: a data config (`load_config`).
+        role: "target" (section `targets`) or anything else (section `interference`).
+
+    Returns:
+        The bank (clips at the config's `sr`, default 32 kHz), or None where the section is null.
+
+    Raises:
+        ValueError: If the kind is unknown, or the bank refuses its folder (an unknown label
+            folder, no audio, wrong rate or channels); or a `${VAR}` in a path is not set.
+        FileNotFoundError: If a folder it names is missing.
+        KeyError: If the section is missing, or a required field (e.g. `root`) is.
+    """
     spec = cfg["targets" if role == "target" else "interference"]
     if spec is None:
         return None
@@ -97,7 +135,21 @@ def build_sources(cfg: dict, role: str):
     return _source_bank(cfg, spec, role)
 
 
-def build_noise(cfg: dict):
+def build_noise(cfg: dict) -> NoiseBank:
+    """The background-noise bank a config names (section `noise`).
+
+    Args:
+        cfg: a data config (`load_config`).
+
+    Returns:
+        The bank of 4-channel noise at the config's `sr` (default 32 kHz).
+
+    Raises:
+        ValueError: If the kind is unknown, or the folder has no audio or files of the wrong rate or
+            channel count; or a `${VAR}` in a path is not set.
+        FileNotFoundError: If the folder is missing.
+        KeyError: If the section or its `root` is missing.
+    """
     (kind, args), = cfg["noise"].items()
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
@@ -108,6 +160,21 @@ def build_noise(cfg: dict):
 
 
 def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
+    """The room bank a config names (section `rooms`); synthetic rooms are made and cached first.
+
+    Args:
+        cfg: a data config (`load_config`).
+        progress: show a progress bar while synthetic rooms are made.
+
+    Returns:
+        The bank of 4-channel (FOA) SOFA impulse responses at the config's `sr` (default 32 kHz).
+
+    Raises:
+        ValueError: If the kind is unknown, the folder has no .sofa file, or a file is not a
+            4-channel SOFA room at that rate; or a `${VAR}` in a path is not set.
+        FileNotFoundError: If the folder is missing.
+        KeyError: If the section or a required field (`root`, `cache_dir`) is missing.
+    """
     (kind, args), = cfg["rooms"].items()
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "synthetic":
@@ -121,19 +188,62 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
 
 
 def public_recipe(cfg: dict) -> dict:
-    """The recipe as its YAML gives it, without the loader's private keys (`_path`, the config file's
-    absolute path): a data set stays the same recipe's when its checkout moves."""
+    """The recipe as its YAML gives it, without the loader's private keys.
+
+    The dropped keys (`_path`, the config file's absolute path) would make a data set another
+    recipe's when its checkout moves.
+
+    Args:
+        cfg: a data config (`load_config`).
+
+    Returns:
+        A new dict without the keys that start with "_".
+
+    Example:
+        >>> from s5bench.data_gen.config import public_recipe
+        >>> public_recipe({"sr": 32000, "scene": {"duration": 10.0}, "_path": "/somewhere/data.yaml"})
+        {'sr': 32000, 'scene': {'duration': 10.0}}
+    """
     return {k: v for k, v in cfg.items() if not k.startswith("_")}
 
 
 def scene_rules(cfg: dict) -> dict:
+    """The scene planner's rules: the config's `scene` section plus its sample rate.
+
+    Args:
+        cfg: a data config (`load_config`).
+
+    Returns:
+        A copy of `scene` with "sr" (Hz, default 32000) added.
+
+    Example:
+        >>> from s5bench.data_gen.config import scene_rules
+        >>> scene_rules({"scene": {"duration": 4.0}})
+        {'duration': 4.0, 'sr': 32000}
+    """
     rules = dict(cfg.get("scene", {}))
     rules["sr"] = int(cfg.get("sr", SAMPLE_RATE))
     return rules
 
 
 def bank_folders(cfg: dict) -> dict:
-    """The folder each ingredient comes from (`builtin:<kind>` for generated ones)."""
+    """Where each ingredient of a config comes from.
+
+    Args:
+        cfg: a data config (`load_config`).
+
+    Returns:
+        {section: the folder's path, or "builtin:<kind>" for a generated one} for each of targets,
+        interference, noise and rooms that the config fills.
+
+    Raises:
+        ValueError: If a `${VAR}` in a path is not set.
+
+    Example:
+        >>> from s5bench.data_gen.config import bank_folders
+        >>> bank_folders({"root": "/data", "targets": {"folder": {"root": "clips"}}, "noise": {"procedural": {}}})
+        {'targets': '/data/clips', 'noise': 'builtin:procedural'}
+    """
     out = {}
     for key in ("targets", "interference", "noise", "rooms"):
         spec = cfg.get(key) or {}

@@ -28,12 +28,43 @@ _FACTORY: MixtureFactory | None = None
 
 
 def mixture_name(index: int, n: int) -> str:
+    """The name of mixture `index` of a set of `n`: `mix_` and the index, zero-padded to at least 4 digits.
+
+    Args:
+        index: the mixture's index, 0 ≤ index < n.
+        n: the number of mixtures in the set (the padding fits n − 1).
+
+    Returns:
+        The name, which sorts in index order.
+
+    Example:
+        >>> from s5bench.data_gen.writer import mixture_name
+        >>> mixture_name(7, 100), mixture_name(7, 20000)
+        ('mix_0007', 'mix_00007')
+    """
     return f"mix_{index:0{max(4, len(str(n - 1)))}d}"
 
 
 def oracle_names(name: str, plan: dict) -> list[str]:
-    """Oracle target file names of a plan's targets, in slot order: `<mix>_<Label>.wav` (2025),
-    `<mix>_<i>_<Label>.wav` (2026, where a class may occur twice)."""
+    """The oracle target file names of a plan's targets, in slot order.
+
+    Args:
+        name: the mixture's name.
+        plan: its scene plan (`fg_events` with their labels; `config` and `room` give the edition).
+
+    Returns:
+        `<mix>_<Label>.wav` per target (2025), `<mix>_<i>_<Label>.wav` (2026, where a class may
+        occur twice).
+
+    Raises:
+        ValueError: If a label is unknown.
+
+    Example:
+        >>> from s5bench.data_gen.writer import oracle_names
+        >>> oracle_names("mix_0007", {"config": {"edition": 2026}, "room": "r.sofa",
+        ...                           "fg_events": [{"label": "Speech"}, {"label": "Speech"}]})
+        ['mix_0007_0_Speech.wav', 'mix_0007_1_Speech.wav']
+    """
     labels = [e["label"] for e in plan["fg_events"]]
     return [file_name for _, file_name in submission_names(name, labels, plan_edition(plan))]
 
@@ -58,6 +89,15 @@ def _belongs_to(stem: str, name: str) -> bool:
 
 
 def is_complete(out: Path, name: str) -> bool:
+    """Whether mixture `name` of the set in `out` is complete.
+
+    Args:
+        out: the data set's folder.
+        name: the mixture's name.
+
+    Returns:
+        True if its metadata JSON exists, is readable and every file it lists exists.
+    """
     meta = out / METADATA_DIR / f"{name}.json"
     if not meta.is_file():
         return False
@@ -91,8 +131,28 @@ RENDER_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError)
 
 
 def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: str, **record) -> dict:
-    """Write one rendered scene in the official layout; its metadata JSON (the plan, the files
-    and `record`) comes last, atomically, and marks the mixture complete."""
+    """Write one rendered scene in the official layout of `out`; its metadata JSON comes last.
+
+    The audio files are written under temporary names and moved into place together; then
+    metadata/<name>.json (the plan, the files and `record`) is written atomically and marks the
+    mixture complete.
+
+    Args:
+        out: the data set's folder.
+        name: the mixture's name.
+        plan: its scene plan (`config.sr` gives the sample rate in Hz).
+        scene: the rendered scene: `mixture` (4, samples), `dry` (targets, samples) at channel 0,
+            `interference` (n, 4, samples), `noise` (4, samples), `target_labels`.
+        stems: also write stems/<name>_interference.wav and stems/<name>_noise.wav (4 channels, float).
+        subtype: the audio files' sample format, "FLOAT" or "PCM_16".
+        **record: further fields for the metadata JSON (e.g. seed and index).
+
+    Returns:
+        {"name": name, "labels": the targets' labels}.
+
+    Raises:
+        OSError: If a file cannot be written.
+    """
     sr = int(plan["config"]["sr"])
     with files_together() as group:  # all audio under temporary names first, then moved into place together
         group.audio(out / SOUNDSCAPE_DIR / f"{name}.wav", scene.mixture.T, sr, subtype)
@@ -108,6 +168,24 @@ def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: s
 
 def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, index: int, stems: bool,
                   subtype: str = "FLOAT") -> dict:
+    """Plan, render and write mixture `index` of (config, seed) (`write_scene`).
+
+    Args:
+        factory: the recipe's mixture factory (banks and rooms).
+        out: the data set's folder.
+        name: the mixture's name.
+        seed: the set's seed.
+        index: the mixture's index (its plan depends on seed and index only).
+        stems: also write the interference and noise stems.
+        subtype: "FLOAT" or "PCM_16".
+
+    Returns:
+        As `write_scene`.
+
+    Raises:
+        OSError, ValueError, KeyError, IndexError, TypeError: If a source, room or field of the
+            recipe is wrong (`RENDER_ERRORS`), or a file cannot be written.
+    """
     plan = factory.plan(seed, index)
     return write_scene(out, name, plan, factory.render(plan), stems, subtype, seed=seed, index=index)
 
@@ -127,9 +205,31 @@ def _work(args):
 
 def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False, subtype: str | None = None,
                            progress: bool = True) -> dict:
-    """Render every plan JSON of `metadata_dir` (the SpatialScaper fork's metadata, e.g. the
-    dev_set's metadata/valid/, or this project's) with the recipe's engine and banks into the
-    official layout of `out`; mixtures are named after the JSON files. Complete ones are kept."""
+    """Render every plan JSON of a metadata folder into the official layout of `out`.
+
+    The plans are the SpatialScaper fork's metadata (e.g. the dev_set's metadata/valid/) or this
+    project's; they are rendered with the recipe's engine and banks, and the mixtures are named
+    after the JSON files. Complete mixtures are kept; an incomplete one is removed and made again.
+
+    Args:
+        cfg: a data config (`load_config`): engine, banks, rooms, `sr` and `subtype`.
+        metadata_dir: the folder of plan JSON files.
+        out: the data set's folder (made if needed).
+        stems: also write the interference and noise stems.
+        subtype: "FLOAT" or "PCM_16" (default: the config's `subtype`, else FLOAT).
+        progress: show progress bars.
+
+    Returns:
+        A summary: "made", "kept", "redone", "total", "seconds", "class_counts" (targets made now,
+        per class) and "sources" (the banks' descriptions).
+
+    Raises:
+        FileNotFoundError: If the folder is missing or holds no .json plan.
+        MixtureError: If a plan is not a scene plan or cannot be rendered (the message names the
+            mixture and the file).
+        ValueError: If `out` holds a data set of another recipe or sample format (DatasetError),
+            or the banks or rooms cannot be built.
+    """
     folder = Path(metadata_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"metadata folder not found: {folder}")
@@ -169,9 +269,33 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
                  progress: bool = True, subtype: str | None = None) -> dict:
-    """Make mixtures 0..n−1 of (config, seed) in `out`; return a summary of what was done.
-    `subtype` (default: the config's `subtype`, else FLOAT): FLOAT or PCM_16 audio files. The
-    same (config, seed, subtype) gives the same bytes in every file, whatever `jobs`."""
+    """Make mixtures 0..n−1 of (config, seed) in the official layout of `out`, resuming a stopped run.
+
+    Writes soundscape/<mix>.wav (4-channel FOA at the config's `sr`, 32 kHz by default),
+    oracle_target/ (mono dry targets at channel 0), metadata/<mix>.json, stems/ (with `stems`),
+    index.json and manifest.json. Complete mixtures are kept; incomplete ones are made again. The
+    same (config, seed, subtype) gives the same bytes in every file, whatever `jobs`.
+
+    Args:
+        cfg: a data config (`load_config`).
+        out: the data set's folder (made if needed).
+        n: the number of mixtures, at least 1.
+        seed: the set's seed.
+        jobs: worker processes, at least 1.
+        stems: also write the interference and noise stems.
+        progress: show progress bars.
+        subtype: "FLOAT" or "PCM_16" (default: the config's `subtype`, else FLOAT).
+
+    Returns:
+        A summary: "made", "kept", "redone" (incomplete mixtures removed), "total", "seconds",
+        "class_counts" (targets made now, per class) and "sources" (the banks' descriptions).
+
+    Raises:
+        ValueError: If n or jobs is below 1; `out` holds a data set of another recipe, seed or
+            sample format (DatasetError); or the banks or rooms cannot be built.
+        MixtureError: If a mixture cannot be made (the message names it, its seed and index).
+        FileNotFoundError: If a bank's or the rooms' folder is missing.
+    """
     if n < 1 or jobs < 1:
         raise ValueError(f"n and jobs must be at least 1, not n={n}, jobs={jobs}")
     subtype = subtype or cfg.get("subtype", "FLOAT")

@@ -1,16 +1,7 @@
 """The challenge's metrics: signal-level SNR family and the scene-level S5 metrics."""
-from .scene import (
-    MixtureScore,
-    acc_mix,
-    acc_src,
-    ca_sdri,
-    capi_sdri,
-    label_counts,
-    per_class_table,
-    score_mixture,
-    snri,
-    summarize,
-)
+from .accuracy import acc_mix, acc_src, label_counts
+from .aggregate import per_class_table, summarize
+from .scene import MixtureScore, ca_sdri, capi_sdri, score_mixture, snri
 from .signal import EPS_FLOAT32, sa_sdr, si_snr, snr
 
 __all__ = [

@@ -28,23 +28,81 @@ from s5bench.common.labels import N_SLOTS
 SCENE_TYPES = ("no target", "distinct classes", "a class repeated")
 
 
-def labels_of(cell) -> list[str]:
-    """A `ref_labels` / `est_labels` cell (';'-joined, empty for none) as a list."""
+def labels_of(cell: object) -> list[str]:
+    """The labels of a `ref_labels` / `est_labels` cell of per_mixture.csv as a list.
+
+    Args:
+        cell: the cell: ';'-joined labels; empty, None or NaN (as pandas reads an empty cell) for none.
+
+    Returns:
+        The labels in the cell's order.
+
+    Example:
+        >>> from s5bench.metrics.breakdown import labels_of
+        >>> labels_of("Speech;Dishes"), labels_of(float("nan"))
+        (['Speech', 'Dishes'], [])
+    """
     return [] if cell is None or (isinstance(cell, float) and math.isnan(cell)) or cell == "" else str(cell).split(";")
 
 
 def metric_column(per_mixture: pd.DataFrame) -> str:
+    """The ranking metric's column of a per_mixture table: `capi_sdri` (2026) if present, else `ca_sdri`.
+
+    Args:
+        per_mixture: a stage's per_mixture.csv as a DataFrame.
+
+    Returns:
+        The column name.
+    """
     return "capi_sdri" if "capi_sdri" in per_mixture.columns else "ca_sdri"
 
 
 def scene_type(ref_labels: list[str]) -> str:
+    """The scene type of a mixture from its reference labels (one of `SCENE_TYPES`).
+
+    Args:
+        ref_labels: the mixture's reference labels.
+
+    Returns:
+        "no target", "distinct classes" or "a class repeated".
+
+    Example:
+        >>> from s5bench.metrics.breakdown import scene_type
+        >>> scene_type([]), scene_type(["Speech", "Dishes"]), scene_type(["Speech", "Speech"])
+        ('no target', 'distinct classes', 'a class repeated')
+    """
     if not ref_labels:
         return SCENE_TYPES[0]
     return SCENE_TYPES[2] if len(set(ref_labels)) < len(ref_labels) else SCENE_TYPES[1]
 
 
 def group_figures(rows: pd.DataFrame, metric: str) -> dict:
-    """The summary figures of a group of per_mixture rows, plus silence precision and recall."""
+    """The summary figures of a group of per_mixture rows, plus silence precision and recall.
+
+    Args:
+        rows: per_mixture rows (columns n_ref, n_est, snri, tp, fp, fn, label_match and `metric`).
+        metric: the ranking metric's column (`metric_column`).
+
+    Returns:
+        {"n_mixtures", "n_targets", "metric" (mean over the rows that have a value, dB), "SNRi"
+        (mean over the targets, dB), "Acc_mix", "Acc_src", "silence_precision", "silence_recall"
+        (%)}; a figure with nothing to count is NaN.
+
+    Raises:
+        KeyError: If a column is missing.
+
+    Example:
+        >>> import pandas as pd
+        >>> from s5bench.metrics.breakdown import group_figures
+        >>> rows = pd.DataFrame({"n_ref": [2, 0], "n_est": [1, 0], "ca_sdri": [6.0, float("nan")],
+        ...                      "snri": [6.0, float("nan")], "tp": [1, 0], "fp": [0, 0], "fn": [1, 0],
+        ...                      "label_match": [False, True]})
+        >>> f = group_figures(rows, "ca_sdri")
+        >>> [float(f[k]) for k in ("metric", "SNRi", "Acc_mix", "Acc_src")]  # Acc_src 1 / (1 + 0 + 1)
+        [6.0, 6.0, 50.0, 50.0]
+        >>> float(f["silence_precision"]), float(f["silence_recall"])  # 2 + 3 silent answers, 1 + 3 silent slots
+        (80.0, 100.0)
+    """
     n_ref, n_est = rows["n_ref"].to_numpy(), rows["n_est"].to_numpy()
     values = rows[metric].to_numpy(dtype=float)
     with_targets = n_ref > 0
@@ -65,7 +123,22 @@ def group_figures(rows: pd.DataFrame, metric: str) -> dict:
 
 
 def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition: int) -> pd.DataFrame:
-    """Rows `breakdown, group, …`: all, by n_targets (0–3), by scene type (2026), by class."""
+    """The breakdown table of a scored stage: all, by n_targets (0–3), by scene type (2026), by class.
+
+    Args:
+        per_mixture: the stage's per_mixture.csv as a DataFrame.
+        per_class: its per_class.csv as a DataFrame, or None for no class rows.
+        edition: 2025 or 2026 (scene-type rows in 2026 only).
+
+    Returns:
+        Columns "breakdown" (all | n_targets | scene_type | class), "group", and the figures of
+        `group_figures` (class rows: n_targets, metric, mean_sdri_tp, Acc_src, tp, fp, fn); counts
+        are nullable integers, figures in dB or %. Groups without a mixture are left out.
+
+    Raises:
+        ValueError: If the edition is unknown.
+        KeyError: If a column is missing.
+    """
     metric = metric_column(per_mixture)
     out = [{"breakdown": "all", "group": "all", **group_figures(per_mixture, metric)}]
     for k in range(N_SLOTS + 1):
@@ -94,7 +167,20 @@ def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition
 
 
 def slot_outcomes(ref_labels: list[str], est_labels: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """([(label, 'tp' | 'false alarm')] per estimate, [(label, 'matched' | 'missed')] per reference)."""
+    """The outcome of each slot of one mixture, counted on label multisets as Acc_src counts them.
+
+    Args:
+        ref_labels: the reference labels.
+        est_labels: the non-silent estimated labels.
+
+    Returns:
+        ([(label, "tp" | "false alarm")] per estimate, [(label, "matched" | "missed")] per reference).
+
+    Example:
+        >>> from s5bench.metrics.breakdown import slot_outcomes
+        >>> slot_outcomes(["Speech", "Speech"], ["Speech", "Dishes"])
+        ([('Speech', 'tp'), ('Dishes', 'false alarm')], [('Speech', 'matched'), ('Speech', 'missed')])
+    """
     left = Counter(ref_labels)
     ests = []
     for lab in est_labels:
@@ -109,8 +195,24 @@ def slot_outcomes(ref_labels: list[str], est_labels: list[str]) -> tuple[list[tu
 
 
 def stage_changes(per_stage: dict[str, pd.DataFrame], threshold_db: float = 0.05) -> pd.DataFrame:
-    """Per mixture and stage (after the first), the change of the ranking metric over the stage
-    before, and whether it helped, hurt or left the mixture unchanged (|Δ| ≤ threshold_db)."""
+    """Per mixture and stage (after the first), the change of the ranking metric over the stage before.
+
+    Args:
+        per_stage: {stage: its per_mixture DataFrame}, in pipeline order.
+        threshold_db: the largest change in dB counted as "unchanged".
+
+    Returns:
+        Columns "stage", "previous", "soundscape", "delta" (dB) and "verdict" ("helped", "hurt",
+        "unchanged", or "no value" where either side is NaN); mixtures of both stages only.
+
+    Example:
+        >>> import pandas as pd
+        >>> from s5bench.metrics.breakdown import stage_changes
+        >>> a = pd.DataFrame({"soundscape": ["m0", "m1", "m2"], "ca_sdri": [5.0, 5.0, 5.0]})
+        >>> b = pd.DataFrame({"soundscape": ["m0", "m1", "m2"], "ca_sdri": [5.25, 5.03125, 4.5]})
+        >>> [(r["soundscape"], r["delta"], r["verdict"]) for r in stage_changes({"a": a, "b": b}).to_dict("records")]
+        [('m0', 0.25, 'helped'), ('m1', 0.03125, 'unchanged'), ('m2', -0.5, 'hurt')]
+    """
     names = list(per_stage)
     rows = []
     for before, after in zip(names, names[1:]):

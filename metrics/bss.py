@@ -9,7 +9,18 @@ import numpy as np
 
 
 def bss_sdr(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """SDR in dB of each (est[i], ref[i]) pair, evaluated pair by pair (no permutation search)."""
+    """BSS-eval SDR in dB of each (est[i], ref[i]) pair, evaluated pair by pair (no permutation search).
+
+    Args:
+        est: estimates of shape (sources, samples), or one (samples,) waveform.
+        ref: references of the same shape, each not all zeros; any sample rate (the same for both).
+
+    Returns:
+        SDR in dB, shape (sources,).
+
+    Raises:
+        ValueError: If a reference is all zeros, or the shapes differ (from mir_eval).
+    """
     from mir_eval.separation import bss_eval_sources
 
     est = np.atleast_2d(np.asarray(est, dtype=np.float64))

@@ -17,7 +17,8 @@ from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
 from s5bench.common.manifest import check_dataset
 
-from .scene import MixtureScore, per_class_table, score_mixture, summarize, use_one_thread
+from .aggregate import per_class_table, summarize
+from .scene import MixtureScore, score_mixture, use_one_thread
 
 
 def _score_one(task) -> MixtureScore:
@@ -33,9 +34,34 @@ def _score_one(task) -> MixtureScore:
 def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_RATE, channels: int = 4,
                   jobs: int = 1, progress: bool = True, edition: int = 2025,
                   note_missing: bool = True) -> list[MixtureScore]:
-    """Score every mixture of `soundscape_dir`. A mixture without estimates is scored as all
-    misses (2025: with one line on stderr that says how many, unless `note_missing` is False and
-    the caller says it itself; in 2026 an empty answer is legal)."""
+    """Score every mixture of a folder against its references, from the files in the official naming.
+
+    A mixture without estimates is scored as all misses (2025: with one line on stderr that says
+    how many, unless `note_missing` is False and the caller says it itself; in 2026 an empty
+    answer is legal).
+
+    Args:
+        soundscape_dir: folder of the mixtures (`<mix>.wav`, `channels` channels at `sr`); in the
+            official layout (a folder named soundscape) its data set's manifest is checked first.
+        oracle_dir: folder of the mono references (`<mix>_<Label>.wav`, 2026 also `<mix>_<i>_<Label>.wav`).
+        estimate_dir: folder of the mono estimates in the same naming.
+        sr: the sample rate every file must have, Hz.
+        channels: the mixtures' channel count (channel 0 is scored against).
+        jobs: worker processes (1: in this process).
+        progress: show a progress bar.
+        edition: 2025 or 2026.
+        note_missing: print the note on mixtures without estimates (2025).
+
+    Returns:
+        The MixtureScore of every mixture, in file-name order.
+
+    Raises:
+        FileNotFoundError: If a folder is missing or holds no mixture.
+        ValueError: If the edition is unknown; the data set's manifest shows it incomplete or
+            changed (DatasetError); a file name, label or count breaks the official layout; an
+            audio file has the wrong rate, channel count or length, or NaN/Inf samples
+            (AudioFormatError); or as `score_mixture`.
+    """
     edition = check_edition(edition)
     soundscape_dir = require_dir(soundscape_dir, "soundscape")
     if soundscape_dir.name == SOUNDSCAPE_DIR:  # in the official layout: the data set it belongs to, checked
@@ -63,6 +89,31 @@ def _edition_of(summary: dict) -> int:
 
 
 def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
+    """The summary as a Markdown table (summary.md), with the edition and the units.
+
+    Args:
+        summary: `summarize`'s dict (its edition is read from the ranking metric's key).
+        title: the heading.
+
+    Returns:
+        The Markdown text: figures with 3 decimals, NaN as "nan".
+
+    Raises:
+        KeyError: If a column of the edition's summary is missing.
+
+    Example:
+        >>> from s5bench.metrics.folders import summary_markdown
+        >>> print(summary_markdown({"n_mixtures": 2, "CA-SDRi": 5.0, "SNRi": 16 / 3, "Acc_mix": 50.0,
+        ...                         "Acc_src": float("nan")}))
+        # S5 evaluation
+        <BLANKLINE>
+        | n_mixtures | CA-SDRi | SNRi | Acc_mix | Acc_src |
+        |---|---|---|---|---|
+        | 2 | 5.000 | 5.333 | 50.000 | nan |
+        <BLANKLINE>
+        DCASE 2025 edition. CA-SDRi and SNRi in dB; Acc_mix and Acc_src in %.
+        <BLANKLINE>
+    """
     def fmt(v):
         return "nan" if isinstance(v, float) and math.isnan(v) else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
@@ -76,9 +127,19 @@ def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
 
 
 def official_results(scores: list[MixtureScore], summary: dict) -> dict:
-    """The summary in the form of the 2026 baseline's `dev_set_test_results.json`: the ranking
-    metric's mean, the label metrics and one entry per mixture (a mixture without a value: null).
-    Estimates read from files carry no probabilities; the field is left out."""
+    """The results in the form of the 2026 baseline's `dev_set_test_results.json`.
+
+    Estimates read from files carry no probabilities; that field is left out.
+
+    Args:
+        scores: the MixtureScore of every mixture.
+        summary: `summarize(scores)`.
+
+    Returns:
+        {<ranking metric>: {"mean": dB}, "label_metrics": {"accuracy_mix": %, "accuracy_src": %},
+        "details": one entry per mixture (labels and its ranking-metric value in dB)}; a NaN value
+        is None (null in JSON).
+    """
     name = ranking_metric(_edition_of(summary))
 
     def value(x):
@@ -96,8 +157,23 @@ RUN_INFO = "run_info.json"
 
 
 def write_run_info(folder, *, soundscape_dir, oracle_dir, estimate_dir, edition: int, **extra) -> Path:
-    """`folder/run_info.json`: where a stage's mixtures, references (None for an evaluation set)
-    and estimates are, and its edition, for tools that read a results folder later (the report)."""
+    """Write `folder/run_info.json` (atomically): where a stage's inputs are, for tools that read a
+    results folder later (the report).
+
+    Args:
+        folder: the stage's results folder (made if missing).
+        soundscape_dir: the mixtures' folder.
+        oracle_dir: the references' folder, or None (an evaluation set without references).
+        estimate_dir: the estimates' folder.
+        edition: 2025 or 2026.
+        **extra: further JSON-serialisable fields to record.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OSError: If the file cannot be written.
+    """
     info = {"soundscape_dir": str(soundscape_dir), "oracle_dir": str(oracle_dir) if oracle_dir else None,
             "estimate_dir": str(estimate_dir), "edition": edition, **extra}
     path = Path(folder) / RUN_INFO
@@ -106,8 +182,24 @@ def write_run_info(folder, *, soundscape_dir, oracle_dir, estimate_dir, edition:
 
 
 def write_reports(scores: list[MixtureScore], out_dir, official_json: bool = False) -> dict:
-    """Write per_mixture.csv, per_class.csv, summary.csv and summary.md (and with
-    `official_json` the organisers' results JSON, `results.json`); return the summary."""
+    """Write a stage's reports into `out_dir` (created if needed), each file atomically.
+
+    The files: per_mixture.csv (`MixtureScore.row`), per_class.csv (`per_class_table`),
+    summary.csv, summary.md (`summary_markdown`) and, with `official_json`, the organisers'
+    results JSON `results.json` (`official_results`).
+
+    Args:
+        scores: the MixtureScore of every mixture (one edition).
+        out_dir: the folder to write to.
+        official_json: also write results.json.
+
+    Returns:
+        The summary (`summarize`).
+
+    Raises:
+        ValueError: As `summarize` (no scores, or scores of two editions).
+        OSError: If a file cannot be written.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(scores)

@@ -20,7 +20,6 @@ Definitions (docs/task.md §4 and §7; the official evaluation's):
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations, permutations
@@ -29,8 +28,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from s5bench.common.editions import check_edition, edition_of, ranking_metric
-from s5bench.common.labels import LABELS, N_SLOTS, SILENCE, check_label
+from s5bench.common.labels import N_SLOTS, SILENCE, check_label
 
+from .accuracy import label_counts
 from .signal import EPS_FLOAT32
 
 
@@ -46,9 +46,11 @@ _dot = _blas_dot  # inner products of the scoring; see use_one_thread
 
 
 def use_one_thread() -> None:
-    """Score with numpy's own single-threaded loop instead of BLAS, whose threads would fight
-    over the cores when several scoring processes run (`metrics.folders` calls this in each
-    worker): 3-4x faster there, while BLAS is 4x faster for one process alone."""
+    """Score with numpy's own single-threaded loop instead of BLAS in this process (for good).
+
+    BLAS threads would fight over the cores when several scoring processes run (`metrics.folders`
+    calls this in each worker): 3-4x faster there, while BLAS is 4x faster for one process alone.
+    The figures are the same either way up to float rounding."""
     global _dot
     _dot = _loop_dot
 
@@ -81,7 +83,17 @@ def _labelled(items, what: str, name: str, edition: int, allow_silence: bool) ->
 
 @dataclass
 class MixtureScore:
-    """Everything the data-set figures and the per-class tables are built from."""
+    """One mixture's scores, from which the data-set figures and the per-class tables are built.
+
+    Attributes:
+        soundscape: the mixture's name.
+        edition: 2025 or 2026 (the rules it was scored by).
+        capi_sdri: CAPI-SDRi (2026) / CA-SDRi (2025) in dB; NaN when neither side has a label.
+        snri: SNRi in dB of each reference target, in reference order (0 for one left unmatched).
+        ref_labels, est_labels: the reference and the non-silent estimated labels, in input order.
+        class_terms: per class, its terms of the ranking metric in dB (pair SDRi, 0 per miss or false alarm).
+        pair_sdri: per class, the SDRi in dB of its matched reference-estimate pairs only.
+    """
 
     soundscape: str
     edition: int
@@ -94,25 +106,37 @@ class MixtureScore:
 
     @property
     def ca_sdri(self) -> float:
+        """The ranking metric in dB under its 2025 name (the same value as `capi_sdri`)."""
         return self.capi_sdri
 
     @property
     def tp(self) -> int:
+        """True positives: labels in both multisets (a class twice on both sides counts twice)."""
         return label_counts(self.ref_labels, self.est_labels)[0]
 
     @property
     def fp(self) -> int:
+        """False positives: estimated labels beyond the reference's (multisets)."""
         return label_counts(self.ref_labels, self.est_labels)[1]
 
     @property
     def fn(self) -> int:
+        """False negatives: reference labels beyond the estimate's (multisets)."""
         return label_counts(self.ref_labels, self.est_labels)[2]
 
     @property
     def label_match(self) -> bool:
+        """Whether the estimated label multiset equals the reference's (what Acc_mix counts)."""
         return Counter(self.ref_labels) == Counter(self.est_labels)
 
     def row(self) -> dict:
+        """This mixture's row of `per_mixture.csv`.
+
+        Returns:
+            {"soundscape", the ranking metric ("ca_sdri" or "capi_sdri", dB), "snri" (mean, dB;
+            NaN without targets), "acc_src" (%), "label_match", "n_ref", "n_est", "tp", "fp",
+            "fn", "ref_labels", "est_labels" (';'-joined)}.
+        """
         n = self.tp + self.fp + self.fn
         return {
             "soundscape": self.soundscape,
@@ -131,9 +155,25 @@ class MixtureScore:
 
 
 def best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
-    """Rows (references) and columns (estimates) of one class's best pairing: among every
-    choice of k = min(R, E) references (combinations, in order) and ordered k estimates
-    (permutations, in order), the first with the largest mean raw SNR, as the official code."""
+    """The pairs of references and estimates of one class that CAPI-SDRi scores.
+
+    Among every choice of k = min(R, E) references (combinations, in order) and ordered k
+    estimates (permutations, in order), the first with the largest mean raw SNR, as the
+    official code enumerates them.
+
+    Args:
+        pair_snr: raw SNR in dB of each (reference, estimate) pair of the class, shape (R, E),
+            R ≥ 1 and E ≥ 1.
+
+    Returns:
+        (rows, cols): k reference indices and the k estimate indices paired with them.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.scene import best_class_pairing
+        >>> best_class_pairing(np.array([[1.0, 5.0], [4.0, 3.0]]))  # mean (5 + 4) / 2 beats (1 + 3) / 2
+        ([0, 1], [1, 0])
+    """
     R, E = pair_snr.shape
     k = min(R, E)
     best, best_mean = None, -math.inf
@@ -147,11 +187,46 @@ def best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
 
 def score_mixture(mixture, refs, ests, *, name: str = "", edition: int = 2025, n_slots: int = N_SLOTS,
                   eps: float = EPS_FLOAT32) -> MixtureScore:
-    """Score one mixture.
+    """Score one mixture: CA-SDRi / CAPI-SDRi, SNRi and the label multisets (module docstring).
 
-    mixture: channel 0 of the mixture, (T,), or the multichannel mixture (C, T) whose row 0 is used.
-    refs, ests: {label: (T,) wave} or lists of (label, (T,) wave); `silence` estimates (and a
-    missing wave) are ignored; 2026 lists may repeat a label. Numpy arrays or torch tensors.
+    Args:
+        mixture: channel 0 of the mixture, shape (samples,), or the multichannel mixture
+            (channels, samples) whose row 0 is used; 32 kHz in the challenge (any rate, the same
+            for all signals).
+        refs: reference targets, {label: (samples,) waveform} or a list of (label, waveform);
+            2026 lists may repeat a label.
+        ests: estimates in the same form; `silence` estimates and a waveform of None are ignored.
+        name: the mixture's name, used in error messages and kept in the score.
+        edition: 2025 or 2026 (whether a class may occur twice).
+        n_slots: the most non-silent estimates allowed.
+        eps: added to both energies of every SNR (see `metrics.signal.snr`).
+
+    Waveforms may be numpy arrays or torch tensors; they are compared in float64.
+
+    Returns:
+        The mixture's MixtureScore (all figures in dB).
+
+    Raises:
+        ValueError: If the edition is unknown; a label is unknown, or `silence` is a reference; a
+            2025 class is given twice on one side; there are more than `n_slots` non-silent
+            estimates; a waveform is not mono or not as long as the mixture; or a signal holds
+            NaN or Inf. The message names the mixture and the signal.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.scene import score_mixture
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])  # the target, energy 100
+        >>> x0 = s + np.array([5.0, -5.0, 5.0, -5.0])  # SNR(x0, s) = 10·log10(100 / 100) = 0 dB
+        >>> est = s + np.array([0.5, -0.5, 0.5, -0.5])  # SNR(est, s) = 10·log10(100 / 1) = 20 dB
+        >>> one = score_mixture(x0, {"Speech": s}, {"Speech": est, "Doorbell": np.zeros(4)})
+        >>> round(one.capi_sdri, 4), (one.tp, one.fp, one.fn)  # (20 + 0 for the false alarm) / 2
+        (10.0, (1, 1, 0))
+
+        In 2026 a class may repeat: the second Speech target x0 − s is missed (a 0 term, SNRi 0).
+
+        >>> two = score_mixture(x0, [("Speech", s), ("Speech", x0 - s)], [("Speech", est)], edition=2026)
+        >>> round(two.capi_sdri, 4), [round(v, 4) for v in two.snri], (two.tp, two.fp, two.fn)
+        (10.0, [20.0, 0.0], (1, 0, 1))
     """
     edition = check_edition(edition)
     x0, refs, ests = _checked_inputs(mixture, refs, ests, name, edition, n_slots)
@@ -254,7 +329,31 @@ def _checked(wave, length: int, what: str) -> np.ndarray:
 
 
 def ca_sdri(mixture, refs, ests, **kw) -> float:
-    """CA-SDRi (2025) / CAPI-SDRi (2026) of one mixture in dB (NaN without any label)."""
+    """CA-SDRi (2025) / CAPI-SDRi (2026) of one mixture in dB; `capi_sdri` is the same function.
+
+    Args:
+        mixture, refs, ests: as `score_mixture`'s (channel 0 (samples,) or (channels, samples);
+            {label: waveform} or [(label, waveform)]).
+        **kw: `score_mixture`'s keywords (name, edition, n_slots, eps).
+
+    Returns:
+        The mean of the class terms in dB: each matched pair's SDRi, 0 per miss or false alarm;
+        NaN when neither side has a label.
+
+    Raises:
+        ValueError: As `score_mixture`.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.scene import ca_sdri
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])
+        >>> x0 = s + np.array([5.0, -5.0, 5.0, -5.0])  # SNR(x0, s) = 0 dB
+        >>> est = s + np.array([0.5, -0.5, 0.5, -0.5])  # SNR(est, s) = 20 dB
+        >>> round(ca_sdri(x0, {"Speech": s}, {"Speech": est}), 4)  # SDRi 20 − 0
+        20.0
+        >>> round(ca_sdri(x0, {"Speech": s}, {"Doorbell": est}), 4)  # a miss and a false alarm
+        0.0
+    """
     return score_mixture(mixture, refs, ests, **kw).capi_sdri
 
 
@@ -262,75 +361,28 @@ capi_sdri = ca_sdri
 
 
 def snri(mixture, refs, ests, **kw) -> list[float]:
-    """SNRi in dB of each active target of one mixture (0 for a target left without estimate)."""
+    """SNRi in dB of each reference target of one mixture, whatever the labels.
+
+    Each target is matched to at most one non-silent estimate by the one-to-one assignment of
+    largest summed raw SNR (waveforms only); it scores SNR(ŝ, s) − SNR(x₀, s), or 0 if unmatched.
+
+    Args:
+        mixture, refs, ests: as `score_mixture`'s.
+        **kw: `score_mixture`'s keywords (name, edition, n_slots, eps).
+
+    Returns:
+        One value in dB per reference, in reference order.
+
+    Raises:
+        ValueError: As `score_mixture`.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.scene import snri
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])
+        >>> x0 = s + np.array([5.0, -5.0, 5.0, -5.0])  # SNR(x0, s) = 0 dB
+        >>> est = s + np.array([0.5, -0.5, 0.5, -0.5])  # SNR(est, s) = 20 dB
+        >>> [round(v, 4) for v in snri(x0, {"Speech": s}, {"Doorbell": est})]  # the label plays no part
+        [20.0]
+    """
     return score_mixture(mixture, refs, ests, **kw).snri
-
-
-def label_counts(ref_labels, est_labels) -> tuple[int, int, int]:
-    """(TP, FP, FN) of one mixture's label multisets, silence removed."""
-    ref = Counter(lab for lab in ref_labels if lab != SILENCE)
-    est = Counter(lab for lab in est_labels if lab != SILENCE)
-    tp = sum((ref & est).values())
-    return tp, sum(est.values()) - tp, sum(ref.values()) - tp
-
-
-def acc_src(ref_label_lists, est_label_lists) -> float:
-    """Pooled 100·ΣTP/(ΣTP+ΣFP+ΣFN) over mixtures (the official 2026 label metric)."""
-    counts = [label_counts(r, e) for r, e in zip(ref_label_lists, est_label_lists, strict=True)]
-    tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
-    return 100.0 * tp / (tp + fp + fn) if tp + fp + fn else math.nan
-
-
-def acc_mix(ref_label_lists, est_label_lists) -> float:
-    """Percentage of mixtures whose predicted label multiset equals the true one (silence removed)."""
-    pairs = list(zip(ref_label_lists, est_label_lists, strict=True))
-    if not pairs:
-        raise ValueError("acc_mix of an empty data set")
-    hits = sum(label_counts(r, e)[1:] == (0, 0) for r, e in pairs)
-    return 100.0 * hits / len(pairs)
-
-
-def summarize(scores: list[MixtureScore]) -> dict:
-    """The data set's figures: n_mixtures, CA-SDRi (2025) or CAPI-SDRi (2026), SNRi, Acc_mix, Acc_src."""
-    if not scores:
-        raise ValueError("no mixtures to summarise")
-    editions = {s.edition for s in scores}
-    if len(editions) > 1:
-        raise ValueError(f"scores of several editions cannot be summarised together: {sorted(editions)}")
-    edition = editions.pop()
-    values = np.array([s.capi_sdri for s in scores])
-    n_nan = int(np.isnan(values).sum())
-    if n_nan and not edition_of(edition).repeated_classes:  # 2026: no label on either side is legal
-        warnings.warn(f"{n_nan} mixture(s) have neither reference nor estimated targets; their CA-SDRi is "
-                      "undefined (NaN, as in the official code) and they are left out of the CA-SDRi mean")
-    snri_all = [v for s in scores for v in s.snri]
-    refs, ests = [s.ref_labels for s in scores], [s.est_labels for s in scores]
-    return {
-        "n_mixtures": len(scores),
-        ranking_metric(edition): float(np.nanmean(values)) if n_nan < len(scores) else math.nan,
-        "SNRi": float(np.mean(snri_all)) if snri_all else math.nan,
-        "Acc_mix": acc_mix(refs, ests),
-        "Acc_src": acc_src(refs, ests),
-    }
-
-
-def per_class_table(scores: list[MixtureScore]) -> list[dict]:
-    """One row per class: reference count, TP/FP/FN (multisets: a class twice counts twice), mean
-    SDRi over its matched pairs and its mean ranking-metric term (pair SDRi, 0 per miss or false alarm)."""
-    rows = []
-    for lab in LABELS:
-        pairs = [v for s in scores for v in s.pair_sdri.get(lab, [])]
-        terms = [v for s in scores for v in s.class_terms.get(lab, [])]
-        n_ref = sum(s.ref_labels.count(lab) for s in scores)
-        n_est = sum(s.est_labels.count(lab) for s in scores)
-        tp = sum(min(s.ref_labels.count(lab), s.est_labels.count(lab)) for s in scores)
-        rows.append({
-            "class": lab,
-            "n_ref": n_ref,
-            "tp": tp,
-            "fp": n_est - tp,
-            "fn": n_ref - tp,
-            "mean_sdri_tp": float(np.mean(pairs)) if pairs else math.nan,
-            "ca_sdri_term": float(np.mean(terms)) if terms else math.nan,
-        })
-    return rows

@@ -23,10 +23,33 @@ from .scene import best_class_pairing
 from .signal import best_scaled, snr
 
 
-def tp_separation_gains(x0, refs, ests) -> list[tuple[str, float]]:
-    """(label, SNR(ŝ, s) − SNR(α·x₀, s)) of every true-positive pair of one mixture.
+def tp_separation_gains(x0: np.ndarray, refs: list[tuple[str, np.ndarray]],
+                        ests: list[tuple[str, np.ndarray]]) -> list[tuple[str, float]]:
+    """The separation gain SNR(ŝ, s) − SNR(α·x₀, s) in dB of every true-positive pair of one mixture.
 
-    x0: (T,) channel 0 of the mixture; refs, ests: lists of (label, (T,) wave), silence left out."""
+    Estimates are paired with references of their class as CAPI-SDRi pairs them
+    (`best_class_pairing`); unpaired ones (misses, false alarms) give nothing.
+
+    Args:
+        x0: channel 0 of the mixture, shape (samples,), 32 kHz in the challenge.
+        refs: the reference targets as (label, (samples,) waveform), silence left out.
+        ests: the estimates in the same form.
+
+    Returns:
+        (label, gain in dB) per pair, classes in alphabetical order.
+
+    Raises:
+        ValueError: If a waveform's length differs from another's it is compared with.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.separation import tp_separation_gains
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])
+        >>> x0 = s + np.array([5.0, -5.0, 5.0, -5.0])  # α = ⟨x0, s⟩ / ‖x0‖² = 100 / 200: SNR(x0 / 2, s) = 10·log10(2)
+        >>> est = s + np.array([0.5, -0.5, 0.5, -0.5])  # SNR(est, s) = 20 dB
+        >>> [(lab, round(float(g), 4)) for lab, g in tp_separation_gains(x0, [("Speech", s)], [("Speech", est)])]
+        [('Speech', 16.9897)]
+    """
     x0 = np.asarray(x0, dtype=np.float64)
     out = []
     for label in sorted({lab for lab, _ in refs} & {lab for lab, _ in ests}):
@@ -39,8 +62,24 @@ def tp_separation_gains(x0, refs, ests) -> list[tuple[str, float]]:
 
 
 def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edition: int = 2025) -> list[dict]:
-    """tp_separation_gains of every mixture of a test set for each named estimate folder
-    ({stage: folder}): one row per pair. Each mixture and its references are read once."""
+    """`tp_separation_gains` of every mixture of a test set, for each of several estimate folders.
+
+    Each mixture and its references are read once.
+
+    Args:
+        soundscape_dir: folder of the 4-channel 32 kHz mixtures (`<mix>.wav`).
+        oracle_dir: folder of the mono reference targets in the official naming.
+        estimate_dirs: {stage name: folder of mono estimates in the official naming}.
+        edition: 2025 or 2026 (the file naming, and whether a class may repeat).
+
+    Returns:
+        One dict per true-positive pair: "stage", "soundscape", "label", "sep_gain" (dB).
+
+    Raises:
+        FileNotFoundError: If a folder or an audio file is missing, or there are no mixtures.
+        ValueError: If a file name, label or count breaks the official layout, or an audio file
+            has the wrong rate, channel count or length, or NaN/Inf samples.
+    """
     mixtures = list_mixtures(soundscape_dir)
     refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
     ests = {stage: group_by_mixture(folder, mixtures, "estimate", edition) for stage, folder in estimate_dirs.items()}
@@ -59,9 +98,22 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edi
     return rows
 
 
-def stage_separation(data_dir, run_dir, stages, edition: int = 2025) -> pd.DataFrame:
-    """One row per stage of a run folder (<run_dir>/<stage>/estimate): the mean, median and count
-    of the true-positive pairs' separation gains on the test set `data_dir` (official layout)."""
+def stage_separation(data_dir, run_dir, stages: list[str], edition: int = 2025) -> pd.DataFrame:
+    """The separation gains of each stage of a run, summarised: one row per stage.
+
+    Args:
+        data_dir: the test set in the official layout (soundscape/, oracle_target/).
+        run_dir: the run folder; each stage's estimates are in <run_dir>/<stage>/estimate.
+        stages: the stage names, in the order of the rows.
+        edition: 2025 or 2026.
+
+    Returns:
+        Columns "config" (the stage), "tp_pairs" (count), "sep_gain_mean" and "sep_gain_median"
+        (dB; NaN for a stage without true-positive pairs).
+
+    Raises:
+        FileNotFoundError, ValueError: As `folder_separation_gains`.
+    """
     data_dir, run_dir = Path(data_dir), Path(run_dir)
     rows = folder_separation_gains(data_dir / SOUNDSCAPE_DIR, data_dir / ORACLE_DIR,
                                    {stage: run_dir / stage / "estimate" for stage in stages}, edition)

@@ -8,7 +8,15 @@ official DCASE 2025 Task 4 evaluation, which feeds it float32 audio) adds to bot
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import torch
+
+    ArrayOrTensor = Union[npt.ArrayLike, torch.Tensor]  # numpy-like input, or a torch tensor
 
 EPS_FLOAT32 = float(np.finfo(np.float32).eps)
 
@@ -37,25 +45,105 @@ def _prepare(est, ref):
     return est, ref
 
 
-def best_scaled(mix, ref):
-    """α·x₀ with α = ⟨x₀, s⟩/‖x₀‖², the least-squares gain of each row of the mixture onto its
-    reference (last axis; the figure `sep_gain` compares an estimate with)."""
+def best_scaled(mix: ArrayOrTensor, ref: ArrayOrTensor) -> ArrayOrTensor:
+    """The mixture rescaled by its least-squares gain onto the reference: α·x₀ with α = ⟨x₀, s⟩/‖x₀‖².
+
+    This is what a rescaled copy of the mixture can score at best; the separation figure
+    `sep_gain` compares an estimate with it. The gain is computed per row over the last axis;
+    an all-zero row gives zeros (‖x₀‖² is floored at 1e-20).
+
+    Args:
+        mix: mixture channel x₀ of shape ``(..., samples)``, any sample rate (the same as ``ref``).
+            A torch tensor, or anything numpy can read.
+        ref: reference s broadcastable with ``mix``, shape ``(..., samples)``.
+
+    Returns:
+        α·x₀ of the broadcast shape ``(..., samples)``: float64 numpy for numpy input; for a torch
+        ``mix``, a tensor of its dtype and device (``ref`` must then be a tensor too).
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.signal import best_scaled
+        >>> best_scaled(np.array([2.0, 0.0, 2.0, 0.0]), np.array([1.0, 1.0, 1.0, 1.0]))  # α = 4 / 8
+        array([1., 0., 1., 0.])
+    """
     if _is_torch(mix):
         return (mix * ref).sum(-1, keepdim=True) / mix.pow(2).sum(-1, keepdim=True).clamp(min=1e-20) * mix
     mix, ref = np.asarray(mix, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     return (mix * ref).sum(-1, keepdims=True) / np.maximum((mix * mix).sum(-1, keepdims=True), 1e-20) * mix
 
 
-def snr(est, ref, eps: float = EPS_FLOAT32):
-    """10·log10((‖s‖² + eps) / (‖s − ŝ‖² + eps)); no scale invariance, no mean removal."""
+def snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> ArrayOrTensor:
+    """Signal-to-noise ratio in dB: 10·log10((‖s‖² + eps) / (‖s − ŝ‖² + eps)) over the last axis.
+
+    No scale invariance and no mean removal: a rescaled estimate loses. The challenge's SDRi
+    figures are differences of this SNR. With the default ``eps`` a perfect estimate scores
+    10·log10((‖s‖² + eps) / eps), not infinity.
+
+    Args:
+        est: estimate ŝ of shape ``(..., samples)``, any sample rate (the same as ``ref``).
+        ref: reference s, shape broadcastable with ``est``, the same number of samples.
+        eps: added to both energies (in squared sample units); default float32's machine epsilon,
+            as the official evaluation.
+
+    Returns:
+        SNR in dB of shape ``(...)`` (the broadcast leading axes): float64 numpy (a numpy scalar
+        for 1-d input) for numpy input; for torch tensors a tensor of their dtype and device that
+        keeps the autograd graph.
+
+    Raises:
+        TypeError: If one of ``est`` and ``ref`` is a torch tensor and the other is not.
+        ValueError: If their last axes (numbers of samples) differ.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.signal import snr
+        >>> ref = np.array([5.0, 5.0, 5.0, 5.0])  # energy 100
+        >>> noise = np.array([0.5, -0.5, 0.5, -0.5])  # energy 1
+        >>> float(snr(ref + noise, ref, eps=0.0))  # 10·log10(100 / 1)
+        20.0
+        >>> snr(np.stack([ref + noise, ref]), ref).round(4)  # a perfect estimate: 10·log10(100 / eps)
+        array([20.    , 89.2369])
+    """
     est, ref = _prepare(est, ref)
     signal = (ref ** 2).sum(-1)
     noise = ((ref - est) ** 2).sum(-1)
     return 10 * _log10((signal + eps) / (noise + eps))
 
 
-def si_snr(est, ref, eps: float = EPS_FLOAT32, zero_mean: bool = True):
-    """Scale-invariant SNR: ŝ is compared with its projection α·s on the (mean-removed) reference."""
+def si_snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32,
+           zero_mean: bool = True) -> ArrayOrTensor:
+    """Scale-invariant SNR in dB: ŝ compared with its projection α·s on the reference, over the last axis.
+
+    With α = (⟨ŝ, s⟩ + eps) / (‖s‖² + eps), the figure is 10·log10((‖α·s‖² + eps) / (‖α·s − ŝ‖² + eps)),
+    so any rescaling of the estimate scores the same. Both signals are first made zero-mean
+    (``zero_mean``).
+
+    Args:
+        est: estimate ŝ of shape ``(..., samples)``, any sample rate (the same as ``ref``).
+        ref: reference s, shape broadcastable with ``est``, the same number of samples.
+        eps: added to the energies and to the inner product; default float32's machine epsilon.
+        zero_mean: remove each row's mean from both signals first.
+
+    Returns:
+        SI-SNR in dB of shape ``(...)``: float64 numpy for numpy input, a tensor of the inputs'
+        dtype and device (with its autograd graph) for torch tensors.
+
+    Raises:
+        TypeError: If one of ``est`` and ``ref`` is a torch tensor and the other is not.
+        ValueError: If their last axes (numbers of samples) differ.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.signal import si_snr, snr
+        >>> ref = np.array([1.0, -1.0, 1.0, -1.0])  # zero mean, energy 4
+        >>> noise = np.array([0.5, 0.5, -0.5, -0.5])  # zero mean, orthogonal to ref, energy 1
+        >>> est = 5 * ref + noise  # α = 5: the scaled target has energy 100, the residual 1
+        >>> round(float(si_snr(est, ref)), 4)
+        20.0
+        >>> round(float(snr(est, ref)), 4)  # plain SNR counts the scale as error: 10·log10(4 / (64 + 1))
+        -12.1085
+    """
     est, ref = _prepare(est, ref)
     if zero_mean:
         est = est - est.mean(-1)[..., None]
@@ -66,8 +154,33 @@ def si_snr(est, ref, eps: float = EPS_FLOAT32, zero_mean: bool = True):
     return 10 * _log10(((target ** 2).sum(-1) + eps) / ((noise ** 2).sum(-1) + eps))
 
 
-def sa_sdr(est, ref, eps: float = EPS_FLOAT32):
-    """Source-aggregated SDR over the last two axes (sources, samples): 10·log10(Σ‖s‖² / Σ‖s − ŝ‖²)."""
+def sa_sdr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> ArrayOrTensor:
+    """Source-aggregated SDR in dB: 10·log10((Σ‖s‖² + eps) / (Σ‖s − ŝ‖² + eps)) over sources and samples.
+
+    Energies are pooled over the sources before the ratio, so a silent or quiet source cannot
+    dominate the figure as it does a mean of per-source SNRs (the USS training loss).
+
+    Args:
+        est: estimates of shape ``(..., sources, samples)``, any sample rate (the same as ``ref``).
+        ref: references, shape broadcastable with ``est``, the same number of samples.
+        eps: added to both pooled energies; default float32's machine epsilon.
+
+    Returns:
+        SA-SDR in dB of shape ``(...)`` (the leading axes without sources and samples): float64
+        numpy for numpy input, a tensor of the inputs' dtype and device for torch tensors.
+
+    Raises:
+        TypeError: If one of ``est`` and ``ref`` is a torch tensor and the other is not.
+        ValueError: If their last axes (numbers of samples) differ.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.signal import sa_sdr
+        >>> ref = np.array([[3.0, 3.0, 3.0, 3.0], [4.0, 4.0, 4.0, 4.0]])  # energies 36 + 64 = 100
+        >>> est = ref + np.array([[0.5, -0.5, 0.5, -0.5], [0.0, 0.0, 0.0, 0.0]])  # error energy 1 + 0
+        >>> round(float(sa_sdr(est, ref)), 4)  # 10·log10(100 / 1)
+        20.0
+    """
     est, ref = _prepare(est, ref)
     signal = (ref ** 2).sum((-2, -1))
     noise = ((ref - est) ** 2).sum((-2, -1))

@@ -15,11 +15,34 @@ from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 
 @dataclass
 class SlotOutput:
+    """A batch of answers: each mixture's N_SLOTS (3) labelled mono slots.
+
+    Attributes:
+        labels: one list of 3 labels per mixture, `silence` for an empty slot.
+        waveforms: tensor of shape (batch, 3, samples), channel 0's image of each slot's source at
+            the system's sample rate (32 kHz for the built-in systems).
+    """
+
     labels: list  # B lists of N_SLOTS labels (`silence` for empty slots)
     waveforms: torch.Tensor  # (B, N_SLOTS, T), channel 0; silent slots are zeroed by `checked`
 
     def checked(self, batch_size: int, length: int, where: str, edition: int = 2025) -> "SlotOutput":
-        """Shapes, known labels, finite samples; a class in two slots is refused in 2025 only."""
+        """This output checked, with the waveforms of silent slots set to zero.
+
+        Args:
+            batch_size: the number of mixtures the output must answer.
+            length: the number of samples each waveform must have (the mixtures').
+            where: what produced it (system and stage), named in every error.
+            edition: 2025 or 2026 (a class in two slots of one mixture is allowed in 2026 only).
+
+        Returns:
+            A new SlotOutput with the same labels and the silent slots' waveforms zeroed.
+
+        Raises:
+            ValueError: If the waveforms' shape is not (batch_size, 3, length); there are not
+                batch_size lists of 3 labels; a label is unknown; a class fills two slots in 2025;
+                a sample is NaN or Inf; or the edition is unknown.
+        """
         if tuple(self.waveforms.shape) != (batch_size, N_SLOTS, length):
             raise ValueError(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
                              f"({batch_size}, {N_SLOTS}, {length})")
@@ -37,10 +60,18 @@ class SlotOutput:
 
 
 class System(torch.nn.Module):
-    """Subclass, set `stages`, implement `forward(mixture, batch) -> {stage: SlotOutput}`.
+    """The base class of every system: subclass, set `stages`, implement `forward`.
 
-    mixture: (B, 4, T) float tensor. batch: the data set's batch (oracle systems read the
-    references from it; real systems must not).
+    `forward(mixture, batch) -> {stage: SlotOutput}` takes mixture, a float tensor of shape
+    (batch, 4, samples) (first-order ambisonics at `sample_rate`, 32 kHz for the built-in
+    systems), and batch, the data set's batch (oracle systems read the references from it; real
+    systems must not). Call `infer` rather than `forward` to get checked outputs.
+
+    Attributes:
+        stages: the names of the stages the system answers at, in order; the last is its final answer.
+        config_name: the name of the config it was built from (set by the registry).
+        sample_rate: the rate in Hz the system takes and returns.
+        edition: the edition of the running inference (set by `infer`).
     """
 
     stages: tuple = ("final",)
@@ -49,10 +80,36 @@ class System(torch.nn.Module):
     edition: int = 2025  # set by `infer`: 2026 lets a system answer one class in several slots
 
     def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
+        """The answers at every stage; subclasses implement it.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples) at `sample_rate`.
+            batch: the data set's batch (oracle systems only read the references from it).
+
+        Returns:
+            {stage: SlotOutput} with an entry for every name in `stages`.
+
+        Raises:
+            NotImplementedError: In the base class.
+        """
         raise NotImplementedError
 
     @torch.no_grad()
     def infer(self, mixture: torch.Tensor, batch: dict, edition: int = 2025) -> dict:
+        """Run the system in eval mode without gradients and check every stage's output.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples) at `sample_rate`.
+            batch: the data set's batch, passed on to `forward`.
+            edition: 2025 or 2026 (whether one class may fill several slots).
+
+        Returns:
+            {stage: SlotOutput} in `stages` order, each checked (`SlotOutput.checked`) against
+            the mixture's batch size and length, silent slots zeroed.
+
+        Raises:
+            ValueError: If a stage has no output, or an output fails its check.
+        """
         self.eval()
         self.edition = edition
         outputs = self(mixture, batch)

@@ -21,14 +21,43 @@ OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
 
 
 def known_systems() -> list[str]:
+    """The names of the shipped system configs (configs/systems/<name>.yaml), sorted.
+
+    Returns:
+        The config names without `.yaml`.
+    """
     return known_names(CONFIG_DIR)
 
 
-def system_config_path(name_or_path) -> Path:
+def system_config_path(name_or_path: str | Path) -> Path:
+    """The file of a system config given by path or by the name of a shipped one.
+
+    Args:
+        name_or_path: a YAML file's path, or a name in configs/systems/ (without `.yaml`).
+
+    Returns:
+        The config file's path.
+
+    Raises:
+        FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
+    """
     return find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
 
 
-def load_system_config(name_or_path) -> dict:
+def load_system_config(name_or_path: str | Path) -> dict:
+    """A system config read and checked; `name` defaults to the file's stem.
+
+    Args:
+        name_or_path: a YAML file's path, or a name in configs/systems/.
+
+    Returns:
+        {"class": "package.module:ClassName", "args": {...} (if given), "name": str}.
+
+    Raises:
+        FileNotFoundError: As `system_config_path`.
+        ValueError: If a top-level key is unknown, or `class` is not a "module:Class" string.
+        yaml.YAMLError: If the file is not valid YAML.
+    """
     path = system_config_path(name_or_path)
     cfg = yaml.safe_load(path.read_text()) or {}
     check_keys(cfg, ("class", "args", "name"), f"system config {path}")
@@ -38,12 +67,34 @@ def load_system_config(name_or_path) -> dict:
     return cfg
 
 
-def build_system(name_or_path):
+def build_system(name_or_path: str | Path):
+    """The system a config (path or shipped name) describes, built.
+
+    Args:
+        name_or_path: a YAML file's path, or a name in configs/systems/.
+
+    Returns:
+        The System instance, its `config_name` set to the config's name.
+
+    Raises:
+        FileNotFoundError, ValueError: As `load_system_config` and `build_system_from_config`.
+    """
     return build_system_from_config(load_system_config(name_or_path), source=system_config_path(name_or_path))
 
 
 def check_arguments(cls, args: dict, where: str) -> None:
-    """Refuse `args:` keys that the class does not take, naming them and the ones it does."""
+    """Refuse `args:` keys that the class's constructor does not take, naming them and the ones it does.
+
+    A constructor with `**kwargs` takes anything.
+
+    Args:
+        cls: the system class.
+        args: the config's `args:` mapping.
+        where: the config, named in the error.
+
+    Raises:
+        ValueError: If a key is not a parameter of `cls.__init__`.
+    """
     params = inspect.signature(cls.__init__).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
@@ -55,13 +106,38 @@ def check_arguments(cls, args: dict, where: str) -> None:
 
 
 def renamed_class(name: str) -> str | None:
-    """The new name of a built-in class named by its old path (`systems.oracle:X` ->
-    `s5bench.systems.oracle:X`), or None."""
+    """The new name of a built-in class named by its path before the `s5bench` namespace, or None.
+
+    Args:
+        name: a config's `class:` value, "module:Class".
+
+    Returns:
+        The name under `s5bench.` if the module is one of the project's old top-level packages,
+        else None.
+
+    Example:
+        >>> from s5bench.systems.registry import renamed_class
+        >>> renamed_class("systems.oracle:OracleSources"), renamed_class("my_package.sys:Mine")
+        ('s5bench.systems.oracle:OracleSources', None)
+    """
     return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
 
 
 def build_system_from_config(cfg: dict, source=None):
-    """The system a config describes; `source` (the YAML's path) is named in every error."""
+    """The system a config describes, built.
+
+    Args:
+        cfg: a checked system config (`load_system_config`): "class", optional "args", "name".
+        source: the YAML's path, named in every error (default: the config's name).
+
+    Returns:
+        The System instance, its `config_name` set to cfg["name"].
+
+    Raises:
+        ValueError: If `class` names the project's old package path, cannot be imported, or
+            `args` has a key its constructor does not take; or the constructor raises ValueError.
+        FileNotFoundError: If the constructor does (e.g. a checkpoint it names is missing).
+    """
     where = f"system config {source or repr(cfg['name'])}"
     new = renamed_class(cfg["class"])
     if new is not None:

@@ -112,3 +112,24 @@ def torchrun(script, args, nproc=2, timeout=600):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr",
            "127.0.0.1", "--master_port", str(free_port()), str(ROOT / "runners" / script), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+
+
+def fixed_batch(cfg: dict) -> dict:
+    """One batch of a training recipe's validation scenes (the same batch on every call)."""
+    from torch.utils.data import DataLoader
+
+    from s5bench.data_gen.stream import SceneStream, collate
+    from s5bench.systems.training.recipes import data_config
+
+    stream = SceneStream(data_config(cfg), seed=cfg["val_seed"], length=cfg["batch_size"])
+    return next(iter(DataLoader(stream, batch_size=cfg["batch_size"], collate_fn=collate)))
+
+
+def fixed_batch_losses(cfg: dict, n_steps: int) -> list[float]:
+    """The training loss at each of `n_steps` optimiser steps on one fixed batch, from the recipe's
+    seeded start (a model and task that learn lower it)."""
+    from s5bench.systems.training.trainer import StepModule, build_state, train_step
+
+    state = build_state(cfg, "cpu")
+    batch, step = fixed_batch(cfg), StepModule(state.model, state.task)
+    return [train_step(state, step, batch, cfg, use_amp=False)[0] for _ in range(n_steps)]

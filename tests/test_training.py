@@ -5,11 +5,12 @@ import math
 import pytest
 import torch
 import yaml
-from conftest import TINY_MODELS, tiny_data_config, torchrun
+from conftest import TINY_MODELS, fixed_batch, fixed_batch_losses, tiny_data_config, torchrun
 
 from s5bench.systems.models.checkpoints import load_component
 from s5bench.systems.training.recipes import load_train_config
-from s5bench.systems.training.trainer import train
+from s5bench.systems.training.tasks import TASK_CLASSES, frozen, uss_foreground
+from s5bench.systems.training.trainer import build_state, streams, train, validate
 
 
 def write_config(tmp_path, task, steps=2, **extra):
@@ -43,7 +44,31 @@ def test_tse_trains_on_uss_enrollments(tmp_path):
     uss = train(load_train_config(write_config(tmp_path, "uss")), tmp_path / "uss_work", progress=False)["export"]
     cfg = load_train_config(write_config(tmp_path, "tse", task_options={"uss_checkpoint": uss}))
     result = train(cfg, tmp_path / "work", progress=False)
-    load_component(result["export"], expect_task="tse")
+    model, _ = load_component(result["export"], expect_task="tse")
+    rows = read_log(tmp_path / "work" / "log.csv")
+    assert [r["split"] for r in rows] == ["train", "train", "val"]
+    assert all(math.isfinite(float(r["loss"])) for r in rows)
+    # the export is the trained model: on the same validation scenes (USS enrollments) it gives the logged loss
+    task = TASK_CLASSES["tse"](**cfg["task_options"])
+    val = streams(cfg, rank=0, world=1, start_step=0)[1]
+    assert validate(model, task, val, "cpu")["loss"] == pytest.approx(float(rows[-1]["loss"]), rel=1e-5)
+    # ... and not the seeded model it started from
+    assert validate(build_state(cfg, "cpu").model, task, val, "cpu")["loss"] != pytest.approx(float(rows[-1]["loss"]))
+    # the enrollments are the USS's outputs, and the TSE's output depends on its enrollment
+    batch = fixed_batch(cfg)
+    enr = task.enrollments(batch)
+    assert torch.equal(enr, uss_foreground(frozen(uss), batch))
+    act = batch["active"]
+    b_idx, s_idx = torch.nonzero(act, as_tuple=True)
+    mix, hot = batch["mixture"][b_idx], batch["label_vector"][b_idx, s_idx]
+    with torch.no_grad():
+        out = model(mix, enr[act], hot)
+        assert out.shape == batch["targets"][act].shape and torch.isfinite(out).all()
+        other = model(mix, batch["targets"][act], hot)  # another enrollment of the same targets
+    assert (other - out).norm() > 0.1 * out.norm()
+    # steps on one fixed batch (with the USS enrollments) lower its loss at every step
+    losses = fixed_batch_losses({**cfg, "lr": 1e-2}, 5)
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
 
 
 def test_training_resumes_where_it_stopped(tmp_path):

@@ -38,10 +38,31 @@ DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad
 
 
 def known_train_configs() -> list[str]:
+    """The names of the shipped training recipes (configs/train/<name>.yaml), sorted.
+
+    Returns:
+        The recipe names without `.yaml`.
+    """
     return known_names(CONFIG_DIR)
 
 
 def load_train_config(name_or_path) -> dict:
+    """A training recipe read, checked and completed with the defaults (`DEFAULTS`).
+
+    Args:
+        name_or_path: a YAML file's path, or a recipe name in configs/train/ or configs/train/experiments/
+            (without `.yaml`).
+
+    Returns:
+        The recipe: every key of `DEFAULTS` (a given value wins), "task", and "name" (default:
+        the file's stem). Paths in it (data, init, export, stems) are left as written.
+
+    Raises:
+        FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
+        ValueError: If a top-level key is unknown, `task` is not a known task, or a `task_options`
+            key is not an option of that task.
+        yaml.YAMLError: If the file is not valid YAML.
+    """
     experiment = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
     folder = EXPERIMENTS_DIR if not Path(name_or_path).is_file() and experiment.is_file() else CONFIG_DIR
     path = find_config(name_or_path, folder, "training config")
@@ -57,6 +78,21 @@ def load_train_config(name_or_path) -> dict:
 
 
 def data_config(cfg: dict) -> dict:
+    """The data config a recipe trains and validates on, with its `data_overrides` applied.
+
+    An override `section.field: value` sets one field of a section (e.g. `scene.duration: 4.0`);
+    `section: value` replaces the section.
+
+    Args:
+        cfg: a recipe (`load_train_config`).
+
+    Returns:
+        The data config (`data_gen.config.load_config` of cfg["data"]), overridden.
+
+    Raises:
+        FileNotFoundError, ValueError: As `load_config` for cfg["data"].
+        ValueError: If an override names an unknown section, or leaves an unknown key in `scene`.
+    """
     data = load_config(cfg["data"])
     where = f"data_overrides of training config {cfg.get('name')!r}"
     for key, value in (cfg.get("data_overrides") or {}).items():
@@ -71,7 +107,26 @@ def data_config(cfg: dict) -> dict:
 
 
 def selection_score(val: dict, cfg: dict) -> float:
-    """Lower is better: the chosen validation figure, negated when larger is better."""
+    """The figure that picks best.pt, oriented so that lower is better.
+
+    Args:
+        val: the validation figures of one evaluation ({name: value}; `loss` and the task's).
+        cfg: the recipe; its `select_metric` names the figure and `select_mode` ("min" | "max")
+            says which way is better.
+
+    Returns:
+        The figure, negated when larger is better.
+
+    Raises:
+        ValueError: If `select_metric` is not among the figures, or `select_mode` is neither "min"
+            nor "max".
+
+    Example:
+        >>> from s5bench.systems.training.recipes import selection_score
+        >>> selection_score({"loss": 2.5, "sep_gain": 1.5}, {"select_metric": "sep_gain", "select_mode": "max",
+        ...                                                   "task": "uss"})
+        -1.5
+    """
     metric, mode = cfg["select_metric"], cfg["select_mode"]
     if metric not in val:
         raise ValueError(f"select_metric {metric!r} is not a validation figure of task {cfg['task']!r}: "
@@ -82,5 +137,12 @@ def selection_score(val: dict, cfg: dict) -> float:
 
 
 def record_config(cfg: dict) -> dict:
-    """What an exported checkpoint records to rebuild its model."""
+    """What an exported checkpoint records to rebuild its model.
+
+    Args:
+        cfg: the recipe.
+
+    Returns:
+        {"task": the task, "model": a copy of the model's keyword arguments}.
+    """
     return {"task": cfg["task"], "model": dict(cfg["model"] or {})}
