@@ -1,9 +1,44 @@
-"""Build a listening and inspection report of a results folder: one static web page."""
+"""Build a listening and inspection report of a results folder: one static web page.
+
+    python runners/report.py RESULTS_DIR [--mixtures mix_0003,mix_0042] [--random 3] [--seed 0]
+
+RESULTS_DIR is a folder written by ablation.py or leaderboard.py (both build the report at the
+end unless --no-report), run_system.py or evaluate.py. Writes RESULTS_DIR/report/ (index.html,
+breakdown.csv, stage_changes.csv, audio/*.ogg, img/*.png); the page opens from the file system,
+nothing fetched from the network. What it shows: reporting/report.py.
+"""
 from __future__ import annotations
 
+import argparse
 import sys
 
-from s5bench.reporting.report import build_report, main  # noqa: F401 (the runner's entry point, moved)
+from s5bench.common.arguments import at_least
+from s5bench.reporting.report import ReportError, build_report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The runner's arguments."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", help="a results folder of ablation.py, leaderboard.py, run_system.py or evaluate.py")
+    ap.add_argument("--mixtures", default="", help="comma-separated mixture names to add to the selection")
+    ap.add_argument("--random", type=at_least(0), default=3, help="mixtures drawn at random besides best/median/worst")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random selection")
+    ap.add_argument("--no-progress", action="store_true")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        index = build_report(args.results, [m for m in args.mixtures.split(",") if m], args.random, args.seed,
+                             progress=not args.no_progress)
+    except (ReportError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    size = sum(f.stat().st_size for f in index.parent.rglob("*") if f.is_file())
+    print(f"report: {index} ({size / 1e6:.1f} MB)")
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,8 +12,10 @@ import pytest
 import soundfile as sf
 
 from s5bench.metrics.breakdown import breakdown, slot_outcomes, stage_changes
-from s5bench.runners import report as report_mod
-from s5bench.runners.report import build_report, fmt
+from s5bench.reporting import report as report_mod
+from s5bench.reporting.report import build_report
+from s5bench.reporting.report_html import fmt
+from s5bench.runners import report as report_runner
 from s5bench.runners.run_system import main as run_system_main
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -191,12 +193,12 @@ def test_selection_and_bad_input(scored, tmp_path, capsys):
     index = build_report(scored, mixtures=["mix_0004"], n_random=1, progress=False)
     html = index.read_text()
     assert "best by ca_sdri" in html and "worst by ca_sdri" in html and "asked for (--mixtures)" in html
-    assert report_mod.main([str(tmp_path / "nowhere")]) == 2
+    assert report_runner.main([str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert report_mod.main([str(tmp_path / "empty")]) == 2
+    assert report_runner.main([str(tmp_path / "empty")]) == 2
     assert "is not a results folder" in capsys.readouterr().err
-    assert report_mod.main([str(scored), "--mixtures", "mix_9999", "--no-progress"]) == 2
+    assert report_runner.main([str(scored), "--mixtures", "mix_9999", "--no-progress"]) == 2
     assert "mix_9999 not in" in capsys.readouterr().err
 
 
