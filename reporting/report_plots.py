@@ -46,30 +46,28 @@ def unit_of(metric: str) -> str:
     return "percentage points" if metric.lower().startswith("acc") else "dB"
 
 
-def plot_forest(df: pd.DataFrame, path: Path) -> Path:
+def forest_figure(df: pd.DataFrame):
     """A forest plot of a differences table: one panel per metric, one row per comparison (the same
-    rows in every panel), the difference as a dot (filled when its interval excludes 0), its 95 %
-    interval as a line, the smallest detectable difference as a grey band around 0, and 0 as a
-    vertical line.
+    rows in every panel, the first on top), the difference as a dot (filled when its interval
+    excludes 0), its 95 % interval as a line, the smallest detectable difference as a grey band
+    around 0, and 0 as a vertical line.
 
     Args:
         df: a table with the columns of table1_differences.csv (data, a, b, metric, difference,
             ci_low, ci_high, min_detectable, excludes_zero).
-        path: the PNG to write.
 
     Returns:
-        `path`.
+        The matplotlib figure (close it when done).
     """
     plt = pyplot()
     metrics = list(dict.fromkeys(df["metric"]))
     keys = list(dict.fromkeys(zip(df["data"], df["a"], df["b"])))
     labels = comparison_labels(df)
-    y_of = {k: len(keys) - 1 - i for i, k in enumerate(keys)}  # the first comparison on top
+    y_of = {k: len(keys) - 1 - i for i, k in enumerate(keys)}
     fig, axes = plt.subplots(1, len(metrics), sharey=True, squeeze=False,
                              figsize=(1.6 + 2.9 * len(metrics), 0.9 + 0.34 * len(keys)), dpi=100)
     for ax, metric in zip(axes[0], metrics):
-        rows = df[df["metric"] == metric]
-        for r in rows.itertuples(index=False):
+        for r in df[df["metric"] == metric].itertuples(index=False):
             y = y_of[(r.data, r.a, r.b)]
             if isinstance(r.min_detectable, (int, float)) and math.isfinite(r.min_detectable):
                 ax.barh(y, 2 * r.min_detectable, left=-r.min_detectable, height=0.7, color=BAND, zorder=0)
@@ -85,6 +83,13 @@ def plot_forest(df: pd.DataFrame, path: Path) -> Path:
         ax.set_ylim(-0.6, len(keys) - 0.4)
     axes[0][0].set_yticks(range(len(keys)), labels[::-1])
     fig.tight_layout()
+    return fig
+
+
+def plot_forest(df: pd.DataFrame, path: Path) -> Path:
+    """Write `forest_figure(df)` as a PNG at `path` and return `path`."""
+    plt = pyplot()
+    fig = forest_figure(df)
     fig.savefig(path)
     plt.close(fig)
     return path
