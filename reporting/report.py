@@ -74,8 +74,10 @@ def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progres
         changes_df = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame()
         breakdown_df.to_csv(out / "breakdown.csv", index=False)
         changes_df.to_csv(out / "stage_changes.csv", index=False)
-        forests = [differences_view(name, df, f"img/{plot_forest(df, out / 'img' / f'forest_{name}.png').name}")
-                   for name, df in differences]
+        forests = []
+        for name, df in differences:  # issue 35's intervals: one forest plot per differences table
+            plot_forest(df, out / "img" / f"forest_{name}.png")
+            forests.append(differences_view(name, df, f"img/forest_{name}.png"))
         html = render_page(
             kind=kind, results=str(results), tables=[(t, table_view(df)) for t, df in tables if df is not None],
             differences=forests, views=views, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
