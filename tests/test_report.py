@@ -12,8 +12,10 @@ import pytest
 import soundfile as sf
 
 from s5bench.metrics.breakdown import breakdown, slot_outcomes, stage_changes
-from s5bench.runners import report as report_mod
-from s5bench.runners.report import build_report, fmt
+from s5bench.reporting import report as report_mod
+from s5bench.reporting.report import build_report
+from s5bench.reporting.report_html import fmt
+from s5bench.runners import report as report_runner
 from s5bench.runners.run_system import main as run_system_main
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -191,12 +193,12 @@ def test_selection_and_bad_input(scored, tmp_path, capsys):
     index = build_report(scored, mixtures=["mix_0004"], n_random=1, progress=False)
     html = index.read_text()
     assert "best by ca_sdri" in html and "worst by ca_sdri" in html and "asked for (--mixtures)" in html
-    assert report_mod.main([str(tmp_path / "nowhere")]) == 2
+    assert report_runner.main([str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert report_mod.main([str(tmp_path / "empty")]) == 2
+    assert report_runner.main([str(tmp_path / "empty")]) == 2
     assert "is not a results folder" in capsys.readouterr().err
-    assert report_mod.main([str(scored), "--mixtures", "mix_9999", "--no-progress"]) == 2
+    assert report_runner.main([str(scored), "--mixtures", "mix_9999", "--no-progress"]) == 2
     assert "mix_9999 not in" in capsys.readouterr().err
 
 
@@ -255,3 +257,76 @@ def test_a_folder_with_an_ablation_and_a_leaderboard_reports_both(scored, tmp_pa
     assert [r.title for r in runs] == ["oracle_sources", "all_silence on builtin"]
     html = build_report(results, n_random=0, progress=False).read_text()
     assert "all_silence on builtin" in html and "oracle_sources" in html
+
+
+def run_section(html: str, title: str) -> str:
+    """The part of the page about one run (its heading up to the next run's)."""
+    start = html.index(f">{title}</h2>")
+    end = html.find('<h2 id="run-', start)
+    return html[start:end if end >= 0 else len(html)]
+
+
+def test_a_copied_results_folder_plays_its_own_files(scored, tmp_path):
+    """run_info.json records absolute paths: a copy of the folder, the original gone, still finds
+    its estimates (and a relative record resolves against the stage's folder)."""
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    shutil.copytree(scored, original, ignore=shutil.ignore_patterns("report"))
+    for info_path in original.glob("*/*/run_info.json"):  # as if the runs had been made in `original`
+        info = json.loads(info_path.read_text())
+        info["estimate_dir"] = str(info_path.parent / "estimate")
+        info_path.write_text(json.dumps(info))
+    shutil.copytree(original, copy)
+    shutil.rmtree(original)
+    html = build_report(copy, n_random=0, progress=False).read_text()
+    assert "is missing" not in html and "no estimate folder" not in html and str(original) not in html
+    assert html.count('class="clip estimate"') > 0
+    assert report_mod.discover(copy)[2][0].stages[0].info["estimate_dir"].startswith(str(copy))
+    from s5bench.reporting.report_data import relocate
+
+    stage = copy / "oracle_sources" / "final"
+    assert relocate("results/oracle_sources/final/estimate", stage) == stage / "estimate"
+    assert relocate(str(tmp_path / "nowhere" / "data" / "soundscape"), stage) == tmp_path / "nowhere" / "data" / \
+        "soundscape"  # a data set outside the folder stays where it was recorded
+
+
+def test_the_silence_note_agrees_with_the_table(scored, tmp_path):
+    """An estimate file removed after scoring: the page says so, and never that every slot was
+    silence while its table shows a label; all_silence's note stays (it is true there)."""
+    copy = tmp_path / "results"
+    shutil.copytree(scored, copy, ignore=shutil.ignore_patterns("report"))
+    for info_path in copy.glob("*/*/run_info.json"):
+        info = json.loads(info_path.read_text())
+        info["estimate_dir"] = str(info_path.parent / "estimate")
+        info_path.write_text(json.dumps(info))
+    pm = pd.read_csv(copy / "oracle_sources" / "final" / "per_mixture.csv", keep_default_na=False)
+    mix = pm[pm["est_labels"] != ""]["soundscape"].iloc[0]
+    labels = pm.set_index("soundscape").loc[mix, "est_labels"].split(";")
+    gone = sorted((copy / "oracle_sources" / "final" / "estimate").glob(f"{mix}_*.wav"))
+    assert len(gone) == len(labels) >= 1
+    for f in gone:
+        f.unlink()
+    html = build_report(copy, mixtures=[mix], n_random=0, progress=False).read_text()
+    oracle = run_section(html, "oracle_sources")
+    listened = oracle[oracle.index('id="listen-'):]
+    listened = listened[listened.index(f"{mix} — "):]
+    notes = listened[:listened.index('<div class="clips">')]
+    assert "every slot answered as silence" not in notes
+    assert f"final: scored with an estimate of {', '.join(sorted(labels))}, but" in notes
+    row = oracle[oracle.index(f'<tr data-mixture="{mix}">'):]
+    assert 'class="lab tp"' in row[:row.index("</tr>")]  # the table shows the scored, correct slot
+    silent = run_section(html, "all_silence")
+    assert silent.count("final: every slot answered as silence (no estimate file)") == silent.count("<h4 ")
+
+
+def test_estimate_notes_by_hand():
+    from s5bench.reporting.report_audio import estimate_notes
+    from s5bench.reporting.report_data import Stage
+
+    stage = Stage("s", Path("."), {"estimate_dir": "/est"}, per_mixture=FIXTURE)
+    assert estimate_notes(stage, "m0", []) == ["s: every slot answered as silence (no estimate file)"]
+    assert estimate_notes(stage, "m1", ["Speech"]) == []
+    assert estimate_notes(stage, "m2", ["Cough"]) == [
+        "s: scored with an estimate of Dishes, but /est has no such file now (removed after scoring): nothing to play"]
+    assert estimate_notes(stage, "m0", ["Cough"]) == [
+        "s: estimate file(s) of Cough that the scores do not include (written after scoring)"]
+    assert estimate_notes(Stage("u", Path("."), {}), "m0", []) == []  # not scored: files are the answer

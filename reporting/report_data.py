@@ -1,0 +1,235 @@
+"""What a results folder holds, for the web report: its runs and stages (with their records'
+paths found again when the folder was copied), its tables and their sidecars, the differences
+tables with their intervals, and each run's provenance."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from s5bench.metrics.folders import RUN_INFO
+
+# the columns of table1_differences.csv / table2_differences.csv (the interval contract of issue 35)
+DIFFERENCE_COLUMNS = ("data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
+                      "min_detectable", "excludes_zero")
+DIFFERENCE_TABLES = ("table1", "table2")
+PROVENANCE_KEYS = ("system", "edition", "data", "data_fingerprint", "checkpoints", "code_fingerprint", "stages",
+                   "written_utc")
+RECORDED_PATHS = ("soundscape_dir", "oracle_dir", "estimate_dir")
+
+
+class ReportError(ValueError):
+    """A results folder the report cannot be built from (the message says why)."""
+
+
+@dataclass
+class Stage:
+    name: str
+    folder: Path
+    info: dict
+    per_mixture: pd.DataFrame | None = None
+    per_class: pd.DataFrame | None = None
+    summary: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def edition(self) -> int:
+        return int(self.info.get("edition", 2025))
+
+
+@dataclass
+class Run:
+    title: str
+    stages: list[Stage]
+    provenance: dict
+
+    @property
+    def scored(self) -> list[Stage]:
+        return [s for s in self.stages if s.per_mixture is not None]
+
+
+def relocate(recorded: str | Path, here: Path) -> Path:
+    """Where a path recorded in a file of folder `here` is now. The path (absolute, or relative to
+    the folder the writer ran in: what run_info.json and the table sidecars hold) is looked for
+    under `here` first, by its shortest tail that exists there (`/old/results/sys/final/estimate`
+    recorded in `/copy/sys/final` is `/copy/sys/final/estimate`), so a copied or moved results
+    folder uses its own files; a path found under `here` by no tail (a data set elsewhere) is
+    kept as recorded.
+
+    Args:
+        recorded: the path as recorded.
+        here: the folder of the file that records it.
+
+    Returns:
+        The path to use.
+    """
+    path = Path(recorded)
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    for i in range(len(parts) - 1, -1, -1):
+        candidate = here.joinpath(*parts[i:])
+        if candidate.exists():
+            return candidate
+    return path
+
+
+def load_stage(folder: Path, name: str | None = None) -> Stage:
+    """One stage folder: its run_info.json (recorded paths relocated), scores and notes on what is missing.
+
+    Args:
+        folder: the stage's folder (holding run_info.json).
+        name: the stage's name; by default the one recorded, else the folder's name.
+
+    Returns:
+        The stage.
+
+    Raises:
+        ReportError: when the folder has no run_info.json.
+    """
+    info_path = folder / RUN_INFO
+    if not info_path.is_file():
+        raise ReportError(f"{folder}: no {RUN_INFO} (written by run_system.py and evaluate.py since this version; "
+                          "run the system again to write it)")
+    info = json.loads(info_path.read_text())
+    info.update({k: str(relocate(info[k], folder)) for k in RECORDED_PATHS if info.get(k)})
+    stage = Stage(name or info.get("stage") or folder.name, folder, info)
+    if (folder / "per_mixture.csv").is_file():
+        stage.per_mixture = pd.read_csv(folder / "per_mixture.csv", keep_default_na=False,
+                                        na_values={"ca_sdri": [""], "capi_sdri": [""], "snri": [""],
+                                                   "acc_src": [""]})
+        stage.per_class = pd.read_csv(folder / "per_class.csv") if (folder / "per_class.csv").is_file() else None
+        summary = pd.read_csv(folder / "summary.csv") if (folder / "summary.csv").is_file() else None
+        if summary is not None and len(summary):  # a row of ints and floats reads as floats: the count back to int
+            stage.summary = {k: int(v) if k == "n_mixtures" else v for k, v in summary.iloc[0].to_dict().items()}
+    elif info.get("oracle_dir"):
+        stage.notes.append("this stage has references but was not scored (no per_mixture.csv)")
+    else:
+        stage.notes.append("an evaluation set (no oracle targets): estimates and labels only, no scores")
+    if not Path(info["estimate_dir"]).is_dir():
+        stage.notes.append(f"estimate folder {info['estimate_dir']} is missing: no estimates to play")
+    return stage
+
+
+def read_sidecar(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A table's measured part and its published part, as the CSVs keep them apart: `kind` rows
+    (leaderboard) or `published_*` columns (Table 1)."""
+    if "kind" in df.columns:
+        measured = df[df["kind"] == "measured"].dropna(axis=1, how="all")
+        published = df[df["kind"] == "published"].dropna(axis=1, how="all")
+        return measured.drop(columns="kind"), published.drop(columns="kind")
+    pub = [c for c in df.columns if c.startswith("published_")]
+    if not pub:
+        return df, None
+    return df.drop(columns=pub), df[[df.columns[0], *pub]]
+
+
+def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):
+    """A table CSV's sidecar and its measured and published parts; a ReportError when the sidecar
+    lacks what the report needs."""
+    meta = read_sidecar(results / f"{name}.csv.meta.json")
+    if needed not in meta:
+        raise ReportError(f"{results / f'{name}.csv.meta.json'}: missing or without {needed} (run {runner} again)")
+    measured, published = split_measured(pd.read_csv(results / f"{name}.csv"))
+    title = name.replace("table", "Table ")
+    return meta, [(f"{title}, measured", measured), (f"{title}, published ({published_by}; not measured here)",
+                                                     published)]
+
+
+def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[Run]]:
+    """(kind, [(title, table)], runs) of a results folder: everything an ablation and a leaderboard
+    wrote there (both, when both did), else a run_system.py or evaluate.py folder; a ReportError
+    when it is none of these."""
+    if not results.is_dir():
+        raise ReportError(f"results folder {results} does not exist")
+    kinds, tables, runs = [], [], []
+    if (results / "table1.csv").is_file():
+        meta, found = table_with_sidecar(results, "table1", "run_dir", "ablation.py", "the paper")
+        run_dir = relocate(meta["run_dir"], results)
+        kinds.append("ablation")
+        tables += found
+        runs.append(Run(meta.get("system", "system"), [load_stage(run_dir / s, s) for s in meta["stages"]], meta))
+    if (results / "table2.csv").is_file():
+        meta, found = table_with_sidecar(results, "table2", "runs", "leaderboard.py", "the challenge")
+        kinds.append("leaderboard")
+        tables += found
+        for system, by_data in meta["runs"].items():
+            for dname, where in by_data.items():
+                prov = {**meta.get("systems", {}).get(system, {}), "system": system,
+                        "data": meta.get("data", {}).get(dname, {}), "edition": meta.get("edition"),
+                        "written_utc": meta.get("written_utc")}
+                stage = load_stage(relocate(where["run_dir"], results) / where["stage"], where["stage"])
+                runs.append(Run(f"{system} on {dname}", [stage], prov))
+    if kinds:
+        return " and ".join(kinds), tables, runs
+    if (results / RUN_INFO).is_file():  # evaluate.py
+        stage = load_stage(results, "estimates")
+        runs = [Run("estimates", [stage], {**stage.info, "written_utc": mtime(results / RUN_INFO)})]
+        return "evaluation", [], runs
+    systems = sorted({p.parent.parent for p in results.glob(f"*/*/{RUN_INFO}")})
+    if systems:  # run_system.py: OUT/<system>/<stage>/
+        if (results / "summary.csv").is_file():
+            tables = [("Summary, measured", pd.read_csv(results / "summary.csv"))]
+        for folder in systems:
+            stages = [load_stage(p.parent) for p in sorted(folder.glob(f"*/{RUN_INFO}"))]
+            order = {name: i for i, name in enumerate(stages[0].info.get("stages", []))}
+            stages.sort(key=lambda s: order.get(s.name, len(order)))
+            runs.append(Run(folder.name, stages, {**stages[0].info, "written_utc": mtime(stages[0].folder / RUN_INFO)}))
+        return "systems", tables, runs
+    raise ReportError(f"{results} is not a results folder of ablation.py, leaderboard.py, run_system.py or "
+                      f"evaluate.py: it has no table1.csv, table2.csv, {RUN_INFO} or <system>/<stage>/{RUN_INFO}")
+
+
+def read_differences(results: Path) -> list[tuple[str, pd.DataFrame]]:
+    """The differences tables of a results folder (table1_differences.csv, table2_differences.csv),
+    those that exist, as (name, table).
+
+    Args:
+        results: the results folder.
+
+    Returns:
+        [(name, table)], e.g. [("table1", df)]; empty when there is none.
+
+    Raises:
+        ReportError: when a file lacks a column of the contract, naming the file and the columns.
+    """
+    found = []
+    for name in DIFFERENCE_TABLES:
+        path = results / f"{name}_differences.csv"
+        if not path.is_file():
+            continue
+        df = pd.read_csv(path, keep_default_na=False, na_values={c: [""] for c in DIFFERENCE_COLUMNS[4:]})
+        missing = [c for c in DIFFERENCE_COLUMNS if c not in df.columns]
+        if missing:
+            raise ReportError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, df.columns))})")
+        df["excludes_zero"] = df["excludes_zero"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+        df[["data", "a", "b", "metric"]] = df[["data", "a", "b", "metric"]].astype(str)
+        found.append((name, df))
+    return found
+
+
+def mtime(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def provenance_rows(prov: dict) -> list[tuple[str, str]]:
+    """What made the run, as (key, text): system, edition, data and its fingerprint, checkpoints
+    with their sha256, code fingerprint, stages, date."""
+    rows = []
+    for key in PROVENANCE_KEYS:
+        value = prov.get(key)
+        if value in (None, {}, []):
+            continue
+        if key == "checkpoints":
+            value = "; ".join(f"{k}: {v.get('path')} (sha256 {str(v.get('sha256'))[:16]}…)" for k, v in value.items())
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        rows.append((key.replace("_", " "), str(value)))
+    return rows
