@@ -28,7 +28,8 @@ from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, ranking_metric
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
-from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.reporting.published import PUBLISHED_TABLE1
+from s5bench.reporting.table_files import plot_per_class, plot_table1, write_table
 from s5bench.runners.report import build_report
 from s5bench.runners.run_folders import (
     BUILTIN,
@@ -39,7 +40,6 @@ from s5bench.runners.run_folders import (
     provenance,
     run_dir_for,
 )
-from s5bench.runners.table_files import plot_per_class, plot_table1, write_table
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.run import run_system
 from s5bench.systems.self_guided import iterations_for, stage_names

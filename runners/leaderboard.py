@@ -21,7 +21,8 @@ from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, edition_of, ranking_metric
 from s5bench.common.provenance import data_fingerprint
-from s5bench.runners.published import PUBLISHED_LEADERBOARDS
+from s5bench.reporting.published import PUBLISHED_LEADERBOARDS
+from s5bench.reporting.table_files import write_table
 from s5bench.runners.report import build_report
 from s5bench.runners.run_folders import (
     BUILTIN,
@@ -32,7 +33,6 @@ from s5bench.runners.run_folders import (
     run_dir_for,
     system_code_fingerprint,
 )
-from s5bench.runners.table_files import write_table
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import load_system_config
 from s5bench.systems.run import run_system

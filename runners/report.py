@@ -215,7 +215,7 @@ def spectrogram_db(x: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.ndarr
 
 
 def plot_spectrogram(db: np.ndarray, vmax: float, sr: int, seconds: float, path: Path) -> None:
-    from s5bench.runners.table_files import _plt
+    from s5bench.reporting.table_files import _plt
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.2, 1.3), dpi=72)

@@ -12,7 +12,8 @@ from s5bench.cli import COMMANDS, main, usage
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"s5bench": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
-           "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners"}
+           "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners",
+           "reporting": "s5bench.reporting"}
 
 
 def project_modules() -> dict[str, Path]:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, torchrun
 
-from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.reporting.published import PUBLISHED_TABLE1
 from s5bench.systems.self_guided import SelfGuided, iterations_for, stage_names
 
 MEASURED = ["CA-SDRi", "SNRi", "Acc_src", "Acc_mix"]

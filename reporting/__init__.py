@@ -1,0 +1,1 @@
+"""Building the result tables, their provenance, plots and the web report (library code the runners call)."""
