@@ -254,9 +254,14 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
     diff = np.array(list(aggregate(a).values())) - np.array(list(aggregate(b).values()))
     p = permutation_p_values(a, b, n_resamples, seed) if p_values else {}
     mdd = min_detectable(a, b, level=level)
+    # two stages that give the same result on every mixture (up to rounding in the last digits, e.g.
+    # a pass that changed no label) differ by exactly 0: rounding noise is no difference
+    same = (np.isclose(a.num, b.num, rtol=1e-12, atol=1e-9) & np.isclose(a.den, b.den, rtol=0, atol=0)).all(axis=0)
+    diff, low, high = np.where(same, 0.0, diff), np.where(same, 0.0, low), np.where(same, 0.0, high)
     return [{"metric": m, "difference": float(diff[i]), "ci_low": float(low[i]), "ci_high": float(high[i]),
-             "p_value": p.get(m, float("nan")), "n_mixtures": len(a), "min_detectable": mdd[m],
-             "excludes_zero": bool(low[i] > 0 or high[i] < 0)} for i, m in enumerate(a.metrics)]
+             "p_value": 1.0 if same[i] and p_values else p.get(m, float("nan")), "n_mixtures": len(a),
+             "min_detectable": 0.0 if same[i] else mdd[m], "excludes_zero": bool(low[i] > 0 or high[i] < 0)}
+            for i, m in enumerate(a.metrics)]
 
 
 def plus_minus(value: float, low: float, high: float, digits: int = 2) -> str:

@@ -185,3 +185,11 @@ def test_mismatched_mixtures_and_formatting():
         compare(_one_metric([1.0, 2.0]), _one_metric([1.0, 2.0, 3.0]))
     assert plus_minus(5.754, 5.3, 6.12) == "5.75 ± 0.41"
     assert plus_minus(float("nan"), 0, 1) == ""
+
+
+def test_rounding_noise_is_no_difference():
+    d = np.array([2.0, 3.0, 5.0, 7.0, 11.0, 13.0])
+    row = compare(_one_metric(d + 1e-13), _one_metric(d))[0]  # the same results up to the last digits
+    assert (row["difference"], row["ci_low"], row["ci_high"], row["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert not row["excludes_zero"]
+    assert compare(_one_metric(d + 1e-3), _one_metric(d))[0]["excludes_zero"]  # a real, if tiny, difference
