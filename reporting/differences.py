@@ -95,9 +95,8 @@ def differences(comparisons: list[tuple[str, str, str, Contributions, Contributi
     """
     rows = []
     for data, a, b, ca, cb in comparisons:
-        for r in compare(ca, cb, n_resamples=n_resamples, seed=seed):
-            if r["metric"] in metrics:
-                rows.append({"data": data, "a": a, "b": b, **r})
+        by_metric = {r["metric"]: r for r in compare(ca, cb, n_resamples=n_resamples, seed=seed)}
+        rows += [{"data": data, "a": a, "b": b, **by_metric[m]} for m in metrics]  # in the table's order
     df = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
     df["excludes_zero"] = df["excludes_zero"].map({True: "true", False: "false"})
     return df
@@ -132,14 +131,15 @@ def differences_text(df: pd.DataFrame) -> str:
 
 def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:
     """The smallest difference the run can detect (95 %, 80 % power) per metric: the median over
-    its comparisons, at the run's n and, scaled by √(n / also_n), at n = also_n."""
+    its comparisons and their range, at the run's n and, scaled by √(n / also_n), at n = also_n."""
     if df.empty:
         return ""
     n = int(df["n_mixtures"].iloc[0])
-    med = df.groupby("metric", sort=False)["min_detectable"].median()
-    at_n = ", ".join(f"{m} {v:.2f} {UNITS.get(m, '')}".rstrip() for m, v in med.items())
-    text = (f"smallest detectable difference at n = {n} mixtures (95 % confidence, 80 % power; median over the "
-            f"comparisons): {at_n}")
+    by_metric = df.groupby("metric", sort=False)["min_detectable"]
+    med, low, high = by_metric.median(), by_metric.min(), by_metric.max()
+    at_n = ", ".join(f"{m} {v:.2f} {UNITS.get(m, '')} ({low[m]:.2f}–{high[m]:.2f})" for m, v in med.items())
+    text = (f"smallest detectable difference at n = {n} mixtures (95 % confidence, 80 % power; median and range "
+            f"over the comparisons): {at_n}")
     if also_n != n:
         scaled = ", ".join(f"{m} {v * math.sqrt(n / also_n):.2f}" for m, v in med.items())
         text += f"; at n = {also_n}: {scaled}"

@@ -193,3 +193,36 @@ def test_rounding_noise_is_no_difference():
     assert (row["difference"], row["ci_low"], row["ci_high"], row["p_value"]) == (0.0, 0.0, 0.0, 1.0)
     assert not row["excludes_zero"]
     assert compare(_one_metric(d + 1e-3), _one_metric(d))[0]["excludes_zero"]  # a real, if tiny, difference
+
+
+def test_table_columns_differences_and_warnings():
+    from s5bench.reporting.ablation import stage_comparisons
+    from s5bench.reporting.differences import (
+        below_detectable_warnings,
+        differences,
+        differences_text,
+        insert_intervals,
+        min_detectable_text,
+        shown,
+    )
+
+    df = pd.DataFrame({"config": ["s1", "s2"], "CA-SDRi": [5.754, 6.0], "published_CA-SDRi": [10.8, 12.7]})
+    with_ci = insert_intervals(df, {"CA-SDRi": [(5.3, 6.12), (5.5, 6.5)]})
+    assert list(with_ci.columns) == ["config", "CA-SDRi", "CA-SDRi_ci_low", "CA-SDRi_ci_high", "published_CA-SDRi"]
+    assert list(shown(with_ci)["CA-SDRi"]) == ["5.75 ± 0.41", "6.00 ± 0.50"]
+    assert list(shown(with_ci).columns) == list(df.columns)  # published figures: no interval
+    assert stage_comparisons(["a", "b"]) == [("b", "a")]
+    assert stage_comparisons(["fss1_cp1", "x", "y"]) == [("x", "fss1_cp1"), ("y", "x"), ("y", "fss1_cp1")]
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(5, 3, 30)
+    big, tiny = _one_metric(base + 2 + rng.normal(0, 0.5, 30)), _one_metric(base + rng.normal(0.01, 0.5, 30))
+    d = differences([("set", "big", "base", big, _one_metric(base)), ("set", "tiny", "base", tiny, _one_metric(base))],
+                    ["m"], 2000, 0)
+    assert list(d["excludes_zero"]) == ["true", "false"]
+    text = differences_text(d)
+    assert "big − base" in text and text.splitlines()[3].rstrip().endswith("*")  # header, columns, index, big
+    assert not text.splitlines()[4].rstrip().endswith("*")
+    assert "smallest detectable difference at n = 30 mixtures" in min_detectable_text(d)
+    warnings_ = below_detectable_warnings(d)
+    assert len(warnings_) == 1 and warnings_[0].startswith("warning: tiny − base (set)")
