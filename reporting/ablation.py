@@ -123,7 +123,8 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
     comparisons = [(Path(data).name, a, b, contrib[a], contrib[b]) for a, b in stage_comparisons(stages)
                    if bootstrap]
     lines += differences_block(comparisons, [metric, *MEASURED], bootstrap, seed,
-                               results / "table1_differences.csv", warn=True)
+                               results / "table1_differences.csv",
+                               "Table 1: paired differences between stages", warn=True)
     separation = stage_separation(data, run_dir, stages, edition)
     write_text_atomic(results / "table1_separation.csv", separation.to_csv(index=False, float_format="%.4f"))
     lines.append("\nseparation beyond a rescaled mixture, SNR(est, ref) - SNR(a*x0, ref) on true-positive estimates "

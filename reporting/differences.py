@@ -102,8 +102,23 @@ def differences(comparisons: list[tuple[str, str, str, Contributions, Contributi
     return df
 
 
-def write_differences(df: pd.DataFrame, path: Path) -> Path:
+def write_differences(df: pd.DataFrame, path: Path, title: str = "Paired differences") -> Path:
+    """The differences CSV and its Markdown twin (each difference with its interval, * where the
+    interval excludes 0)."""
+    from .table_files import markdown_table
+
     write_text_atomic(path, df.to_csv(index=False, float_format="%.4f"))
+    view = pd.DataFrame({
+        "data": df["data"], "a − b": [f"{a} − {b}" for a, b in zip(df["a"], df["b"])], "metric": df["metric"],
+        "difference [95 % interval]": [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{' *' if x == 'true' else ''}"
+                                       for d, lo, hi, x in zip(df["difference"], df["ci_low"], df["ci_high"],
+                                                               df["excludes_zero"])],
+        "p_value": [f"{p:.3f}" for p in df["p_value"]], "n_mixtures": df["n_mixtures"],
+        "min_detectable": df["min_detectable"]})
+    note = ("Paired bootstrap over mixtures (percentile, the same resampled mixtures for a and b) and a paired "
+            "permutation p-value; * = the 95 % interval excludes 0. min_detectable: the smallest difference "
+            "this number of mixtures detects with 95 % confidence and 80 % power.")
+    write_text_atomic(path.with_suffix(".md"), markdown_table(view, title, note))
     return path
 
 

@@ -123,5 +123,5 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
                    for d in data for name in names[1:] if bootstrap]
     lines = [printed(display)]
     lines += differences_block(comparisons, [metric, "SNRi", "Acc_src", "Acc_mix"], bootstrap, seed,
-                               results / "table2_differences.csv")
+                               results / "table2_differences.csv", "Table 2: paired differences from the baseline")
     return lines + report_lines(results, no_report)

@@ -62,20 +62,21 @@ def printed(display: pd.DataFrame) -> str:
 
 
 def differences_block(comparisons: list, metrics: list[str], n_resamples: int, seed: int, path: Path,
-                      warn: bool = False) -> list[str]:
+                      title: str, warn: bool = False) -> list[str]:
     """Write the paired differences table to `path`; return the lines to print under the table:
     the differences (* where the interval excludes 0), the smallest detectable difference and, with
     `warn`, a warning per comparison whose printed differences are below it. Nothing without
     resamples or comparisons (and an earlier run's table at `path` removed: it would not be this one's)."""
     if not n_resamples or not comparisons:
-        Path(path).unlink(missing_ok=True)
+        for stale in (Path(path), Path(path).with_suffix(".md")):
+            stale.unlink(missing_ok=True)
         return []
     df = differences(comparisons, metrics, n_resamples, seed)
-    write_differences(df, path)
+    write_differences(df, path, title)
     lines = ["", differences_text(df), min_detectable_text(df)]
     if warn:
         lines += below_detectable_warnings(df)
-    return lines + [f"written: {path}"]
+    return lines + [f"written: {path} (+ .md)"]
 
 
 def report_lines(results: Path, no_report: bool) -> list[str]:

@@ -58,7 +58,7 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert "±" in proc.stdout and "±" in (out / "table1.md").read_text()
     assert "smallest detectable difference at n = 6 mixtures" in proc.stdout
     diffs = pd.read_csv(out / "table1_differences.csv")
-    assert list(diffs.columns) == DIFFERENCE_COLUMNS
+    assert list(diffs.columns) == DIFFERENCE_COLUMNS and "[" in (out / "table1_differences.md").read_text()
     s = list(stage_names(3))  # each stage against the one before it and against fss1_cp1
     pairs = [(s[1], s[0]), (s[2], s[1]), (s[2], s[0]), (s[3], s[2]), (s[3], s[0]), (s[4], s[3]), (s[4], s[0])]
     assert list(dict.fromkeys(zip(diffs["a"], diffs["b"]))) == pairs and len(diffs) == 4 * len(pairs)
@@ -95,6 +95,7 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     one = pd.read_csv(out / "table1.csv")
     assert list(one.columns) == ["config", *MEASURED, *PUBLISHED] and "±" not in proc.stdout
     assert not (out / "table1_differences.csv").exists()  # the earlier run's differences are not this one's
+    assert not (out / "table1_differences.md").exists()
     assert list(one["config"]) == ["fss2_cp2"]
     assert one[MEASURED].iloc[0].tolist() == pytest.approx(t1[t1.config == "fss2_cp2"][MEASURED].iloc[0].tolist())
 
