@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from .editions import add_edition_argument
+
 
 def at_least(minimum: int):
     """An argparse `type` for whole numbers of at least `minimum` (argparse names the flag:
@@ -19,3 +21,34 @@ def at_least(minimum: int):
 
     parse.__name__ = f"at_least_{minimum}"
     return parse
+
+
+def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
+    """--bootstrap N and --seed: the paired bootstrap of metrics/intervals.py (0 turns it off)."""
+    parser.add_argument("--bootstrap", type=at_least(0), default=2000, metavar="N",
+                        help="bootstrap resamples of the mixtures for the 95%% intervals and the paired "
+                             "differences (default %(default)s; 0: no intervals)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default %(default)s)")
+
+
+def add_table_arguments(parser: argparse.ArgumentParser, *, n_default: int, batch_size: int = 4,
+                        report_path: str = "<out>/report/index.html") -> None:
+    """The arguments every table runner (ablation, leaderboard) takes, declared once: --n, --out,
+    --device, --batch-size, --jobs, --no-report, --edition, --bootstrap, --seed."""
+    parser.add_argument("--n", type=at_least(1), default=n_default,
+                        help=f"mixtures of the built-in set (default {n_default}; 100 = all)")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=at_least(1), default=batch_size)
+    parser.add_argument("--jobs", type=at_least(1), default=2, help="scoring processes")
+    parser.add_argument("--no-report", action="store_true", help=f"skip the web report ({report_path})")
+    add_edition_argument(parser)
+    add_interval_arguments(parser)
+
+
+TABLE_OPTIONS = ("n", "out", "device", "batch_size", "jobs", "no_report", "edition", "bootstrap", "seed")
+
+
+def table_options(args: argparse.Namespace) -> dict:
+    """The parsed values of `add_table_arguments`, as keyword arguments of a table job."""
+    return {k: getattr(args, k) for k in TABLE_OPTIONS}

@@ -1,1 +1,1 @@
-"""What the harness builds from scored runs: tables, provenance, plots and the web report."""
+"""Building the result tables, their provenance, plots and the web report from scored runs (library code the runners call)."""

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from s5bench.common.arguments import at_least
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
-from s5bench.runners.table_files import markdown_table
+from s5bench.reporting.table_files import markdown_table
 from s5bench.systems.training.diagnostics import ideal_mask_gains
 from s5bench.systems.training.recipes import load_train_config
 from s5bench.systems.training.trainer import streams

@@ -4,7 +4,8 @@
         --out results/systems [--device cuda] [--batch-size 4] [--zip Author_Affil_task4_1_out] [--edition 2026]
 
 For each system: OUT/<system>/<stage>/estimate/*.wav, per_mixture.csv, per_class.csv,
-summary.csv, summary.md (+ results.json with --official-json), and OUT/summary.csv with one row
+summary.csv, summary.md, summary_ci.csv (each figure's 95 % bootstrap interval over the mixtures;
+--bootstrap 0: none) (+ results.json with --official-json), and OUT/summary.csv with one row
 per (system, stage), kept across calls (a system run again replaces its rows). Resumable. A
 data folder with mixtures only (an evaluation set: no oracle_target/) gets its estimates and
 the submission zip, and no scores.
@@ -17,16 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from s5bench.common.arguments import at_least
+from s5bench.common.arguments import add_interval_arguments, at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
+from s5bench.reporting.differences import stage_contributions, summary_intervals_text, write_summary_intervals
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
 from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", required=True, help="comma-separated names in configs/systems/ or YAML paths")
     ap.add_argument("--data", required=True, help="folder with soundscape/ (and oracle_target/ to be scored)")
@@ -38,9 +40,14 @@ def main(argv=None) -> int:
     ap.add_argument("--official-json", action="store_true", help="also write each stage's results.json "
                     "in the form of the official dev_set_test_results.json")
     add_edition_argument(ap)
-    args = ap.parse_args(argv)
+    add_interval_arguments(ap)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     keep_freed_memory()
-    rows = []
+    rows, intervals = [], []
     try:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem
@@ -51,6 +58,10 @@ def main(argv=None) -> int:
             for stage, s in summaries.items():
                 if s:  # empty: nothing to score against
                     rows.append({"system": Path(name).stem, "stage": stage, **s})
+                    shown = write_summary_intervals(stage_contributions(out, stage, args.edition), out / stage,
+                                                    args.bootstrap, args.seed)
+                    if shown is not None:
+                        intervals.append(f"{Path(name).stem} {stage}: {summary_intervals_text(shown)}")
             if args.zip:
                 final = list(summaries)[-1]
                 path = write_submission_zip(out / final / ESTIMATE_DIR, out / f"{args.zip}.zip", args.zip)
@@ -71,6 +82,8 @@ def main(argv=None) -> int:
         return 2
     write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if intervals:
+        print("\n".join(intervals))
     if kept:
         print(f"{Path(args.out) / 'summary.csv'} keeps the rows of systems run into it earlier: {', '.join(kept)} "
               "(a system run again replaces its own rows)")

@@ -17,6 +17,7 @@ COMMANDS = {
     "report": "report",
     "train": "train",
     "learnability": "learnability",
+    "bench-bootstrap": "bench_bootstrap",
     "bench-capi": "bench_capi",
     "bench-evaluate": "bench_evaluate",
     "bench-generate": "bench_generate",

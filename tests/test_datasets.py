@@ -160,6 +160,10 @@ def test_a_results_folder_keeps_the_systems_run_into_it_earlier(tiny_test_set, t
 
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["system"]) == ["oracle_sources", "all_silence"]
+    # each stage's figures with their bootstrap intervals; doing nothing scores exactly 0 dB, interval too
+    ci = pd.read_csv(out / "all_silence" / "final" / "summary_ci.csv").set_index("metric")
+    assert ci.loc["SNRi", ["value", "ci_low", "ci_high"]].tolist() == [0.0, 0.0, 0.0]
+    assert "all_silence final: CA-SDRi" in res.stdout
     assert run("run_system.py", "--system", "oracle_sources", "--data", tiny_test_set, "--out", out).returncode == 0
     assert list(pd.read_csv(out / "summary.csv")["system"]) == ["all_silence", "oracle_sources"]
 

@@ -80,6 +80,12 @@ def test_runner_writes_expected_csvs(tmp_path):
     per_class = pd.read_csv(tmp_path / "report" / "per_class.csv").set_index("class")
     assert per_class.loc["Typing", "fp"] == 1 and per_class.loc["Buzzer", "fn"] == 1
     assert (tmp_path / "report" / "summary.md").read_text().startswith("# S5 evaluation")
+    ci = pd.read_csv(tmp_path / "report" / "summary_ci.csv").set_index("metric")  # the figures, with intervals
+    assert list(ci.index) == ["CA-SDRi", "SNRi", "Acc_mix", "Acc_src"] and (ci["n_mixtures"] == 4).all()
+    for metric in ci.index:
+        assert ci.loc[metric, "value"] == pytest.approx(summary.loc[0, metric], abs=1e-9)
+        assert ci.loc[metric, "ci_low"] <= ci.loc[metric, "value"] + 1e-9 <= ci.loc[metric, "ci_high"] + 2e-9
+    assert "CA-SDRi " in res.stdout and " ± " in res.stdout
     # one process gives the same figures as two
     one = score_folders(dirs["soundscape"], dirs["oracle_target"], dirs["estimate"], jobs=1, progress=False)
     assert [s.ca_sdri for s in one] == pytest.approx(per_mix.loc[[s.soundscape for s in one], "ca_sdri"].tolist())

@@ -8,10 +8,13 @@ import pandas as pd
 import pytest
 from conftest import ROOT, torchrun
 
-from s5bench.runners.published import PUBLISHED_TABLE1
+from s5bench.reporting.published import PUBLISHED_TABLE1
 from s5bench.systems.self_guided import SelfGuided, iterations_for, stage_names
 
 MEASURED = ["CA-SDRi", "SNRi", "Acc_src", "Acc_mix"]
+PUBLISHED = ["published_CA-SDRi", "published_SNRi", "published_Acc_src"]
+DIFFERENCE_COLUMNS = ["data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
+                      "min_detectable", "excludes_zero"]
 
 
 def run(script, *args):
@@ -48,7 +51,23 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
                "--out", out, "--batch-size", "3", "--jobs", "1")
     assert proc.returncode == 0, proc.stderr[-3000:]
     t1 = pd.read_csv(out / "table1.csv")
-    assert list(t1.columns) == ["config", *MEASURED, "published_CA-SDRi", "published_SNRi", "published_Acc_src"]
+    assert list(t1.columns) == ["config", *[c for m in MEASURED for c in (m, f"{m}_ci_low", f"{m}_ci_high")],
+                                *PUBLISHED]
+    for m in MEASURED:  # the percentile interval holds the figure; published figures get none
+        assert (t1[f"{m}_ci_low"] <= t1[m] + 1e-4).all() and (t1[m] <= t1[f"{m}_ci_high"] + 1e-4).all()
+    assert "±" in proc.stdout and "±" in (out / "table1.md").read_text()
+    assert "smallest detectable difference at n = 6 mixtures" in proc.stdout
+    diffs = pd.read_csv(out / "table1_differences.csv")
+    assert list(diffs.columns) == DIFFERENCE_COLUMNS and "[" in (out / "table1_differences.md").read_text()
+    s = list(stage_names(3))  # each stage against the one before it and against fss1_cp1
+    pairs = [(s[1], s[0]), (s[2], s[1]), (s[2], s[0]), (s[3], s[2]), (s[3], s[0]), (s[4], s[3]), (s[4], s[0])]
+    assert list(dict.fromkeys(zip(diffs["a"], diffs["b"]))) == pairs and len(diffs) == 4 * len(pairs)
+    assert set(diffs["metric"]) == set(MEASURED) and (diffs["n_mixtures"] == 6).all()
+    by_stage = t1.set_index("config")
+    for r in diffs.itertuples():  # the difference of the table's own figures, its interval around it
+        assert r.difference == pytest.approx(by_stage.loc[r.a, r.metric] - by_stage.loc[r.b, r.metric], abs=2e-4)
+        assert 0 < r.p_value <= 1  # (the CSV's 4 decimals round a consistent 1e-7 dB difference to 0)
+        assert (r.ci_low >= 0 or r.ci_high <= 0) if r.excludes_zero else (r.ci_low <= 0 <= r.ci_high)
     assert list(t1["config"]) == list(stage_names(3))
     for _, row in t1.iterrows():  # published columns hold the paper's figures, and only those
         published = tuple(row[["published_CA-SDRi", "published_SNRi", "published_Acc_src"]])
@@ -69,11 +88,14 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
         assert pairs == pd.read_csv(out / "table1_per_mixture" / f"{stage}.csv")["tp"].sum()
     assert "separation beyond a rescaled mixture" in proc.stdout
 
-    # one stage only; the cached run is reused (nothing re-run)
+    # one stage only, without intervals: the table's columns as before them; the cached run is reused
     proc = run("ablation.py", "--config", "fss2_cp2", "--data", tiny_test_set, "--system",
-               tiny_systems["self_guided"], "--out", out, "--jobs", "1")
+               tiny_systems["self_guided"], "--out", out, "--jobs", "1", "--bootstrap", "0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     one = pd.read_csv(out / "table1.csv")
+    assert list(one.columns) == ["config", *MEASURED, *PUBLISHED] and "±" not in proc.stdout
+    assert not (out / "table1_differences.csv").exists()  # the earlier run's differences are not this one's
+    assert not (out / "table1_differences.md").exists()
     assert list(one["config"]) == ["fss2_cp2"]
     assert one[MEASURED].iloc[0].tolist() == pytest.approx(t1[t1.config == "fss2_cp2"][MEASURED].iloc[0].tolist())
 
@@ -87,6 +109,13 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert measured.filter(like="published_").isna().all().all()  # never mixed
     assert published[["tiny_CA-SDRi", "tiny_Acc_mix"]].isna().all().all()
     assert published.iloc[0]["published_eval_CA-SDRi"] == 11.00
+    assert measured[["tiny_CA-SDRi_ci_low", "tiny_Acc_mix_ci_high"]].notna().all().all()
+    assert published[["tiny_CA-SDRi_ci_low", "tiny_Acc_mix_ci_high"]].isna().all().all()
+    d2 = pd.read_csv(out / "table2_differences.csv")
+    assert list(d2.columns) == DIFFERENCE_COLUMNS and set(zip(d2["data"], d2["a"], d2["b"])) == {
+        ("tiny", "self_guided", "baseline")}
+    got = d2.set_index("metric").loc["CA-SDRi", "difference"]
+    assert got == pytest.approx(measured["tiny_CA-SDRi"].iloc[1] - measured["tiny_CA-SDRi"].iloc[0], abs=2e-4)
 
     # the 2026 edition: CAPI-SDRi columns, the published DCASE 2026 rows; on 2025 data the
     # ranking metric takes the same values as CA-SDRi

@@ -22,10 +22,12 @@ def markdown_table(df: pd.DataFrame, title: str, note: str = "") -> str:
     return f"# {title}\n\n{head}\n{rule}\n{body}\n\n{note}\n"
 
 
-def write_table(df: pd.DataFrame, csv_path: Path, title: str, note: str, **sidecar) -> None:
+def write_table(df: pd.DataFrame, csv_path: Path, title: str, note: str, display: pd.DataFrame | None = None,
+                **sidecar) -> None:
+    """The CSV, its Markdown twin (of `display`, the table as shown, when given) and the sidecar."""
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(csv_path, df.to_csv(index=False, float_format="%.4f"))
-    write_text_atomic(csv_path.with_suffix(".md"), markdown_table(df, title, note))
+    write_text_atomic(csv_path.with_suffix(".md"), markdown_table(df if display is None else display, title, note))
     write_sidecar(csv_path, **sidecar)
 
 

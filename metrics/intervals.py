@@ -1,0 +1,273 @@
+"""Is a difference real? Per-mixture contributions of every S5 metric, paired bootstrap intervals
+over mixtures, a paired permutation p-value and the smallest detectable difference.
+
+Every data-set figure of `metrics.scene.summarize` is a ratio of sums over mixtures, Σnum / Σden,
+with one (num, den) pair per mixture and metric:
+- CA-SDRi / CAPI-SDRi: (value, 1), or (0, 0) for a mixture without any label (NaN, left out of the
+  mean as in `summarize`);
+- SNRi: (Σ SNRi of its active targets, number of active targets): the mean is over targets;
+- Acc_mix: (100 · labels equal, 1);
+- Acc_src: (100 · TP, TP + FP + FN): the official pooled ratio, not a mean of per-mixture ratios.
+Resampling mixtures and recomputing Σnum / Σden per resample therefore reproduces the official
+aggregation on every resample (a mean of per-mixture ratios would not).
+
+Intervals are percentile intervals, not BCa: the figures are (ratios of) means over ≥ 20 mixtures,
+where BCa's second-order correction changes little, while the percentile interval needs nothing but
+the resampled figures: it is the same for a ratio of sums, for a difference of two systems and for
+every metric from one set of resamples (BCa's jackknife acceleration would have to be derived per
+ratio and per difference), and it is exactly `scipy.stats.bootstrap(method="percentile")` on the
+same resamples (tests/test_intervals.py checks both that and the coverage).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from s5bench.common.editions import ranking_metric
+
+from .scene import MixtureScore
+
+N_RESAMPLES = 2000
+LEVEL = 0.95
+POWER = 0.8
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Per-mixture (numerator, denominator) of each metric: figure = 100-free Σnum / Σden."""
+
+    metrics: tuple[str, ...]
+    mixtures: tuple[str, ...]
+    num: np.ndarray  # (n_mixtures, n_metrics)
+    den: np.ndarray  # (n_mixtures, n_metrics)
+
+    def __len__(self) -> int:
+        return len(self.mixtures)
+
+
+def metric_names(edition: int) -> tuple[str, ...]:
+    """The measured figures of an edition, in the order of `summary_columns`."""
+    return (ranking_metric(edition), "SNRi", "Acc_mix", "Acc_src")
+
+
+def _build(edition: int, names, capi, snri_sum, n_targets, match, tp, fp, fn) -> Contributions:
+    capi = np.asarray(capi, dtype=float)
+    defined = np.isfinite(capi)
+    num = np.column_stack([np.where(defined, capi, 0.0), snri_sum, 100.0 * np.asarray(match, dtype=float),
+                           100.0 * np.asarray(tp, dtype=float)])
+    den = np.column_stack([defined.astype(float), n_targets, np.ones(len(capi)),
+                           np.asarray(tp, float) + np.asarray(fp, float) + np.asarray(fn, float)])
+    return Contributions(metric_names(edition), tuple(names), num.astype(float), den.astype(float))
+
+
+def contributions(scores: list[MixtureScore]) -> Contributions:
+    """Per-mixture contributions of scored mixtures (one edition).
+
+    Args:
+        scores: the `MixtureScore`s of a data set, as `summarize` takes them.
+
+    Returns:
+        Contributions whose `aggregate` equals `summarize(scores)` figure by figure.
+
+    Raises:
+        ValueError: no scores, or scores of several editions.
+    """
+    if not scores:
+        raise ValueError("no mixtures to compute contributions of")
+    editions = {s.edition for s in scores}
+    if len(editions) > 1:
+        raise ValueError(f"scores of several editions cannot be pooled: {sorted(editions)}")
+    return _build(editions.pop(), [s.soundscape for s in scores], [s.capi_sdri for s in scores],
+                  [float(np.sum(s.snri)) for s in scores], [len(s.snri) for s in scores],
+                  [s.label_match for s in scores], [s.tp for s in scores], [s.fp for s in scores],
+                  [s.fn for s in scores])
+
+
+def contributions_from_table(per_mixture: pd.DataFrame, edition: int, where: str = "per-mixture table"
+                             ) -> Contributions:
+    """Per-mixture contributions read back from a stage's per_mixture.csv (`MixtureScore.row`).
+
+    Args:
+        per_mixture: the table (columns soundscape, ca_sdri or capi_sdri, snri, label_match, n_ref, tp, fp, fn).
+        edition: 2025 or 2026 (names the ranking metric's column).
+        where: the file, for error messages.
+
+    Returns:
+        Contributions (SNRi's sum is the row's mean times its number of targets).
+
+    Raises:
+        ValueError: a column is missing or the table is empty.
+    """
+    col = ranking_metric(edition).lower().replace("-", "_")
+    missing = [c for c in ("soundscape", col, "snri", "label_match", "n_ref", "tp", "fp", "fn")
+               if c not in per_mixture.columns]
+    if missing or per_mixture.empty:
+        raise ValueError(f"{where}: " + (f"no column(s) {', '.join(missing)}" if missing else "no mixtures"))
+    n_ref = per_mixture["n_ref"].to_numpy(dtype=float)
+    snri_sum = np.where(n_ref > 0, per_mixture["snri"].to_numpy(dtype=float) * n_ref, 0.0)
+    match = per_mixture["label_match"].astype(str).str.lower().eq("true")
+    return _build(edition, per_mixture["soundscape"].astype(str), per_mixture[col], snri_sum, n_ref, match,
+                  per_mixture["tp"], per_mixture["fp"], per_mixture["fn"])
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def aggregate(c: Contributions) -> dict[str, float]:
+    """The data-set figures, Σnum / Σden per metric (NaN where no mixture has a value)."""
+    return dict(zip(c.metrics, map(float, _ratio(c.num.sum(axis=0), c.den.sum(axis=0)))))
+
+
+def resample_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = 0) -> np.ndarray:
+    """(n_resamples, n) mixture indices drawn with replacement from numpy's Generator(seed); the
+    same draw as `scipy.stats.bootstrap(..., rng=np.random.default_rng(seed))` makes."""
+    return np.random.default_rng(seed).integers(0, n, (n_resamples, n))
+
+
+def resampled_figures(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The figures of every resample, Σnum / Σden over the drawn mixtures.
+
+    Args:
+        num, den: (n, k) contributions (k: metrics, or metrics of both sides of a comparison).
+        idx: (n_resamples, n) drawn mixture indices (`resample_indices`).
+
+    Returns:
+        (n_resamples, k) figures, NaN where a resample has no denominator: how often each mixture is
+        drawn (one bincount) times the contributions (one matrix product for all k columns).
+    """
+    b, n = idx.shape
+    counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n).astype(float)
+    return _ratio(counts @ num, counts @ den)
+
+
+def _percentile(theta: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    alpha = (1 - level) / 2
+    quantile = np.nanquantile if np.isnan(theta).any() else np.quantile
+    low, high = quantile(theta, [alpha, 1 - alpha], axis=0)
+    return low, high
+
+
+def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int = 0,
+                     level: float = LEVEL) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap interval of each figure, resampling mixtures.
+
+    Args:
+        c: the data set's contributions.
+        n_resamples: bootstrap resamples (≥ 1).
+        seed: numpy Generator seed; the same seed and n draw the same mixtures for every system.
+        level: confidence level.
+
+    Returns:
+        {metric: (low, high)}.
+    """
+    theta = resampled_figures(c.num, c.den, resample_indices(len(c), n_resamples, seed))
+    low, high = _percentile(theta, level)
+    return {m: (float(lo), float(hi)) for m, lo, hi in zip(c.metrics, low, high)}
+
+
+def paired(a: Contributions, b: Contributions) -> tuple[Contributions, Contributions]:
+    """`b` reordered to `a`'s mixtures; a ValueError when the two were not scored on the same ones."""
+    if a.metrics != b.metrics:
+        raise ValueError(f"cannot pair figures {a.metrics} with {b.metrics} (another edition?)")
+    if set(a.mixtures) != set(b.mixtures) or len(set(a.mixtures)) != len(a):
+        only = sorted(set(a.mixtures) ^ set(b.mixtures))[:3]
+        raise ValueError(f"a paired comparison needs the same mixtures on both sides; differing: {only}")
+    order = np.array([b.mixtures.index(m) for m in a.mixtures]) if a.mixtures != b.mixtures else np.arange(len(b))
+    return a, Contributions(b.metrics, a.mixtures, b.num[order], b.den[order])
+
+
+def influence(c: Contributions) -> np.ndarray:
+    """(n, k) each mixture's linearised share of each figure, (num − R·den) / mean(den): the
+    mixture's own value minus the figure for a plain mean; for a ratio of sums the delta-method term."""
+    r = c.num.sum(axis=0) / np.where(c.den.sum(axis=0) > 0, c.den.sum(axis=0), 1.0)
+    return (c.num - r * c.den) / np.where(c.den.mean(axis=0) > 0, c.den.mean(axis=0), 1.0)
+
+
+def min_detectable(a: Contributions, b: Contributions, n: int | None = None, level: float = LEVEL,
+                   power: float = POWER) -> dict[str, float]:
+    """Smallest difference a paired comparison of n mixtures detects: (z_(1−α/2) + z_power)·sd/√n.
+
+    Args:
+        a, b: the two sides, scored on the same mixtures.
+        n: mixtures to plan for (default: the pair's own number).
+        level, power: two-sided confidence level and power.
+
+    Returns:
+        {metric: difference}, with sd the standard deviation of the per-mixture influence
+        differences (for a mean: of the per-mixture differences).
+    """
+    a, b = paired(a, b)
+    sd = (influence(a) - influence(b)).std(axis=0, ddof=1)
+    z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
+    return dict(zip(a.metrics, map(float, z * sd / np.sqrt(n or len(a)))))
+
+
+def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES,
+                         seed: int = 0) -> dict[str, float]:
+    """Two-sided paired permutation p-value of each figure's difference: under no difference the
+    two systems' results on a mixture are exchangeable, so each mixture's (num, den) pairs are
+    swapped between the sides (`scipy.stats.permutation_test`, permutation_type="samples"; the
+    sign-flip test for a mean, exact when 2^n ≤ n_resamples)."""
+    a, b = paired(a, b)
+    n = len(a)
+    num, den = np.concatenate([a.num, b.num]), np.concatenate([a.den, b.den])
+    out = {}
+    for k, metric in enumerate(a.metrics):
+        def stat(x, y, axis=-1, k=k):  # x, y: indices into the stacked sides
+            return (_ratio(num[x, k].sum(axis), den[x, k].sum(axis))
+                    - _ratio(num[y, k].sum(axis), den[y, k].sum(axis)))
+
+        if not np.isfinite(stat(np.arange(n), np.arange(n) + n)):
+            out[metric] = float("nan")
+            continue
+        res = stats.permutation_test((np.arange(n), np.arange(n) + n), stat, permutation_type="samples",
+                                     vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
+        out[metric] = float(res.pvalue)
+    return out
+
+
+def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, seed: int = 0,
+            level: float = LEVEL, p_values: bool = True) -> list[dict]:
+    """Paired comparison a − b of every figure: the same resampled mixtures for both sides.
+
+    Args:
+        a, b: the two sides' contributions on the same mixtures (any order).
+        n_resamples: bootstrap (and permutation) resamples.
+        seed: numpy Generator seed.
+        level: confidence level.
+        p_values: also the paired permutation p-value (NaN without).
+
+    Returns:
+        One dict per metric: metric, difference, ci_low, ci_high, p_value, n_mixtures,
+        min_detectable, excludes_zero.
+    """
+    a, b = paired(a, b)
+    k = len(a.metrics)
+    theta = resampled_figures(np.hstack([a.num, b.num]), np.hstack([a.den, b.den]),
+                       resample_indices(len(a), n_resamples, seed))
+    low, high = _percentile(theta[:, :k] - theta[:, k:], level)
+    diff = np.array(list(aggregate(a).values())) - np.array(list(aggregate(b).values()))
+    p = permutation_p_values(a, b, n_resamples, seed) if p_values else {}
+    mdd = min_detectable(a, b, level=level)
+    # two stages that give the same result on every mixture (up to rounding in the last digits, e.g.
+    # a pass that changed no label) differ by exactly 0: rounding noise is no difference
+    same = (np.isclose(a.num, b.num, rtol=1e-12, atol=1e-9) & np.isclose(a.den, b.den, rtol=0, atol=0)).all(axis=0)
+    diff, low, high = np.where(same, 0.0, diff), np.where(same, 0.0, low), np.where(same, 0.0, high)
+    return [{"metric": m, "difference": float(diff[i]), "ci_low": float(low[i]), "ci_high": float(high[i]),
+             "p_value": 1.0 if same[i] and p_values else p.get(m, float("nan")), "n_mixtures": len(a),
+             "min_detectable": 0.0 if same[i] else mdd[m], "excludes_zero": bool(low[i] > 0 or high[i] < 0)}
+            for i, m in enumerate(a.metrics)]
+
+
+def plus_minus(value: float, low: float, high: float, digits: int = 2) -> str:
+    """`5.75 ± 0.41`: the figure and its interval's half-width (the bounds are in the CSVs)."""
+    if not np.isfinite(value):
+        return ""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} ± {(high - low) / 2:.{digits}f}"

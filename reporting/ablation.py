@@ -1,0 +1,135 @@
+"""Table 1: the self-guided pipeline's ablation stages, measured on one test set, with intervals,
+the paired differences between stages, the plots, the separation figure and the report."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import ranking_metric
+from s5bench.common.provenance import data_fingerprint
+from s5bench.metrics.separation import stage_separation
+from s5bench.runners.run_folders import (
+    BUILTIN,
+    build_with,
+    builtin_test_set,
+    check_test_set,
+    copy_per_mixture,
+    provenance,
+    run_dir_for,
+)
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.run import run_system
+from s5bench.systems.self_guided import iterations_for, stage_names
+
+from .differences import stage_contributions
+from .published import PUBLISHED_TABLE1
+from .table_files import plot_per_class, plot_table1
+from .tables import bootstrap_info, cell_intervals, differences_block, printed, report_lines, write_measured_table
+
+TABLE1 = stage_names(3)
+PUBLISHED_COLUMNS = ["published_CA-SDRi", "published_SNRi", "published_Acc_src"]
+MEASURED = ["SNRi", "Acc_src", "Acc_mix"]  # after the edition's ranking metric
+
+
+def parse_stage(name: str) -> str:
+    """A stage name (`fss2_cp1-1`, `FSS2+CP1-1`) checked against the pipeline's stages.
+
+    Raises:
+        ValueError: an unknown stage, naming the known ones.
+    """
+    name = name.strip().lower().replace("+", "_")
+    k = None
+    try:
+        k = iterations_for(name)
+    except ValueError:
+        pass
+    if k is None or name not in stage_names(max(k, 3)):
+        raise ValueError(f"unknown ablation config {name!r}; known: {', '.join(TABLE1)} "
+                         "(and fss{k}_cp{k} for k > 3)")
+    return name
+
+
+def stage_comparisons(stages: list[str]) -> list[tuple[str, str]]:
+    """(a, b) pairs of Table 1's differences: each stage against the one before it and against the
+    first stage fss1_cp1 (once where the two are the same)."""
+    pairs = []
+    for i in range(1, len(stages)):
+        pairs.append((stages[i], stages[i - 1]))
+        if TABLE1[0] in stages and stages[i - 1] != TABLE1[0] and stages[i] != TABLE1[0]:
+            pairs.append((stages[i], TABLE1[0]))
+    return pairs
+
+
+def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, out: str, device: str,
+             batch_size: int, jobs: int, no_report: bool, edition: int, bootstrap: int, seed: int) -> list[str] | None:
+    """Run the pipeline once over a test set and write Table 1 and its companions.
+
+    Args:
+        config: one stage, or None for the five stages of Table 1.
+        data_dir: a test set in the official layout, or None for the built-in one of `n` mixtures.
+        system: a self-guided system config. out: the results folder.
+        device, batch_size, jobs: where and how it runs and how many scoring processes.
+        no_report: skip the web report. edition: 2025 or 2026.
+        bootstrap: resamples for the intervals and differences (0: none). seed: their seed.
+
+    Returns:
+        The lines to print, or None on a torchrun rank other than 0.
+
+    Raises:
+        ValueError, FileNotFoundError: an unknown stage or system, a bad data set (named).
+    """
+    keep_freed_memory()
+    stages = list(TABLE1) if config is None else [parse_stage(config)]
+    data = check_test_set(data_dir) if data_dir else builtin_test_set(n, edition=edition)
+    built, cfg = build_with(system, iterations=max(iterations_for(s) for s in stages))
+    results, fingerprint = Path(out), data_fingerprint(data)
+    run_dir = run_dir_for(system, cfg, fingerprint, results, edition)
+    t0 = time.perf_counter()
+    summaries = run_system(built, data, run_dir, device=device, batch_size=batch_size, jobs=jobs, stages=stages,
+                           edition=edition)
+    if shard_info()[0] > 0:
+        return None
+    metric = ranking_metric(edition)
+    rows = []
+    for stage in stages:
+        s = summaries[stage]
+        rows.append({"config": stage, metric: s[metric], **{m: s[m] for m in MEASURED},
+                     **dict(zip(PUBLISHED_COLUMNS, PUBLISHED_TABLE1.get(stage, (float("nan"),) * 3)))})
+        copy_per_mixture(run_dir, stage, results / "table1_per_mixture" / f"{stage}.csv")
+    df = pd.DataFrame(rows, columns=["config", metric, *MEASURED, *PUBLISHED_COLUMNS])
+    contrib = {stage: stage_contributions(run_dir, stage, edition) for stage in stages} if bootstrap else {}
+    intervals = {m: cell_intervals([(contrib[s], m) for s in stages], bootstrap, seed)
+                 for m in (metric, *MEASURED)} if bootstrap else None
+    note = (f"Measured: {system} on {data} ({summaries[stages[0]]['n_mixtures']} mixtures, "
+            f"scored as the DCASE {edition} edition). "
+            "`published_*`: the paper's Table 1 (dev test set, paper-size models), shown for reference, "
+            "not measured here. dB for CA-SDRi/SNRi, % for accuracies."
+            + (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({bootstrap} resamples, "
+               f"seed {seed}); bounds in table1.csv." if bootstrap else ""))
+    csv = results / "table1.csv"
+    display = write_measured_table(
+        df, csv, "Table 1: ablation of the self-guided pipeline", note, intervals,
+        **provenance(system, cfg, data, fingerprint, stages=stages, run_dir=str(run_dir), edition=edition,
+                     seed=BUILTIN["seed"] if not data_dir else None, seconds=time.perf_counter() - t0),
+        **bootstrap_info(bootstrap, seed))
+    plot_table1(df, results / "table1.png")
+    plot_per_class(run_dir / stages[-1] / "per_class.csv", results / "table1_per_class.png",
+                   f"per-class CA-SDRi, {stages[-1]} ({system})")
+    lines = [printed(display)]
+    comparisons = [(Path(data).name, a, b, contrib[a], contrib[b]) for a, b in stage_comparisons(stages)
+                   if bootstrap]
+    lines += differences_block(comparisons, [metric, *MEASURED], bootstrap, seed,
+                               results / "table1_differences.csv",
+                               "Table 1: paired differences between stages", warn=True)
+    separation = stage_separation(data, run_dir, stages, edition)
+    write_text_atomic(results / "table1_separation.csv", separation.to_csv(index=False, float_format="%.4f"))
+    lines.append("\nseparation beyond a rescaled mixture, SNR(est, ref) - SNR(a*x0, ref) on true-positive estimates "
+                 "(mean dB, pairs): " + ", ".join(f"{r.config} {r.sep_gain_mean:+.2f} ({r.tp_pairs})"
+                                                  for r in separation.itertuples()))
+    lines.append(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_separation.csv'}, "
+                 f"{results / 'table1_per_mixture'}/")
+    return lines + report_lines(results, no_report)

@@ -1,0 +1,127 @@
+"""Table 2 in the leaderboard's form: measured systems (their final stage) on each data set with
+intervals, each system's paired difference from the first (the baseline), and the published rows."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.editions import edition_of, ranking_metric
+from s5bench.common.provenance import data_fingerprint
+from s5bench.runners.run_folders import (
+    BUILTIN,
+    build_with,
+    builtin_test_set,
+    check_test_set,
+    checkpoint_hashes,
+    run_dir_for,
+    system_code_fingerprint,
+)
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import load_system_config
+from s5bench.systems.run import run_system
+
+from .differences import stage_contributions
+from .published import PUBLISHED_LEADERBOARDS
+from .tables import bootstrap_info, cell_intervals, differences_block, printed, report_lines, write_measured_table
+
+DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu", 2026: "baseline2026_tiny,baseline_cpu,self_guided_cpu"}
+
+
+def parse_data(items, n: int, edition: int = 2025) -> dict:
+    """{name: folder} from NAME=DIR items (a bare DIR is named after its folder); the built-in set
+    of `n` mixtures without any."""
+    if not items:
+        return {edition_of(edition).builtin_label: builtin_test_set(n, edition=edition)}
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = Path(item).name, item
+        out[name] = check_test_set(path)
+    return out
+
+
+def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, out: str, device: str,
+                batch_size: int, jobs: int, no_report: bool, edition: int, bootstrap: int,
+                seed: int) -> list[str] | None:
+    """Run each system over each data set and write Table 2 (+ table2_differences.csv).
+
+    Args:
+        systems: comma-separated system configs (None: the edition's defaults); the first is the
+            baseline the differences are taken against.
+        data_items: NAME=DIR test sets (None: the built-in one of `n` mixtures).
+        out: the results folder. device, batch_size, jobs: where and how it runs.
+        no_report: skip the web report. edition: 2025 or 2026.
+        bootstrap: resamples for the intervals and differences (0: none). seed: their seed.
+
+    Returns:
+        The lines to print, or None on a torchrun rank other than 0.
+
+    Raises:
+        ValueError, FileNotFoundError: an unknown system, a bad data set or checkpoint (named).
+    """
+    keep_freed_memory()
+    names = [s for s in (systems or DEFAULT_SYSTEMS[edition]).split(",") if s]
+    cfgs = {name: load_system_config(name) for name in names}
+    data = parse_data(data_items, n, edition)
+    results = Path(out)
+    t0 = time.perf_counter()
+    fingerprints = {d: data_fingerprint(p) for d, p in data.items()}
+    measured, run_dirs, contrib = {name: {} for name in names}, {name: {} for name in names}, {}
+    for name in names:
+        system, cfg = build_with(name)
+        final = system.stages[-1]
+        for dname, path in data.items():
+            run_dir = run_dir_for(name, cfg, fingerprints[dname], results, edition)
+            run_dirs[name][dname] = {"run_dir": str(run_dir), "stage": final}
+            summaries = run_system(system, path, run_dir, device=device, batch_size=batch_size, jobs=jobs,
+                                   stages=[final], edition=edition)
+            if summaries is not None:
+                measured[name][dname] = summaries[final]
+                if bootstrap:
+                    contrib[name, dname] = stage_contributions(run_dir, final, edition)
+    if shard_info()[0] > 0:
+        return None
+    metric = ranking_metric(edition)
+    data_cols = [f"{d}_{m}" for d in data for m in (metric, "Acc_mix")]
+    pub_cols = [f"published_eval_{metric}", "published_eval_Acc_mix", f"published_test_{metric}",
+                "published_test_Acc_mix"]
+    rows = []
+    for name in names:
+        row = {"system": Path(name).stem, "kind": "measured", "published_rank": None}
+        for d in data:
+            row[f"{d}_{metric}"] = measured[name][d][metric]
+            row[f"{d}_Acc_mix"] = measured[name][d]["Acc_mix"]
+        rows.append(row)
+    published = PUBLISHED_LEADERBOARDS[edition]
+    for rank_, team, e_sdr, e_acc, t_sdr, t_acc in published:
+        rows.append({"system": team, "kind": "published", "published_rank": rank_,
+                     **dict(zip(pub_cols, (e_sdr, e_acc, t_sdr, t_acc)))})
+    df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
+    intervals = None
+    if bootstrap:  # measured rows only; the published ones get none
+        intervals = {f"{d}_{m}": cell_intervals([(contrib[name, d], m) for name in names]
+                                                + [(None, m)] * len(published), bootstrap, seed)
+                     for d in data for m in (metric, "Acc_mix")}
+    note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
+            f" (scored as the DCASE {edition} edition). kind = published: the DCASE {edition} Task 4 "
+            "leaderboard (" + edition_of(edition).published_source +
+            "; official eval and dev test sets), for reference, never measured here."
+            + (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({bootstrap} resamples, "
+               f"seed {seed}); bounds in table2.csv." if bootstrap else ""))
+    display = write_measured_table(
+        df, results / "table2.csv", "Table 2: leaderboard", note, intervals,
+        systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),
+                     "code_fingerprint": system_code_fingerprint(cfgs[n])} for n in names},
+        data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},
+        runs=run_dirs, edition=edition, seed=BUILTIN["seed"], seconds=time.perf_counter() - t0,
+        **bootstrap_info(bootstrap, seed))
+    comparisons = [(d, Path(name).stem, Path(names[0]).stem, contrib[name, d], contrib[names[0], d])
+                   for d in data for name in names[1:] if bootstrap]
+    lines = [printed(display)]
+    lines += differences_block(comparisons, [metric, "SNRi", "Acc_src", "Acc_mix"], bootstrap, seed,
+                               results / "table2_differences.csv", "Table 2: paired differences from the baseline")
+    return lines + report_lines(results, no_report)

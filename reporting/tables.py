@@ -1,0 +1,88 @@
+"""What the ablation (Table 1) and the leaderboard (Table 2) share when they write their results:
+the table with its intervals, Markdown twin and provenance, the differences table with its printed
+reading, and the closing web report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from s5bench.metrics.intervals import LEVEL, Contributions, figure_intervals
+
+from .differences import (
+    below_detectable_warnings,
+    differences,
+    differences_text,
+    insert_intervals,
+    min_detectable_text,
+    shown,
+    write_differences,
+)
+from .table_files import write_table
+
+
+def bootstrap_info(n_resamples: int, seed: int) -> dict:
+    """The sidecar's record of how the intervals were drawn (None when they were not)."""
+    if not n_resamples:
+        return {"bootstrap": None}
+    return {"bootstrap": {"resamples": n_resamples, "seed": seed, "method": "percentile, paired over mixtures",
+                          "level": LEVEL, "module": "s5bench.metrics.intervals"}}
+
+
+def cell_intervals(cells: list[tuple[Contributions | None, str]], n_resamples: int, seed: int
+                   ) -> list[tuple[float, float]]:
+    """(low, high) of each cell of a column: a (contributions, metric) pair, or (None, _) for a
+    row without measurements (NaN). The same seed for every cell: the same resampled mixtures."""
+    nan = (float("nan"), float("nan"))
+    cache: dict[int, dict] = {}
+    out = []
+    for contrib, metric in cells:
+        if contrib is None:
+            out.append(nan)
+            continue
+        if id(contrib) not in cache:
+            cache[id(contrib)] = figure_intervals(contrib, n_resamples, seed)
+        out.append(cache[id(contrib)][metric])
+    return out
+
+
+def write_measured_table(df: pd.DataFrame, csv_path: Path, title: str, note: str,
+                         intervals: dict[str, list[tuple[float, float]]] | None, **sidecar) -> pd.DataFrame:
+    """Write a table (CSV with `<metric>_ci_low/_ci_high` beside each measured column that has
+    intervals, Markdown showing `5.75 ± 0.41`, provenance sidecar); return the table as shown."""
+    if intervals:
+        df = insert_intervals(df, intervals)
+    display = shown(df)
+    write_table(df, csv_path, title, note, display=display, **sidecar)
+    return display
+
+
+def printed(display: pd.DataFrame) -> str:
+    return display.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="")
+
+
+def differences_block(comparisons: list, metrics: list[str], n_resamples: int, seed: int, path: Path,
+                      title: str, warn: bool = False) -> list[str]:
+    """Write the paired differences table to `path`; return the lines to print under the table:
+    the differences (* where the interval excludes 0), the smallest detectable difference and, with
+    `warn`, a warning per comparison whose printed differences are below it. Nothing without
+    resamples or comparisons (and an earlier run's table at `path` removed: it would not be this one's)."""
+    if not n_resamples or not comparisons:
+        for stale in (Path(path), Path(path).with_suffix(".md")):
+            stale.unlink(missing_ok=True)
+        return []
+    df = differences(comparisons, metrics, n_resamples, seed)
+    write_differences(df, path, title)
+    lines = ["", differences_text(df), min_detectable_text(df)]
+    if warn:
+        lines += below_detectable_warnings(df)
+    return lines + [f"written: {path} (+ .md)"]
+
+
+def report_lines(results: Path, no_report: bool) -> list[str]:
+    """Build the web report of the results folder (unless asked not to); the line that says where."""
+    if no_report:
+        return []
+    from s5bench.reporting.report import build_report
+
+    return [f"report: {build_report(results, progress=False)} (open it in a browser)"]

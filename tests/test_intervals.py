@@ -1,0 +1,228 @@
+"""metrics/intervals.py: contributions that reproduce the official figures, paired bootstrap
+intervals (coverage, scipy agreement, pairing, seeds), permutation p-values, detectable sizes."""
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from s5bench.common.labels import LABELS
+from s5bench.metrics.folders import write_reports
+from s5bench.metrics.intervals import (
+    Contributions,
+    aggregate,
+    compare,
+    contributions,
+    contributions_from_table,
+    figure_intervals,
+    min_detectable,
+    plus_minus,
+    resample_indices,
+    resampled_figures,
+)
+from s5bench.metrics.scene import score_mixture, summarize
+
+
+def scored_set(edition: int, n: int = 40, seed: int = 0):
+    """Scored mixtures like a built-in set's: 1-3 targets, estimates that are noisy copies, a
+    wrong label or a missing/extra slot now and then; 2026 also repeated classes and mixtures
+    with no label on either side, or false alarms only."""
+    rng = np.random.default_rng(seed)
+    scores = []
+    for i in range(n):
+        length = 64
+        n_ref = int(rng.integers(0, 4)) if edition == 2026 else int(rng.integers(1, 4))
+        pool = LABELS[:3] if edition == 2026 else LABELS
+        labels = list(rng.choice(pool, n_ref, replace=edition == 2026))
+        refs = [(lab, rng.normal(size=length)) for lab in labels]
+        x0 = sum((w for _, w in refs), rng.normal(scale=0.5, size=length))
+        ests = [(lab if rng.random() > 0.2 else str(rng.choice(pool)), w + rng.normal(scale=rng.uniform(0.1, 1),
+                                                                                       size=length))
+                for lab, w in refs if rng.random() > 0.15]
+        if edition == 2025:
+            ests = list({lab: (lab, w) for lab, w in ests}.values())
+        if rng.random() < 0.2 and len(ests) < 3:
+            extra = str(rng.choice([lab for lab in pool if edition == 2026 or lab not in dict(ests)]))
+            ests.append((extra, rng.normal(size=length)))
+        if edition == 2026 and i % 10 == 3:  # neither references nor estimates: no CAPI value
+            refs, ests = [], []
+        scores.append(score_mixture(x0, refs, ests, name=f"mix{i:03d}", edition=edition))
+    return scores
+
+
+@pytest.mark.parametrize("edition", [2025, 2026])
+def test_aggregate_of_contributions_is_the_official_figure(edition, tmp_path):
+    scores = scored_set(edition)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = write_reports(scores, tmp_path)
+    assert summary == summarize(scores)
+    if edition == 2026:
+        assert any(math.isnan(s.capi_sdri) for s in scores) and any(len(s.snri) == 0 for s in scores)
+    from_scores = aggregate(contributions(scores))
+    from_csv = aggregate(contributions_from_table(pd.read_csv(tmp_path / "per_mixture.csv"), edition))
+    for metric, value in from_scores.items():
+        assert value == pytest.approx(summary[metric], abs=1e-9, rel=0)
+        assert from_csv[metric] == pytest.approx(summary[metric], abs=1e-9, rel=0)
+
+
+def test_ratio_of_sums_by_hand():
+    # Acc_src with a varying number of slots: (TP, FP, FN) = (1, 0, 0) and (1, 1, 1) pool to 2/4,
+    # not to the mean of 100 % and 33.3 %
+    acc = Contributions(("Acc_src",), ("a", "b"), np.array([[100.0], [100.0]]), np.array([[1.0], [3.0]]))
+    assert aggregate(acc)["Acc_src"] == pytest.approx(50.0)
+    idx = np.array([[0, 0], [1, 1], [0, 1], [1, 0]])
+    assert resampled_figures(acc.num, acc.den, idx)[:, 0] == pytest.approx([100.0, 100 / 3, 50.0, 50.0])
+    # CAPI-SDRi with a zero-target mixture (no value: (0, 0)) and a false-alarm-only one (0 dB)
+    s = [score_mixture(np.ones(4), [], [], name="empty", edition=2026),
+         score_mixture(np.ones(4), [], [("Speech", np.ones(4))], name="alarm", edition=2026)]
+    capi = contributions(s)
+    assert capi.num[:, 0].tolist() == [0.0, 0.0] and capi.den[:, 0].tolist() == [0.0, 1.0]
+    six = Contributions(("CAPI-SDRi",), ("good", "empty", "alarm"), np.array([[6.0], [0.0], [0.0]]),
+                        np.array([[1.0], [0.0], [1.0]]))
+    assert aggregate(six)["CAPI-SDRi"] == 3.0
+    theta = resampled_figures(six.num, six.den, np.array([[0, 1, 2], [1, 1, 1], [0, 0, 1], [1, 2, 2]]))[:, 0]
+    assert theta[0] == 3.0 and math.isnan(theta[1]) and theta[2] == 6.0 and theta[3] == 0.0
+
+
+def _one_metric(values, den=None) -> Contributions:
+    values = np.asarray(values, dtype=float)
+    den = np.ones_like(values) if den is None else np.asarray(den, dtype=float)
+    return Contributions(("m",), tuple(f"m{i}" for i in range(len(values))), values[:, None], den[:, None])
+
+
+def test_agrees_with_scipy_bootstrap_on_the_same_resamples():
+    rng = np.random.default_rng(3)
+    n = 57
+    tp, slots = rng.integers(0, 4, n), rng.integers(1, 5, n)
+    a = _one_metric(100.0 * tp, slots + tp)
+    b = _one_metric(100.0 * rng.integers(0, 4, n), slots + tp)
+    mine = figure_intervals(a, 2000, seed=11)["m"]
+    ref = stats.bootstrap((a.num[:, 0], a.den[:, 0]), lambda x, y, axis=-1: x.sum(axis) / y.sum(axis),
+                          paired=True, vectorized=True, method="percentile", n_resamples=2000,
+                          rng=np.random.default_rng(11)).confidence_interval
+    assert mine == pytest.approx((ref.low, ref.high), abs=1e-10, rel=0)
+
+    def diff(na, da, nb, db, axis=-1):
+        return na.sum(axis) / da.sum(axis) - nb.sum(axis) / db.sum(axis)
+
+    row = compare(a, b, 2000, seed=5, p_values=False)[0]
+    ref = stats.bootstrap((a.num[:, 0], a.den[:, 0], b.num[:, 0], b.den[:, 0]), diff, paired=True,
+                          vectorized=True, method="percentile", n_resamples=2000,
+                          rng=np.random.default_rng(5)).confidence_interval
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ref.low, ref.high), abs=1e-10, rel=0)
+
+
+def test_coverage_of_the_difference_is_nominal():
+    """1,000 seeded data sets of 50 paired mixtures with a known mean difference of 0.3."""
+    rng = np.random.default_rng(2026)
+    true, n, trials = 0.3, 50, 1000
+    covered = 0
+    for t in range(trials):
+        base = rng.normal(8.0, 3.0, n)  # mixtures differ a lot; the systems' difference less so
+        a, b = _one_metric(base + true + rng.normal(0, 1.0, n)), _one_metric(base)
+        row = compare(a, b, seed=t, p_values=False)[0]
+        covered += row["ci_low"] <= true <= row["ci_high"]
+    coverage = covered / trials
+    print(f"coverage of nominal 95 % intervals: {coverage:.3f}")
+    assert 0.93 <= coverage <= 0.97
+
+
+def test_pairing_matters():
+    rng = np.random.default_rng(1)
+    base = rng.normal(5.0, 4.0, 40)  # large spread between mixtures
+    a, b = _one_metric(base + 0.5 + rng.normal(0, 0.3, 40)), _one_metric(base)
+    ia, ib = figure_intervals(a)["m"], figure_intervals(b)["m"]
+    assert ia[0] < ib[1] and ib[0] < ia[1]  # the unpaired intervals overlap
+    row = compare(a, b)[0]
+    assert row["excludes_zero"] and row["ci_low"] > 0 and row["p_value"] < 0.01
+    # resampling the two sides independently (unpaired) would not exclude 0
+    ta = resampled_figures(a.num, a.den, resample_indices(40, 2000, 1))
+    tb = resampled_figures(b.num, b.den, resample_indices(40, 2000, 2))
+    assert np.quantile(ta - tb, 0.025) < 0
+
+
+def test_same_seed_same_bytes_and_p_values():
+    scores = scored_set(2026, n=30, seed=4)
+    other = scored_set(2026, n=30, seed=4)
+    for i, s in enumerate(other):  # a second "system": each ranking value shifted by a mixture-dependent amount
+        s.capi_sdri = s.capi_sdri + (i % 7) / 10
+    a, b = contributions(scores), contributions(other)
+    first, again = compare(a, b, seed=9), compare(a, b, seed=9)
+    assert repr(first).encode() == repr(again).encode()
+    assert repr(figure_intervals(a, seed=9)).encode() == repr(figure_intervals(a, seed=9)).encode()
+    assert repr(compare(a, b, seed=10)) != repr(first)
+    # b in another mixture order: the pairing is by name
+    order = np.arange(30)[::-1]
+    shuffled = Contributions(b.metrics, tuple(np.array(b.mixtures)[order]), b.num[order], b.den[order])
+    assert repr(compare(a, shuffled, seed=9)) == repr(first)
+    assert all(0 < r["p_value"] <= 1 for r in first if not math.isnan(r["difference"]))
+
+
+def test_p_value_is_the_exact_sign_flip_test_for_small_n():
+    d = np.array([0.5, 1.0, 1.5, 2.0, -0.25])
+    row = compare(_one_metric(d), _one_metric(np.zeros(5)), seed=0)[0]
+    # all 32 sign patterns: mean ≥ |observed| on the observed pattern and its mirror, and where
+    # only -0.25 flips is larger; by hand: |sum| ≥ 4.75 for {+,+,+,+,-}, {+,+,+,+,+} and mirrors
+    sums = [abs(np.dot(d, s)) for s in np.array(np.meshgrid(*[[-1, 1]] * 5)).T.reshape(-1, 5)]
+    assert row["p_value"] == pytest.approx(np.mean(np.array(sums) >= abs(d.sum()) - 1e-12))
+    assert row["p_value"] == pytest.approx(4 / 32)
+
+
+def test_min_detectable_difference():
+    d = np.array([1.0, -1.0, 2.0, 0.0, 0.5, 1.5])
+    a, b = _one_metric(d + 3), _one_metric(np.full(6, 3.0))
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert min_detectable(a, b)["m"] == pytest.approx(z * d.std(ddof=1) / math.sqrt(6))
+    assert min_detectable(a, b, n=100)["m"] == pytest.approx(z * d.std(ddof=1) / 10)
+    assert compare(a, b)[0]["min_detectable"] == pytest.approx(z * d.std(ddof=1) / math.sqrt(6))
+
+
+def test_mismatched_mixtures_and_formatting():
+    with pytest.raises(ValueError, match="same mixtures"):
+        compare(_one_metric([1.0, 2.0]), _one_metric([1.0, 2.0, 3.0]))
+    assert plus_minus(5.754, 5.3, 6.12) == "5.75 ± 0.41"
+    assert plus_minus(float("nan"), 0, 1) == ""
+
+
+def test_rounding_noise_is_no_difference():
+    d = np.array([2.0, 3.0, 5.0, 7.0, 11.0, 13.0])
+    row = compare(_one_metric(d + 1e-13), _one_metric(d))[0]  # the same results up to the last digits
+    assert (row["difference"], row["ci_low"], row["ci_high"], row["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert not row["excludes_zero"]
+    assert compare(_one_metric(d + 1e-3), _one_metric(d))[0]["excludes_zero"]  # a real, if tiny, difference
+
+
+def test_table_columns_differences_and_warnings():
+    from s5bench.reporting.ablation import stage_comparisons
+    from s5bench.reporting.differences import (
+        below_detectable_warnings,
+        differences,
+        differences_text,
+        insert_intervals,
+        min_detectable_text,
+        shown,
+    )
+
+    df = pd.DataFrame({"config": ["s1", "s2"], "CA-SDRi": [5.754, 6.0], "published_CA-SDRi": [10.8, 12.7]})
+    with_ci = insert_intervals(df, {"CA-SDRi": [(5.3, 6.12), (5.5, 6.5)]})
+    assert list(with_ci.columns) == ["config", "CA-SDRi", "CA-SDRi_ci_low", "CA-SDRi_ci_high", "published_CA-SDRi"]
+    assert list(shown(with_ci)["CA-SDRi"]) == ["5.75 ± 0.41", "6.00 ± 0.50"]
+    assert list(shown(with_ci).columns) == list(df.columns)  # published figures: no interval
+    assert stage_comparisons(["a", "b"]) == [("b", "a")]
+    assert stage_comparisons(["fss1_cp1", "x", "y"]) == [("x", "fss1_cp1"), ("y", "x"), ("y", "fss1_cp1")]
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(5, 3, 30)
+    big, tiny = _one_metric(base + 2 + rng.normal(0, 0.5, 30)), _one_metric(base + rng.normal(0.01, 0.5, 30))
+    d = differences([("set", "big", "base", big, _one_metric(base)), ("set", "tiny", "base", tiny, _one_metric(base))],
+                    ["m"], 2000, 0)
+    assert list(d["excludes_zero"]) == ["true", "false"]
+    text = differences_text(d)
+    assert "big − base" in text and text.splitlines()[3].rstrip().endswith("*")  # header, columns, index, big
+    assert not text.splitlines()[4].rstrip().endswith("*")
+    assert "smallest detectable difference at n = 30 mixtures" in min_detectable_text(d)
+    warnings_ = below_detectable_warnings(d)
+    assert len(warnings_) == 1 and warnings_[0].startswith("warning: tiny − base (set)")
