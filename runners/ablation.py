@@ -30,7 +30,7 @@ from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
 from s5bench.runners.published import PUBLISHED_TABLE1
 from s5bench.runners.report import build_report
-from s5bench.runners.run_folders import (
+from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
     builtin_test_set,

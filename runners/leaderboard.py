@@ -23,7 +23,7 @@ from s5bench.common.editions import add_edition_argument, edition_of, ranking_me
 from s5bench.common.provenance import data_fingerprint
 from s5bench.runners.published import PUBLISHED_LEADERBOARDS
 from s5bench.runners.report import build_report
-from s5bench.runners.run_folders import (
+from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
     builtin_test_set,
