@@ -8,6 +8,14 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+# Every temporary file starts so: readers skip such names, the next run of the job removes stale ones.
+TMP_PREFIX = ".tmp_"
+
+
+def is_temporary(path) -> bool:
+    """Whether `path` names a temporary file of the atomic writer (never a result)."""
+    return Path(path).name.startswith(TMP_PREFIX)
+
 
 def usual_mode() -> int:
     """The mode a plain open() would give a new file: 0o666 less the umask."""
@@ -20,7 +28,7 @@ def staging_path(path) -> Path:
     """A new, empty, closed temporary file beside `path` (its folder is made), with the usual mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=path.suffix)
     os.fchmod(fd, usual_mode())
     os.close(fd)
     return Path(tmp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from .atomic import is_temporary
 from .editions import edition_of, repeated_classes_allowed
 from .labels import N_SLOTS, SILENCE, check_label
 
@@ -64,8 +65,9 @@ def submission_names(mix: str, labels, edition: int) -> list[tuple[int, str]]:
 
 
 def list_wavs(folder: Path) -> list[Path]:
-    """Every .wav file directly in `folder` (any case of the suffix), sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
+    """Every .wav file directly in `folder` (any case of the suffix), sorted by name; the atomic
+    writer's temporary files (`.tmp_*`, left by an interrupted write) are not results and are skipped."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav" and not is_temporary(p))
 
 
 def list_mixtures(soundscape_dir) -> dict[str, Path]:

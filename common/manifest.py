@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio import write_text_atomic
-from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
+from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, list_wavs
 from .provenance import file_sha256
 
 MANIFEST = "manifest.json"
@@ -153,7 +153,7 @@ def verify_dataset(folder, checksums: bool = False) -> Verdict:
                                 "the generation did not finish" if missing else "the generation did not finish")
     known = {rel for entry in listed.values() for rel in entry["files"]}
     for sub in AUDIO_DIRS:
-        for f in sorted((folder / sub).glob("*.wav")) if (folder / sub).is_dir() else []:
+        for f in list_wavs(folder / sub) if (folder / sub).is_dir() else []:
             rel = f.relative_to(folder).as_posix()
             if rel not in known:
                 verdict.problems.append(f"{rel} is not in the manifest (a file added, or left by an unfinished run)")

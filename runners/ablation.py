@@ -26,10 +26,14 @@ from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, ranking_metric
+from s5bench.common.errors import cli
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
 from s5bench.runners.published import PUBLISHED_TABLE1
 from s5bench.runners.report import build_report
+from s5bench.runners.table_files import plot_per_class, plot_table1, write_table
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.run import run_system
 from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
@@ -39,9 +43,6 @@ from s5bench.systems.run_folders import (
     provenance,
     run_dir_for,
 )
-from s5bench.runners.table_files import plot_per_class, plot_table1, write_table
-from s5bench.systems.distributed import shard_info
-from s5bench.systems.run import run_system
 from s5bench.systems.self_guided import iterations_for, stage_names
 
 TABLE1 = stage_names(3)
@@ -137,4 +138,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

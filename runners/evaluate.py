@@ -13,6 +13,7 @@ import sys
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument
+from s5bench.common.errors import cli
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.metrics.folders import score_folders, summary_markdown, write_reports, write_run_info
 
@@ -47,4 +48,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -20,6 +20,7 @@ import sys
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import SUBTYPES
 from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.errors import cli
 from s5bench.common.manifest import MANIFEST, DatasetError, verify_dataset
 from s5bench.data_gen.config import load_config
 from s5bench.data_gen.writer import generate_set, render_metadata_folder
@@ -91,4 +92,4 @@ def verify(folder) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

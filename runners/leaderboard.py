@@ -20,9 +20,14 @@ import pandas as pd
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, edition_of, ranking_metric
+from s5bench.common.errors import cli
 from s5bench.common.provenance import data_fingerprint
 from s5bench.runners.published import PUBLISHED_LEADERBOARDS
 from s5bench.runners.report import build_report
+from s5bench.runners.table_files import write_table
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import load_system_config
+from s5bench.systems.run import run_system
 from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
@@ -32,10 +37,6 @@ from s5bench.systems.run_folders import (
     run_dir_for,
     system_code_fingerprint,
 )
-from s5bench.runners.table_files import write_table
-from s5bench.systems.distributed import shard_info
-from s5bench.systems.registry import load_system_config
-from s5bench.systems.run import run_system
 
 DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu", 2026: "baseline2026_tiny,baseline_cpu,self_guided_cpu"}
 
@@ -130,4 +131,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -21,6 +21,7 @@ from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
+from s5bench.common.errors import cli
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
 from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
@@ -92,4 +93,4 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -79,4 +79,5 @@ def build_system_from_config(cfg: dict, source=None):
     except (FileNotFoundError, ValueError) as err:
         raise type(err)(f"{where}: {err}") from None
     system.config_name = cfg["name"]
+    system.config = cfg  # what made the run, by content (systems/run_claim.py)
     return system

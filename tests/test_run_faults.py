@@ -1,0 +1,94 @@
+"""Issue 34, run folders: a run folder belongs to one run, interrupted writes resume, writers lock,
+and every fault is a named error with exit status 2 (common/errors.py's boundary)."""
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from s5bench.common.errors import S5Error, cli
+from s5bench.systems import build_system
+from s5bench.systems.run import run_system
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def smaller_copy(src: Path, dest: Path, drop: str = "mix_0005") -> Path:
+    """The set without one mixture and without its manifest: another data set with the same names."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("manifest.json", f"{drop}*"))
+    return dest
+
+
+def test_a_run_folder_of_another_data_set_is_refused(tiny_test_set, tmp_path):
+    other = smaller_copy(tiny_test_set, tmp_path / "other")
+    out = tmp_path / "out" / "oracle_sources"
+    run_system(build_system("oracle_sources"), other, out, progress=False)
+    with pytest.raises(S5Error, match=r"run folder .* another data set \(its fingerprint\)"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    again = run_system(build_system("oracle_sources"), other, out, progress=False)  # the same run resumes
+    assert again["final"]["n_mixtures"] == 5
+
+
+def test_a_config_of_the_same_file_name_but_other_content_is_refused(tiny_test_set, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "mysys.yaml").write_text("class: s5bench.systems.oracle:OracleSources\n")
+    (tmp_path / "b" / "mysys.yaml").write_text("class: s5bench.systems.oracle:OracleLabelsMixture\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+                        str(tmp_path / "a" / "mysys.yaml"), "--data", str(tiny_test_set), "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+                        str(tmp_path / "b" / "mysys.yaml"), "--data", str(tiny_test_set), "--out", str(out),
+                        "--zip", "A_B_task4_1_out"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: run folder ")
+    assert "system config (its content)" in r.stderr and "Traceback" not in r.stderr
+    assert not (out / "mysys" / "A_B_task4_1_out.zip").exists()
+
+
+def test_estimates_with_no_record_of_their_run_are_refused(tiny_test_set, tmp_path):
+    out = tmp_path / "old"
+    run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    (out / "run_identity.json").unlink()  # as an earlier version left it
+    with pytest.raises(S5Error, match="no run_identity.json"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+
+
+def test_a_killed_estimate_write_leaves_nothing_that_stops_the_next_run(tiny_test_set, tmp_path):
+    out = tmp_path / "run"
+    first = run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    est = out / "final" / "estimate"
+    stale = est / ".tmp_abc123.wav"
+    stale.write_bytes(b"")  # what kill -9 during a write leaves
+    os.utime(stale, (1, 1))
+    (out / "final" / ".done" / "mix_0002").unlink()
+    again = run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    assert again["final"] == pytest.approx(first["final"])
+    assert not stale.exists()  # cleaned: the writer that left it is gone
+
+
+def test_an_unknown_estimate_file_names_its_path(tiny_test_set, tmp_path):
+    out = tmp_path / "run"
+    run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    (out / "final" / "estimate" / "stray_Speech.wav").write_bytes(b"x")
+    (out / "final" / ".done" / "mix_0001").unlink()
+    with pytest.raises(S5Error, match=r"estimate file .*final/estimate/stray_Speech.wav"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+
+
+def test_the_boundary_names_disk_full_and_permission(capsys):
+    def full(argv):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/out/a.wav")
+
+    def denied(argv):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/out")
+
+    assert cli(full, []) == 2
+    assert capsys.readouterr().err == "error: disk full (no space left on device): /out/a.wav\n"
+    assert cli(denied, []) == 2
+    assert capsys.readouterr().err == "error: permission denied: /out\n"
+    assert cli(lambda argv: None, []) == 0
