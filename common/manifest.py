@@ -72,11 +72,11 @@ class ManifestWriter:
         if time.monotonic() - self._last > self.flush_seconds:
             self.write()
 
-    def keep(self, name: str) -> None:
-        """A mixture kept from an earlier run: its entry is re-measured unless the listed one still fits."""
+    def verified(self, name: str) -> bool:
+        """Whether a mixture left by an earlier run can be kept: listed, and every file of the size
+        and sha256 listed (one cut short or changed on disk, or never listed, is made again)."""
         entry = self.mixtures.get(name)
-        if entry is None or problems_of(self.out, name, entry, checksums=False):
-            self.mixtures[name] = mixture_entry(self.out, name)
+        return entry is not None and not problems_of(self.out, name, entry, checksums=True)
 
     def drop(self, name: str) -> None:
         self.mixtures.pop(name, None)
