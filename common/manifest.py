@@ -119,6 +119,7 @@ class Verdict:
     has_manifest: bool
     problems: list[str] = field(default_factory=list)
     n_mixtures: int = 0
+    evaluation_set: bool = False  # no oracle_target/: mixtures only (scored elsewhere, or not at all)
 
     @property
     def ok(self) -> bool:
@@ -143,6 +144,10 @@ def verify_dataset(folder, checksums: bool = False) -> Verdict:
     body = read_manifest(path)
     listed = body["mixtures"]
     verdict = Verdict(folder, True, n_mixtures=len(listed))
+    if not (folder / ORACLE_DIR).is_dir():  # an evaluation set: its mixtures are verified, references not required
+        verdict.evaluation_set = True
+        listed = {name: {"files": {rel: want for rel, want in entry["files"].items()
+                                   if rel.startswith(f"{SOUNDSCAPE_DIR}/")}} for name, entry in listed.items()}
     for name, entry in listed.items():
         verdict.problems += problems_of(folder, name, entry, checksums)
     expected = body.get("expected") or []
