@@ -34,9 +34,18 @@ def staging_path(path) -> Path:
     return Path(tmp)
 
 
+def named(err: OSError, path) -> OSError:
+    """The same OSError with the file it concerns, when the system gave none (a write that fails
+    with ENOSPC names no file)."""
+    if err.filename is not None or err.errno is None:
+        return err
+    return type(err)(err.errno, err.strerror, str(path))
+
+
 @contextmanager
 def atomic_path(path, fsync: bool = False):
-    """`with atomic_path(target) as tmp: write(tmp)`: the target appears complete or not at all."""
+    """`with atomic_path(target) as tmp: write(tmp)`: the target appears complete or not at all.
+    An OSError (a full disk, a refused permission) names the target."""
     path = Path(path)
     tmp = staging_path(path)
     try:
@@ -45,6 +54,30 @@ def atomic_path(path, fsync: bool = False):
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise named(err, path) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_writable(folder) -> Path:
+    """Make `folder` if needed and prove a file can be written in it, before a long job starts.
+
+    Args:
+        folder: the output folder of a job.
+
+    Returns:
+        The folder, as a Path.
+
+    Raises:
+        OSError: it cannot be made or written (permission, read-only file system, disk full), naming it.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging_path(folder / "probe").unlink()
+    except OSError as err:
+        raise type(err)(err.errno, err.strerror, str(folder)) from err
+    return folder

@@ -11,6 +11,7 @@ import os
 import sys
 
 from s5bench.common.arguments import at_least
+from s5bench.common.atomic import check_writable
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument
 from s5bench.common.errors import cli
@@ -32,6 +33,7 @@ def main(argv=None) -> int:
                     help="also write results.json in the form of the official dev_set_test_results.json")
     args = ap.parse_args(argv)
     keep_freed_memory()
+    check_writable(args.out_dir)  # before the scoring, not after it
     try:
         scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
                                sr=args.sr, channels=args.channels, jobs=args.jobs, edition=args.edition)

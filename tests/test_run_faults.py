@@ -92,3 +92,88 @@ def test_the_boundary_names_disk_full_and_permission(capsys):
     assert cli(denied, []) == 2
     assert capsys.readouterr().err == "error: permission denied: /out\n"
     assert cli(lambda argv: None, []) == 0
+
+
+def evaluate_args(data: Path, est: Path, out: Path) -> list[str]:
+    return ["--soundscape-dir", str(data / "soundscape"), "--oracle-dir", str(data / "oracle_target"),
+            "--estimate-dir", str(est), "--out-dir", str(out), "--jobs", "1"]
+
+
+def test_a_full_disk_is_a_named_error_with_exit_2(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.runners import evaluate
+    from s5bench.runners import run_system as run_runner
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what write() says when no space is left
+
+    def fill_the_disk():
+        monkeypatch.setattr(Path, "write_text", full_disk)
+        monkeypatch.setattr("s5bench.common.audio.wavfile.write", full_disk)
+
+    fill_the_disk()
+    status = cli(run_runner.main, ["--system", "oracle_sources", "--data", str(tiny_test_set), "--out",
+                                   str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: disk full (no space left on device): ") and str(tmp_path) in err
+    assert not list((tmp_path / "out").rglob(".tmp_*"))  # the failed write left nothing behind
+    monkeypatch.undo()
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", progress=False)
+    fill_the_disk()
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, tmp_path / "ok" / "final" / "estimate", tmp_path / "r"))
+    assert status == 2 and "disk full" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_dir_is_refused_before_scoring(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.runners import evaluate
+
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", progress=False)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    scored = []
+    monkeypatch.setattr(evaluate, "score_folders", lambda *a, **k: scored.append(1) or [])
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, tmp_path / "ok" / "final" / "estimate", blocked / "r"))
+    assert status == 2 and not scored
+    assert capsys.readouterr().err.startswith(f"error: {os.strerror(errno.ENOTDIR)}: {blocked / 'r'}")
+
+
+def estimates_with(tiny_test_set, tmp_path, make) -> Path:
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "run", progress=False)
+    est = tmp_path / "run" / "final" / "estimate"
+    make(est, sorted(est.glob("mix_0000_*.wav"))[0])
+    return est
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("loop", "a symbolic link loop"), ("dangling", "a dangling symbolic link"), ("folder", "a folder")])
+def test_an_estimate_that_is_no_file_is_named_not_scored_as_a_miss(tiny_test_set, tmp_path, kind, message):
+    from s5bench.metrics.folders import score_folders
+
+    def make(est, victim):
+        victim.unlink()
+        if kind == "loop":
+            os.symlink(victim.name, victim)  # points at itself
+        elif kind == "dangling":
+            os.symlink(tmp_path / "gone.wav", victim)
+        else:
+            victim.mkdir()
+
+    est = estimates_with(tiny_test_set, tmp_path, make)
+    with pytest.raises(S5Error, match=rf"final/estimate/mix_0000_\w+\.wav: {message}"):
+        score_folders(tiny_test_set / "soundscape", tiny_test_set / "oracle_target", est, progress=False)
+
+
+def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.common import audio
+    from s5bench.runners import evaluate
+
+    victim = []
+    est = estimates_with(tiny_test_set, tmp_path, lambda est, v: (v.chmod(0), victim.append(v)))
+    if os.geteuid() == 0:  # root reads a chmod 000 file: the refusal a user would get is simulated
+        def refusing_open(path, *a, **k):
+            if Path(path) == victim[0]:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return open(path, *a, **k)
+
+        monkeypatch.setattr(audio, "open", refusing_open, raising=False)
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, est, tmp_path / "r"))
+    assert status == 2 and f"error: permission denied: {victim[0]}\n" in capsys.readouterr().err
