@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,6 +15,26 @@ from .labels import N_SLOTS, SILENCE, check_label
 SOUNDSCAPE_DIR = "soundscape"
 ORACLE_DIR = "oracle_target"
 METADATA_DIR = "metadata"
+
+
+def plain_name(name: str, what: str) -> str:
+    """`name` if it can be one file or folder name inside an output folder, else an error: no
+    separators, no `..`, no leading dot or dash, letters, digits, `_`, `-`, `.` and `+` only.
+
+    Args:
+        name: the name given (a zip name, a system's stage name).
+        what: how to call it in the message ("--zip name", "stage name").
+
+    Returns:
+        The name, unchanged.
+
+    Raises:
+        S5Error: the name could write outside its folder or is not a plain name.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_+][A-Za-z0-9_.+-]*", name) or ".." in name:
+        raise S5Error(f"{what} {name!r} is not a plain file name (letters, digits, _ - . + only, no '/' or '..'): "
+                      "nothing may be written outside the output folder")
+    return name
 
 
 def require_dir(path, what: str) -> Path:

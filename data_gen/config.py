@@ -7,7 +7,8 @@ A config names where each ingredient comes from:
   noise:                   {procedural: {...}} | {folder: {root}}
   rooms:                   {synthetic: {n_rooms, n_positions, seed, cache_dir}} | {folder: {root}}
   scene:                   overrides of data_gen.plan.DEFAULT_CONFIG
-Relative paths are taken from `root` (default: the current folder); `${VAR}` is expanded.
+Relative paths are taken from `root`, and a relative `root` (default `.`) from the YAML's folder
+(the repository's root for the built-in recipes of configs/data/); `${VAR}` is expanded.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from .sources import (
 )
 from .synthetic_rooms import build_room_bank
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "configs" / "data"
 
 
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
@@ -65,9 +67,34 @@ def _expand(cfg, value) -> str:
     return text
 
 
+def base_folder(cfg: dict) -> Path:
+    """What a recipe's relative paths (and a relative `root`) are taken against: the folder of its
+    YAML file, so that a recipe means the same files from wherever the command runs; the built-in
+    recipes of configs/data/ write theirs from the repository's root (`data/cache/...`)."""
+    source = cfg.get("_path")
+    if not source:  # a recipe built in code: the current folder, as before
+        return Path(".")
+    folder = Path(source).resolve().parent
+    return REPO if folder == CONFIG_DIR.resolve() else folder
+
+
 def _path(cfg, p) -> Path:
     p = Path(_expand(cfg, p))
-    return p if p.is_absolute() else Path(_expand(cfg, cfg.get("root", "."))) / p
+    if p.is_absolute():
+        return p
+    root = Path(_expand(cfg, cfg.get("root", ".")))
+    return (root if root.is_absolute() else base_folder(cfg) / root) / p
+
+
+def _folder(cfg, p, what: str) -> Path:
+    """A bank's folder, which must exist; the error says against what a relative path was taken."""
+    folder = _path(cfg, p)
+    if not folder.is_dir():
+        given = f"{p!r}" + (f" under root {cfg['root']!r}" if "root" in cfg else "")
+        raise FileNotFoundError(f"data config {cfg.get('_path', '(built in code)')}: {what} folder {given} not found: "
+                                f"looked for {folder.absolute()} (relative paths are taken against "
+                                f"{base_folder(cfg).absolute()}, the YAML's folder)")
+    return folder
 
 
 def _source_bank(cfg, spec: dict, role: str):
@@ -77,11 +104,11 @@ def _source_bank(cfg, spec: dict, role: str):
         return ProceduralBank(kind=role, sr=sr, **args)
     if kind == "folder":
         allowed = LABELS if role == "target" and args.get("check_labels", True) else None
-        return FolderBank(_path(cfg, args["root"]), sr=sr, allowed_labels=allowed)
+        return FolderBank(_folder(cfg, args["root"], f"{role} bank"), sr=sr, allowed_labels=allowed)
     if kind == "vctk":
-        return VCTKBank(_path(cfg, args["root"]), mic=args.get("mic", "mic1"), sr=sr)
+        return VCTKBank(_folder(cfg, args["root"], "VCTK bank"), mic=args.get("mic", "mic1"), sr=sr)
     if kind == "resampled":
-        return ResampledFolderBank(_path(cfg, args["root"]), label=args["label"], sr=sr)
+        return ResampledFolderBank(_folder(cfg, args["root"], f"{role} bank"), label=args["label"], sr=sr)
     if kind == "combine":
         raise ValueError("'combine' is written as {combine: [...], replace: [...]} at the top of the entry")
     raise ValueError(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
@@ -103,7 +130,7 @@ def build_noise(cfg: dict):
     if kind == "procedural":
         return ProceduralNoiseBank(sr=sr, **args)
     if kind == "folder":
-        return FolderNoiseBank(_path(cfg, args["root"]), sr=sr)
+        return FolderNoiseBank(_folder(cfg, args["root"], "noise bank"), sr=sr)
     raise ValueError(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
 
 
@@ -116,7 +143,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
         build_room_bank(folder, sr=sr, progress=progress, **args)
         return RoomBank(folder, sr=sr)
     if kind == "folder":
-        return RoomBank(_path(cfg, args["root"]), sr=sr)
+        return RoomBank(_folder(cfg, args["root"], "room bank"), sr=sr)
     raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 

@@ -22,6 +22,7 @@ from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
 from s5bench.common.errors import cli
+from s5bench.common.layout import plain_name
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
 from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
@@ -42,6 +43,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     keep_freed_memory()
     rows = []
+    if args.zip:
+        plain_name(args.zip, "--zip name")  # refused before anything runs
     try:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem

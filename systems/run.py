@@ -13,7 +13,7 @@ from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
 from s5bench.common.editions import check_edition, repeated_classes_allowed
 from s5bench.common.errors import S5Error
-from s5bench.common.layout import list_wavs, parse_stem, submission_names
+from s5bench.common.layout import list_wavs, parse_stem, plain_name, submission_names
 from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
@@ -41,7 +41,7 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
     device = local_device(device)
     system = system.to(device)
     label = system.config_name or type(system).__name__
-    stages = tuple(stages or system.stages)
+    stages = tuple(plain_name(s, f"{label}: stage name") for s in (stages or system.stages))
     unknown = set(stages) - set(system.stages)
     if unknown:
         raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
@@ -120,6 +120,7 @@ def _remove_estimates(folder: Path, names: set[str], mixtures):
 
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:
     """<folder_name>/eval_out/<mix>_<Label>.wav inside `out_zip`, the challenge's submission form."""
+    plain_name(folder_name, "--zip name")
     out_zip = Path(out_zip)
     with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for wav in list_wavs(Path(estimate_dir)):

@@ -177,3 +177,48 @@ def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeyp
         monkeypatch.setattr(audio, "open", refusing_open, raising=False)
     status = cli(evaluate.main, evaluate_args(tiny_test_set, est, tmp_path / "r"))
     assert status == 2 and f"error: permission denied: {victim[0]}\n" in capsys.readouterr().err
+
+
+def test_a_zip_name_or_stage_name_cannot_write_outside_out(tiny_test_set, tmp_path):
+    from test_systems import HalfMixture
+
+    from s5bench.systems.run import write_submission_zip
+
+    out = tmp_path / "a" / "b" / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system", "oracle_sources",
+                        "--data", str(tiny_test_set), "--out", str(out), "--zip", "../../name"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "--zip name '../../name' is not a plain file name" in r.stderr
+    assert not (tmp_path / "a").exists()  # refused before anything ran
+    with pytest.raises(S5Error, match="--zip name '../x'"):
+        write_submission_zip(tmp_path, tmp_path / "x.zip", "../x")
+
+    class Escaping(HalfMixture):
+        stages = ("first", "../../x")
+
+    with pytest.raises(S5Error, match=r"stage name '\.\./\.\./x' is not a plain file name"):
+        run_system(Escaping(), tiny_test_set, out, progress=False)
+    assert not (tmp_path / "a" / "x").exists()
+
+
+def test_a_recipes_relative_paths_are_taken_from_its_folder(tmp_path, monkeypatch):
+    import yaml
+    from conftest import tiny_data_config
+
+    from s5bench.data_gen.config import build_rooms, build_sources, load_config
+
+    recipe_dir, elsewhere = tmp_path / "recipes", tmp_path / "elsewhere"
+    recipe_dir.mkdir()
+    elsewhere.mkdir()
+    cfg = tiny_data_config(tmp_path)
+    del cfg["_path"]
+    cfg["rooms"]["synthetic"].update(cache_dir="cache/rooms", n_rooms=1, n_positions=2)
+    (recipe_dir / "r.yaml").write_text(yaml.safe_dump(cfg))
+    monkeypatch.chdir(elsewhere)
+    build_rooms(load_config(recipe_dir / "r.yaml"), progress=False)
+    assert any((recipe_dir / "cache" / "rooms").iterdir()) and not any(elsewhere.iterdir())
+    cfg["targets"] = {"folder": {"root": "se"}}
+    (recipe_dir / "r.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(FileNotFoundError, match=rf"target bank folder 'se' not found: looked for "
+                                                rf"{recipe_dir}/se \(relative paths are taken against {recipe_dir}"):
+        build_sources(load_config(recipe_dir / "r.yaml"), "target")
