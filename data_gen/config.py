@@ -16,11 +16,10 @@ import os
 import re
 from pathlib import Path
 
-import yaml
-
-from s5bench.common.configs import check_keys, find_config
+from s5bench.common.configs import check_keys, find_config, read_yaml
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 
+from .recipe_schema import RecipeError, check_recipe, check_scene_values
 from .rooms import RoomBank
 from .sources import (
     CombinedBank,
@@ -44,9 +43,10 @@ def load_config(name_or_path) -> dict:
     """A YAML file, or the name of one in configs/data/ (without .yaml); unknown keys at the top
     or in `scene` are refused."""
     path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg = read_yaml(path, "data config")
     check_keys(cfg, TOP_KEYS, f"data config {path}")
     check_scene(cfg.get("scene"), f"data config {path}")
+    check_recipe(cfg, f"data config {path}")  # before anything is drawn
     cfg["_path"] = str(path)
     return cfg
 
@@ -54,7 +54,10 @@ def load_config(name_or_path) -> dict:
 def check_scene(scene: dict | None, where: str) -> None:
     from .plan import DEFAULT_CONFIG
 
+    if scene is not None and not isinstance(scene, dict):
+        raise RecipeError(f"{where}, section 'scene': a mapping of scene rules is needed, not {scene!r}")
     check_keys(scene or {}, DEFAULT_CONFIG, f"{where}, section 'scene'")
+    check_scene_values(scene or {}, f"{where}: scene")
 
 
 def _expand(cfg, value) -> str:

@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     ap.add_argument("--references-out", metavar="DIR",
                     help="write an evaluation set: the full set (references, plans, manifest) goes to DIR, and "
                          "--out gets the mixtures only (soundscape/ and its manifest), e.g. a hidden test set")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=at_least(0), default=0)
     ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1)
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
+from s5bench.data_gen.recipe_schema import check_recipe
 
 from .tasks import TASK_CLASSES
 
@@ -40,7 +39,7 @@ def known_train_configs() -> list[str]:
 
 def load_train_config(name_or_path) -> dict:
     path = find_config(name_or_path, CONFIG_DIR, "training config")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path, "training config")
     check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
     cfg = {**DEFAULTS, **raw}
     cfg["name"] = cfg.get("name", path.stem)
@@ -62,7 +61,7 @@ def data_config(cfg: dict) -> dict:
         else:
             data[section] = value
     check_scene(data.get("scene"), where)
-    return data
+    return check_recipe(data, where)
 
 
 def selection_score(val: dict, cfg: dict) -> float:
