@@ -105,6 +105,23 @@ def folder_lock(folder, key: dict, what: str, clean: tuple = ()):
             path.unlink(missing_ok=True)
 
 
+@contextmanager
+def exclusive(path):
+    """Hold an exclusive lock on `path` (made if missing) while the block runs; others wait. For a
+    short read-modify-write of a file several jobs update (e.g. a results folder's summary.csv).
+    The system releases the lock when its holder dies, so it never goes stale."""
+    import fcntl  # POSIX; the project's runners run on Linux and macOS
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def remove_stale_temps(folders, before: float) -> list[Path]:
     """Remove the `.tmp_*` files in `folders` last written before `before` (a time.time()):
     left by writers that died; a live writer's are newer than the lock its owner just took."""

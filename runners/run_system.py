@@ -23,6 +23,7 @@ from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
 from s5bench.common.errors import cli
 from s5bench.common.layout import plain_name
+from s5bench.common.locks import exclusive
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
 from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
@@ -68,17 +69,21 @@ def main(argv=None) -> int:
         print("no oracle targets: estimates written, nothing scored")
         return 0
     table = pd.DataFrame(rows, columns=["system", "stage"] + summary_columns(args.edition))
-    try:
-        table, kept = merged_summary(Path(args.out) / "summary.csv", table)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
+    table, kept = update_summary(Path(args.out) / "summary.csv", table)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if kept:
         print(f"{Path(args.out) / 'summary.csv'} keeps the rows of systems run into it earlier: {', '.join(kept)} "
               "(a system run again replaces its own rows)")
     return 0
+
+
+def update_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Merge this call's rows into `path` under a lock, so that two runs into one --out at once
+    both keep their rows (read, merge and write are one step for the other writers)."""
+    with exclusive(path.parent / ".summary.lock"):
+        table, kept = merged_summary(path, new)
+        write_text_atomic(path, table.to_csv(index=False))
+    return table, kept
 
 
 def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -222,3 +222,30 @@ def test_a_recipes_relative_paths_are_taken_from_its_folder(tmp_path, monkeypatc
     with pytest.raises(FileNotFoundError, match=rf"target bank folder 'se' not found: looked for "
                                                 rf"{recipe_dir}/se \(relative paths are taken against {recipe_dir}"):
         build_sources(load_config(recipe_dir / "r.yaml"), "target")
+
+
+def test_two_runs_updating_one_summary_at_once_keep_both_rows(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import pandas as pd
+
+    from s5bench.runners import run_system as runner
+
+    merge = runner.merged_summary
+
+    def slow_merge(path, new):  # a pause between reading summary.csv and writing it back
+        out = merge(path, new)
+        time.sleep(0.5)
+        return out
+
+    monkeypatch.setattr(runner, "merged_summary", slow_merge)
+    path = tmp_path / "summary.csv"
+    rows = [pd.DataFrame([{"system": name, "stage": "final", "CA-SDRi": v}]) for name, v in (("a", 1.0), ("b", 2.0))]
+    threads = [threading.Thread(target=runner.update_summary, args=(path, r)) for r in rows]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)  # the second reads while the first pauses
+    for t in threads:
+        t.join()
+    assert sorted(pd.read_csv(path)["system"]) == ["a", "b"]
