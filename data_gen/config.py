@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs" / "data"
 
 
+HANDFUL = 5  # a class with fewer clips than this is named when a set is generated
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
 
 
@@ -102,6 +103,44 @@ def _folder(cfg, p, what: str) -> Path:
 
 def _source_bank(cfg, spec: dict, role: str):
     (kind, args), = spec.items()
+    args = dict(args or {})
+    classes = args.pop("classes", None)
+    bank = _unrestricted_bank(cfg, kind, args, role)
+    if classes is not None:
+        bank.keep_classes(classes, f"data config {cfg.get('_path')}: {role} bank {kind!r}, key 'classes'")
+    return bank
+
+
+def coverage_warnings(bank, role: str) -> list[str]:
+    """Lines that say which target classes a bank has no clip of, and which classes have fewer
+    than a handful (each such clip then returns in many mixtures).
+
+    Args:
+        bank: a source bank (None: no bank, no lines).
+        role: "target" (the 18 classes are expected, or those of `classes:`) or "interference".
+
+    Returns:
+        Zero, one or two lines.
+    """
+    if bank is None:
+        return []
+    counts = {lab: len(bank.items(lab)) for lab in bank.labels}
+    out = []
+    if role == "target":
+        asked = [getattr(b, "restricted_to", None) for b in getattr(bank, "banks", [bank])]  # `classes:` per entry
+        expected = LABELS if None in asked else {lab for classes in asked for lab in classes}
+        missing = [lab for lab in LABELS if lab in expected and lab not in counts]
+        if missing:
+            out.append(f"{role} bank {bank.name}: {len(missing)} of {len(set(expected))} classes have no clip "
+                       f"and never occur: {', '.join(missing)}")
+    few = [f"{lab} {n}" for lab, n in sorted(counts.items()) if n < HANDFUL]
+    if few:
+        out.append(f"{role} bank {bank.name}: classes with fewer than {HANDFUL} clips (each clip returns in many "
+                   f"mixtures): {', '.join(few)}")
+    return out
+
+
+def _unrestricted_bank(cfg, kind: str, args: dict, role: str):
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralBank(kind=role, sr=sr, **args)

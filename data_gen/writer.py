@@ -20,7 +20,7 @@ from s5bench.common.locks import folder_lock
 from s5bench.common.manifest import ManifestWriter, recipe_sha256
 from s5bench.common.provenance import code_fingerprint
 
-from .config import public_recipe
+from .config import coverage_warnings, public_recipe
 from .factory import MixtureFactory
 from .render import plan_edition
 
@@ -238,4 +238,5 @@ def _summary(made: list[dict], kept: int, redone: int, total: int, t0: float, fa
     banks = [("targets", factory.targets), ("interference", factory.interference)]
     return {"made": len(made), "kept": kept, "redone": redone, "total": total,
             "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
-            "sources": [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None]}
+            "sources": [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None],
+            "warnings": [line for role, bank in banks for line in coverage_warnings(bank, role.rstrip("s"))]}

@@ -69,8 +69,8 @@ def main(argv=None) -> int:
     which.add_argument("--config", help=f"one stage: {', '.join(TABLE1)} or fss<k>_cp<k>")
     which.add_argument("--all", action="store_true", help="the five stages of Table 1")
     ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
-    ap.add_argument("--n", type=at_least(1), default=BUILTIN["n"],
-                    help="mixtures of the built-in set (default 20; 100 = all)")
+    ap.add_argument("--n", type=at_least(1), default=None,
+                    help="mixtures of the built-in set (default 20; 100 = all; not with --data)")
     ap.add_argument("--system", default="self_guided_cpu",
                     help="a self-guided system config (configs/systems); default: the CPU size class")
     ap.add_argument("--out", default="results")
@@ -80,6 +80,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-report", action="store_true", help="skip the web report (results/report/index.html)")
     add_edition_argument(ap)
     args = ap.parse_args(argv)
+    if args.data and args.n is not None:  # never silently ignored
+        ap.error("--n chooses mixtures of the built-in test set; with --data every mixture of DIR is used "
+                 "(make a smaller set with generate.py --n)")
+    args.n = args.n or BUILTIN["n"]
     keep_freed_memory()
     try:
         stages = list(TABLE1) if args.all else [parse_stage(args.config)]

@@ -80,6 +80,8 @@ def main(argv=None) -> int:
     print("targets per class made now: " + ", ".join(f"{k} {v}" for k, v in summary["class_counts"].items()))
     for line in summary["sources"]:
         print(f"sources, {line}")
+    for line in summary["warnings"]:
+        print(f"warning: {line}", file=sys.stderr)
     if args.plot:
         from s5bench.data_gen.plots import plot_mixture
 

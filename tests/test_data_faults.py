@@ -105,3 +105,58 @@ def test_generate_writes_a_hidden_test_set_in_one_command(tmp_path):
     assert verify_dataset(out, checksums=True).ok and verify_dataset(refs, checksums=True).ok
     again = subprocess.run(cmd[:-2] + ["--references-out", str(out / "refs")], capture_output=True, text=True)
     assert again.returncode == 2 and "must be separate folders" in again.stderr
+
+
+def clip_folder(root, counts: dict, sr: int = 32000):
+    import numpy as np
+    import soundfile as sf
+
+    for label, n in counts.items():
+        (root / label).mkdir(parents=True)
+        for k in range(n):
+            sf.write(root / label / f"c{k}.wav", np.full(sr // 2, 0.1, dtype=np.float32), sr)
+
+
+def test_a_folder_bank_with_missing_and_scarce_classes_is_named(tmp_path):
+    import yaml
+
+    from s5bench.data_gen.config import build_sources, coverage_warnings, load_config
+
+    recipes = tmp_path / "recipes"
+    clip_folder(recipes / "se", {"Speech": 6, "Doorbell": 1})  # 16 classes with no clip, one clip reused
+    cfg = tiny_data_config(tmp_path)
+    del cfg["_path"]
+    cfg["targets"] = {"folder": {"root": "se"}}  # relative: against the YAML's folder
+    (recipes / "r.yaml").write_text(yaml.safe_dump(cfg))
+    bank = build_sources(load_config(recipes / "r.yaml"), "target")
+    lines = coverage_warnings(bank, "target")
+    assert len(lines) == 2
+    assert "16 of 18 classes have no clip and never occur: AlarmClock, BicycleBell" in lines[0]
+    assert lines[1].endswith("classes with fewer than 5 clips (each clip returns in many mixtures): Doorbell 1")
+
+
+def test_a_builtin_bank_can_be_restricted_to_some_classes(tmp_path):
+    import yaml
+
+    from s5bench.data_gen.config import build_sources, coverage_warnings, load_config
+
+    cfg = tiny_data_config(tmp_path)
+    del cfg["_path"]
+    cfg["targets"]["procedural"]["classes"] = ["Speech", "Doorbell", "Cough"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(cfg))
+
+    out = tmp_path / "set"
+    summary = generate_set(load_config(tmp_path / "r.yaml"), out, n=4, seed=0, jobs=1, progress=False)
+    assert set(summary["class_counts"]) <= {"Speech", "Doorbell", "Cough"} and summary["class_counts"]
+    assert [w.split(":")[0] for w in summary["warnings"]] == ["interference bank procedural interference bank"]
+    assert coverage_warnings(build_sources(load_config(tmp_path / "r.yaml"), "target"), "target") == []
+    cfg["targets"]["procedural"]["classes"] = ["Speech", "Spech"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ValueError, match=r"targets\.procedural\.classes: .*not classes: \['Spech'\]"):
+        load_config(tmp_path / "r.yaml")
+
+
+def test_ablation_n_with_data_is_refused_not_ignored(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "s5bench.runners.ablation", "--config", "fss3_cp3", "--data",
+                        str(tmp_path), "--n", "5", "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    assert r.returncode == 2 and "--n chooses mixtures of the built-in test set; with --data" in r.stderr
