@@ -249,3 +249,21 @@ def test_two_runs_updating_one_summary_at_once_keep_both_rows(tmp_path, monkeypa
     for t in threads:
         t.join()
     assert sorted(pd.read_csv(path)["system"]) == ["a", "b"]
+
+
+def test_a_training_work_folder_resumes_only_its_own_run(tmp_path):
+    from test_training import write_config
+
+    from s5bench.systems.training.recipes import load_train_config
+    from s5bench.systems.training.trainer import train
+
+    path = write_config(tmp_path, "separator", steps=2)
+    work = tmp_path / "work"
+    train(load_train_config(path), work, progress=False)
+    other = load_train_config(path)
+    other.update(steps=4, lr=5e-4)  # another recipe under the same name and folder
+    with pytest.raises(S5Error, match=r"work/last.pt was written by another training run \(recipe\.lr differ\)"):
+        train(other, work, progress=False)
+    longer = load_train_config(path)
+    longer["steps"] = 3  # running the same recipe longer is a resume
+    assert train(longer, work, progress=False)

@@ -17,9 +17,11 @@ on, and the figure that picks the best checkpoint.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
+from s5bench.common.errors import S5Error
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 from s5bench.data_gen.recipe_schema import check_recipe
 
@@ -78,3 +80,53 @@ def selection_score(val: dict, cfg: dict) -> float:
 def record_config(cfg: dict) -> dict:
     """What an exported checkpoint records to rebuild its model."""
     return {"task": cfg["task"], "model": dict(cfg["model"] or {})}
+
+
+# What a resumed run may change: how long it runs, where it exports, how it logs, the schedule's
+# milestones (followed from the step), the loader's workers.
+RESUMABLE_CHANGES = ("steps", "export", "tensorboard", "num_workers", "lr_milestones", "lr_gamma", "val_every")
+
+
+def training_identity(cfg: dict) -> dict:
+    """What makes a training run: the recipe's content (not its file name) without the keys a
+    resumed run may change, the data recipe it trains on, and the sha256 of its `init` checkpoint.
+
+    Args:
+        cfg: a training config from load_train_config (with command-line overrides applied).
+
+    Returns:
+        A JSON-serialisable dict, recorded in last.pt and compared when a run resumes.
+    """
+    from s5bench.common.provenance import file_sha256
+    from s5bench.data_gen.config import public_recipe
+    from s5bench.systems.models.checkpoints import resolve
+
+    recipe = {k: v for k, v in cfg.items() if k not in RESUMABLE_CHANGES and k != "name"}
+    init = resolve(cfg["init"]) if cfg.get("init") else None
+    return json.loads(json.dumps({"recipe": recipe, "data": public_recipe(data_config(cfg)),
+                                  "init_sha256": file_sha256(init) if init and init.is_file() else None},
+                                 sort_keys=True, default=str))
+
+
+def check_same_training(saved: dict | None, identity: dict | None, last) -> None:
+    """Refuse to resume `last` (a last.pt) when it was written by another training run.
+
+    Raises:
+        S5Error: naming the keys that differ and the file.
+    """
+    if saved is None or identity is None:  # a last.pt of an earlier version records none: resumed as before
+        return
+    differs = []
+    for part in sorted(set(saved) | set(identity)):
+        a, b = saved.get(part), identity.get(part)
+        if a != b:
+            differs += [f"{part}.{k}" for k in _differing(a, b)] or [part]
+    if differs:
+        raise S5Error(f"{last} was written by another training run ({', '.join(differs)} "
+                      "differ): resume it with its own config, or give another --work folder")
+
+
+def _differing(a, b) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return []
