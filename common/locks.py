@@ -48,6 +48,13 @@ def _live(holder: dict) -> bool:
     return isinstance(pid, int) and holder.get("host") == socket.gethostname() and pid_alive(pid)
 
 
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
 def _try_create(path: Path, body: dict) -> bool:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -80,12 +87,15 @@ def folder_lock(folder, key: dict, what: str, clean: tuple = ()):
     key = json.loads(json.dumps(key, sort_keys=True, default=str))
     body = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "key": key}
     owner = False
-    for _ in range(10):  # a dead writer's lock is removed, then the race for a new one is retried
+    for _ in range(50):  # a dead writer's lock is removed, then the race for a new one is retried
         if _try_create(path, body):
             owner = True
             break
         holder = _read(path)
         if holder is None:
+            continue
+        if not holder and _age(path) < 2.0:  # created an instant ago, its content not yet written
+            time.sleep(0.1)
             continue
         if _live(holder):
             if holder.get("pid") == os.getpid() or holder.get("key") == key:
@@ -96,6 +106,9 @@ def folder_lock(folder, key: dict, what: str, clean: tuple = ()):
                                   f"see {path}) with other arguments ({', '.join(differs) or 'unknown'} differ): "
                                   "wait for it to finish or write to another folder")
         path.unlink(missing_ok=True)  # a dead writer's lock: taken over
+    else:
+        raise FolderBusyError(f"{what} {folder}: its lock {path} could not be taken (other jobs keep taking it); "
+                              "try again")
     if owner:
         remove_stale_temps([folder / sub for sub in clean] + [folder], before=body["started"])
     try:
