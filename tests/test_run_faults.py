@@ -190,6 +190,10 @@ def test_a_zip_name_or_stage_name_cannot_write_outside_out(tiny_test_set, tmp_pa
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "--zip name '../../name' is not a plain file name" in r.stderr
     assert not (tmp_path / "a").exists()  # refused before anything ran
+    r = subprocess.run([sys.executable, "-m", "s5bench.cli", "run", "--system", "oracle_sources", "--data",
+                        str(tiny_test_set), "--out", str(out), "--zip", "a/b"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: --zip name 'a/b'")  # the same boundary in `s5bench`
     with pytest.raises(S5Error, match="--zip name '../x'"):
         write_submission_zip(tmp_path, tmp_path / "x.zip", "../x")
 
