@@ -271,3 +271,32 @@ def test_a_training_work_folder_resumes_only_its_own_run(tmp_path):
     longer = load_train_config(path)
     longer["steps"] = 3  # running the same recipe longer is a resume
     assert train(longer, work, progress=False)
+
+
+def test_a_run_folder_being_written_is_locked_and_a_live_writers_temp_files_kept(tiny_test_set, tmp_path):
+    import json
+    import socket
+
+    from s5bench.common.locks import FolderBusyError, folder_lock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "started": 0,
+                                               "key": {"cfg": "another system"}}))
+        with pytest.raises(FolderBusyError, match=rf"run folder .*run is being written by another job "
+                                                  rf"\(pid {live.pid}"):
+            run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+        (out / ".lock").write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "started": 0,
+                                               "key": {"job": 1}}))
+        theirs = out / ".tmp_theirs.wav"
+        theirs.write_bytes(b"")
+        os.utime(theirs, (1, 1))
+        with folder_lock(out, {"job": 1}, "run folder") as owner:  # the same job: shares, cleans nothing
+            assert owner is False and theirs.exists()
+    finally:
+        live.kill()
+        live.wait()
+    with folder_lock(out, {"job": 2}, "run folder") as owner:  # its writer died: taken over, its leftovers removed
+        assert owner is True and not theirs.exists()
