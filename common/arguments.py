@@ -35,8 +35,8 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, n_default: int, batc
                         report_path: str = "<out>/report/index.html") -> None:
     """The arguments every table runner (ablation, leaderboard) takes, declared once: --n, --out,
     --device, --batch-size, --jobs, --no-report, --edition, --bootstrap, --seed."""
-    parser.add_argument("--n", type=at_least(1), default=n_default,
-                        help=f"mixtures of the built-in set (default {n_default}; 100 = all)")
+    parser.add_argument("--n", type=at_least(1), default=None,
+                        help=f"mixtures of the built-in set (default {n_default}; 100 = all; not with --data)")
     parser.add_argument("--out", default="results")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=at_least(1), default=batch_size)
@@ -44,6 +44,22 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, n_default: int, batc
     parser.add_argument("--no-report", action="store_true", help=f"skip the web report ({report_path})")
     add_edition_argument(parser)
     add_interval_arguments(parser)
+
+
+def resolve_n(parser: argparse.ArgumentParser, args: argparse.Namespace, n_default: int) -> None:
+    """Refuse --n beside --data (it chooses mixtures of the built-in set only: never silently ignored),
+    and fill in its default otherwise.
+
+    Args:
+        parser: the runner's parser (its `error` exits with status 2, naming the program).
+        args: the parsed arguments, with `n` and `data`.
+        n_default: the built-in set's default number of mixtures.
+    """
+    if args.data and args.n is not None:
+        parser.error("--n chooses mixtures of the built-in test set; with --data every mixture of DIR is used "
+                     "(make a smaller set with generate.py --n)")
+    if args.n is None:
+        args.n = n_default
 
 
 TABLE_OPTIONS = ("n", "out", "device", "batch_size", "jobs", "no_report", "edition", "bootstrap", "seed")

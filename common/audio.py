@@ -1,6 +1,7 @@
 """Audio reading and writing with checks that name the file and what is wrong."""
 from __future__ import annotations
 
+import errno
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ import numpy as np
 import soundfile as sf
 from scipy.io import wavfile
 
-from .atomic import atomic_path, staging_path
+from .atomic import atomic_path, named, staging_path
 
 # What write_audio_atomic can write: 32-bit float (the default) or the official sets' 16-bit PCM.
 SUBTYPES = ("FLOAT", "PCM_16")
@@ -49,6 +50,8 @@ def audio_info(path):
     path = Path(path)
     if path.stat().st_size == 0:
         raise AudioFormatError(f"{path}: an empty file (0 bytes), not a readable WAV file")
+    with open(path, "rb"):  # a file we may not read: PermissionError naming it, not libsndfile's "System error"
+        pass
     try:
         return sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as err:
@@ -61,8 +64,12 @@ def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
     chunk there), with its rounding and clipping."""
     if subtype == "FLOAT":
         wavfile.write(path, int(sr), np.asarray(data, dtype=np.float32))
-    else:
+        return
+    try:
         sf.write(path, data, sr, subtype=subtype)
+    except sf.LibsndfileError as err:  # libsndfile says "System error" for a full disk or a refused write
+        raise OSError(errno.EIO, f"could not write audio ({err}); is the disk full or the folder not writable?",
+                      str(path)) from None
 
 
 def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
@@ -84,7 +91,10 @@ class FileGroup:
         path = Path(path)
         tmp = staging_path(path)
         self.staged.append((tmp, path))
-        _write_wav(tmp, data, sr, subtype)
+        try:
+            _write_wav(tmp, data, sr, subtype)
+        except OSError as err:
+            raise named(err, path) from err
 
     def commit(self) -> None:
         for tmp, path in self.staged:

@@ -3,6 +3,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+from .errors import S5Error
+
+
+def read_yaml(path, what: str) -> dict:
+    """A YAML config file as a mapping; malformed YAML is an error naming the file, line and column.
+
+    Args:
+        path: the file.
+        what: how to name it ("data config", "system config", "training config").
+
+    Returns:
+        The mapping ({} for an empty file).
+
+    Raises:
+        S5Error: the YAML does not parse, or its top level is not a mapping.
+    """
+    try:
+        body = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise S5Error(f"{what} {path}: malformed YAML{at}: {problem}") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise S5Error(f"{what} {path}: the top level must be a mapping of keys, not {type(body).__name__}")
+    return body
+
 
 def check_keys(section: dict, allowed, where: str) -> dict:
     """`section` unchanged if every key is allowed, else an error naming the place (file and

@@ -2,15 +2,39 @@
 `<mix>_<i>_<Label>.wav` (2026)."""
 from __future__ import annotations
 
+import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
+from .atomic import is_temporary
 from .editions import edition_of, repeated_classes_allowed
+from .errors import S5Error
 from .labels import N_SLOTS, SILENCE, check_label
 
 SOUNDSCAPE_DIR = "soundscape"
 ORACLE_DIR = "oracle_target"
 METADATA_DIR = "metadata"
+
+
+def plain_name(name: str, what: str) -> str:
+    """`name` if it can be one file or folder name inside an output folder, else an error: no
+    separators, no `..`, no leading dot or dash, letters, digits, `_`, `-`, `.` and `+` only.
+
+    Args:
+        name: the name given (a zip name, a system's stage name).
+        what: how to call it in the message ("--zip name", "stage name").
+
+    Returns:
+        The name, unchanged.
+
+    Raises:
+        S5Error: the name could write outside its folder or is not a plain name.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_+][A-Za-z0-9_.+-]*", name) or ".." in name:
+        raise S5Error(f"{what} {name!r} is not a plain file name (letters, digits, _ - . + only, no '/' or '..'): "
+                      "nothing may be written outside the output folder")
+    return name
 
 
 def require_dir(path, what: str) -> Path:
@@ -64,8 +88,30 @@ def submission_names(mix: str, labels, edition: int) -> list[tuple[int, str]]:
 
 
 def list_wavs(folder: Path) -> list[Path]:
-    """Every .wav file directly in `folder` (any case of the suffix), sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
+    """Every .wav file directly in `folder` (any case of the suffix), sorted by name; the atomic
+    writer's temporary files (`.tmp_*`, left by an interrupted write) are not results and are skipped.
+    A `.wav` name that is no regular file (a dangling link, a link loop, a folder) is an error:
+    never silently left out (and scored as a miss)."""
+    out = []
+    for p in sorted(Path(folder).iterdir()):
+        if p.suffix.lower() != ".wav" or is_temporary(p):
+            continue
+        if not p.is_file():
+            raise S5Error(f"{p}: {not_a_file(p)}, not an audio file")
+        out.append(p)
+    return out
+
+
+def not_a_file(path: Path) -> str:
+    """What a path that is no regular file is, in words."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except FileNotFoundError:
+            return f"a dangling symbolic link (to {os.readlink(path)}, which does not exist)"
+        except (RuntimeError, OSError):
+            return "a symbolic link loop"
+    return "a folder" if path.is_dir() else "not a regular file"
 
 
 def list_mixtures(soundscape_dir) -> dict[str, Path]:

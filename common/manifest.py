@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio import write_text_atomic
-from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
+from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, list_wavs
 from .provenance import file_sha256
 
 MANIFEST = "manifest.json"
@@ -72,11 +72,11 @@ class ManifestWriter:
         if time.monotonic() - self._last > self.flush_seconds:
             self.write()
 
-    def keep(self, name: str) -> None:
-        """A mixture kept from an earlier run: its entry is re-measured unless the listed one still fits."""
+    def verified(self, name: str) -> bool:
+        """Whether a mixture left by an earlier run can be kept: listed, and every file of the size
+        and sha256 listed (one cut short or changed on disk, or never listed, is made again)."""
         entry = self.mixtures.get(name)
-        if entry is None or problems_of(self.out, name, entry, checksums=False):
-            self.mixtures[name] = mixture_entry(self.out, name)
+        return entry is not None and not problems_of(self.out, name, entry, checksums=True)
 
     def drop(self, name: str) -> None:
         self.mixtures.pop(name, None)
@@ -119,6 +119,7 @@ class Verdict:
     has_manifest: bool
     problems: list[str] = field(default_factory=list)
     n_mixtures: int = 0
+    evaluation_set: bool = False  # no oracle_target/: mixtures only (scored elsewhere, or not at all)
 
     @property
     def ok(self) -> bool:
@@ -143,6 +144,10 @@ def verify_dataset(folder, checksums: bool = False) -> Verdict:
     body = read_manifest(path)
     listed = body["mixtures"]
     verdict = Verdict(folder, True, n_mixtures=len(listed))
+    if not (folder / ORACLE_DIR).is_dir():  # an evaluation set: its mixtures are verified, references not required
+        verdict.evaluation_set = True
+        listed = {name: {"files": {rel: want for rel, want in entry["files"].items()
+                                   if rel.startswith(f"{SOUNDSCAPE_DIR}/")}} for name, entry in listed.items()}
     for name, entry in listed.items():
         verdict.problems += problems_of(folder, name, entry, checksums)
     expected = body.get("expected") or []
@@ -153,7 +158,7 @@ def verify_dataset(folder, checksums: bool = False) -> Verdict:
                                 "the generation did not finish" if missing else "the generation did not finish")
     known = {rel for entry in listed.values() for rel in entry["files"]}
     for sub in AUDIO_DIRS:
-        for f in sorted((folder / sub).glob("*.wav")) if (folder / sub).is_dir() else []:
+        for f in list_wavs(folder / sub) if (folder / sub).is_dir() else []:
             rel = f.relative_to(folder).as_posix()
             if rel not in known:
                 verdict.problems.append(f"{rel} is not in the manifest (a file added, or left by an unfinished run)")

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .atomic import is_temporary
 from .audio import write_text_atomic
 
 PACKAGES = ("torch", "numpy", "scipy", "soundfile", "pandas", "pyroomacoustics", "sofar", "mir_eval")
@@ -24,7 +25,7 @@ def data_fingerprint(folder) -> str:
     root = Path(folder)
     for sub in ("soundscape", "oracle_target", "metadata"):
         for f in sorted((root / sub).rglob("*")) if (root / sub).is_dir() else []:
-            if f.is_file():
+            if f.is_file() and not is_temporary(f):  # an interrupted write's leftover is not data
                 h.update(str(f.relative_to(root)).encode())
                 h.update(f.read_bytes())
     return h.hexdigest()

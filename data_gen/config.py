@@ -7,7 +7,8 @@ A config names where each ingredient comes from:
   noise:                   {procedural: {...}} | {folder: {root}}
   rooms:                   {synthetic: {n_rooms, n_positions, seed, cache_dir}} | {folder: {root}}
   scene:                   overrides of data_gen.plan.DEFAULT_CONFIG
-Relative paths are taken from `root` (default: the current folder); `${VAR}` is expanded.
+Relative paths are taken from `root`, and a relative `root` (default `.`) from the YAML's folder
+(the repository's root for the built-in recipes of configs/data/); `${VAR}` is expanded.
 """
 from __future__ import annotations
 
@@ -15,11 +16,10 @@ import os
 import re
 from pathlib import Path
 
-import yaml
-
-from s5bench.common.configs import check_keys, find_config
+from s5bench.common.configs import check_keys, find_config, read_yaml
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 
+from .recipe_schema import RecipeError, check_recipe, check_scene_values
 from .rooms import RoomBank
 from .sources import (
     CombinedBank,
@@ -34,9 +34,11 @@ from .sources import (
 )
 from .synthetic_rooms import build_room_bank
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "configs" / "data"
 
 
+HANDFUL = 5  # a class with fewer clips than this is named when a set is generated
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
 
 
@@ -53,12 +55,13 @@ def load_config(name_or_path: str | Path) -> dict:
     Raises:
         FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
         ValueError: If a key is unknown at the top or in `scene`.
-        yaml.YAMLError: If the file is not valid YAML.
+        S5Error: If the file is not valid YAML (naming the file, line and column).
     """
     path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg = read_yaml(path, "data config")
     check_keys(cfg, TOP_KEYS, f"data config {path}")
     check_scene(cfg.get("scene"), f"data config {path}")
+    check_recipe(cfg, f"data config {path}")  # before anything is drawn
     cfg["_path"] = str(path)
     return cfg
 
@@ -75,7 +78,10 @@ def check_scene(scene: dict | None, where: str) -> None:
     """
     from .plan import DEFAULT_CONFIG
 
+    if scene is not None and not isinstance(scene, dict):
+        raise RecipeError(f"{where}, section 'scene': a mapping of scene rules is needed, not {scene!r}")
     check_keys(scene or {}, DEFAULT_CONFIG, f"{where}, section 'scene'")
+    check_scene_values(scene or {}, f"{where}: scene")
 
 
 def _expand(cfg, value) -> str:
@@ -88,23 +94,86 @@ def _expand(cfg, value) -> str:
     return text
 
 
+def base_folder(cfg: dict) -> Path:
+    """What a recipe's relative paths (and a relative `root`) are taken against: the folder of its
+    YAML file, so that a recipe means the same files from wherever the command runs; the built-in
+    recipes of configs/data/ write theirs from the repository's root (`data/cache/...`)."""
+    source = cfg.get("_path")
+    if not source:  # a recipe built in code: the current folder, as before
+        return Path(".")
+    folder = Path(source).resolve().parent
+    return REPO if folder == CONFIG_DIR.resolve() else folder
+
+
 def _path(cfg, p) -> Path:
     p = Path(_expand(cfg, p))
-    return p if p.is_absolute() else Path(_expand(cfg, cfg.get("root", "."))) / p
+    if p.is_absolute():
+        return p
+    root = Path(_expand(cfg, cfg.get("root", ".")))
+    return (root if root.is_absolute() else base_folder(cfg) / root) / p
+
+
+def _folder(cfg, p, what: str) -> Path:
+    """A bank's folder, which must exist; the error says against what a relative path was taken."""
+    folder = _path(cfg, p)
+    if not folder.is_dir():
+        given = f"{p!r}" + (f" under root {cfg['root']!r}" if "root" in cfg else "")
+        raise FileNotFoundError(f"data config {cfg.get('_path', '(built in code)')}: {what} folder {given} not found: "
+                                f"looked for {folder.absolute()} (relative paths are taken against "
+                                f"{base_folder(cfg).absolute()}, the YAML's folder)")
+    return folder
 
 
 def _source_bank(cfg, spec: dict, role: str):
     (kind, args), = spec.items()
+    args = dict(args or {})
+    classes = args.pop("classes", None)
+    bank = _unrestricted_bank(cfg, kind, args, role)
+    if classes is not None:
+        bank.keep_classes(classes, f"data config {cfg.get('_path')}: {role} bank {kind!r}, key 'classes'")
+    return bank
+
+
+def coverage_warnings(bank, role: str) -> list[str]:
+    """Lines that say which target classes a bank has no clip of, and which classes have fewer
+    than a handful (each such clip then returns in many mixtures).
+
+    Args:
+        bank: a source bank (None: no bank, no lines).
+        role: "target" (the 18 classes are expected, or those of `classes:`) or "interference".
+
+    Returns:
+        Zero, one or two lines.
+    """
+    if bank is None:
+        return []
+    counts = {lab: len(bank.items(lab)) for lab in bank.labels}
+    out = []
+    if role == "target":
+        asked = [getattr(b, "restricted_to", None) for b in getattr(bank, "banks", [bank])]  # `classes:` per entry
+        expected = LABELS if None in asked else {lab for classes in asked for lab in classes}
+        missing = [lab for lab in LABELS if lab in expected and lab not in counts]
+        if missing:
+            out.append(f"{role} bank {bank.name}: {len(missing)} of {len(set(expected))} classes have no clip "
+                       f"and never occur: {', '.join(missing)}")
+    few = [f"{lab} {n}" for lab, n in sorted(counts.items()) if n < HANDFUL]
+    if few:
+        out.append(f"{role} bank {bank.name}: classes with fewer than {HANDFUL} clips (each clip returns in many "
+                   f"mixtures): {', '.join(few)}")
+    return out
+
+
+def _unrestricted_bank(cfg, kind: str, args: dict, role: str):
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralBank(kind=role, sr=sr, **args)
     if kind == "folder":
         allowed = LABELS if role == "target" and args.get("check_labels", True) else None
-        return FolderBank(_path(cfg, args["root"]), sr=sr, allowed_labels=allowed)
+        return FolderBank(_folder(cfg, args["root"], f"{role} bank"), sr=sr, allowed_labels=allowed)
     if kind == "vctk":
-        return VCTKBank(_path(cfg, args["root"]), mic=args.get("mic", "mic1"), sr=sr)
+        return VCTKBank(_folder(cfg, args["root"], "VCTK bank"), mic=args.get("mic", "mic1"), sr=sr)
     if kind == "resampled":
-        return ResampledFolderBank(_path(cfg, args["root"]), label=args["label"], sr=sr)
+        return ResampledFolderBank(_folder(cfg, args["root"], f"{role} bank"), label=args["label"], sr=sr)
     if kind == "combine":
         raise ValueError("'combine' is written as {combine: [...], replace: [...]} at the top of the entry")
     raise ValueError(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
@@ -155,7 +224,7 @@ def build_noise(cfg: dict) -> NoiseBank:
     if kind == "procedural":
         return ProceduralNoiseBank(sr=sr, **args)
     if kind == "folder":
-        return FolderNoiseBank(_path(cfg, args["root"]), sr=sr)
+        return FolderNoiseBank(_folder(cfg, args["root"], "noise bank"), sr=sr)
     raise ValueError(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
 
 
@@ -183,7 +252,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
         build_room_bank(folder, sr=sr, progress=progress, **args)
         return RoomBank(folder, sr=sr)
     if kind == "folder":
-        return RoomBank(_path(cfg, args["root"]), sr=sr)
+        return RoomBank(_folder(cfg, args["root"], "room bank"), sr=sr)
     raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 

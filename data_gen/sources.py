@@ -60,6 +60,17 @@ class SourceBank:
             raise KeyError(f"{self.name} has no label {label!r}; it has {', '.join(self.labels)}")
         return self._items[label]
 
+    def keep_classes(self, classes, where: str) -> None:
+        """Restrict the bank to `classes` (a recipe's `classes: [...]`); a class it has no clip of
+        is an error naming `where`."""
+        missing = [c for c in classes if c not in self._items]
+        if missing:
+            raise ValueError(f"{where}: classes {', '.join(missing)} have no clip in {self.name} "
+                             f"(it has {', '.join(self.labels)})")
+        self._items = {lab: items for lab, items in self._items.items() if lab in classes}
+        self._by_file = {f: it for f, it in self._by_file.items() if it.label in classes}
+        self.restricted_to = list(classes)
+
     def describe(self) -> str:
         """One line for the run's report: where the clips come from and how many there are."""
         n = sum(len(v) for v in self._items.values())

@@ -16,10 +16,11 @@ from tqdm import tqdm
 
 from s5bench.common.audio import files_together, write_text_atomic
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
-from s5bench.common.manifest import ManifestWriter
+from s5bench.common.locks import folder_lock
+from s5bench.common.manifest import ManifestWriter, recipe_sha256
 from s5bench.common.provenance import code_fingerprint
 
-from .config import public_recipe
+from .config import coverage_warnings, public_recipe
 from .factory import MixtureFactory
 from .render import plan_edition
 
@@ -241,29 +242,31 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     t0 = time.perf_counter()
     factory = MixtureFactory(cfg, progress=progress)
     names = [p.stem for p in paths]
-    manifest = ManifestWriter(out, names=names, recipe={**public_recipe(cfg), "from_metadata": str(folder)},
-                              seed=None, subtype=subtype, code_fingerprint=code_fingerprint())
-    made, kept = [], 0
-    try:
-        for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
-            name = path.stem
-            if is_complete(out, name):
-                manifest.keep(name)
-                kept += 1
-                continue
-            manifest.drop(name)
-            _remove_partial(out, name)
-            try:
-                plan = json.loads(path.read_text())
-                missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
-                if missing:
-                    raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
-                made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype, source=str(path)))
-            except RENDER_ERRORS as err:
-                raise MixtureError(f"mixture {name} ({path}): {err}") from None
-            manifest.add(name)
-    finally:
-        manifest.write()
+    recipe = {**public_recipe(cfg), "from_metadata": str(folder)}
+    with claimed_data_folder(out, recipe, None, len(names), subtype, stems):
+        manifest = ManifestWriter(out, names=names, recipe=recipe, seed=None, subtype=subtype,
+                                  code_fingerprint=code_fingerprint())
+        made, kept = [], 0
+        try:
+            for path in tqdm(paths, desc="rendering", unit="mix", disable=not progress):
+                name = path.stem
+                if is_complete(out, name) and manifest.verified(name):
+                    kept += 1
+                    continue
+                manifest.drop(name)
+                _remove_partial(out, name)
+                try:
+                    plan = json.loads(path.read_text())
+                    missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
+                    if missing:
+                        raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+                    made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype,
+                                            source=str(path)))
+                except RENDER_ERRORS as err:
+                    raise MixtureError(f"mixture {name} ({path}): {err}") from None
+                manifest.add(name)
+        finally:
+            manifest.write()
     return _summary(made, kept, 0, len(paths), t0, factory)
 
 
@@ -302,13 +305,27 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     out = Path(out)
     t0 = time.perf_counter()
     names = [mixture_name(i, n) for i in range(n)]
+    with claimed_data_folder(out, public_recipe(cfg), seed, n, subtype, stems):
+        return _generate(cfg, out, names, seed, jobs, stems, progress, subtype, t0)
+
+
+def claimed_data_folder(out: Path, recipe: dict, seed, n: int, subtype: str, stems: bool):
+    """The data folder locked for this generation (common/locks.py): a concurrent one with other
+    arguments is refused; temporary files left by a dead one are removed."""
+    key = {"recipe": recipe_sha256(recipe), "seed": seed, "n": n, "subtype": subtype, "stems": stems}
+    return folder_lock(out, key, "data folder", clean=(SOUNDSCAPE_DIR, ORACLE_DIR, STEMS_DIR, METADATA_DIR))
+
+
+def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stems: bool, progress: bool,
+              subtype: str, t0: float) -> dict:
+    """generate_set's work, once the folder is claimed."""
+    n = len(names)
     manifest = ManifestWriter(out, names=names, recipe=public_recipe(cfg), seed=seed, subtype=subtype,
                               code_fingerprint=code_fingerprint())
     factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
-    kept = [nm for nm in names if is_complete(out, nm)]
+    # kept: complete, and every file of the size and sha256 its manifest lists (a damaged one is redone)
+    kept = [nm for nm in names if is_complete(out, nm) and manifest.verified(nm)]
     kept_set = set(kept)
-    for nm in kept:
-        manifest.keep(nm)
     todo = [(str(out), nm, seed, i, stems, subtype) for i, nm in enumerate(names) if nm not in kept_set]
     for _, nm, *_ in todo:
         manifest.drop(nm)
@@ -345,4 +362,5 @@ def _summary(made: list[dict], kept: int, redone: int, total: int, t0: float, fa
     banks = [("targets", factory.targets), ("interference", factory.interference)]
     return {"made": len(made), "kept": kept, "redone": redone, "total": total,
             "seconds": time.perf_counter() - t0, "class_counts": dict(sorted(counts.items())),
-            "sources": [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None]}
+            "sources": [f"{role}: {bank.describe()}" for role, bank in banks if bank is not None],
+            "warnings": [line for role, bank in banks for line in coverage_warnings(bank, role.rstrip("s"))]}

@@ -12,7 +12,9 @@ from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import ranking_metric
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
-from s5bench.runners.run_folders import (
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.run import run_system
+from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
     builtin_test_set,
@@ -21,8 +23,6 @@ from s5bench.runners.run_folders import (
     provenance,
     run_dir_for,
 )
-from s5bench.systems.distributed import shard_info
-from s5bench.systems.run import run_system
 from s5bench.systems.self_guided import iterations_for, stage_names
 
 from .differences import stage_contributions

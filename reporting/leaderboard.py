@@ -10,7 +10,10 @@ import pandas as pd
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import edition_of, ranking_metric
 from s5bench.common.provenance import data_fingerprint
-from s5bench.runners.run_folders import (
+from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import load_system_config
+from s5bench.systems.run import run_system
+from s5bench.systems.run_folders import (
     BUILTIN,
     build_with,
     builtin_test_set,
@@ -19,9 +22,6 @@ from s5bench.runners.run_folders import (
     run_dir_for,
     system_code_fingerprint,
 )
-from s5bench.systems.distributed import shard_info
-from s5bench.systems.registry import load_system_config
-from s5bench.systems.run import run_system
 
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS

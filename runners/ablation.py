@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s5bench.common.arguments import add_table_arguments, table_options
+from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
+from s5bench.common.errors import cli
 from s5bench.reporting.ablation import TABLE1, ablation
-from s5bench.runners.run_folders import BUILTIN
+from s5bench.systems.run_folders import BUILTIN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    resolve_n(ap, args, BUILTIN["n"])
     try:
         lines = ablation(None if args.all else args.config, args.data, args.system, **table_options(args))
     except (FileNotFoundError, ValueError) as err:  # a bad stage, system or data file: named, no traceback
@@ -52,4 +55,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

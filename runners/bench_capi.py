@@ -16,6 +16,7 @@ Prints mixtures per second per core and the largest CAPI-SDRi difference between
 from __future__ import annotations
 
 import os
+import sys
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core for both, before numpy and torch start their pools
@@ -31,6 +32,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from s5bench.common.arguments import at_least
+from s5bench.common.errors import cli
 from s5bench.common.labels import LABELS, SAMPLE_RATE  # noqa: E402
 from s5bench.metrics.scene import score_mixture  # noqa: E402
 
@@ -129,4 +131,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli(main))

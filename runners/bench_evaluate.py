@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from s5bench.common.arguments import at_least
+from s5bench.common.errors import cli
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 from s5bench.common.layout import group_by_mixture, list_mixtures
 from s5bench.metrics.folders import score_folders
@@ -125,4 +127,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli(main))

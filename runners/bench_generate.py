@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from scipy.signal import fftconvolve
 from tqdm import tqdm
 
 from s5bench.common.arguments import at_least
+from s5bench.common.errors import cli
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.data_gen.factory import MixtureFactory
 from s5bench.data_gen.render import direct_path, normalized_ir
@@ -121,4 +123,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli(main))

@@ -18,6 +18,7 @@ kept, and gives the ratio (column x_glibc: glibc time / kept time, > 1 means kep
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import torch
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.errors import cli
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.systems.models.checkpoints import build_model
 from s5bench.systems.training.recipes import load_train_config
@@ -121,4 +123,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli(main))

@@ -27,6 +27,7 @@ import torch
 
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
+from s5bench.common.errors import cli
 from s5bench.data_gen.stem_corpus import StemStream
 from s5bench.data_gen.stream import SceneStream, collate
 from s5bench.systems.models.checkpoints import build_model
@@ -108,4 +109,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -13,8 +13,10 @@ import os
 import sys
 
 from s5bench.common.arguments import add_interval_arguments, at_least
+from s5bench.common.atomic import check_writable
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument
+from s5bench.common.errors import cli
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.metrics.folders import score_folders, summary_markdown, write_reports, write_run_info
 from s5bench.metrics.intervals import contributions
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
+    check_writable(args.out_dir)  # before the scoring, not after it
     try:
         scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
                                sr=args.sr, channels=args.channels, jobs=args.jobs, edition=args.edition)
@@ -60,4 +63,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -2,6 +2,7 @@
 
     python runners/generate.py --config builtin_test --out data/builtin_test --n 100 --seed 0 --jobs 2
     python runners/generate.py --config dcase2025_official --from-metadata $S5_DEV_SET/metadata/valid --out OUT
+    python runners/generate.py --config builtin_test --n 100 --seed 7 --out EVAL --references-out REFS  # hidden set
     python runners/generate.py --verify DIR
 
 Writes soundscape/<mix>.wav (4-channel FOA), oracle_target/<mix>_<Label>.wav (dry targets at
@@ -20,8 +21,10 @@ import sys
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import SUBTYPES
 from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.errors import cli
 from s5bench.common.manifest import MANIFEST, DatasetError, verify_dataset
 from s5bench.data_gen.config import load_config
+from s5bench.data_gen.evaluation_set import check_apart, export_evaluation_set
 from s5bench.data_gen.writer import generate_set, render_metadata_folder
 
 
@@ -35,7 +38,10 @@ def main(argv=None) -> int:
     ap.add_argument("--from-metadata", metavar="DIR",
                     help="render every plan JSON in DIR (the fork's metadata, e.g. dev_set/metadata/valid) "
                          "with the recipe's banks, instead of drawing new scenes")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--references-out", metavar="DIR",
+                    help="write an evaluation set: the full set (references, plans, manifest) goes to DIR, and "
+                         "--out gets the mixtures only (soundscape/ and its manifest), e.g. a hidden test set")
+    ap.add_argument("--seed", type=at_least(0), default=0)
     ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1)
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")
@@ -52,21 +58,30 @@ def main(argv=None) -> int:
         if (args.n is None) == (args.from_metadata is None):
             raise ValueError("give either --n (draw new scenes) or --from-metadata DIR (render existing plans)")
         cfg = load_config(args.config)
+        full = args.references_out or args.out  # an evaluation set is made from a full one
+        if args.references_out:
+            check_apart(full, args.out)  # before anything is drawn
         if args.from_metadata:
-            summary = render_metadata_folder(cfg, args.from_metadata, args.out, stems=args.stems,
+            summary = render_metadata_folder(cfg, args.from_metadata, full, stems=args.stems,
                                              subtype=args.subtype)
         else:
-            summary = generate_set(cfg, args.out, args.n, args.seed, jobs=args.jobs, stems=args.stems,
+            summary = generate_set(cfg, full, args.n, args.seed, jobs=args.jobs, stems=args.stems,
                                    subtype=args.subtype)
+        if args.references_out:
+            n_eval = export_evaluation_set(full, args.out)
     except (OSError, ValueError, KeyError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"{summary['made']} made, {summary['kept']} kept from an earlier run "
           f"({summary['redone']} partial ones redone), {summary['total']} in {args.out}, "
           f"{summary['seconds']:.1f} s")
+    if args.references_out:
+        print(f"evaluation set: {n_eval} mixtures in {args.out} (mixtures only); references and plans in {full}")
     print("targets per class made now: " + ", ".join(f"{k} {v}" for k, v in summary["class_counts"].items()))
     for line in summary["sources"]:
         print(f"sources, {line}")
+    for line in summary["warnings"]:
+        print(f"warning: {line}", file=sys.stderr)
     if args.plot:
         from s5bench.data_gen.plots import plot_mixture
 
@@ -91,4 +106,4 @@ def verify(folder) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

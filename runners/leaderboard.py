@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s5bench.common.arguments import add_table_arguments, table_options
+from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
+from s5bench.common.errors import cli
 from s5bench.reporting.leaderboard import DEFAULT_SYSTEMS, leaderboard
-from s5bench.runners.run_folders import BUILTIN
+from s5bench.systems.run_folders import BUILTIN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    resolve_n(ap, args, BUILTIN["n"])
     try:
         lines = leaderboard(args.systems, args.data, **table_options(args))
     except (FileNotFoundError, ValueError) as err:  # a bad system, data file or checkpoint: named, no traceback
@@ -45,4 +48,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from s5bench.common.arguments import at_least
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
+from s5bench.common.errors import cli
 from s5bench.reporting.table_files import markdown_table
 from s5bench.systems.training.diagnostics import ideal_mask_gains
 from s5bench.systems.training.recipes import load_train_config
@@ -119,4 +120,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -22,6 +22,9 @@ from s5bench.common.arguments import add_interval_arguments, at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
+from s5bench.common.errors import cli
+from s5bench.common.layout import plain_name
+from s5bench.common.locks import exclusive
 from s5bench.reporting.differences import stage_contributions, summary_intervals_text, write_summary_intervals
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
@@ -48,6 +51,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
     rows, intervals = [], []
+    if args.zip:
+        plain_name(args.zip, "--zip name")  # refused before anything runs
     try:
         for name in args.system.split(","):
             out = Path(args.out) / Path(name).stem
@@ -75,12 +80,7 @@ def main(argv=None) -> int:
         print("no oracle targets: estimates written, nothing scored")
         return 0
     table = pd.DataFrame(rows, columns=["system", "stage"] + summary_columns(args.edition))
-    try:
-        table, kept = merged_summary(Path(args.out) / "summary.csv", table)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    write_text_atomic(Path(args.out) / "summary.csv", table.to_csv(index=False))
+    table, kept = update_summary(Path(args.out) / "summary.csv", table)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if intervals:
         print("\n".join(intervals))
@@ -88,6 +88,15 @@ def main(argv=None) -> int:
         print(f"{Path(args.out) / 'summary.csv'} keeps the rows of systems run into it earlier: {', '.join(kept)} "
               "(a system run again replaces its own rows)")
     return 0
+
+
+def update_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Merge this call's rows into `path` under a lock, so that two runs into one --out at once
+    both keep their rows (read, merge and write are one step for the other writers)."""
+    with exclusive(path.parent / ".summary.lock"):
+        table, kept = merged_summary(path, new)
+        write_text_atomic(path, table.to_csv(index=False))
+    return table, kept
 
 
 def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -105,4 +114,4 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
+from s5bench.common.errors import cli
 from s5bench.systems.training.export import export
 from s5bench.systems.training.recipes import known_train_configs, load_train_config
 from s5bench.systems.training.trainer import logged_seconds, train
@@ -60,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -7,6 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from s5bench.common.errors import cli
+
 # command -> runner module (s5bench/runners/<module>.py)
 COMMANDS = {
     "generate": "generate",
@@ -52,7 +54,7 @@ def main(argv=None) -> int:
         return 2
     module = importlib.import_module(f"s5bench.runners.{COMMANDS[command]}")
     sys.argv = [f"s5bench {command}", *rest]  # argparse names the command in its messages
-    return module.main(rest) or 0
+    return cli(module.main, rest)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ class System(torch.nn.Module):
     """
 
     stages: tuple = ("final",)
+    config: dict | None = None  # set by the registry to the config it was built from
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
     sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
     edition: int = 2025  # set by `infer`: 2026 lets a system answer one class in several slots

@@ -4,6 +4,9 @@ configs/systems/<name>.yaml:
     class: my_package.my_module:MySystem   # any importable System subclass; the built-in ones
                                            # are named the same way (s5bench.systems.oracle:OracleSources)
     args: {...}                            # keyword arguments of the class
+The class is checked to be a System subclass before it is called, and `args:` keys against what
+its __init__ takes (through `**kwargs` handed on to its parents; a class that takes any sets
+`accepts_any_args = True`).
 """
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ import importlib
 import inspect
 from pathlib import Path
 
-import yaml
+import torch
 
-from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
+from s5bench.common.errors import S5Error
+
+from .base import System
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
 # The project's packages before they moved under the one namespace `s5bench`.
@@ -56,10 +62,10 @@ def load_system_config(name_or_path: str | Path) -> dict:
     Raises:
         FileNotFoundError: As `system_config_path`.
         ValueError: If a top-level key is unknown, or `class` is not a "module:Class" string.
-        yaml.YAMLError: If the file is not valid YAML.
+        S5Error: If the file is not valid YAML (naming the file, line and column).
     """
     path = system_config_path(name_or_path)
-    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg = read_yaml(path, "system config")
     check_keys(cfg, ("class", "args", "name"), f"system config {path}")
     if not isinstance(cfg.get("class"), str) or ":" not in cfg["class"]:
         raise ValueError(f"system config {path}: needs `class: package.module:ClassName` (a System subclass)")
@@ -82,10 +88,29 @@ def build_system(name_or_path: str | Path):
     return build_system_from_config(load_system_config(name_or_path), source=system_config_path(name_or_path))
 
 
-def check_arguments(cls, args: dict, where: str) -> None:
-    """Refuse `args:` keys that the class's constructor does not take, naming them and the ones it does.
+def accepted_arguments(cls) -> list[str] | None:
+    """The keyword arguments a System class takes, following `**kwargs` up its parents' __init__
+    (a `**kwargs` handed on to System/torch.nn.Module takes nothing more); None when a class in
+    the chain says it takes any (`accepts_any_args = True`)."""
+    allowed: list[str] = []
+    for klass in cls.__mro__:
+        if klass in (System, torch.nn.Module, object) or getattr(klass, "accepts_any_args", False):
+            return None if getattr(klass, "accepts_any_args", False) else allowed
+        if "__init__" not in vars(klass):
+            continue
+        params = inspect.signature(klass.__init__).parameters
+        allowed += [n for n, p in params.items() if n != "self" and n not in allowed
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return allowed
+    return allowed
 
-    A constructor with `**kwargs` takes anything.
+
+def check_arguments(cls, args: dict, where: str) -> None:
+    """Refuse `args:` keys that the class does not take, naming them and the ones it does.
+
+    A constructor with `**kwargs` is followed up its parent classes (`accepted_arguments`); a class that
+    sets `accepts_any_args = True` takes anything.
 
     Args:
         cls: the system class.
@@ -93,12 +118,11 @@ def check_arguments(cls, args: dict, where: str) -> None:
         where: the config, named in the error.
 
     Raises:
-        ValueError: If a key is not a parameter of `cls.__init__`.
+        ValueError: If a key is not a parameter the class takes.
     """
-    params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    allowed = accepted_arguments(cls)
+    if allowed is None:
         return
-    allowed = [n for n, p in params.items() if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown argument(s) {', '.join(map(repr, unknown))} under `args:` for "
@@ -148,11 +172,19 @@ def build_system_from_config(cfg: dict, source=None):
         cls = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as err:
         raise ValueError(f"{where}: cannot import class {cfg['class']!r}: {err}") from None
+    if not (inspect.isclass(cls) and issubclass(cls, System)):  # checked before anything of it is called
+        raise S5Error(f"{where}: class {cfg['class']!r} is not a System subclass (s5bench.systems.base.System); "
+                      "it was not called")
     args = cfg.get("args") or {}
+    if not isinstance(args, dict):
+        raise S5Error(f"{where}: `args:` must be a mapping of keyword arguments, not {args!r}")
     check_arguments(cls, args, where)
     try:
         system = cls(**args)
     except (FileNotFoundError, ValueError) as err:
         raise type(err)(f"{where}: {err}") from None
+    except TypeError as err:  # e.g. an argument the class's **kwargs hands on to a parent that does not take it
+        raise S5Error(f"{where}: {cls.__name__}(**args) refused its arguments: {err}") from None
     system.config_name = cfg["name"]
+    system.config = cfg  # what made the run, by content (systems/run_claim.py)
     return system

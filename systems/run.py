@@ -12,12 +12,14 @@ from tqdm import tqdm
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
 from s5bench.common.editions import check_edition, repeated_classes_allowed
-from s5bench.common.layout import list_wavs, parse_stem, submission_names
+from s5bench.common.errors import S5Error
+from s5bench.common.layout import list_wavs, parse_stem, plain_name, submission_names
 from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
+from .run_claim import claimed_run_folder
 
 ESTIMATE_DIR = "estimate"
 DONE_DIR = ".done"
@@ -36,17 +38,26 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
     (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
     return None)."""
     edition = check_edition(edition)
-    rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
     device = local_device(device)
     system = system.to(device)
     label = system.config_name or type(system).__name__
-    sr = system.sample_rate  # the system says at which rate it works
-    stages = tuple(stages or system.stages)
+    stages = tuple(plain_name(s, f"{label}: stage name") for s in (stages or system.stages))
     unknown = set(stages) - set(system.stages)
     if unknown:
         raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
-    data = FolderScenes(data_dir, sr=sr, edition=edition)
+    data = FolderScenes(data_dir, sr=system.sample_rate, edition=edition)
     out = Path(out_dir)
+    with claimed_run_folder(out, system, data_dir, edition, stages, DONE_DIR, ESTIMATE_DIR):
+        return _run_and_score(system, data, Path(data_dir), out, stages, device=device, batch_size=batch_size,
+                              jobs=jobs, progress=progress, edition=edition, official_json=official_json)
+
+
+def _run_and_score(system, data, data_dir: Path, out: Path, stages, *, device, batch_size, jobs, progress,
+                   edition, official_json) -> dict | None:
+    """run_system's work, once the run folder is claimed."""
+    rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
+    label = system.config_name or type(system).__name__
+    sr = system.sample_rate  # the system says at which rate it works
     done = set(data.names)
     for stage in stages:
         marks = out / stage / DONE_DIR
@@ -99,14 +110,19 @@ def _remove_estimates(folder: Path, names: set[str], mixtures):
     """Delete the estimate files of mixtures `names` (exact names, any edition's form)."""
     if folder.is_dir() and names:
         for f in list_wavs(folder):
-            if parse_stem(f.stem, mixtures)[0] in names:
+            try:
+                mix = parse_stem(f.stem, mixtures)[0]
+            except ValueError as err:
+                raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
+            if mix in names:
                 f.unlink()
 
 
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:
     """<folder_name>/eval_out/<mix>_<Label>.wav inside `out_zip`, the challenge's submission form."""
+    plain_name(folder_name, "--zip name")
     out_zip = Path(out_zip)
     with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        for wav in sorted(Path(estimate_dir).glob("*.wav")):
+        for wav in list_wavs(Path(estimate_dir)):
             z.write(wav, f"{folder_name}/eval_out/{wav.name}")
     return out_zip

@@ -58,7 +58,7 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
 
 
 def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
-    import s5bench.runners.run_folders as tables
+    import s5bench.systems.run_folders as tables
     from s5bench.common import provenance
 
     cfg = {"class": "s5bench.systems.oracle:OracleSources", "name": "oracle_sources"}

@@ -18,12 +18,13 @@ the best checkpoint.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import yaml
-
-from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
+from s5bench.common.errors import S5Error
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
+from s5bench.data_gen.recipe_schema import check_recipe
 
 from .tasks import TASK_CLASSES
 
@@ -61,12 +62,12 @@ def load_train_config(name_or_path) -> dict:
         FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
         ValueError: If a top-level key is unknown, `task` is not a known task, or a `task_options`
             key is not an option of that task.
-        yaml.YAMLError: If the file is not valid YAML.
+        S5Error: If the file is not valid YAML (naming the file, line and column).
     """
     experiment = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
     folder = EXPERIMENTS_DIR if not Path(name_or_path).is_file() and experiment.is_file() else CONFIG_DIR
     path = find_config(name_or_path, folder, "training config")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path, "training config")
     check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
     cfg = {**DEFAULTS, **raw}
     cfg["name"] = cfg.get("name", path.stem)
@@ -103,7 +104,7 @@ def data_config(cfg: dict) -> dict:
         else:
             data[section] = value
     check_scene(data.get("scene"), where)
-    return data
+    return check_recipe(data, where)
 
 
 def selection_score(val: dict, cfg: dict) -> float:
@@ -146,3 +147,53 @@ def record_config(cfg: dict) -> dict:
         {"task": the task, "model": a copy of the model's keyword arguments}.
     """
     return {"task": cfg["task"], "model": dict(cfg["model"] or {})}
+
+
+# What a resumed run may change: how long it runs, where it exports, how it logs, the schedule's
+# milestones (followed from the step), the loader's workers.
+RESUMABLE_CHANGES = ("steps", "export", "tensorboard", "num_workers", "lr_milestones", "lr_gamma", "val_every")
+
+
+def training_identity(cfg: dict) -> dict:
+    """What makes a training run: the recipe's content (not its file name) without the keys a
+    resumed run may change, the data recipe it trains on, and the sha256 of its `init` checkpoint.
+
+    Args:
+        cfg: a training config from load_train_config (with command-line overrides applied).
+
+    Returns:
+        A JSON-serialisable dict, recorded in last.pt and compared when a run resumes.
+    """
+    from s5bench.common.provenance import file_sha256
+    from s5bench.data_gen.config import public_recipe
+    from s5bench.systems.models.checkpoints import resolve
+
+    recipe = {k: v for k, v in cfg.items() if k not in RESUMABLE_CHANGES and k != "name"}
+    init = resolve(cfg["init"]) if cfg.get("init") else None
+    return json.loads(json.dumps({"recipe": recipe, "data": public_recipe(data_config(cfg)),
+                                  "init_sha256": file_sha256(init) if init and init.is_file() else None},
+                                 sort_keys=True, default=str))
+
+
+def check_same_training(saved: dict | None, identity: dict | None, last) -> None:
+    """Refuse to resume `last` (a last.pt) when it was written by another training run.
+
+    Raises:
+        S5Error: naming the keys that differ and the file.
+    """
+    if saved is None or identity is None:  # a last.pt of an earlier version records none: resumed as before
+        return
+    differs = []
+    for part in sorted(set(saved) | set(identity)):
+        a, b = saved.get(part), identity.get(part)
+        if a != b:
+            differs += [f"{part}.{k}" for k in _differing(a, b)] or [part]
+    if differs:
+        raise S5Error(f"{last} was written by another training run ({', '.join(differs)} "
+                      "differ): resume it with its own config, or give another --work folder")
+
+
+def _differing(a, b) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return []

@@ -29,7 +29,7 @@ from ..distributed import local_device, shard_info
 from ..models.checkpoints import build_model, m2d_encoder, resolve
 from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
 from .export import export
-from .recipes import data_config, record_config, selection_score
+from .recipes import check_same_training, data_config, record_config, selection_score, training_identity
 from .tasks import TASK_CLASSES
 
 
@@ -86,11 +86,13 @@ def _uses_amp(cfg: dict, device: str) -> bool:
     return bool(cfg["amp"]) and device.startswith("cuda")
 
 
-def resume(state: TrainingState, last: Path) -> bool:
-    """Load `last.pt` into the state if it exists; True if it did."""
+def resume(state: TrainingState, last: Path, identity: dict | None = None) -> bool:
+    """Load `last.pt` into the state if it exists; True if it did. A `last.pt` of another training
+    run (its recorded identity differs from `identity`: recipes.training_identity) is refused."""
     if not last.is_file():
         return False
     saved = read_record(last)
+    check_same_training(saved.get("identity"), identity, last)
     state.model.load_state_dict(saved["state_dict"])
     state.opt.load_state_dict(saved["optimizer"])
     state.scaler.load_state_dict(saved["scaler"])
@@ -98,10 +100,11 @@ def resume(state: TrainingState, last: Path) -> bool:
     return True
 
 
-def save_last(state: TrainingState, last: Path) -> None:
+def save_last(state: TrainingState, last: Path, identity: dict | None = None) -> None:
     with atomic_path(last, fsync=True) as tmp:
         torch.save({"state_dict": state.model.state_dict(), "optimizer": state.opt.state_dict(),
-                    "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best}, tmp)
+                    "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best,
+                    "identity": identity}, tmp)
 
 
 
@@ -159,7 +162,7 @@ def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: P
     if score < state.best:
         state.best = score
         save_checkpoint(work / "best.pt", state.model, record_config(cfg), step=state.step, val=figures)
-    save_last(state, work / "last.pt")
+    save_last(state, work / "last.pt", training_identity(cfg))
     return figures
 
 
@@ -170,7 +173,7 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     work = Path(work_dir)
     is_main = rank == 0
     state = build_state(cfg, device)
-    if resume(state, work / "last.pt") and is_main:
+    if resume(state, work / "last.pt", training_identity(cfg)) and is_main:
         print(f"resuming {work} at step {state.step}")
     wrapped = StepModule(state.model, state.task)
     if world > 1:

@@ -56,11 +56,26 @@ def checkpoint_hashes(system_cfg: dict) -> dict:
     return out
 
 
+def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dict:
+    """What makes a run: the system config's content, its checkpoints' sha256, the data set's
+    fingerprint, the edition and the code. Two runs with equal identities give the same estimates.
+
+    Args:
+        system_cfg: the system config as loaded (class, args, name), with any overrides applied.
+        fingerprint: `data_fingerprint` of the data folder.
+        edition: the DCASE edition the run is scored as.
+
+    Returns:
+        {"cfg", "ckpt", "data", "code", "edition"} (JSON-serialisable).
+    """
+    return {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
+            "code": system_code_fingerprint(system_cfg), "edition": edition}
+
+
 def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
     """Runs are cached per (system config, checkpoints, data set, edition, code): a change of any
     starts afresh."""
-    key = json.dumps({"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
-                      "code": system_code_fingerprint(system_cfg), "edition": edition}, sort_keys=True, default=str)
+    key = json.dumps(run_identity(system_cfg, fingerprint, edition), sort_keys=True, default=str)
     return results / "runs" / f"{Path(system_name).stem}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 

@@ -1,0 +1,153 @@
+"""A folder claimed by the job writing it: `<folder>/.lock` holds the writer's pid, host and the
+key of its arguments. A second writer with other arguments is refused while the first lives; one
+with the same arguments (a torchrun rank, the same command started twice) shares the folder; a
+lock whose writer is dead is taken over. The owner removes the temporary files (`.tmp_*`) that
+dead writers left, never those of a live one."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .atomic import TMP_PREFIX
+from .errors import S5Error
+
+LOCK = ".lock"
+
+
+class FolderBusyError(S5Error):
+    """The folder is being written by another live job with other arguments."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (signal 0 probes without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        body = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError):
+        return {}  # half-written or garbage: no live writer can be proven
+    return body if isinstance(body, dict) else {}
+
+
+def _live(holder: dict) -> bool:
+    pid = holder.get("pid")
+    return isinstance(pid, int) and holder.get("host") == socket.gethostname() and pid_alive(pid)
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _try_create(path: Path, body: dict) -> bool:
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(body))
+    return True
+
+
+@contextmanager
+def folder_lock(folder, key: dict, what: str, clean: tuple = ()):
+    """Hold `folder` for one job while the block runs.
+
+    Args:
+        folder: the folder written (made if missing).
+        key: what identifies the job's arguments (JSON-serialisable); an equal key may share.
+        what: how the folder is named in messages ("data folder", "run folder").
+        clean: sub-folders (relative) whose stale temporary files the owner removes on entry.
+
+    Yields:
+        True when this process owns the lock (and cleaned), False when it shares a live one.
+
+    Raises:
+        FolderBusyError: a live writer with another key holds the folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK
+    key = json.loads(json.dumps(key, sort_keys=True, default=str))
+    body = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "key": key}
+    owner = False
+    for _ in range(50):  # a dead writer's lock is removed, then the race for a new one is retried
+        if _try_create(path, body):
+            owner = True
+            break
+        holder = _read(path)
+        if holder is None:
+            continue
+        if not holder and _age(path) < 2.0:  # created an instant ago, its content not yet written
+            time.sleep(0.1)
+            continue
+        if _live(holder):
+            if holder.get("pid") == os.getpid() or holder.get("key") == key:
+                break  # the same job: share
+            differs = [k for k in sorted(set(key) | set(holder.get("key") or {}))
+                       if key.get(k) != (holder.get("key") or {}).get(k)]
+            raise FolderBusyError(f"{what} {folder} is being written by another job (pid {holder['pid']}, "
+                                  f"see {path}) with other arguments ({', '.join(differs) or 'unknown'} differ): "
+                                  "wait for it to finish or write to another folder")
+        path.unlink(missing_ok=True)  # a dead writer's lock: taken over
+    else:
+        raise FolderBusyError(f"{what} {folder}: its lock {path} could not be taken (other jobs keep taking it); "
+                              "try again")
+    if owner:
+        remove_stale_temps([folder / sub for sub in clean] + [folder], before=body["started"])
+    try:
+        yield owner
+    finally:
+        if owner and (_read(path) or {}).get("pid") == os.getpid():
+            path.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive(path):
+    """Hold an exclusive lock on `path` (made if missing) while the block runs; others wait. For a
+    short read-modify-write of a file several jobs update (e.g. a results folder's summary.csv).
+    The system releases the lock when its holder dies, so it never goes stale."""
+    import fcntl  # POSIX; the project's runners run on Linux and macOS
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def remove_stale_temps(folders, before: float) -> list[Path]:
+    """Remove the `.tmp_*` files in `folders` last written before `before` (a time.time()):
+    left by writers that died; a live writer's are newer than the lock its owner just took."""
+    removed = []
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for f in folder.glob(f"{TMP_PREFIX}*"):
+            try:
+                if f.is_file() and f.stat().st_mtime < before:
+                    f.unlink()
+                    removed.append(f)
+            except FileNotFoundError:
+                pass
+    return removed
