@@ -1,7 +1,7 @@
 """Is a difference real? Per-mixture contributions of every S5 metric, paired bootstrap intervals
 over mixtures, a paired permutation p-value and the smallest detectable difference.
 
-Every data-set figure of `metrics.scene.summarize` is a ratio of sums over mixtures, Σnum / Σden,
+Every data-set figure of `metrics.aggregate.summarize` is a ratio of sums over mixtures, Σnum / Σden,
 with one (num, den) pair per mixture and metric:
 - CA-SDRi / CAPI-SDRi: (value, 1), or (0, 0) for a mixture without any label (NaN, left out of the
   mean as in `summarize`);

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from s5bench.common.labels import LABELS
+from s5bench.metrics.aggregate import summarize
 from s5bench.metrics.folders import write_reports
 from s5bench.metrics.intervals import (
     Contributions,
@@ -22,7 +23,7 @@ from s5bench.metrics.intervals import (
     resample_indices,
     resampled_figures,
 )
-from s5bench.metrics.scene import score_mixture, summarize
+from s5bench.metrics.scene import score_mixture
 
 
 def scored_set(edition: int, n: int = 40, seed: int = 0):
