@@ -45,6 +45,7 @@ def complex_to_planes(spec: torch.Tensor) -> torch.Tensor:
 
 def planes_to_complex(planes: torch.Tensor) -> torch.Tensor:
     c = planes.shape[1] // 2
+    planes = to_float(planes)  # complex tensors exist in float32 only (no bfloat16)
     return torch.complex(planes[:, :c], planes[:, c:])
 
 
