@@ -57,11 +57,23 @@ def recipe_for_timing(name: str, tiny: bool) -> dict:
 
 
 def time_recipe(name: str, precision: str, device: str, tiny: bool, clip_s: float | None, budget: Budget,
-                repeats: int) -> dict:
+                repeats: int, batch_size: int | None = None) -> dict:
+    """Time `repeats` training steps of recipe `name` (after a warm-up) on synthetic batches.
+
+    Args:
+        precision: "float32" or "bfloat16" (autocast around the model calls).
+        tiny: a tiny recipe (batch 2; a frozen USS of uss_tiny's shape for the TSE).
+        clip_s: scene length (default: the recipe's data config's).
+        budget: stops the timed steps early when spent (one at least).
+        batch_size: overrides the recipe's (and tiny's 2).
+
+    Returns:
+        One training.csv row.
+    """
     cfg = recipe_for_timing(name, tiny)
     cfg["amp"] = False  # autocast is set on the task below, so that the CPU can run it too
     scene_s = clip_s or float(data_config(cfg)["scene"]["duration"])
-    bs = 2 if tiny else cfg["batch_size"]  # 2: batch norm in training mode needs more than one value
+    bs = batch_size or (2 if tiny else cfg["batch_size"])  # tiny 2: batch norm in training needs 2 values
     state = build_state(cfg, device)
     state.task.amp_dtype = PRECISIONS[precision]
     if cfg["_uss_model"] is not None:  # the TSE's enrollments come from a (frozen, random) USS
