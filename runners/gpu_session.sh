@@ -7,7 +7,8 @@
 #   bash runners/gpu_session.sh [bench-gpu options]     # output: $OUT if set, else results/gpu
 #
 # Environment: OUT (output folder), BENCH_LIMIT_S (hard limit of the bench, default 560 s: the
-# bench itself plans for 500), PYTHON (default python3). Wheels: runners/fetch_gpu_wheels.sh, here.
+# bench itself plans for about 500), PYTHON (default python3), GPU_WHEELS (the wheels' folder,
+# default gpu_wheels/, filled here by runners/fetch_gpu_wheels.sh).
 set -o pipefail
 checkout=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$checkout/results/gpu}
@@ -21,7 +22,7 @@ export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
   echo "== gpu_session $(date -u +%FT%TZ) on $(hostname); checkout $(git -C "$checkout" rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
   shopt -s nullglob
-  wheels=("$checkout"/gpu_wheels/*.whl)
+  wheels=("${GPU_WHEELS:-$checkout/gpu_wheels}"/*.whl)
   if ((${#wheels[@]})); then
     # --no-deps: sofar declares numpy < 2.5 (the machine has 2.5); the bench checks a SOFA round trip
     "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$tmp/site" "${wheels[@]}" \

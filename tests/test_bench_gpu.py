@@ -55,8 +55,8 @@ def test_training_rows_time_a_real_step_and_compare_the_stream(tiny_run):
     assert (done["step_ms"] > 0).all() and done["loss_finite"].all()
     # the CSV keeps 6 significant digits
     assert list(done["scenes_per_s"]) == pytest.approx(list(done["batch_size"] / (done["step_ms"] / 1e3)), rel=1e-4)
-    assert list(done["projected_hours"]) == pytest.approx(list(done["recipe_steps"] * done["step_ms"] / 3.6e6),
-                                                          rel=1e-4)
+    scenes = done["recipe_steps"] * done["recipe_batch"] / done["batch_size"]  # steps at the batch timed
+    assert list(done["projected_hours"]) == pytest.approx(list(scenes * done["step_ms"] / 3.6e6), rel=1e-4)
     stream = df[df["recipe"].str.startswith("data stream")].iloc[0]
     assert stream["scenes_per_s"] > 0
     assert (done["stream_keeps_up"] == (stream["scenes_per_s"] >= done["scenes_per_s"])).all()
@@ -122,6 +122,23 @@ def test_a_bfloat16_autocast_step_runs_the_training_path_with_a_finite_loss(reci
     assert row["status"] == "done" and row["loss_finite"] and row["steps_timed"] == 1
 
 
+def test_a_batch_that_does_not_fit_is_halved_until_it_does(monkeypatch):
+    tried = []
+
+    def fake(name, precision, device, tiny, clip_s, budget, repeats, batch_size=None):
+        tried.append(batch_size)
+        if (batch_size or 32) > 8:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return {"batch_size": batch_size}
+
+    monkeypatch.setattr(training, "time_recipe", fake)
+    assert training.time_fitting("sc_paper", "float32", "cuda", False, None, Budget(60), 1) == {"batch_size": 8}
+    assert tried == [None, 16, 8]  # sc_paper's batch is 32
+    monkeypatch.setattr(training, "time_recipe", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("shape")))
+    with pytest.raises(RuntimeError, match="shape"):  # other errors are not retried
+        training.time_fitting("sc_paper", "float32", "cuda", False, None, Budget(60), 1)
+
+
 def test_precision_helpers_keep_float32_and_fft_out_of_autocast():
     x = torch.randn(2, 8)
     assert to_float(x) is x and to_float({"a": [x]})["a"][0] is x  # no copy without low precision
@@ -144,16 +161,20 @@ def test_the_command_is_registered_and_refuses_a_missing_gpu(tmp_path, capsys):
 
 
 def test_the_gpu_session_script_runs_the_bench_from_a_bare_checkout(tmp_path):
-    """runners/gpu_session.sh with this Python (its wheels step skipped or done into a temporary
-    folder) and the bench's parity part at tiny shapes on the CPU: the log and report come back."""
-    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path), "BENCH_LIMIT_S": "300"}
+    """runners/gpu_session.sh with this Python (no wheels: they are cp312 builds for the GPU
+    machine) and the bench's parity part at tiny shapes on the CPU: the log and report come back."""
+    (tmp_path / "no_wheels").mkdir()
+    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path / "out"), "BENCH_LIMIT_S": "300",
+           "GPU_WHEELS": str(tmp_path / "no_wheels")}
     env.pop("PYTHONPATH", None)
     done = subprocess.run(["bash", str(CHECKOUT / "runners" / "gpu_session.sh"), "--device", "cpu", "--tiny",
                            "--parts", "parity", "--workers", "0"], env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    log = (tmp_path / "log").read_text()
-    assert "== exit status 0" in log and (tmp_path / "parity.csv").is_file() and (tmp_path / "report.md").is_file()
+    out = tmp_path / "out"
+    log = (out / "log").read_text()
+    assert "no gpu_wheels" in log and "== exit status 0" in log
+    assert (out / "parity.csv").is_file() and (out / "report.md").is_file()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -163,3 +184,42 @@ def test_cuda_parity_at_tiny_shapes_and_a_bfloat16_step(tmp_path):
     assert (df["status"] == "done").all() and (df["max_rel_diff"] < 1e-3).all()
     row = training.time_recipe("uss_tiny", "bfloat16", "cuda", True, 0.5, Budget(60), repeats=2)
     assert row["loss_finite"] and row["peak_mem_GiB"] > 0
+
+
+# (name:shape of every state-dict entry) digests of the paper-size models, as built at 7c4fadd:
+# the paper-size path (and so the checkpoints it writes) must keep its names and shapes
+PAPER_STATE_DICTS = {"uss_paper": ("dc8759864901c702", 3027061), "tse_paper": ("dd2b65649cca42d0", 4428164),
+                     "sc_paper": ("860fc9bb8ab68b78", 85562114), "tagger_head": ("cdc83760d3596979", 85562132),
+                     "separator_paper": ("9c156298fe5a4db3", 26740971)}
+
+
+@pytest.mark.parametrize("recipe", sorted(PAPER_STATE_DICTS))
+def test_paper_size_models_keep_their_checkpoint_names_and_shapes(recipe):
+    import hashlib
+
+    from s5bench.systems.models.checkpoints import build_model
+    from s5bench.systems.training.recipes import load_train_config
+
+    cfg = load_train_config(recipe)
+    model = build_model(cfg["task"], cfg["model"])
+    text = "\n".join(f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items())
+    assert (hashlib.sha256(text.encode()).hexdigest()[:16], sum(p.numel() for p in model.parameters())) \
+        == PAPER_STATE_DICTS[recipe]
+
+
+@pytest.mark.parametrize("recipe", training.PAPER_RECIPES)
+def test_each_paper_recipe_takes_a_training_step_at_tiny_shapes(recipe):
+    """The paper-size models and tasks (frozen M2D blocks, the TSE's frozen USS) through the
+    trainer's step on a 0.1-s batch of 2 on the CPU: a finite loss and changed weights."""
+    from s5bench.systems.models.checkpoints import build_model
+    from s5bench.systems.training.trainer import StepModule, build_state, train_step
+
+    cfg = training.recipe_for_timing(recipe, tiny=False)
+    state = build_state(cfg, "cpu")
+    if cfg["_uss_model"] is not None:
+        state.task.uss = build_model("uss", cfg["_uss_model"]).eval().requires_grad_(False)
+    before = [p.detach().clone() for p in state.params]
+    loss, _ = train_step(state, StepModule(state.model, state.task), synthetic_batch(2, 0.1, seed=3), cfg,
+                         figures=False)
+    assert torch.isfinite(loss) and state.step == 1
+    assert any(not torch.equal(a, p) for a, p in zip(before, state.params))

@@ -75,12 +75,13 @@ def write(out_dir: Path, env: dict, meta: dict) -> Path:
         md += ["", "## 2. Training cost per step (forward + backward + optimiser step)", "",
                "Synthetic batches of the recipe's batch size and scene length, the trainer's `train_step`; "
                "bfloat16 = autocast around the model calls, STFT/iSTFT, losses in float32. projected_hours = "
-               "the recipe's `steps` × the median step on this one device. stream_keeps_up: the data stream "
+               "the recipe's `steps` × the median step on this one device (× recipe_batch / batch_size where the "
+               "recipe's batch did not fit in memory and was halved until it did). stream_keeps_up: the data stream "
                "(last row) renders at least as many scenes per second as the step consumes.", "",
-               _table(training, ["recipe", "precision", "batch_size", "scene_s", "params_M", "trainable_M",
-                                 "step_ms", "steps_timed", "scenes_per_s", "peak_mem_GiB", "recipe_steps",
-                                 "projected_hours", "loss_finite", "stream_scenes_per_s", "stream_keeps_up",
-                                 "status"])]
+               _table(training, ["recipe", "precision", "batch_size", "recipe_batch", "scene_s", "params_M",
+                                 "trainable_M", "step_ms", "steps_timed", "scenes_per_s", "peak_mem_GiB",
+                                 "recipe_steps", "projected_hours", "loss_finite", "stream_scenes_per_s",
+                                 "stream_keeps_up", "status"])]
     inference = _read(out_dir / "inference.csv")
     if inference is not None:
         md += ["", "## 3. Inference: real-time factor on one clip", "",

@@ -5,7 +5,9 @@ through the trainer's own `train_step`; and the scene stream's rate with N worke
 Batches are synthetic (`common.synthetic_batch`, the recipe's scene length): the cost of a step
 does not depend on the numbers. Recipes that start from files (`init`, `m2d_weights`, a frozen
 USS for the TSE's enrollments) start from random weights of the same shapes instead, the TSE's
-frozen USS included, so its cost is counted.
+frozen USS included, so its cost is counted. A batch that does not fit in the device's memory
+is halved until it does (`batch_size` < `recipe_batch`); `projected_hours` then counts the
+recipe's scenes (as gradient accumulation over recipe_batch / batch_size steps would).
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from .common import (
     write_csv,
 )
 
-COLUMNS = ("recipe", "task", "precision", "batch_size", "scene_s", "params_M", "trainable_M", "step_ms",
+COLUMNS = ("recipe", "task", "precision", "batch_size", "recipe_batch", "scene_s", "params_M", "trainable_M", "step_ms",
            "steps_timed", "scenes_per_s", "peak_mem_GiB", "recipe_steps", "projected_hours", "loss_finite",
            "stream_scenes_per_s", "stream_keeps_up", "status")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
@@ -89,13 +91,36 @@ def time_recipe(name: str, precision: str, device: str, tiny: bool, clip_s: floa
     peak_memory_reset(device)
     times = timed_calls(step, device, repeats, budget, warmup=1 if tiny or device == "cpu" else 2)
     step_s = median(times)
-    row = {"recipe": name, "task": cfg["task"], "precision": precision, "batch_size": bs, "scene_s": scene_s,
+    row = {"recipe": name, "task": cfg["task"], "precision": precision, "batch_size": bs,
+           "recipe_batch": cfg["batch_size"], "scene_s": scene_s,
            "params_M": n_params_m(state.model), "trainable_M": sum(p.numel() for p in state.params) / 1e6,
            "step_ms": step_s * 1e3, "steps_timed": len(times), "scenes_per_s": bs / step_s,
            "peak_mem_GiB": peak_memory_gib(device), "recipe_steps": cfg["steps"],
-           "projected_hours": cfg["steps"] * step_s / 3600,
+           "projected_hours": cfg["steps"] * (cfg["batch_size"] / bs) * step_s / 3600,
            "loss_finite": bool(torch.isfinite(torch.stack(losses)).all()), "status": "done"}
     return row
+
+
+def out_of_memory(err: BaseException) -> bool:
+    return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err)
+
+
+def time_fitting(name: str, precision: str, device: str, tiny: bool, clip_s: float | None, budget: Budget,
+                 repeats: int) -> dict:
+    """time_recipe at the recipe's batch, halved after each out-of-memory error down to 1."""
+    bs = None
+    while True:
+        try:
+            return time_recipe(name, precision, device, tiny, clip_s, budget, repeats, batch_size=bs)
+        except RuntimeError as err:
+            if not out_of_memory(err):
+                raise
+            free_device(device)
+            tried = bs or load_train_config(name)["batch_size"]
+            if tried <= 1 or budget.over():
+                raise
+            bs = tried // 2
+            print(f"training: {name} {precision}: out of memory at batch {tried}, trying {bs}", flush=True)
 
 
 def stream_rate(workers: int, device: str, budget: Budget, scene_s: float, batch_size: int = 4) -> dict:
@@ -143,7 +168,7 @@ def run(out_dir: Path, device: str, tiny: bool, budget: Budget, workers: int, st
         else:
             share = Budget(step_budget.left() / (len(jobs) - i))  # what is left, shared by what is left
             try:
-                rows.append(time_recipe(name, precision, device, tiny, clip_s, share, repeats))
+                rows.append(time_fitting(name, precision, device, tiny, clip_s, share, repeats))
                 free_device(device)  # the recipe's model and optimiser are gone: give their memory back
             except (RuntimeError, ValueError) as err:  # e.g. out of memory: the others still run
                 free_device(device)

@@ -27,7 +27,9 @@ COLUMNS = ("run", "step", "scenes", "seconds", "sep_gain", "val_loss", "snr_acti
            "scenes_per_s")
 
 
-def recipe(name: str, tiny: bool, workers: int, stems: str | None, work: Path, out: Path) -> dict:
+def recipe(name: str, tiny: bool, workers: int, stems: str | None, out: Path) -> dict:
+    """The recipe as this run trains it: no step limit (the budget stops it), `workers` data
+    processes, the export to `out`, float32 (as the CPU run)."""
     cfg = load_train_config(name)
     cfg.update(stems=stems if stems and Path(stems).is_dir() else None, num_workers=workers, steps=10 ** 9,
                export=str(out), amp=False)
@@ -39,8 +41,8 @@ def recipe(name: str, tiny: bool, workers: int, stems: str | None, work: Path, o
 def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget, workers: int,
               stems: str | None = None) -> Path:
     """Train recipe `name` until the budget is spent (validating every `val_every` steps and
-    once at the end); uss_curve.csv is rewritten at each validation, uss_curve.png and the
-    exported checkpoint `<name>_gpu.pt` at the end. Returns the CSV's path."""
+    once at the end); uss_curve.csv is rewritten at each validation and the exported checkpoint
+    `<name>_gpu.pt` whenever validation improves; uss_curve.png at the end. Returns the CSV's path."""
     out_dir = Path(out_dir)
     path = out_dir / "uss_curve.csv"
     cpu = [{"run": f"{name} on the CPU (checkpoints/README.md)", "step": s // 4, "scenes": s, "sep_gain": g}
@@ -49,12 +51,14 @@ def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget,
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="s5bench_uss_") as tmp:
         work = Path(tmp)
-        cfg = recipe(name, tiny, workers, stems, work, out_dir / f"{name}_gpu.pt")
+        cfg = recipe(name, tiny, workers, stems, out_dir / f"{name}_gpu.pt")
         state = build_state(cfg, device)
         wrapped = StepModule(state.model, state.task)
         loader, val = streams(cfg, 0, 1, 0, pin_memory=device.startswith("cuda"))
         it = iter(loader)
         run_name = f"{name} on {device}" + (" (tiny)" if tiny else "")
+        command = (f"s5bench bench-gpu --device {shlex.quote(device)} --parts uss"
+                   f" (recipe {name}, {budget.seconds:.0f} s wall budget, {workers} data workers)")
         loss = None
         while True:
             done = budget.over()
@@ -62,6 +66,7 @@ def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget,
                 loss, _ = train_step(state, wrapped, _to(next(it), device), cfg, figures=False)
             if done or state.step % cfg["val_every"] == 0:
                 if not rows or rows[-1]["step"] != state.step:
+                    best_before = state.best
                     figures = validate_and_keep(state, cfg, val, device, work)
                     seconds = time.monotonic() - t0
                     scenes = state.step * cfg["batch_size"]
@@ -72,14 +77,11 @@ def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget,
                                  "scenes_per_s": scenes / seconds})
                     print(f"uss: {rows[-1]}", flush=True)
                     write_csv([{c: r.get(c) for c in COLUMNS} for r in rows + cpu], path)
+                    if state.best < best_before:  # exported at once: a run stopped later keeps it
+                        export({**cfg, "steps": state.step}, work, command=command, seconds=seconds)
             if done:
                 break
         del it, loader
-        cfg["steps"] = state.step
-        command = (f"s5bench bench-gpu --device {shlex.quote(device)} --parts uss"
-                   f" (recipe {name}, {budget.seconds:.0f} s wall budget, {workers} data workers)")
-        if (work / "best.pt").is_file():
-            export(cfg, work, command=command, seconds=time.monotonic() - t0)
     plot(rows + cpu, out_dir / "uss_curve.png")
     return path
 
