@@ -224,7 +224,7 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     seconds = time.time() - t_start
     result = {"steps": state.step, "best_val_score": state.best, "seconds": seconds, "world_size": world}
     if is_main and cfg.get("export"):
-        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world))
+        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world, device=device))
     if world > 1:
         dist.barrier()
     return result
