@@ -123,9 +123,10 @@ def time_fitting(name: str, precision: str, device: str, tiny: bool, clip_s: flo
             print(f"training: {name} {precision}: out of memory at batch {tried}, trying {bs}", flush=True)
 
 
-def stream_rate(workers: int, device: str, budget: Budget, scene_s: float, batch_size: int = 4) -> dict:
+def stream_rate(workers: int, device: str, seconds: float, scene_s: float, batch_size: int = 4) -> dict:
     """Scenes per second of the generator's stream (builtin_train, `scene_s` scenes) through a
-    DataLoader with `workers` processes (pinned memory on a GPU), after its first batch."""
+    DataLoader with `workers` processes (pinned memory on a GPU), over `seconds` after its first
+    batch (the workers' start, not counted, is given as step_ms)."""
     data = data_config({"data": "builtin_train", "data_overrides": {"scene.duration": scene_s}, "name": "bench"})
     loader = DataLoader(SceneStream(data, seed=5), batch_size=batch_size, collate_fn=collate, num_workers=workers,
                         pin_memory=str(device).startswith("cuda"))
@@ -133,6 +134,7 @@ def stream_rate(workers: int, device: str, budget: Budget, scene_s: float, batch
     it = iter(loader)
     to_device(next(it), device)
     first = time.perf_counter()
+    budget = Budget(seconds)
     n = 0
     while n == 0 or not budget.over():
         to_device(next(it), device)
@@ -154,7 +156,7 @@ def run(out_dir: Path, device: str, tiny: bool, budget: Budget, workers: int, st
     clip_s = 0.25 if tiny else None
     jobs = [(r, p) for r in recipes for p in PRECISIONS]
     rows = []
-    step_budget = Budget(max(budget.left() - stream_seconds, 0.0))
+    step_budget = Budget(max(budget.left() - 1.5 * stream_seconds, 0.0))  # + the workers' start
 
     def save():
         write_csv([{c: r.get(c) for c in COLUMNS} for r in rows], path)
@@ -178,7 +180,7 @@ def run(out_dir: Path, device: str, tiny: bool, budget: Budget, workers: int, st
         save()
     scene_s = 0.5 if tiny else 10.0
     try:
-        stream = stream_rate(workers, device, Budget(min(stream_seconds, max(budget.left(), 1.0))), scene_s,
+        stream = stream_rate(workers, device, min(stream_seconds, max(budget.left(), 1.0)), scene_s,
                              batch_size=1 if tiny else 4)
     except (RuntimeError, ValueError, OSError) as err:
         stream = {"recipe": f"data stream ({workers} workers)", "status": f"failed: {type(err).__name__}: {err}"[:300]}
