@@ -76,9 +76,9 @@ def test_inference_stages_add_up_and_are_given_against_the_baseline(tiny_run):
 
 def test_the_uss_run_logs_beside_the_cpu_curve_and_exports_its_best_checkpoint(tiny_run):
     df = pd.read_csv(tiny_run / "uss_curve.csv")
-    cpu = df[df["run"].str.contains("on the CPU")]
+    cpu = df[df["run"].str.contains("the CPU run")]
     assert list(zip(cpu["scenes"], cpu["sep_gain"])) == list(uss_budget.CPU_CURVE)
-    ours = df[~df["run"].str.contains("on the CPU")]
+    ours = df[~df["run"].str.contains("the CPU run")]
     assert len(ours) >= 1 and ours["sep_gain"].map(math.isfinite).all()
     model, record = load_component(tiny_run / "uss_cpu_gpu.pt", expect_task="uss")
     assert record["config"]["model"]["architecture"] == "bandsplit"

@@ -45,7 +45,7 @@ def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget,
     `<name>_gpu.pt` whenever validation improves; uss_curve.png at the end. Returns the CSV's path."""
     out_dir = Path(out_dir)
     path = out_dir / "uss_curve.csv"
-    cpu = [{"run": f"{name} on the CPU (checkpoints/README.md)", "step": s // 4, "scenes": s, "sep_gain": g}
+    cpu = [{"run": f"{name}, the CPU run (checkpoints/README.md)", "step": s // 4, "scenes": s, "sep_gain": g}
            for s, g in CPU_CURVE] if name == "uss_cpu" else []
     rows: list[dict] = []
     t0 = time.monotonic()
@@ -56,7 +56,7 @@ def train_for(name: str, out_dir: Path, device: str, tiny: bool, budget: Budget,
         wrapped = StepModule(state.model, state.task)
         loader, val = streams(cfg, 0, 1, 0, pin_memory=device.startswith("cuda"))
         it = iter(loader)
-        run_name = f"{name} on {device}" + (" (tiny)" if tiny else "")
+        run_name = f"{name}, this run on {device}" + (" (tiny)" if tiny else "")
         command = (f"s5bench bench-gpu --device {shlex.quote(device)} --parts uss"
                    f" (recipe {name}, {budget.seconds:.0f} s wall budget, {workers} data workers)")
         loss = None
