@@ -1,6 +1,7 @@
 """Train one component of a system from the on-the-fly scene stream.
 
     python runners/train.py --config uss_tiny [--work runs/uss_tiny] [--device cuda] [--steps N]
+        [--amp bfloat16] [--log-every 50] [--num-workers 15]
     torchrun --nproc_per_node 4 runners/train.py --config uss_paper --device cuda
 
 Resumes from <work>/last.pt when it exists; logs to <work>/log.csv; exports the best checkpoint
@@ -27,6 +28,11 @@ def main(argv=None):
     ap.add_argument("--work", help="work folder (default runs/<config name>)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=at_least(1), help="override the config's number of steps")
+    ap.add_argument("--amp", choices=("off", "bfloat16", "float16"),
+                    help="override the config's mixed precision on a GPU (the CPU always runs float32)")
+    ap.add_argument("--log-every", type=at_least(1),
+                    help="a log row every N steps (the loss is read back to the host only then)")
+    ap.add_argument("--num-workers", type=at_least(0), help="override the config's data worker processes")
     ap.add_argument("--export", help="override the config's export path ('' for none)")
     ap.add_argument("--export-only", action="store_true",
                     help="export <work>/best.pt to the config's export path without training "
@@ -43,6 +49,12 @@ def main(argv=None):
         cfg["steps"] = args.steps
     if args.export is not None:
         cfg["export"] = args.export or None
+    if args.amp is not None:
+        cfg["amp"] = args.amp != "off"
+        cfg["amp_dtype"] = cfg["amp_dtype"] if args.amp == "off" else args.amp
+    for key in ("log_every", "num_workers"):
+        if getattr(args, key) is not None:
+            cfg[key] = getattr(args, key)
     work = args.work or f"runs/{cfg['name']}"
     words = argv if argv is not None else sys.argv[1:]
     command = "python runners/train.py " + " ".join(shlex.quote(a) for a in words)

@@ -25,6 +25,7 @@ COMMANDS = {
     "bench-generate": "bench_generate",
     "bench-speed": "bench_speed",
     "bench-training": "bench_training",
+    "bench-gpu": "bench_gpu",
 }
 
 

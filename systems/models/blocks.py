@@ -9,6 +9,8 @@ from torch import nn
 
 from s5bench.common.labels import SAMPLE_RATE
 
+from .precision import full_precision, to_float
+
 
 # ---------------------------------------------------------------- STFT of 4-channel audio
 class MultiChannelSTFT(nn.Module):
@@ -21,14 +23,18 @@ class MultiChannelSTFT(nn.Module):
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         B, C, T = audio.shape
-        spec = torch.stft(audio.reshape(B * C, T), self.n_fft, self.hop, self.win, self.window.to(audio),
-                          center=True, return_complex=True)
+        with full_precision():  # no FFT in low precision (a no-op without autocast)
+            audio = to_float(audio)
+            spec = torch.stft(audio.reshape(B * C, T), self.n_fft, self.hop, self.win, self.window.to(audio),
+                              center=True, return_complex=True)
         return spec.reshape(B, C, *spec.shape[-2:])
 
     def inverse(self, spec: torch.Tensor, length: int) -> torch.Tensor:
         B, C, F, N = spec.shape
-        out = torch.istft(spec.reshape(B * C, F, N), self.n_fft, self.hop, self.win, self.window.to(spec.real),
-                          center=True, length=length)
+        with full_precision():
+            spec = spec if spec.is_complex() else to_float(spec)
+            out = torch.istft(spec.reshape(B * C, F, N), self.n_fft, self.hop, self.win, self.window.to(spec.real),
+                              center=True, length=length)
         return out.reshape(B, C, length)
 
 
@@ -39,6 +45,7 @@ def complex_to_planes(spec: torch.Tensor) -> torch.Tensor:
 
 def planes_to_complex(planes: torch.Tensor) -> torch.Tensor:
     c = planes.shape[1] // 2
+    planes = to_float(planes)  # complex tensors exist in float32 only (no bfloat16)
     return torch.complex(planes[:, :c], planes[:, c:])
 
 
@@ -80,10 +87,12 @@ class LogMel(nn.Module):
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B, n_mels, frames)."""
-        spec = torch.stft(wave, self.n_fft, self.hop, self.n_fft, self.window.to(wave), center=True,
-                          return_complex=True).abs().pow(2)
-        mel = torch.einsum("bfn,fm->bmn", spec, self.fbank.to(spec))
-        return (torch.log(mel + torch.finfo(torch.float32).eps) - self.mean) / self.std
+        with full_precision():  # spectrum, mel sums and log in float32 (a no-op without autocast)
+            wave = to_float(wave)
+            spec = torch.stft(wave, self.n_fft, self.hop, self.n_fft, self.window.to(wave), center=True,
+                              return_complex=True).abs().pow(2)
+            mel = torch.einsum("bfn,fm->bmn", spec, self.fbank.to(spec))
+            return (torch.log(mel + torch.finfo(torch.float32).eps) - self.mean) / self.std
 
 
 # ---------------------------------------------------------------- attention

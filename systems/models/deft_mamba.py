@@ -35,6 +35,7 @@ from s5bench.common.labels import LABELS
 
 from .blocks import MultiChannelSTFT, MultiHeadSelfAttention, ResFiLM, complex_to_planes
 from .mamba2 import Mamba2
+from .precision import to_float
 
 N_CLASSES = len(LABELS)
 
@@ -173,7 +174,7 @@ class DeFTMambaUSS(_SpectralModel):
         x = self.backbone(complex_to_planes(spec))
         _, D, Fb, N = x.shape
         obj = self.object_split(x).reshape(B * self.n_objects, D, Fb, N)
-        planes = self.audio_decoder(obj)
+        planes = to_float(self.audio_decoder(obj))  # complex masks exist in float32 only (no bfloat16)
         mask = torch.complex(planes[:, :1], planes[:, 1:])  # (B·S, 1, F, N): a complex ratio mask
         out_spec = mask * spec[:, :1].repeat_interleave(self.n_objects, dim=0)  # on the mixture's channel 0
         wave = self.stft.inverse(out_spec, T).reshape(B, self.n_objects, T)
@@ -201,7 +202,7 @@ class DeFTMambaTSE(_SpectralModel):
         spec = self.stft(torch.cat([mixture, enrollment[:, None]], dim=1) / g[:, :, :1])
         planes = torch.cat([complex_to_planes(spec[:, :4]), complex_to_planes(spec[:, 4:])], dim=1)
         x = self.backbone(planes, one_hot.to(planes))
-        out = self.audio_decoder(x)
+        out = to_float(self.audio_decoder(x))  # complex masks exist in float32 only (no bfloat16)
         mix_mask, enr_mask = torch.complex(out[:, :1], out[:, 1:2]), torch.complex(out[:, 2:3], out[:, 3:])
         est = mix_mask * spec[:, :1] + enr_mask * spec[:, 4:]
         wave = self.stft.inverse(est, T)[:, 0]

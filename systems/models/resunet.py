@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .precision import full_precision, to_float
 from .state_dicts import load_state_dict_strict, read_record
 
 OFFICIAL_CHANNELS = (32, 64, 128, 256, 384, 384)
@@ -104,11 +105,13 @@ class ResUNetBase(nn.Module):
     def spectrogram(self, wave):
         """(B, C, T) -> magnitude, cos, sin, each (B, C, frames, bins)."""
         B, C, T = wave.shape
-        spec = torch.stft(wave.reshape(B * C, T), self.n_fft, self.hop, self.n_fft, self.window.to(wave),
-                          center=True, pad_mode="reflect", return_complex=True)
-        spec = spec.reshape(B, C, *spec.shape[-2:]).transpose(-1, -2)
-        mag = (spec.real ** 2 + spec.imag ** 2).clamp(min=1e-10).sqrt()
-        return mag, spec.real / mag, spec.imag / mag
+        with full_precision():  # no FFT in low precision (a no-op without autocast)
+            wave = to_float(wave)
+            spec = torch.stft(wave.reshape(B * C, T), self.n_fft, self.hop, self.n_fft, self.window.to(wave),
+                              center=True, pad_mode="reflect", return_complex=True)
+            spec = spec.reshape(B, C, *spec.shape[-2:]).transpose(-1, -2)
+            mag = (spec.real ** 2 + spec.imag ** 2).clamp(min=1e-10).sqrt()
+            return mag, spec.real / mag, spec.imag / mag
 
     def forward(self, wave, film, slot_mask):
         mag, cos_in, sin_in = self.spectrogram(wave)
@@ -139,8 +142,11 @@ class ResUNetBase(nn.Module):
         shape = (B * self.n_slots, self.in_channels, N, Fb)
         real = self.out_conv((out_mag * out_cos).reshape(shape))
         imag = self.out_conv((out_mag * out_sin).reshape(shape))
-        spec = torch.complex(real, imag).reshape(-1, N, Fb).transpose(1, 2)
-        wave = torch.istft(spec, self.n_fft, self.hop, self.n_fft, self.window.to(real), center=True, length=length)
+        with full_precision():
+            real, imag = to_float(real), to_float(imag)
+            spec = torch.complex(real, imag).reshape(-1, N, Fb).transpose(1, 2)
+            wave = torch.istft(spec, self.n_fft, self.hop, self.n_fft, self.window.to(real), center=True,
+                               length=length)
         wave = wave.reshape(B, self.n_slots, self.out_channels, length)
         return wave * slot_mask[:, :, None, None]
 

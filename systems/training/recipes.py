@@ -9,7 +9,9 @@ the best checkpoint.
     stems: data/stems_train      # optional: train on remixes of this stem corpus (validation stays
                                  # on the data config's generated scenes)
     stems_duration: 4.0          # optional: remixes this long (default: the corpus's scene length)
-    seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed, amp,
+    seed, steps, batch_size, lr, weight_decay, grad_clip, val_every, val_size, val_seed,
+    amp: mixed precision on a GPU (ignored on the CPU), amp_dtype: bfloat16 (default) | float16,
+    log_every: a log row (and the one read-back of the loss to the host) every N steps (default 1),
     lr_milestones, lr_gamma: the learning rate is lr · lr_gamma^(milestones passed), set from the
     step at every step (so a resumed run with new milestones follows them).
     init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
@@ -35,7 +37,7 @@ DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
                 betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min", lr_milestones=[],
-                lr_gamma=0.3, stems=None, stems_duration=None)
+                lr_gamma=0.3, stems=None, stems_duration=None, amp_dtype="bfloat16", log_every=1)
 
 
 def known_train_configs() -> list[str]:
@@ -73,6 +75,8 @@ def load_train_config(name_or_path) -> dict:
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:
         raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
+    if not isinstance(cfg["log_every"], int) or cfg["log_every"] < 1:
+        raise ValueError(f"{path}: log_every must be a whole number of steps >= 1, not {cfg['log_every']!r}")
     check_keys(cfg["task_options"] or {}, TASK_CLASSES[cfg["task"]].OPTIONS,
                f"training config {path}, section 'task_options' (task {cfg['task']})")
     return cfg

@@ -12,6 +12,7 @@ from s5bench.metrics.signal import best_scaled, si_snr, snr
 
 from ..models.checkpoints import m2d_encoder
 from ..models.m2d_slots import N_SLOT_CLASSES
+from ..models.precision import run_autocast
 from . import losses
 
 
@@ -19,7 +20,13 @@ class Task:
     """Subclass: `step(model, batch) -> (loss, {metric: float})` on the bare model (the trainer
     wraps model and step together for DistributedDataParallel); `trainable(model)` picks the
     parameters to optimise (default: all). The trainer keeps `global_step` (steps done so far)
-    up to date, for options that change with training time."""
+    up to date, for options that change with training time.
+
+    Mixed precision: the model calls go through `self.call(fn, *args)`, which runs them under
+    autocast to `amp_dtype` (set by the trainer; None: full precision) and hands back float32,
+    so that losses and figures are computed in float32 with autocast off. `want_figures` False
+    (the trainer's steps between log rows) skips the training figures, each of which reads a
+    value back to the host."""
 
     OPTIONS: dict = {}  # the task's options (recipe `task_options`) with their defaults
 
@@ -30,6 +37,14 @@ class Task:
                              f"it takes: {', '.join(sorted(self.OPTIONS)) or 'none'}")
         self.options = {**self.OPTIONS, **options}
         self.global_step = 0
+        self.amp_dtype = None  # torch.bfloat16 / torch.float16 under mixed precision
+        self.want_figures = True
+
+    def call(self, fn, *args):
+        """fn(*args) (a model or one of its methods), under autocast when `amp_dtype` is set."""
+        if self.amp_dtype is None:
+            return fn(*args)
+        return run_autocast(fn, *args, dtype=self.amp_dtype, device_type=args[0].device.type)
 
     def trainable(self, model):
         return [p for p in model.parameters() if p.requires_grad]
@@ -73,8 +88,10 @@ class TaggerTask(Task):
 
     def step(self, model, batch):
         target = batch["label_vector"].sum(1).clamp(max=1)
-        logits = model.logits(batch["mixture"][:, 0])
+        logits = self.call(model.logits, batch["mixture"][:, 0])
         loss = F.binary_cross_entropy_with_logits(logits, target)
+        if not self.want_figures:
+            return loss, {}
         pred = (torch.sigmoid(logits) >= 0.5).float()
         top = F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
         pred = torch.maximum(pred, top)  # at least one label, as at inference
@@ -95,8 +112,10 @@ class SlotTaggerTask(TaggerTask):
 
     def step(self, model, batch):
         target = slot_targets(batch)
-        logits = model.mixture_logits(batch["mixture"])
+        logits = self.call(model.mixture_logits, batch["mixture"])
         loss = losses.pit_cross_entropy(logits, target)
+        if not self.want_figures:
+            return loss, {}
         with torch.no_grad():
             pred = logits.argmax(-1).sort(-1).values
             exact = (pred == target.sort(-1).values).all(-1).float().mean()
@@ -121,11 +140,13 @@ class SeparatorTask(Task):
 
     def step(self, model, batch):
         B = batch["mixture"].shape[0]
-        est = model(batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
+        est = self.call(model, batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
         if self.loss == "masked_snr":
             loss = losses.masked_snr_loss(est, batch["targets"], batch["active"])
         else:
             loss = losses.class_aware_pit_snr_loss(est, batch["targets"], batch["label_vector"])
+        if not self.want_figures:
+            return loss, {}
         return loss, {"snr_active": _active_snr(est, batch), "sep_gain": _active_separation_gain(est, batch)}
 
 
@@ -166,7 +187,7 @@ class USSTask(Task):
     OPTIONS = {"si_warmup_steps": 0}
 
     def step(self, model, batch):
-        out = model(batch["mixture"])
+        out = self.call(model, batch["mixture"])
         wave, logits, sil = out["waveforms"], out["class_logits"], out["silence_logit"]
         nf, ni = model.n_fg, model.n_int
         fg, inter, noise = wave[:, :nf], wave[:, nf:nf + ni], wave[:, nf + ni]
@@ -186,6 +207,8 @@ class USSTask(Task):
         kl = losses.kl_to_uniform(logits[~active])
         bce = F.binary_cross_entropy_with_logits(sil, (~active).float())
         loss = sep + ce + kl + bce
+        if not self.want_figures:
+            return loss, {}
         with torch.no_grad():
             acc = ((logits.argmax(-1) == cls) & active).sum() / active.sum().clamp(min=1)
         return loss, {"sa_sdr_fg": -float(losses.neg_sa_sdr(fg.detach(), batch["targets"])),
@@ -266,7 +289,7 @@ class SCTask(Task):
 
     def step(self, model, batch):
         x_act, y, x_sil = self.inputs(batch)
-        cos = model.cosine(torch.cat([x_act, x_sil]))
+        cos = self.call(model.cosine, torch.cat([x_act, x_sil]))
         cos_act, cos_sil = cos[:len(x_act)], cos[len(x_act):]
         s, margin = float(self.options["s"]), float(self.options["m"])
         loss = losses.arcface_loss(cos_act, y, s, margin) + losses.kl_to_uniform(s * cos_sil)
@@ -275,6 +298,8 @@ class SCTask(Task):
         if lam:
             loss = loss + lam * losses.energy_hinge(e_act, e_sil, float(self.options["m_in"]),
                                                     float(self.options["m_out"]))
+        if not self.want_figures:
+            return loss, {}
         with torch.no_grad():
             acc = (cos_act.argmax(-1) == y).float().mean() if len(y) else torch.tensor(0.0)
         return loss, {"class_acc": float(acc) * 100, "energy_active": float(e_act.detach().mean()),
@@ -322,12 +347,14 @@ class TSETask(Task):
         enr = self.enrollments(batch)[b_idx, s_idx]
         if model.training:
             enr = self._augment(model, mix, enr, hot)
-        est = model(mix, enr, hot)
+        est = self.call(model, mix, enr, hot)
         ref = batch["targets"][b_idx, s_idx]
         loss = _snr_loss(est, ref)
         if model.training and int(self.options["unrolled_passes"]) == 2:
             w = float(self.options["second_pass_weight"])
-            loss = (1 - w) * loss + w * _snr_loss(model(mix, est, hot), ref)
+            loss = (1 - w) * loss + w * _snr_loss(self.call(model, mix, est, hot), ref)
+        if not self.want_figures:
+            return loss, {}
         with torch.no_grad():  # figures of the first pass (the loss may include the second)
             first = snr(est.float(), ref.float())
             gain = first - snr(enr.float(), ref.float())
@@ -352,7 +379,7 @@ class TSETask(Task):
         own = torch.rand(n, device=enr.device) < float(self.options["self_enroll_prob"])
         if own.any():
             enr = enr.clone()
-            enr[own] = model(mix[own], enr[own], hot[own])
+            enr[own] = self.call(model, mix[own], enr[own], hot[own])
         blind = torch.rand(n, device=enr.device) < float(self.options["mixture_enroll_prob"])
         return torch.where(blind[:, None], mix[:, 0], enr)
 

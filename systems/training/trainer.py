@@ -4,6 +4,11 @@ as small steps (build, resume, stream, step, validate-and-keep, export). Recipes
 
 Work folder: last.pt (resume state), best.pt, log.csv, (tensorboard/ if asked). Under torchrun
 every rank draws its own disjoint part of the stream; rank 0 validates, logs and saves.
+
+On a GPU: `amp` runs the model calls under autocast to `amp_dtype` (bfloat16 by default, no
+loss scaling; float16 with a GradScaler), STFT/iSTFT, losses and figures in float32; the loader
+pins its batches and copies them without blocking; the loss and the training figures are read
+back to the host only on the steps that write a log row (`log_every`, default every step).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from s5bench.data_gen.stream import SceneStream, collate
 
 from ..distributed import local_device, shard_info
 from ..models.checkpoints import build_model, m2d_encoder, resolve
+from ..models.precision import amp_dtype
 from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
 from .export import export
 from .recipes import check_same_training, data_config, record_config, selection_score, training_identity
@@ -78,12 +84,15 @@ def build_state(cfg: dict, device: str) -> TrainingState:
     model.to(device)
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"], betas=tuple(cfg["betas"]),
                             amsgrad=cfg["amsgrad"])
-    scaler = torch.amp.GradScaler("cuda", enabled=_uses_amp(cfg, device))
+    use_amp = _uses_amp(cfg, device)
+    task.amp_dtype = amp_dtype(cfg["amp_dtype"]) if use_amp else None
+    # bfloat16 has float32's exponent range: only float16 needs its gradients scaled
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and task.amp_dtype == torch.float16)
     return TrainingState(model, task, params, opt, scaler)
 
 
 def _uses_amp(cfg: dict, device: str) -> bool:
-    return bool(cfg["amp"]) and device.startswith("cuda")
+    return bool(cfg["amp"]) and str(device).startswith("cuda")
 
 
 def resume(state: TrainingState, last: Path, identity: dict | None = None) -> bool:
@@ -108,7 +117,7 @@ def save_last(state: TrainingState, last: Path, identity: dict | None = None) ->
 
 
 
-def streams(cfg: dict, rank: int, world: int, start_step: int):
+def streams(cfg: dict, rank: int, world: int, start_step: int, pin_memory: bool = False):
     """The training loader (rank-disjoint, resumed mid-stream; the recipe's `stems` corpus remixed,
     else the generator's scenes) and, on rank 0, the fixed validation batches (always the
     generator's scenes of the recipe's data config, so that runs on either stream compare)."""
@@ -123,7 +132,8 @@ def streams(cfg: dict, rank: int, world: int, start_step: int):
         stream = StemStream(resolve(cfg["stems"]), seed=seed, start=start_step * bs, duration=cfg["stems_duration"])
     else:
         stream = SceneStream(data, seed=seed, start=start_step * bs)
-    loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"])
+    loader = DataLoader(stream, batch_size=bs, collate_fn=collate, num_workers=cfg["num_workers"],
+                        pin_memory=pin_memory)  # pinned pages: the copies to a GPU need not block
     val = None
     if rank == 0:
         val = list(DataLoader(SceneStream(data, seed=cfg["val_seed"], length=cfg["val_size"]), batch_size=bs,
@@ -136,14 +146,21 @@ def learning_rate(cfg: dict, step: int) -> float:
     return cfg["lr"] * cfg["lr_gamma"] ** sum(step >= m for m in cfg["lr_milestones"])
 
 
-def train_step(state: TrainingState, wrapped, batch, cfg: dict, use_amp: bool) -> tuple[float, dict]:
-    """One optimiser step; returns the loss and the task's training figures."""
+def train_step(state: TrainingState, wrapped, batch, cfg: dict, figures: bool = True) -> tuple[torch.Tensor, dict]:
+    """One optimiser step (autocast, if any, is the task's: `state.task.amp_dtype`).
+
+    Args:
+        figures: compute the task's training figures (each reads a value back to the host).
+
+    Returns:
+        (the loss as a 0-d tensor, still on the device; the figures, {} without `figures`).
+    """
     state.model.train()
     state.task.global_step = state.step
+    state.task.want_figures = figures
     for group in state.opt.param_groups:  # from the step, so that a resumed optimiser follows the recipe
         group["lr"] = learning_rate(cfg, state.step)
-    with torch.autocast("cuda", enabled=use_amp):
-        loss, metrics = wrapped(batch)
+    loss, metrics = wrapped(batch)
     state.opt.zero_grad(set_to_none=True)
     state.scaler.scale(loss).backward()
     state.scaler.unscale_(state.opt)
@@ -152,7 +169,7 @@ def train_step(state: TrainingState, wrapped, batch, cfg: dict, use_amp: bool) -
     state.scaler.step(state.opt)
     state.scaler.update()
     state.step += 1
-    return loss.item(), metrics
+    return loss.detach(), metrics
 
 
 def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: Path) -> dict:
@@ -182,21 +199,23 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
             find_unused_parameters=True)
     if is_main:
         work.mkdir(parents=True, exist_ok=True)
-    loader, val = streams(cfg, rank, world, state.step)
+    loader, val = streams(cfg, rank, world, state.step, pin_memory=device.startswith("cuda"))
     log_path = work / "log.csv"
     writer = _tensorboard(work) if (cfg["tensorboard"] and is_main) else None
     # time counts across resumed sessions, so the log and the export give the whole training time
     t_start = time.time() - (_rewind_log(log_path, state.step) if is_main else 0.0)
     bar = tqdm(total=cfg["steps"], initial=state.step, desc=f"train {cfg['name']}", disable=not (progress and is_main))
-    use_amp = _uses_amp(cfg, device)
     it = iter(loader)
     while state.step < cfg["steps"]:
-        loss, metrics = train_step(state, wrapped, _to(next(it), device), cfg, use_amp)
+        logging = (state.step + 1) % cfg["log_every"] == 0 or state.step + 1 == cfg["steps"]
+        loss, metrics = train_step(state, wrapped, _to(next(it), device), cfg, figures=logging)
         bar.update(1)
-        bar.set_postfix(loss=f"{loss:.3f}")
-        if is_main:
-            _log(log_path, {"step": state.step, "split": "train", "loss": loss, **metrics,
-                            "seconds": round(time.time() - t_start, 2)}, writer)
+        if logging:  # the one read-back of the step
+            loss = loss.item()
+            bar.set_postfix(loss=f"{loss:.3f}")
+            if is_main:
+                _log(log_path, {"step": state.step, "split": "train", "loss": loss, **metrics,
+                                "seconds": round(time.time() - t_start, 2)}, writer)
         if state.step % cfg["val_every"] == 0 or state.step == cfg["steps"]:
             if is_main:
                 figures = validate_and_keep(state, cfg, val, device, work)
@@ -208,7 +227,7 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
     seconds = time.time() - t_start
     result = {"steps": state.step, "best_val_score": state.best, "seconds": seconds, "world_size": world}
     if is_main and cfg.get("export"):
-        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world))
+        result["export"] = str(export(cfg, work, command=command, seconds=seconds, world=world, device=device))
     if world > 1:
         dist.barrier()
     return result
@@ -216,13 +235,19 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
 
 @torch.no_grad()
 def validate(model, task, batches, device) -> dict:
+    """Mean loss and figures over the validation batches, in full precision (so that runs with
+    and without mixed precision select on comparable figures)."""
     model.eval()
     sums, n = {}, 0
-    for batch in batches:
-        loss, metrics = task.step(model, _to(batch, device))
-        for k, v in {"loss": float(loss), **metrics}.items():
-            sums[k] = sums.get(k, 0.0) + v
-        n += 1
+    dtype, task.amp_dtype, task.want_figures = task.amp_dtype, None, True
+    try:
+        for batch in batches:
+            loss, metrics = task.step(model, _to(batch, device))
+            for k, v in {"loss": float(loss), **metrics}.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n += 1
+    finally:
+        task.amp_dtype = dtype
     return {k: v / max(n, 1) for k, v in sums.items()}
 
 
