@@ -1,11 +1,11 @@
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
+from conftest import runner
 
 from s5bench.systems import SlotOutput, System, build_system
 from s5bench.systems.run import run_system, write_submission_zip
@@ -81,7 +81,7 @@ def test_bad_system_output_is_refused():
 
 
 def test_runner_cli(tiny_test_set, tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+    r = subprocess.run([*runner("run_system.py"), "--system",
                         "oracle_labels_mixture,oracle_sources", "--data", str(tiny_test_set), "--out", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
@@ -122,11 +122,11 @@ def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set,
     eval_set = tmp_path / "eval_set"
     shutil.copytree(tiny_test_set / "soundscape", eval_set / "soundscape")  # mixtures only
     (tmp_path / "repeat.yaml").write_text("class: test_systems:RepeatedSpeech\n")
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+    r = subprocess.run([*runner("run_system.py"), "--system",
                         str(tmp_path / "repeat.yaml"), "--data", str(eval_set), "--out", str(tmp_path / "out"),
                         "--zip", "A_B_task4_1_out", "--edition", "2026"],
                        capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)])})
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})  # the plug-in's folder
     assert r.returncode == 0, r.stderr
     assert "scoring skipped" in r.stdout
     names = sorted(zipfile.ZipFile(tmp_path / "out" / "repeat" / "A_B_task4_1_out.zip").namelist())
