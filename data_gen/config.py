@@ -19,6 +19,7 @@ import yaml
 
 from s5bench.common.configs import check_keys, find_config
 from s5bench.common.labels import LABELS, SAMPLE_RATE
+from s5bench.common.resources import config_dir
 
 from .rooms import RoomBank
 from .sources import (
@@ -32,7 +33,7 @@ from .sources import (
 )
 from .synthetic_rooms import build_room_bank
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "data"
+CONFIG_DIR = config_dir("data")  # shipped with the package (common/resources.py)
 
 
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")

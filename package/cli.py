@@ -7,7 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
-# command -> runner module (s5bench/runners/<module>.py)
+# command -> runner module (runners/<module>.py, installed as s5bench.runners.<module>)
 COMMANDS = {
     "generate": "generate",
     "evaluate": "evaluate",

@@ -14,8 +14,9 @@ from pathlib import Path
 import yaml
 
 from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.common.resources import config_dir
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
+CONFIG_DIR = config_dir("systems")  # shipped with the package (common/resources.py)
 # The project's packages before they moved under the one namespace `s5bench`.
 OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
 

@@ -166,3 +166,61 @@ def test_the_edition_is_decided_in_one_place():
     assert [edition_of(y).year for y in EDITIONS] == [2025, 2026] and edition_of("2026").repeated_classes
     with pytest.raises(ValueError, match="unknown edition 2024"):
         edition_of(2024)
+
+
+def install_wheel(tmp_path: Path) -> Path:
+    """Build the project's wheel and install it alone into a fresh venv under `tmp_path`; the
+    dependencies come from the running environment's site-packages through a .pth line (a path on
+    sys.path only: that site-packages' own .pth files, the editable install's among them, are not
+    read, so `s5bench` can only come from the wheel). Returns the new venv's folder."""
+    import sysconfig
+
+    wheels = tmp_path / "wheel"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                              *map(str, wheels.glob("s5bench-*.whl"))], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    return venv
+
+
+@pytest.mark.wheel
+def test_the_wheel_works_from_an_empty_folder(tmp_path):
+    """The wheel test (about 40 s: build, install, then a runner): `pip install` of the wheel into a
+    fresh venv, then from an empty folder `s5bench generate` (a shipped data config) and `s5bench run`
+    (a shipped system config naming shipped checkpoints, scored) and `s5bench report` (the
+    templates). Everything comes from the installed package and lands under the working folder.
+    The full `s5bench ablation --all --n 4 --out run` takes minutes (README: measured by hand)."""
+    venv = install_wheel(tmp_path)
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    s5bench = str(venv / "bin" / "s5bench")
+
+    def run(*args):
+        r = subprocess.run([s5bench, *args], capture_output=True, text=True, cwd=work, env=env, timeout=600)
+        assert r.returncode == 0, f"s5bench {' '.join(args)}:\n{r.stderr[-3000:]}"
+        return r
+
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import s5bench.systems, s5bench.common.resources as r;"
+                            " print(s5bench.systems.__file__); print(r.config_dir('systems'))"],
+                           capture_output=True, text=True, cwd=work, env=env, check=True).stdout.split()
+    assert all(Path(p).is_relative_to(venv) for p in where), where  # the wheel's copy, not the checkout
+    package = Path(where[0]).parents[1]
+    installed = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
+    run("generate", "--config", "builtin_test", "--out", "data/set", "--n", "2", "--seed", "0", "--jobs", "1")
+    run("run", "--system", "baseline_tiny", "--data", "data/set", "--out", "run", "--jobs", "1")
+    summary = list((work / "run").rglob("summary.csv"))
+    assert summary and "CA-SDRi" in summary[0].read_text(), summary
+    run("report", "run")
+    assert (work / "run" / "report" / "index.html").is_file()
+    # data and results only under the working folder: nothing added to the installed package
+    assert sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts) == installed

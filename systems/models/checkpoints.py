@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from s5bench.common.provenance import REPO
+from s5bench.common.resources import shipped
 
 from .state_dicts import CHECKPOINT_FORMAT, load_state_dict_strict, read_record
 
@@ -84,9 +84,9 @@ def m2d_encoder(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def resolve(path) -> Path:
-    """Checkpoint paths in configs are relative to the repository root."""
-    p = Path(path)
-    return p if p.is_absolute() or p.is_file() else REPO / p
+    """A file named in a config: as given if it exists, else the one shipped with the package
+    (checkpoints/…; common/resources.py)."""
+    return shipped(path)
 
 
 # Format-1 files (before `format` was recorded) named two DeFT-Mamba options that are gone: the

@@ -17,16 +17,15 @@ on, and the figure that picks the best checkpoint.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
 from s5bench.common.configs import check_keys, find_config, known_names
+from s5bench.common.resources import config_dir
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 
 from .tasks import TASK_CLASSES
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
+CONFIG_DIR = config_dir("train")  # shipped with the package (common/resources.py)
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
