@@ -34,7 +34,7 @@ class MixtureFactory:
         if self.engine == "spatialscaper":
             from .spatialscaper_engine import SpatialScaperEngine
 
-            self.renderer = SpatialScaperEngine(cfg)
+            self.renderer = SpatialScaperEngine(cfg, events=self.renderer)
         # the scene draws depend on the data recipe too, so that a test set and a training stream
         # made with the same seed do not share label sets, onsets and SNRs
         # recipe (where rooms are cached on disk is not part of it)

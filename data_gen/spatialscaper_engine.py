@@ -22,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from .render import Scene
+from .render import Renderer, Scene
 
 # The fork's Event namedtuple: it refuses any other key, and needs all of these.
 EVENT_FIELDS = ("label", "source_file", "source_time", "event_time", "event_duration", "snr", "role",
@@ -48,7 +48,11 @@ def fork_plan(plan: dict, init: dict) -> dict:
 
 
 class SpatialScaperEngine:
-    def __init__(self, cfg: dict):
+    """The SceneEngine (render.py) of the official fork. The fork renders whole scenes only; single
+    events (the stem corpus stores them) are rendered by `events`, the built-in renderer over the
+    same banks, which is the fork's rendering to ≈3e-7 (tests/golden/fork2025)."""
+
+    def __init__(self, cfg: dict, events: Renderer):
         spec = cfg.get("spatialscaper") or {}
         try:
             importlib.import_module("spatialscaper")
@@ -58,6 +62,11 @@ class SpatialScaperEngine:
                               f"on the Python path ({err}); use engine: builtin") from None
         self.cls = getattr(module, spec.get("class", "SemgSegScaper2"))
         self.init = dict(spec.get("init", {}))
+        self.events = events
+
+    def event_images(self, event: dict, plan: dict, bank_name: str = "foreground"):
+        """One event's images at its level, by the built-in renderer (see the class)."""
+        return self.events.event_images(event, plan, bank_name)
 
     def render(self, plan: dict) -> Scene:
         fd, path = tempfile.mkstemp(suffix=".json")

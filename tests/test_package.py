@@ -173,11 +173,16 @@ def install_wheel(tmp_path: Path) -> Path:
     dependencies come from the running environment's site-packages through a .pth line (a path on
     sys.path only: that site-packages' own .pth files, the editable install's among them, are not
     read, so `s5bench` can only come from the wheel). Returns the new venv's folder."""
+    import shutil
     import sysconfig
 
+    # built from a copy: setuptools' build/lib would keep files deleted from the checkout in the wheel
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "data", "results", "runs",
+                                                                 "*.egg-info", "__pycache__", ".pytest_cache"))
     wheels = tmp_path / "wheel"
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+                            "-w", str(wheels), str(source)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -199,6 +204,12 @@ def test_the_wheel_works_from_an_empty_folder(tmp_path):
     templates). Everything comes from the installed package and lands under the working folder.
     The full `s5bench ablation --all --n 4 --out run` takes minutes (README: measured by hand)."""
     venv = install_wheel(tmp_path)
+    import zipfile
+
+    names = set(zipfile.ZipFile(next((tmp_path / "wheel").glob("s5bench-*.whl"))).namelist())
+    shipped = [f"s5bench/{p.relative_to(ROOT).as_posix()}" for p in
+               [*ROOT.glob("configs/**/*.yaml"), *ROOT.glob("checkpoints/*.pt"), *ROOT.glob("runners/templates/*")]]
+    assert len(shipped) > 60 and not set(shipped) - names, sorted(set(shipped) - names)
     work = tmp_path / "empty"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
