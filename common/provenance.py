@@ -61,7 +61,7 @@ def file_sha256(path) -> str:
 
 
 def versions() -> dict:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    out: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
     for pkg in PACKAGES:
         try:
             out[pkg] = metadata.version(pkg)

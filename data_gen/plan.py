@@ -68,6 +68,7 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
     int_labels = interference.labels if interference is not None else []
     inter = []
     for _ in range(int(rng.integers(lo, hi + 1)) if int_labels else 0):
+        assert interference is not None  # int_labels is empty without a bank
         pick = rng.choice(int_labels) if order.interferer_label_by_choice else int_labels[rng.integers(len(int_labels))]
         lab = str(pick)
         inter.append(draw_event(rng, interference.items(lab), lab, "interference", cfg["interference_snr"],

@@ -134,7 +134,7 @@ class Renderer:
         """rFFT at n_fft of the normalised response's 4 channels and its direct path: (5, n_fft//2+1)."""
         ir = normalized_ir(self.rooms.room(room_name).ir(pos), edition)
         rows = np.vstack([ir, direct_path(ir[0], sr, window_ms, edition)[None]])
-        return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
+        return np.asarray(scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1))  # an ndarray (stubs: Dispatchable)
 
     def event_images(self, event: dict, plan: dict, bank_name: str = "foreground"):
         """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level;
@@ -196,7 +196,8 @@ def overlap_add(src: np.ndarray, ir_spec: np.ndarray, n_fft: int, n_taps: int) -
     n_blocks = -(-len(src) // hop)
     blocks = np.zeros((n_blocks, hop), src.dtype)
     blocks.ravel()[:len(src)] = src
-    y = scipy.fft.irfft(scipy.fft.rfft(blocks, n_fft, axis=1)[None] * ir_spec[:, None, :], n_fft, axis=2)
+    spectra = np.asarray(scipy.fft.rfft(blocks, n_fft, axis=1))  # an ndarray (stubs: Dispatchable)
+    y = np.asarray(scipy.fft.irfft(spectra[None] * ir_spec[:, None, :], n_fft, axis=2))
     out = np.zeros((len(ir_spec), n_blocks * hop + n_taps - 1), y.dtype)
     out[:, :n_blocks * hop] = y[:, :, :hop].reshape(len(ir_spec), -1)
     for k in range(n_blocks):  # each block's tail rings into the next ones

@@ -37,6 +37,7 @@ def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="
         inter = np.zeros((N_INTERFERENCE_SLOTS, T), dtype=np.float32)
         inter[:len(interference_ch0)] = interference_ch0[:N_INTERFERENCE_SLOTS]
         out["interference"] = torch.from_numpy(inter)
+        assert noise_ch0 is not None  # the stems come together (SceneStream, StemCorpus)
         out["noise"] = torch.from_numpy(noise_ch0.astype(np.float32))
     return out
 
@@ -96,7 +97,7 @@ class FolderScenes(Dataset):
         meta = self.folder / METADATA_DIR / f"{name}.json"
         if meta.is_file() and self.has_references:
             return slot_labels(json.loads(meta.read_text()))
-        labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.get)
+        labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.__getitem__)
         return labels + [SILENCE] * (N_SLOTS - len(labels))
 
     def __getitem__(self, i):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -119,6 +120,8 @@ def _init_worker(cfg):
 
 def _work(args):
     out, name, seed, index, stems, subtype = args
+    if _FACTORY is None:
+        raise RuntimeError("_work runs in a worker started with _init_worker")
     try:
         return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
     except RENDER_ERRORS as err:
@@ -190,17 +193,17 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         manifest.drop(nm)
     redone = sum(_remove_partial(out, nm) for _, nm, *_ in todo)
     results = []
-    bar = dict(total=len(todo), desc="generating", unit="mix", disable=not progress)
+    bar = partial(tqdm, total=len(todo), desc="generating", unit="mix", disable=not progress)
     try:
         if jobs <= 1 or len(todo) <= 1:
             _init_worker(cfg)
-            for t in tqdm(todo, **bar):
+            for t in bar(todo):
                 results.append(_work(t))
                 manifest.add(results[-1]["name"])
         else:
             method = "fork" if "fork" in get_all_start_methods() else "spawn"
             with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
-                for result in tqdm(pool.imap_unordered(_work, todo), **bar):
+                for result in bar(pool.imap_unordered(_work, todo)):
                     results.append(result)
                     manifest.add(result["name"])
     finally:  # what completed is listed even when a mixture failed; the set is complete only when all are

@@ -101,6 +101,7 @@ def main(argv=None) -> int:
         return 2
     if rank > 0:
         return 0
+    assert summaries is not None  # rank 0 scores (check_test_set: the set has its oracle targets)
     metric = ranking_metric(args.edition)
     rows = []
     for stage in stages:
@@ -127,8 +128,8 @@ def main(argv=None) -> int:
     separation = stage_separation(data, run_dir, stages, args.edition)
     write_text_atomic(results / "table1_separation.csv", separation.to_csv(index=False, float_format="%.4f"))
     print("\nseparation beyond a rescaled mixture, SNR(est, ref) - SNR(a*x0, ref) on true-positive estimates "
-          "(mean dB, pairs): " + ", ".join(f"{r.config} {r.sep_gain_mean:+.2f} ({r.tp_pairs})"
-                                           for r in separation.itertuples()))
+          "(mean dB, pairs): " + ", ".join(f"{r['config']} {r['sep_gain_mean']:+.2f} ({r['tp_pairs']})"
+                                           for r in separation.to_dict("records")))
     print(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_separation.csv'}, "
           f"{results / 'table1_per_mixture'}/")
     if not args.no_report:

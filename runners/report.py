@@ -63,6 +63,13 @@ class Stage:
     def edition(self) -> int:
         return int(self.info.get("edition", 2025))
 
+    @property
+    def scores(self) -> pd.DataFrame:
+        """per_mixture of a scored stage (Run.scored lists only those)."""
+        if self.per_mixture is None:
+            raise ReportError(f"{self.folder}: not scored (no per_mixture.csv)")
+        return self.per_mixture
+
 
 @dataclass
 class Run:
@@ -109,13 +116,13 @@ def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     """A table's measured part and its published part, as the CSVs keep them apart: `kind` rows
     (leaderboard) or `published_*` columns (Table 1)."""
     if "kind" in df.columns:
-        measured = df[df["kind"] == "measured"].dropna(axis=1, how="all")
-        published = df[df["kind"] == "published"].dropna(axis=1, how="all")
+        measured = df.loc[df["kind"] == "measured"].dropna(axis=1, how="all")
+        published = df.loc[df["kind"] == "published"].dropna(axis=1, how="all")
         return measured.drop(columns="kind"), published.drop(columns="kind")
     pub = [c for c in df.columns if c.startswith("published_")]
     if not pub:
         return df, None
-    return df.drop(columns=pub), df[[df.columns[0], *pub]]
+    return df.drop(columns=pub), df.loc[:, [df.columns[0], *pub]]
 
 
 def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):
@@ -190,7 +197,7 @@ def select_mixtures(run: Run, asked: list[str], n_random: int, seed: int) -> lis
                           f"(it has {len(names)} mixtures: {', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
     chosen: dict[str, str] = {}
     if run.scored:
-        pm = run.scored[-1].per_mixture
+        pm = run.scored[-1].scores
         col = metric_column(pm)
         ranked = pm.dropna(subset=[col]).sort_values([col, "soundscape"], kind="stable")
         if len(ranked):
@@ -210,7 +217,9 @@ def select_mixtures(run: Run, asked: list[str], n_random: int, seed: int) -> lis
 def spectrogram_db(x: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.ndarray:
     from scipy.signal import stft
 
-    _, _, z = stft(x, nperseg=n_fft, noverlap=n_fft - hop, boundary=None, padded=False)
+    # boundary=None (no padding) is documented; scipy's stubs allow only strings
+    _, _, z = stft(x, nperseg=n_fft, noverlap=n_fft - hop, boundary=None,  # pyright: ignore[reportArgumentType]
+                   padded=False)
     return 20 * np.log10(np.abs(z) + 1e-10)
 
 
@@ -287,8 +296,8 @@ def mixture_rows(run: Run) -> list[dict]:
     scored = run.scored
     if not scored:
         return []
-    tables = [s.per_mixture.set_index("soundscape") for s in scored]
-    col = metric_column(scored[0].per_mixture)
+    tables = [s.scores.set_index("soundscape") for s in scored]
+    col = metric_column(scored[0].scores)
     rows = []
     for name in tables[0].index:
         ref = labels_of(tables[0].loc[name, "ref_labels"])
@@ -345,10 +354,10 @@ def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progres
     try:
         breakdowns, changes, views = [], [], []
         for run in runs:
-            per_stage = [(s.name, breakdown(s.per_mixture, s.per_class, s.edition)) for s in run.scored]
+            per_stage = [(s.name, breakdown(s.scores, s.per_class, s.edition)) for s in run.scored]
             for name, b in per_stage:
                 breakdowns.append(b.assign(run=run.title, stage=name)[["run", "stage", *b.columns]])
-            ch = stage_changes({s.name: s.per_mixture for s in run.scored})
+            ch = stage_changes({s.name: s.scores for s in run.scored})
             ch.insert(0, "run", run.title)
             changes.append(ch)
             selection = select_mixtures(run, list(mixtures), n_random, seed)
@@ -423,7 +432,7 @@ def summarise_changes(ch: pd.DataFrame) -> list[dict]:
     three it helped and hurt most."""
     out = []
     for stage, rows in ch.groupby("stage", sort=False):
-        counts = rows["verdict"].value_counts()
+        counts = rows["verdict"].value_counts().to_dict()
         ranked = rows.dropna(subset=["delta"]).sort_values("delta")
         out.append({"stage": stage, "previous": rows["previous"].iloc[0],
                     "helped": int(counts.get("helped", 0)), "hurt": int(counts.get("hurt", 0)),

@@ -18,7 +18,8 @@ from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
-from .models.checkpoints import load_component
+from .models.checkpoints import load_as, load_component
+from .models.m2d_sc import EnergySourceClassifier
 from .slots import argmax_labels, dedupe, one_hots
 
 
@@ -44,7 +45,7 @@ class SelfGuided(System):
     def __init__(self, uss, sc, tse, iterations: int = 3, silence_threshold: float = 0.5):
         super().__init__()
         self.uss, _ = load_component(uss, expect_task="uss")
-        self.sc, _ = load_component(sc, expect_task="sc")
+        self.sc = load_as(sc, "sc", EnergySourceClassifier)
         self.tse, _ = load_component(tse, expect_task="tse")
         self.iterations, self.silence_threshold = iterations, silence_threshold
         self.stages = stage_names(iterations)

@@ -30,7 +30,7 @@ from ..models.checkpoints import build_model, m2d_encoder, resolve
 from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
 from .export import export
 from .recipes import data_config, record_config, selection_score
-from .tasks import TASK_CLASSES
+from .tasks import TASK_CLASSES, Task
 
 
 class StepModule(nn.Module):
@@ -53,7 +53,7 @@ class TrainingState:
     """Everything a step changes and `last.pt` keeps."""
 
     model: nn.Module
-    task: object
+    task: Task
     params: list
     opt: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
