@@ -42,7 +42,8 @@ def test_a_slot_tagger_picks_labels_with_its_base_class_signature():
 
 
 def test_the_m2d_encoder_of_a_model_without_one_is_a_clear_error():
-    """A CPU-size CNN classifier has no M2D encoder (it used to be an AttributeError)."""
+    """A CPU-size CNN classifier has no M2D encoder: its own CNN encoder used to be returned as if it
+    were one (an `m2d_weights:` or freezing option then failed inside it)."""
     assert m2d_encoder(build_model("sc", TINY_MODELS["sc"])) is not None
     with pytest.raises(ValueError, match="CNNSC has no M2D encoder"):
         m2d_encoder(build_model("sc", {"architecture": "cnn"}))
