@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -17,15 +18,18 @@ from .config import build_rooms
 from .factory import MixtureFactory
 from .plan import slot_labels
 from .render import SilentExcerptError
+from .schema import TrainingBatch, TrainingExample
 
 N_INTERFERENCE_SLOTS = 2
 
 
-def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name=""):
+def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="") -> TrainingExample:
+    """An Example (schema.py) from channel-first arrays: mixture (4, T), dry (n_targets, T); with
+    the stems (interference (n, T) and noise (T,) at channel 0) a TrainingExample."""
     T = mixture.shape[-1]
     slots = np.zeros((N_SLOTS, T), dtype=np.float32)
     slots[:len(dry)] = dry
-    out = {
+    out: TrainingExample = {
         "name": name,
         "mixture": torch.from_numpy(np.ascontiguousarray(mixture, dtype=np.float32)),  # (4, T)
         "targets": torch.from_numpy(slots),  # (3, T), silent slots zero
@@ -116,9 +120,10 @@ class FolderScenes(Dataset):
         return _example(mixture.T, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
 
 
-def collate(batch: list[dict]) -> dict:
+def collate(batch: list[TrainingExample]) -> TrainingBatch:
+    """A Batch of Examples (a TrainingBatch of TrainingExamples): tensors stacked, the rest listed."""
     out = {}
     for key in batch[0]:
         vals = [b[key] for b in batch]
         out[key] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
-    return out
+    return cast(TrainingBatch, out)  # each key of the examples, stacked or listed

@@ -22,7 +22,8 @@ from s5bench.common.provenance import code_fingerprint
 
 from .config import public_recipe
 from .factory import MixtureFactory
-from .render import plan_edition
+from .render import Scene, plan_edition
+from .schema import ScenePlan
 
 STEMS_DIR = "stems"
 _FACTORY: MixtureFactory | None = None
@@ -32,14 +33,14 @@ def mixture_name(index: int, n: int) -> str:
     return f"mix_{index:0{max(4, len(str(n - 1)))}d}"
 
 
-def oracle_names(name: str, plan: dict) -> list[str]:
+def oracle_names(name: str, plan: ScenePlan) -> list[str]:
     """Oracle target file names of a plan's targets, in slot order: `<mix>_<Label>.wav` (2025),
     `<mix>_<i>_<Label>.wav` (2026, where a class may occur twice)."""
     labels = [e["label"] for e in plan["fg_events"]]
     return [file_name for _, file_name in submission_names(name, labels, plan_edition(plan))]
 
 
-def _files_of(out: Path, name: str, plan: dict, stems: bool) -> list[Path]:
+def _files_of(out: Path, name: str, plan: ScenePlan, stems: bool) -> list[Path]:
     files = [out / SOUNDSCAPE_DIR / f"{name}.wav"]
     files += [out / ORACLE_DIR / f for f in oracle_names(name, plan)]
     if stems:
@@ -91,7 +92,7 @@ class MixtureError(ValueError):
 RENDER_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError)
 
 
-def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: str, **record) -> dict:
+def write_scene(out: Path, name: str, plan: ScenePlan, scene: Scene, stems: bool, subtype: str, **record) -> dict:
     """Write one rendered scene in the official layout; its metadata JSON (the plan, the files
     and `record`) comes last, atomically, and marks the mixture complete."""
     sr = int(plan["config"]["sr"])

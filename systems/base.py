@@ -11,6 +11,7 @@ import torch
 
 from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
+from s5bench.data_gen.schema import Batch, SystemBatch
 
 
 @dataclass
@@ -46,16 +47,15 @@ class System(torch.nn.Module):
     stages: tuple = ("final",)
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
     sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
-    edition: int = 2025  # set by `infer`: 2026 lets a system answer one class in several slots
 
-    def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
         raise NotImplementedError
 
     @torch.no_grad()
-    def infer(self, mixture: torch.Tensor, batch: dict, edition: int = 2025) -> dict:
+    def infer(self, mixture: torch.Tensor, batch: Batch, edition: int = 2025) -> dict[str, SlotOutput]:
         self.eval()
-        self.edition = edition
-        outputs = self(mixture, batch)
+        # the edition travels with the batch (batch["edition"]), not as the system's state
+        outputs = self(mixture, SystemBatch(**batch, edition=edition))
         missing = set(self.stages) - set(outputs)
         if missing:
             raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")

@@ -49,7 +49,7 @@ class Baseline2026(System):
     def forward(self, mixture, batch):
         probs = torch.softmax(self.tagger.mixture_logits(mixture), dim=-1)  # channel 0 or all four
         labels = pick_slot_labels(probs)
-        if not repeated_classes_allowed(self.edition):
+        if not repeated_classes_allowed(batch["edition"]):
             labels = [dedupe(row, p.max(-1).values) for row, p in zip(labels, probs)]
         labels = [order_slots(row) for row in labels]
         query = one_hots(labels, mixture.device).reshape(len(labels), -1)

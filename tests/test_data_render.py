@@ -407,3 +407,14 @@ def test_2026_levels_and_windows_match_plain_convolutions(tmp_path, monkeypatch)
             ir0[lo:hi + 1] = ir[0][lo:hi + 1]
             np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-5 * np.abs(wet).max())
     assert signs == {True, False}  # both kinds of main peak were checked
+
+
+def test_both_rendering_engines_implement_the_protocol():
+    """The writer, the training stream and the stem corpus use an engine through SceneEngine: the
+    built-in renderer and the SpatialScaper fork's engine both offer all of it (the fork's engine
+    used to lack `event_images`, which the stem corpus calls). Type-checked too (pyright, factory.py)."""
+    from s5bench.data_gen.render import SceneEngine
+    from s5bench.data_gen.spatialscaper_engine import SpatialScaperEngine
+
+    assert issubclass(Renderer, SceneEngine) and issubclass(SpatialScaperEngine, SceneEngine)
+    assert not issubclass(MixtureFactory, SceneEngine)  # the check can fail: the factory has no event_images

@@ -145,3 +145,18 @@ def test_argmax_labels_keep_repeats_only_when_asked():
     silent = torch.zeros(1, 3, dtype=torch.bool)
     assert argmax_labels(logits, silent) == [["Speech", "silence", "Cough"]]  # 2025: one slot per class
     assert argmax_labels(logits, silent, unique=False) == [["Speech", "Speech", "Cough"]]  # 2026
+
+
+def test_infer_passes_the_edition_in_the_batch_not_on_the_system():
+    """`forward` reads the edition from batch["edition"] (set by `infer`); the system keeps no state of it."""
+
+    class EditionEcho(System):
+        def forward(self, mixture, batch):
+            label = {2025: "Cough", 2026: "Speech"}[batch["edition"]]
+            return {"final": SlotOutput([[label, "silence", "silence"]] * len(mixture),
+                                        torch.zeros(len(mixture), 3, mixture.shape[-1]))}
+
+    system = EditionEcho()
+    assert system.infer(torch.zeros(1, 4, 10), {}, edition=2026)["final"].labels == [["Speech", "silence", "silence"]]
+    assert system.infer(torch.zeros(2, 4, 10), {}, edition=2025)["final"].labels[1][0] == "Cough"
+    assert not hasattr(system, "edition")
