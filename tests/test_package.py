@@ -178,8 +178,12 @@ def install_wheel(tmp_path: Path) -> Path:
 
     # built from a copy: setuptools' build/lib would keep files deleted from the checkout in the wheel
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "data", "results", "runs",
-                                                                 "*.egg-info", "__pycache__", ".pytest_cache"))
+
+    def ignore(folder, names):  # the checkout's own outputs at its top (configs/data is package data)
+        top = {".git", ".venv", "build", "data", "results", "runs", ".pytest_cache"} if Path(folder) == ROOT else set()
+        return [n for n in names if n in top or n == "__pycache__" or n.endswith(".egg-info")]
+
+    shutil.copytree(ROOT, source, ignore=ignore)
     wheels = tmp_path / "wheel"
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                             "-w", str(wheels), str(source)], capture_output=True, text=True)
