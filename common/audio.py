@@ -5,6 +5,7 @@ import errno
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import soundfile as sf
@@ -21,7 +22,8 @@ class AudioFormatError(ValueError):
 
 
 def read_audio(path, *, sr: int | None = None, channels: int | None = None, length: int | None = None,
-               start: int = 0, frames: int = -1, dtype="float64", always_2d: bool = False) -> np.ndarray:
+               start: int = 0, frames: int = -1, dtype: Literal["float64", "float32", "int32", "int16"] = "float64",
+               always_2d: bool = False) -> np.ndarray:
     """Read `path` as (samples,) or (samples, channels) and check it.
 
     sr / channels / length: the values the file must have (None = any). `start`/`frames` read

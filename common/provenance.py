@@ -62,13 +62,15 @@ def file_sha256(path) -> str:
 
 
 def versions() -> dict:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    out: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
     for pkg in PACKAGES:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
-    try:
+    try:  # an installed wheel is no checkout: no commit (not that of a repository around site-packages)
+        if not (REPO / ".git").exists():
+            raise OSError("not a checkout")
         out["s5bench_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
                                                text=True, timeout=10).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):

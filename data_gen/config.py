@@ -18,6 +18,7 @@ from pathlib import Path
 
 from s5bench.common.configs import check_keys, find_config, read_yaml
 from s5bench.common.labels import LABELS, SAMPLE_RATE
+from s5bench.common.resources import config_dir
 
 from .recipe_schema import RecipeError, check_recipe, check_scene_values
 from .rooms import RoomBank
@@ -34,8 +35,7 @@ from .sources import (
 )
 from .synthetic_rooms import build_room_bank
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG_DIR = REPO / "configs" / "data"
+CONFIG_DIR = config_dir("data")  # shipped with the package (common/resources.py)
 
 
 HANDFUL = 5  # a class with fewer clips than this is named when a set is generated
@@ -96,13 +96,14 @@ def _expand(cfg, value) -> str:
 
 def base_folder(cfg: dict) -> Path:
     """What a recipe's relative paths (and a relative `root`) are taken against: the folder of its
-    YAML file, so that a recipe means the same files from wherever the command runs; the built-in
-    recipes of configs/data/ write theirs from the repository's root (`data/cache/...`)."""
+    YAML file, so that a recipe means the same files from wherever the command runs; the shipped
+    recipes (configs/data/, inside the installed package) write theirs under the working folder
+    (`data/cache/...`), never into the package."""
     source = cfg.get("_path")
     if not source:  # a recipe built in code: the current folder, as before
         return Path(".")
     folder = Path(source).resolve().parent
-    return REPO if folder == CONFIG_DIR.resolve() else folder
+    return Path(".") if folder == CONFIG_DIR.resolve() else folder
 
 
 def _path(cfg, p) -> Path:

@@ -42,13 +42,12 @@ def draw_event(rng, items, label: str, role: str, snr_range, pick_position, dura
     """A clip of `items`, its excerpt offset (uniform over the part of a clip longer than the
     scene), its onset (uniform over the time it fits), its position (`pick_position()`) and SNR."""
     item = items[rng.integers(len(items))]
-    position = pick_position() if position_first else None
+    early = pick_position() if position_first else None
     file_dur = item.n_frames / sr
     event_dur = min(file_dur, duration)
     source_time = rng.uniform(0.0, file_dur - event_dur) if file_dur > event_dur else 0.0
     event_time = rng.uniform(0.0, duration - event_dur)
-    if not position_first:
-        position = pick_position()
+    position = early if early is not None else pick_position()
     return Draw(label, item.source_file, round(float(source_time), 6), round(float(event_time), 6),
                 round(float(event_dur), 6), round(float(rng.uniform(*snr_range)), 6), role, position)
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from .config import bank_folders, build_noise, build_rooms, build_sources, scene_rules
 from .plan import sample_plan
-from .render import Renderer
+from .render import Renderer, Scene, SceneEngine
+from .schema import ScenePlan
 
 
 def select_engine(name: str) -> str:
@@ -30,11 +31,12 @@ class MixtureFactory:
         self.rooms = build_rooms(cfg, progress=progress)
         self.rules = scene_rules(cfg)
         self.dirs = bank_folders(cfg)  # written into 2026 plans, as SpAudSyn's config names the banks
-        self.renderer = Renderer(self.targets, self.interference, self.noise, self.rooms)
+        builtin = Renderer(self.targets, self.interference, self.noise, self.rooms)
+        self.renderer: SceneEngine = builtin
         if self.engine == "spatialscaper":
             from .spatialscaper_engine import SpatialScaperEngine
 
-            self.renderer = SpatialScaperEngine(cfg)
+            self.renderer = SpatialScaperEngine(cfg, events=builtin)
         # the scene draws depend on the data recipe too, so that a test set and a training stream
         # made with the same seed do not share label sets, onsets and SNRs
         # recipe (where rooms are cached on disk is not part of it)
@@ -43,11 +45,11 @@ class MixtureFactory:
                            for kind, args in (recipe["rooms"] or {}).items()}
         self.salt = zlib.crc32(json.dumps(recipe, sort_keys=True).encode())
 
-    def plan(self, seed: int, index: int) -> dict:
+    def plan(self, seed: int, index: int) -> ScenePlan:
         """The plan of mixture `index`: a pure function of (seed, index), whatever the sharding."""
         rng = np.random.default_rng([seed, index, self.salt])
         return sample_plan(rng, targets=self.targets, interference=self.interference, noise=self.noise,
                            rooms=self.rooms, config=self.rules, dirs=self.dirs)
 
-    def render(self, plan: dict):
+    def render(self, plan: ScenePlan) -> Scene:
         return self.renderer.render(plan)

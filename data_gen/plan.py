@@ -9,6 +9,7 @@ from s5bench.common.labels import LABELS, SAMPLE_RATE
 
 from .draws import DRAW_ORDER, Draw, draw_event, noise_offset
 from .plan2026 import draw_duplicates, plan_2026
+from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
 DEFAULT_CONFIG = {
     "duration": 10.0,
@@ -31,7 +32,7 @@ DEFAULT_CONFIG = {
 
 
 def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms, config=None,
-                dirs: dict | None = None) -> dict:
+                dirs: dict | None = None) -> ScenePlan:
     """Draw one scene by its edition's rules (`config["edition"]`, DEFAULT_CONFIG for the rest):
     a room; 1–3 target classes without replacement at 5–20 dB (2026: 0–3, some of them possibly
     same-class duplicates, see data_gen.plan2026); interferers at 0–15 dB, classes may repeat; a
@@ -68,6 +69,7 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
     int_labels = interference.labels if interference is not None else []
     inter = []
     for _ in range(int(rng.integers(lo, hi + 1)) if int_labels else 0):
+        assert interference is not None  # int_labels is empty without a bank
         pick = rng.choice(int_labels) if order.interferer_label_by_choice else int_labels[rng.integers(len(int_labels))]
         lab = str(pick)
         inter.append(draw_event(rng, interference.items(lab), lab, "interference", cfg["interference_snr"],
@@ -80,16 +82,16 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
 
 
 def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noise_time, room, room_name: str,
-              dirs: dict) -> dict:
+              dirs: dict) -> ScenePlan:
     """The SpatialScaper fork's schema (it names the room by its file and writes no bank folders)."""
 
-    def event(d: Draw) -> dict:
+    def event(d: Draw) -> PlanEvent:
         return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,
                 "event_time": d.event_time, "event_duration": d.event_duration, "snr": d.snr, "role": d.role,
                 "pitch_shift": None, "time_stretch": None, "event_position": [[float(v) for v in d.position]]}
 
     duration = float(cfg["duration"])
-    bg = [{"label": "noise", "source_file": noise_file, "source_time": noise_time,
+    bg: list[BackgroundEvent] = [{"label": "noise", "source_file": noise_file, "source_time": noise_time,
            "event_time": 0.0, "event_duration": duration, "snr": 0.0, "role": "background",
            "pitch_shift": None, "time_stretch": None, "event_position": None}]
     config = {k: cfg[k] for k in ("duration", "sr", "ref_db", "ref_channel", "max_event_overlap",
@@ -99,6 +101,6 @@ def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noi
             "bg_events": bg, "room": room_name}
 
 
-def slot_labels(plan: dict, n_slots: int = 3) -> list[str]:
+def slot_labels(plan: ScenePlan, n_slots: int = 3) -> list[str]:
     labels = [e["label"] for e in plan["fg_events"]]
     return labels + ["silence"] * (n_slots - len(labels))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .draws import draw_event
+from .draws import Draw, draw_event
+from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
 ROOM_MODULE = "src.modules.spatial_audio_synthesizer.room"  # where the 2026 baseline keeps SpAudSyn's rooms
 
@@ -72,16 +73,16 @@ def draw_duplicates(rng, fg: list, n_dup: int, targets, positions: np.ndarray, r
 
 
 def plan_2026(cfg: dict, fg: list, inter: list, noise_file: str, noise_time, room, room_name: str,
-              dirs: dict) -> dict:
+              dirs: dict) -> ScenePlan:
     """SpAudSyn's schema (its config names the banks' folders `dirs`, its `room` is a description)."""
 
-    def event(d) -> dict:
+    def event(d: Draw) -> PlanEvent:
         return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,
                 "event_time": d.event_time, "event_duration": d.event_duration,
                 "event_position": [[float(v) for v in d.position]], "snr": d.snr, "role": d.role}
 
     duration, sr = float(cfg["duration"]), int(cfg["sr"])
-    bg = [{"label": None, "source_file": noise_file, "source_time": noise_time, "event_time": 0,
+    bg: list[BackgroundEvent] = [{"label": None, "source_file": noise_file, "source_time": noise_time, "event_time": 0,
            "event_duration": duration, "event_position": None, "snr": 0, "role": "background"}]
     window = tuple(cfg.get("spatialize_direct_path_time_ms", (6, 50)))
     config = {"duration": duration, "sr": sr, "max_event_overlap": int(cfg["max_event_overlap"]),

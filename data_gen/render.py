@@ -23,11 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.fft
 
 from s5bench.common.editions import edition_of
+
+from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
 FFT_SIZES = np.array(sorted({m * 2 ** k for k in range(8, 24) for m in (1, 3)}))
 
@@ -45,7 +48,7 @@ def normalized_ir(ir: np.ndarray, edition: int = 2025) -> np.ndarray:
     return ir / np.mean(np.linalg.norm(ir, axis=1))
 
 
-def plan_edition(plan: dict) -> int:
+def plan_edition(plan: ScenePlan) -> int:
     """The plan's edition: its config's `edition`, else 2026 for SpAudSyn's schema (whose
     `room` is a room description, not a file name), else 2025."""
     edition = plan["config"].get("edition")
@@ -54,7 +57,7 @@ def plan_edition(plan: dict) -> int:
     return 2026 if isinstance(plan["room"], dict) else 2025
 
 
-def room_of(plan: dict) -> tuple[str, tuple]:
+def room_of(plan: ScenePlan) -> tuple[str, tuple]:
     """(SOFA file name, direct-path window in ms) of a plan in either schema."""
     room = plan["room"]
     if isinstance(room, dict):  # SpAudSyn: {module, main, args: {metadata: {sofa_path, direct_range_ms, ...}}}
@@ -86,14 +89,15 @@ def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025
     return out
 
 
-def noise_clip(bank, event: dict, T: int, sr: int, edition: int = 2025) -> np.ndarray:
+def noise_clip(bank, event: BackgroundEvent, T: int, sr: int, edition: int = 2025) -> np.ndarray:
     """(T, 4) background noise of one `bg_events` entry. With a `source_time`, the T samples from
     int(source_time·sr); with none (a file not longer than the scene) the whole file extended to
     T samples: 2025 as the fork does, by repeating each sample ceil(T/len) times (np.repeat);
     2026 as SpAudSyn does, by tiling the file (np.tile)."""
     name = event["source_file"]
-    if event.get("source_time") is not None:
-        clip = bank.read(name, int(event["source_time"] * sr), T)
+    offset = event.get("source_time")
+    if offset is not None:
+        clip = bank.read(name, int(offset * sr), T)
     else:
         whole = bank.read(name, 0, bank.n_frames(name))
         reps = -(-T // len(whole))
@@ -114,11 +118,29 @@ class Scene:
     """Rendered audio, float32, channel-first: (…, 4, T)."""
 
     mixture: np.ndarray  # (4, T)
-    target_labels: list  # slot order (onset order), without padding
+    target_labels: list[str]  # slot order (onset order), without padding
     dry: np.ndarray  # (n_targets, T) dry references at channel 0
     wet_targets: np.ndarray  # (n_targets, 4, T)
     interference: np.ndarray  # (n_interference, 4, T)
     noise: np.ndarray  # (4, T)
+
+
+@runtime_checkable
+class SceneEngine(Protocol):
+    """What a rendering engine offers (the built-in `Renderer`, the SpatialScaper fork's
+    `SpatialScaperEngine`): whole scenes for the writer and the training stream, single events
+    for the stem corpus."""
+
+    def render(self, plan: ScenePlan) -> Scene:
+        """The plan's scene, cut at its duration: every array (…, T), T = round(duration·sr)."""
+        ...
+
+    def event_images(self, event: PlanEvent, plan: ScenePlan,
+                     bank_name: str = "foreground") -> tuple[np.ndarray, np.ndarray | None]:
+        """One event of the plan at its level, not placed: the wet image (4, L + N − 1) and the
+        dry reference (L + N − 1,) (None for `bank_name` "interference"); L the excerpt's
+        samples, N the room response's. Raises SilentExcerptError for an all-zero excerpt."""
+        ...
 
 
 class Renderer:
@@ -134,9 +156,10 @@ class Renderer:
         """rFFT at n_fft of the normalised response's 4 channels and its direct path: (5, n_fft//2+1)."""
         ir = normalized_ir(self.rooms.room(room_name).ir(pos), edition)
         rows = np.vstack([ir, direct_path(ir[0], sr, window_ms, edition)[None]])
-        return scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1)
+        return np.asarray(scipy.fft.rfft(rows.astype(np.float32), n_fft, axis=1))  # an ndarray (stubs: Dispatchable)
 
-    def event_images(self, event: dict, plan: dict, bank_name: str = "foreground"):
+    def event_images(self, event: PlanEvent, plan: ScenePlan,
+                     bank_name: str = "foreground") -> tuple[np.ndarray, np.ndarray | None]:
         """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level;
         `bank_name`: "foreground" for `fg_events`, "interference" for `int_events`."""
         cfg = plan["config"]
@@ -162,7 +185,7 @@ class Renderer:
         rows *= np.float32(gain)
         return rows[:4], (rows[4] if n_rows == 5 else None)
 
-    def render(self, plan: dict) -> Scene:
+    def render(self, plan: ScenePlan) -> Scene:
         cfg = plan["config"]
         sr, T = int(cfg["sr"]), int(round(cfg["duration"] * cfg["sr"]))
         fg, inter = plan["fg_events"], plan["int_events"]
@@ -196,7 +219,8 @@ def overlap_add(src: np.ndarray, ir_spec: np.ndarray, n_fft: int, n_taps: int) -
     n_blocks = -(-len(src) // hop)
     blocks = np.zeros((n_blocks, hop), src.dtype)
     blocks.ravel()[:len(src)] = src
-    y = scipy.fft.irfft(scipy.fft.rfft(blocks, n_fft, axis=1)[None] * ir_spec[:, None, :], n_fft, axis=2)
+    spectra = np.asarray(scipy.fft.rfft(blocks, n_fft, axis=1))  # an ndarray (stubs: Dispatchable)
+    y = np.asarray(scipy.fft.irfft(spectra[None] * ir_spec[:, None, :], n_fft, axis=2))
     out = np.zeros((len(ir_spec), n_blocks * hop + n_taps - 1), y.dtype)
     out[:, :n_blocks * hop] = y[:, :, :hop].reshape(len(ir_spec), -1)
     for k in range(n_blocks):  # each block's tail rings into the next ones

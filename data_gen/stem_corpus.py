@@ -46,6 +46,7 @@ from .config import public_recipe
 from .factory import MixtureFactory
 from .plan import DEFAULT_CONFIG
 from .render import SilentExcerptError, noise_clip, plan_edition
+from .schema import TrainingExample
 from .stream import _example, worker_indices
 
 INDEX = "index.json"
@@ -186,7 +187,7 @@ class StemCorpus:
         return self.mix([p for p in pick if self.events[p[0]]["kind"] == "target"],
                         [p for p in pick if self.events[p[0]]["kind"] == "interference"], noise_k)
 
-    def draw(self, rng: np.random.Generator) -> dict:
+    def draw(self, rng: np.random.Generator) -> TrainingExample:
         """One remixed scene by the rules, as a training example (the stream's batch keys)."""
         targets, inter, noise_k = self.draw_events(rng)
         mixture, dry, wet_i, noise = self.mix(targets, inter, noise_k)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -17,15 +18,18 @@ from .config import build_rooms
 from .factory import MixtureFactory
 from .plan import slot_labels
 from .render import SilentExcerptError
+from .schema import TrainingBatch, TrainingExample
 
 N_INTERFERENCE_SLOTS = 2
 
 
-def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name=""):
+def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="") -> TrainingExample:
+    """An Example (schema.py) from channel-first arrays: mixture (4, T), dry (n_targets, T); with
+    the stems (interference (n, T) and noise (T,) at channel 0) a TrainingExample."""
     T = mixture.shape[-1]
     slots = np.zeros((N_SLOTS, T), dtype=np.float32)
     slots[:len(dry)] = dry
-    out = {
+    out: TrainingExample = {
         "name": name,
         "mixture": torch.from_numpy(np.ascontiguousarray(mixture, dtype=np.float32)),  # (4, T)
         "targets": torch.from_numpy(slots),  # (3, T), silent slots zero
@@ -37,6 +41,7 @@ def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="
         inter = np.zeros((N_INTERFERENCE_SLOTS, T), dtype=np.float32)
         inter[:len(interference_ch0)] = interference_ch0[:N_INTERFERENCE_SLOTS]
         out["interference"] = torch.from_numpy(inter)
+        assert noise_ch0 is not None  # the stems come together (SceneStream, StemCorpus)
         out["noise"] = torch.from_numpy(noise_ch0.astype(np.float32))
     return out
 
@@ -96,7 +101,7 @@ class FolderScenes(Dataset):
         meta = self.folder / METADATA_DIR / f"{name}.json"
         if meta.is_file() and self.has_references:
             return slot_labels(json.loads(meta.read_text()))
-        labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.get)
+        labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.__getitem__)
         return labels + [SILENCE] * (N_SLOTS - len(labels))
 
     def __getitem__(self, i):
@@ -115,9 +120,10 @@ class FolderScenes(Dataset):
         return _example(mixture.T, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
 
 
-def collate(batch: list[dict]) -> dict:
+def collate(batch: list[TrainingExample]) -> TrainingBatch:
+    """A Batch of Examples (a TrainingBatch of TrainingExamples): tensors stacked, the rest listed."""
     out = {}
     for key in batch[0]:
         vals = [b[key] for b in batch]
         out[key] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
-    return out
+    return cast(TrainingBatch, out)  # each key of the examples, stacked or listed

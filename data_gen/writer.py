@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from s5bench.common.provenance import code_fingerprint
 
 from .config import coverage_warnings, public_recipe
 from .factory import MixtureFactory
-from .render import plan_edition
+from .render import Scene, plan_edition
+from .schema import ScenePlan
 
 STEMS_DIR = "stems"
 _FACTORY: MixtureFactory | None = None
@@ -46,7 +48,7 @@ def mixture_name(index: int, n: int) -> str:
     return f"mix_{index:0{max(4, len(str(n - 1)))}d}"
 
 
-def oracle_names(name: str, plan: dict) -> list[str]:
+def oracle_names(name: str, plan: ScenePlan) -> list[str]:
     """The oracle target file names of a plan's targets, in slot order.
 
     Args:
@@ -70,7 +72,7 @@ def oracle_names(name: str, plan: dict) -> list[str]:
     return [file_name for _, file_name in submission_names(name, labels, plan_edition(plan))]
 
 
-def _files_of(out: Path, name: str, plan: dict, stems: bool) -> list[Path]:
+def _files_of(out: Path, name: str, plan: ScenePlan, stems: bool) -> list[Path]:
     files = [out / SOUNDSCAPE_DIR / f"{name}.wav"]
     files += [out / ORACLE_DIR / f for f in oracle_names(name, plan)]
     if stems:
@@ -131,7 +133,7 @@ class MixtureError(ValueError):
 RENDER_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError)
 
 
-def write_scene(out: Path, name: str, plan: dict, scene, stems: bool, subtype: str, **record) -> dict:
+def write_scene(out: Path, name: str, plan: ScenePlan, scene: Scene, stems: bool, subtype: str, **record) -> dict:
     """Write one rendered scene in the official layout of `out`; its metadata JSON comes last.
 
     The audio files are written under temporary names and moved into place together; then
@@ -198,6 +200,8 @@ def _init_worker(cfg):
 
 def _work(args):
     out, name, seed, index, stems, subtype = args
+    if _FACTORY is None:
+        raise RuntimeError("_work runs in a worker started with _init_worker")
     try:
         return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
     except RENDER_ERRORS as err:
@@ -331,17 +335,17 @@ def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stem
         manifest.drop(nm)
     redone = sum(_remove_partial(out, nm) for _, nm, *_ in todo)
     results = []
-    bar = dict(total=len(todo), desc="generating", unit="mix", disable=not progress)
+    bar = partial(tqdm, total=len(todo), desc="generating", unit="mix", disable=not progress)
     try:
         if jobs <= 1 or len(todo) <= 1:
             _init_worker(cfg)
-            for t in tqdm(todo, **bar):
+            for t in bar(todo):
                 results.append(_work(t))
                 manifest.add(results[-1]["name"])
         else:
             method = "fork" if "fork" in get_all_start_methods() else "spawn"
             with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
-                for result in tqdm(pool.imap_unordered(_work, todo), **bar):
+                for result in bar(pool.imap_unordered(_work, todo)):
                     results.append(result)
                     manifest.add(result["name"])
     finally:  # what completed is listed even when a mixture failed; the set is complete only when all are

@@ -142,13 +142,13 @@ def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition
     metric = metric_column(per_mixture)
     out = [{"breakdown": "all", "group": "all", **group_figures(per_mixture, metric)}]
     for k in range(N_SLOTS + 1):
-        rows = per_mixture[per_mixture["n_ref"] == k]
+        rows = per_mixture.loc[per_mixture["n_ref"] == k]
         if len(rows):
             out.append({"breakdown": "n_targets", "group": str(k), **group_figures(rows, metric)})
     if edition_of(edition).repeated_classes:  # scene types differ only where a class may repeat
         types = per_mixture["ref_labels"].map(lambda c: scene_type(labels_of(c)))
         for kind in SCENE_TYPES:
-            rows = per_mixture[types == kind]
+            rows = per_mixture.loc[types == kind]
             if len(rows):
                 out.append({"breakdown": "scene_type", "group": kind, **group_figures(rows, metric)})
     if per_class is not None:

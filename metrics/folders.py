@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -75,13 +76,13 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_
         print(f"note: {len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}",
               file=sys.stderr)
     tasks = [(m, mixtures[m], refs.get(m, []), ests.get(m, []), sr, channels, edition) for m in mixtures]
-    bar = dict(total=len(tasks), desc="scoring", unit="mix", disable=not progress)
+    bar = partial(tqdm, total=len(tasks), desc="scoring", unit="mix", disable=not progress)
     if jobs <= 1:
-        return [_score_one(t) for t in tqdm(tasks, **bar)]
+        return [_score_one(t) for t in bar(tasks)]
     # fork where the OS has it: workers start at once instead of re-importing everything
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
     with get_context(method).Pool(jobs, initializer=use_one_thread) as pool:
-        return list(tqdm(pool.imap(_score_one, tasks, chunksize=4), **bar))
+        return list(bar(pool.imap(_score_one, tasks, chunksize=4)))
 
 
 def _edition_of(summary: dict) -> int:

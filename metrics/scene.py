@@ -180,8 +180,9 @@ def best_class_pairing(pair_snr: np.ndarray) -> tuple[list[int], list[int]]:
     for rows in combinations(range(R), k):
         for cols in permutations(range(E), k):
             mean = pair_snr[list(rows), list(cols)].mean()
-            if mean > best_mean:
+            if best is None or mean > best_mean:  # the first stands when no mean beats it (all -inf)
                 best, best_mean = (list(rows), list(cols)), mean
+    assert best is not None  # combinations and permutations of k ≤ R, E yield at least one choice
     return best
 
 
@@ -268,8 +269,8 @@ def _pair_snrs(x0, refs, ests, where: str, eps: float) -> tuple[np.ndarray, list
     Rows x₀, the references, the estimates are converted to float64 once; energies and the inner
     products that are needed come from BLAS dot products (each a single pass)."""
     n_ref, length = len(refs), x0.shape[-1]
-    names = [None] + [f"reference {lab!r} of {where}" for lab, _ in refs] + [f"estimate {lab!r} of {where}"
-                                                                          for lab, _ in ests]
+    names = ([f"mixture {where}"] + [f"reference {lab!r} of {where}" for lab, _ in refs]
+             + [f"estimate {lab!r} of {where}" for lab, _ in ests])
     rows = np.empty((len(names), length))
     rows[0] = x0
     for k, (what, (_, wave)) in enumerate(zip(names[1:], refs + ests), start=1):
@@ -277,7 +278,7 @@ def _pair_snrs(x0, refs, ests, where: str, eps: float) -> tuple[np.ndarray, list
     energy = np.array([_dot(row, row) for row in rows])
     if not np.isfinite(energy).all():
         bad = int(np.flatnonzero(~np.isfinite(energy))[0])
-        raise ValueError(f"{names[bad] or 'mixture ' + where}: contains NaN or Inf samples")
+        raise ValueError(f"{names[bad]}: contains NaN or Inf samples")
 
     def snr_rows(e: int, r: int) -> float:
         """SNR(row e, row r) in dB; the error energy from the inner product, or from an explicit

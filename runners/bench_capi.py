@@ -75,7 +75,7 @@ def official_style(x0, refs, ests):
         r = torch.stack([torch.from_numpy(w) for x, w in refs if x == lab]) if any(x == lab for x, _ in refs) else None
         e = torch.stack([torch.from_numpy(w) for x, w in ests if x == lab]) if any(x == lab for x, _ in ests) else None
         if r is None or e is None:
-            terms.append(torch.zeros(len(r) if r is not None else len(e)))
+            terms.append(torch.zeros(len(r) if r is not None else len(e) if e is not None else 0))
             continue
         k = min(len(r), len(e))
         pairs = [(list(rp), list(ep)) for rp in combinations(range(len(r)), k) for ep in permutations(range(len(e)), k)]

@@ -34,6 +34,7 @@ from s5bench.common.errors import cli
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.data_gen.factory import MixtureFactory
 from s5bench.data_gen.render import direct_path, normalized_ir
+from s5bench.data_gen.schema import ScenePlan
 from s5bench.data_gen.sources import ProceduralBank, ProceduralNoiseBank
 
 SR = SAMPLE_RATE
@@ -63,16 +64,18 @@ def write_file_dataset(root: Path, positions: int, n_rooms: int, per_label: int)
     }
 
 
-def straightforward_render(plan: dict, root: Path) -> np.ndarray:
+def straightforward_render(plan: ScenePlan, root: Path) -> np.ndarray:
     """The fork's algorithm: per mixture, open the room and read its positions; per event, the
     nearest position's measurement alone, only the excerpt's frames, one scipy fftconvolve over
     all channels (and one for the direct path), the fork's level rules, in float64."""
     import netCDF4
 
-    cfg = plan["config"]
+    cfg, room = plan["config"], plan["room"]
+    if not isinstance(room, str):
+        raise ValueError("the straightforward renderer takes the fork's plans (2025: the room is a SOFA file's name)")
     T = int(cfg["duration"] * SR)
     mix = np.zeros((T, 4))
-    with netCDF4.Dataset(str(root / "room_ir" / plan["room"])) as nc:
+    with netCDF4.Dataset(str(root / "room_ir" / room)) as nc:
         positions = np.asarray(nc.variables["SourcePosition"][:], dtype=np.float64)
         for bank, events in (("sound_event", plan["fg_events"]), ("interference", plan["int_events"])):
             for ev in events:
@@ -88,8 +91,10 @@ def straightforward_render(plan: dict, root: Path) -> np.ndarray:
                 onset = int(ev["event_time"] * SR)
                 m = min(len(wet), T - onset)
                 mix[onset:onset + m] += gain * wet[:m]
-    for ev in plan["bg_events"]:
-        clip, _ = sf.read(root / "noise" / ev["source_file"], start=int(ev["source_time"] * SR), frames=T,
+    for bg in plan["bg_events"]:
+        if bg["source_time"] is None:
+            raise ValueError("the straightforward renderer needs a noise excerpt (a file longer than the scene)")
+        clip, _ = sf.read(root / "noise" / bg["source_file"], start=int(bg["source_time"] * SR), frames=T,
                           dtype="float32")
         mix += clip * np.sqrt(10 ** (cfg["ref_db"] / 10) / np.mean(np.square(clip, dtype=np.float64)))
     return mix

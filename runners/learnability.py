@@ -30,8 +30,6 @@ from s5bench.systems.training.diagnostics import ideal_mask_gains
 from s5bench.systems.training.recipes import load_train_config
 from s5bench.systems.training.trainer import streams
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def ceilings(config: str, n: int, n_fft: int, hop: int) -> pd.DataFrame:
     cfg = load_train_config(config)
@@ -103,8 +101,8 @@ def main(argv=None):
     ap.add_argument("--n-fft", type=at_least(1), default=1024)
     ap.add_argument("--hop", type=at_least(1), default=512)
     ap.add_argument("--runs", nargs="*", default=[], help="training config names whose logs to read")
-    ap.add_argument("--work-root", default=str(REPO / "runs"))
-    ap.add_argument("--out", default=str(REPO / "results" / "learnability"))
+    ap.add_argument("--work-root", default="runs")
+    ap.add_argument("--out", default=str(Path("results") / "learnability"))
     args = ap.parse_args(argv)
     out = Path(args.out)
     ceil = ceilings(args.config, args.n, args.n_fft, args.hop)

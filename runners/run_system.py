@@ -108,7 +108,7 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     if list(old.columns) != list(new.columns):
         raise ValueError(f"{path} holds results with the columns {', '.join(old.columns)}, not "
                          f"{', '.join(new.columns)} (another edition?): write these to another --out")
-    old = old[~old["system"].isin(set(new["system"]))]
+    old = old.loc[~old["system"].isin(set(new["system"]))]
     kept = list(dict.fromkeys(old["system"]))
     return pd.concat([old, new], ignore_index=True) if len(old) else new, kept
 

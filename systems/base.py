@@ -11,6 +11,7 @@ import torch
 
 from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
+from s5bench.data_gen.schema import Batch, SystemBatch
 
 
 @dataclass
@@ -69,23 +70,26 @@ class System(torch.nn.Module):
 
     Attributes:
         stages: the names of the stages the system answers at, in order; the last is its final answer.
+        config: the config it was built from (set by the registry).
         config_name: the name of the config it was built from (set by the registry).
         sample_rate: the rate in Hz the system takes and returns.
-        edition: the edition of the running inference (set by `infer`).
+
+    The edition of a run (2025 or 2026) reaches `forward` as `batch["edition"]`, never as the
+    system's state.
     """
 
     stages: tuple = ("final",)
     config: dict | None = None  # set by the registry to the config it was built from
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
     sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
-    edition: int = 2025  # set by `infer`: 2026 lets a system answer one class in several slots
 
-    def forward(self, mixture: torch.Tensor, batch: dict) -> dict:
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
         """The answers at every stage; subclasses implement it.
 
         Args:
             mixture: tensor of shape (batch, 4, samples) at `sample_rate`.
-            batch: the data set's batch (oracle systems only read the references from it).
+            batch: the data set's batch with `edition` (2025 or 2026: whether one class may fill
+                several slots); oracle systems also read the references from it.
 
         Returns:
             {stage: SlotOutput} with an entry for every name in `stages`.
@@ -96,12 +100,12 @@ class System(torch.nn.Module):
         raise NotImplementedError
 
     @torch.no_grad()
-    def infer(self, mixture: torch.Tensor, batch: dict, edition: int = 2025) -> dict:
+    def infer(self, mixture: torch.Tensor, batch: Batch, edition: int = 2025) -> dict[str, SlotOutput]:
         """Run the system in eval mode without gradients and check every stage's output.
 
         Args:
             mixture: tensor of shape (batch, 4, samples) at `sample_rate`.
-            batch: the data set's batch, passed on to `forward`.
+            batch: the data set's batch, passed on to `forward` with `edition` added.
             edition: 2025 or 2026 (whether one class may fill several slots).
 
         Returns:
@@ -112,8 +116,8 @@ class System(torch.nn.Module):
             ValueError: If a stage has no output, or an output fails its check.
         """
         self.eval()
-        self.edition = edition
-        outputs = self(mixture, batch)
+        # the edition travels with the batch (batch["edition"]), not as the system's state
+        outputs = self(mixture, SystemBatch(**batch, edition=edition))
         missing = set(self.stages) - set(outputs)
         if missing:
             raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")

@@ -22,6 +22,8 @@ class Baseline(System):
                  threshold=0.5):
         super().__init__()
         self.oracle_labels, self.threshold = oracle_labels, threshold
+        if separator is None or (tagger is None and not oracle_labels):
+            raise ValueError("the baseline needs `separator`, and `tagger` unless `oracle_labels: true`")
         if official:
             tagger, separator, weight_file = (resolve(p) if p else None for p in (tagger, separator, weight_file))
             check_official_files({"separator": separator, "tagger": tagger, "weight_file": weight_file},
@@ -37,6 +39,7 @@ class Baseline(System):
         if self.oracle_labels:
             labels = batch["labels"]
         else:
+            assert self.tagger is not None  # __init__ refuses a config without one
             labels = M2DTagger.pick_labels(self.tagger(mixture[:, 0]), threshold=self.threshold)
         query = one_hots(labels, mixture.device).reshape(len(labels), -1)
         return {"final": SlotOutput(labels, self.separator(mixture, query)[:, :, 0])}

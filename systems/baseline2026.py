@@ -14,7 +14,7 @@ from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
 from .models.checkpoints import load_component, resolve
-from .models.m2d_slots import pick_slot_labels
+from .models.m2d_slots import as_slot_tagger, pick_slot_labels
 from .models.resunet import ResUNetK
 from .official import SOURCES_2026, check_official_files, load_tagger_2026
 from .slots import dedupe, one_hots
@@ -39,17 +39,17 @@ class Baseline2026(System):
             tagger, separator, weight_file = (resolve(p) for p in (tagger, separator, weight_file))
             check_official_files({"tagger": tagger, "separator": separator, "weight_file": weight_file},
                                  SOURCES_2026, "the 2026 baseline", "configs/systems/baseline2026_official.yaml")
-            self.tagger = load_tagger_2026(tagger, weight_file, int(n_channels), head_args)
+            self.tagger = as_slot_tagger(load_tagger_2026(tagger, weight_file, int(n_channels), head_args), tagger)
             self.separator = ResUNetK()
             self.separator.load_official(separator)
         else:
-            self.tagger, _ = load_component(tagger, expect_task="slot_tagger")
+            self.tagger = as_slot_tagger(load_component(tagger, expect_task="slot_tagger")[0], tagger)
             self.separator, _ = load_component(separator, expect_task="separator")
 
     def forward(self, mixture, batch):
         probs = torch.softmax(self.tagger.mixture_logits(mixture), dim=-1)  # channel 0 or all four
         labels = pick_slot_labels(probs)
-        if not repeated_classes_allowed(self.edition):
+        if not repeated_classes_allowed(batch["edition"]):
             labels = [dedupe(row, p.max(-1).values) for row, p in zip(labels, probs)]
         labels = [order_slots(row) for row in labels]
         query = one_hots(labels, mixture.device).reshape(len(labels), -1)

@@ -18,10 +18,11 @@ import torch
 
 from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
 from s5bench.common.errors import S5Error
+from s5bench.common.resources import config_dir
 
 from .base import System
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "systems"
+CONFIG_DIR = config_dir("systems")  # shipped with the package (common/resources.py)
 # The project's packages before they moved under the one namespace `s5bench`.
 OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
 

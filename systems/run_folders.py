@@ -9,7 +9,7 @@ from pathlib import Path
 
 from s5bench.common.editions import edition_of
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
-from s5bench.common.provenance import REPO, code_fingerprint, file_sha256
+from s5bench.common.provenance import code_fingerprint, file_sha256
 from s5bench.systems.models.checkpoints import resolve
 from s5bench.systems.registry import build_system_from_config, load_system_config, system_config_path
 
@@ -25,9 +25,9 @@ def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True, edition: int 
     from s5bench.data_gen.writer import generate_set
 
     name = edition_of(edition).builtin_test
-    out = REPO / "data" / name
+    out = Path("data") / name  # under the working folder (a wheel's own folder is no place for data)
     if n != BUILTIN["full_n"]:
-        out = REPO / "data" / f"{name}_{n}"
+        out = Path("data") / f"{name}_{n}"
     cfg = load_config(name)
     generate_set(cfg, out, n=n, seed=BUILTIN["seed"], jobs=2, progress=progress)
     return out

@@ -18,7 +18,8 @@ from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
-from .models.checkpoints import load_component
+from .models.checkpoints import load_as, load_component
+from .models.m2d_sc import EnergySourceClassifier
 from .slots import argmax_labels, dedupe, one_hots
 
 
@@ -44,12 +45,13 @@ class SelfGuided(System):
     def __init__(self, uss, sc, tse, iterations: int = 3, silence_threshold: float = 0.5):
         super().__init__()
         self.uss, _ = load_component(uss, expect_task="uss")
-        self.sc, _ = load_component(sc, expect_task="sc")
+        self.sc = load_as(sc, "sc", EnergySourceClassifier)
         self.tse, _ = load_component(tse, expect_task="tse")
         self.iterations, self.silence_threshold = iterations, silence_threshold
         self.stages = stage_names(iterations)
 
-    def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None) -> list[list[str]]:
+    def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
+                 edition: int = 2025) -> list[list[str]]:
         """M2D-SC on every slot: (B, S, T) -> labels; slots with keep False stay silent."""
         B, S, T = waves.shape
         labels, energies = self.sc.classify(waves.reshape(B * S, T))
@@ -59,7 +61,7 @@ class SelfGuided(System):
             if keep is not None:
                 row = [lab if keep[b][s] else SILENCE for s, lab in enumerate(row)]
             # 2025: a class fills one slot; 2026: two objects of one class are two targets
-            out.append(row if repeated_classes_allowed(self.edition) else dedupe(row, -energies[b * S:(b + 1) * S]))
+            out.append(row if repeated_classes_allowed(edition) else dedupe(row, -energies[b * S:(b + 1) * S]))
         return out
 
     def extract(self, mixture, enrollments, labels) -> torch.Tensor:
@@ -71,19 +73,20 @@ class SelfGuided(System):
             out[b_idx, s_idx] = self.tse(mixture[b_idx], enrollments[b_idx, s_idx], hots[b_idx, s_idx])
         return out
 
-    def forward(self, mixture, batch=None):
+    def forward(self, mixture, batch):
+        edition = batch["edition"]
         res = self.uss(mixture)
         n_fg = self.uss.n_fg
         waves = res["waveforms"][:, :n_fg]
         silent = torch.sigmoid(res["silence_logit"][:, :n_fg]) > self.silence_threshold
-        labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=not repeated_classes_allowed(self.edition))
+        labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=not repeated_classes_allowed(edition))
         out = {"fss1_cp1": SlotOutput(labels, waves)}
-        labels = self.classify(waves)
+        labels = self.classify(waves, edition=edition)
         out["fss1_cp1-1"] = SlotOutput(labels, waves)
         for k in range(2, self.iterations + 1):
             waves = self.extract(mixture, waves, labels)
             keep = [[lab != SILENCE for lab in row] for row in labels]
             out[f"fss{k}_cp{k - 1}" if k > 2 else "fss2_cp1-1"] = SlotOutput(labels, waves)
-            labels = self.classify(waves, keep)
+            labels = self.classify(waves, keep, edition)
             out[f"fss{k}_cp{k}"] = SlotOutput(labels, waves)
         return out

@@ -1,15 +1,12 @@
-import os
+"""Shared fixtures. The tests import the installed package (`pip install -e ".[test]" --config-settings
+editable_mode=strict`, see README): nothing here touches sys.path or PYTHONPATH."""
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests run from a checkout even before `pip install -e .`
-    sys.path.insert(0, str(ROOT))
-# Runners started as subprocesses import this checkout too, not whatever copy is installed.
-os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
-
 import pytest
 import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_data_config(tmp_path, seed=0, duration=2.0, **overrides):
@@ -103,14 +100,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def runner(script: str) -> list[str]:
+    """The command line that starts runners/<script> from the installed package (`python -m`)."""
+    return [sys.executable, "-m", f"s5bench.runners.{Path(script).stem}"]
+
+
 def torchrun(script, args, nproc=2, timeout=600):
-    """Run a runner under torchrun with `nproc` CPU processes (gloo)."""
+    """Run a runner of the installed package under torchrun with `nproc` CPU processes (gloo)."""
     import os
     import subprocess
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr",
-           "127.0.0.1", "--master_port", str(free_port()), str(ROOT / "runners" / script), *map(str, args)]
+           "127.0.0.1", "--master_port", str(free_port()), "-m", f"s5bench.runners.{Path(script).stem}",
+           *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
 
 

@@ -1,10 +1,9 @@
 """Configs refuse keys they do not know; runs are keyed on the code that makes them."""
 import subprocess
-import sys
 
 import pytest
 import yaml
-from conftest import ROOT, TINY_MODELS
+from conftest import ROOT, TINY_MODELS, runner
 
 
 def test_data_config_refuses_unknown_keys(tmp_path):
@@ -52,7 +51,7 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
     path.write_text(yaml.safe_dump({**good, "data_overrides": {"scene.durration": 2.0}}))
     with pytest.raises(ValueError, match="data_overrides .*unknown key\\(s\\) 'durration'"):
         data_config(load_train_config(path))
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "train.py"), "--config", str(path)],
+    r = subprocess.run([*runner("train.py"), "--config", str(path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "durration" in r.stderr
 

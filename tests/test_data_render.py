@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import runner
 from scipy.signal import fftconvolve
 
 from s5bench.common.labels import LABELS
@@ -91,7 +92,7 @@ def test_levels_sum_and_reproducibility(tiny_cfg):
 
 
 def _generate(cfg_path, out, jobs, n=4, *extra):
-    cmd = [sys.executable, str(ROOT / "runners" / "generate.py"), "--config", str(cfg_path), "--out", str(out),
+    cmd = [*runner("generate.py"), "--config", str(cfg_path), "--out", str(out),
            "--n", str(n), "--seed", "11", "--jobs", str(jobs), *extra]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
 
@@ -181,7 +182,7 @@ def test_sixteen_bit_pcm_like_the_official_sets(tiny_cfg, tmp_path):
 
 
 def test_generate_names_unknown_config(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "generate.py"), "--config", "nope", "--out",
+    r = subprocess.run([*runner("generate.py"), "--config", "nope", "--out",
                         str(tmp_path), "--n", "1"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "known configs" in r.stderr and "builtin_test" in r.stderr
 
@@ -406,3 +407,14 @@ def test_2026_levels_and_windows_match_plain_convolutions(tmp_path, monkeypatch)
             ir0[lo:hi + 1] = ir[0][lo:hi + 1]
             np.testing.assert_allclose(dry, gain * fftconvolve(src, ir0), atol=1e-5 * np.abs(wet).max())
     assert signs == {True, False}  # both kinds of main peak were checked
+
+
+def test_both_rendering_engines_implement_the_protocol():
+    """The writer, the training stream and the stem corpus use an engine through SceneEngine: the
+    built-in renderer and the SpatialScaper fork's engine both offer all of it (the fork's engine
+    used to lack `event_images`, which the stem corpus calls). Type-checked too (pyright, factory.py)."""
+    from s5bench.data_gen.render import SceneEngine
+    from s5bench.data_gen.spatialscaper_engine import SpatialScaperEngine
+
+    assert issubclass(Renderer, SceneEngine) and issubclass(SpatialScaperEngine, SceneEngine)
+    assert not issubclass(MixtureFactory, SceneEngine)  # the check can fail: the factory has no event_images

@@ -4,11 +4,11 @@ import errno
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import runner
 
 from s5bench.common import audio
 from s5bench.common.manifest import MANIFEST, DatasetError, check_dataset, verify_dataset
@@ -23,7 +23,7 @@ def tree(folder: Path, skip=(MANIFEST,)) -> dict:
 
 
 def run(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / "runners" / script), *map(str, args)],
+    return subprocess.run([*runner(script), *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT)
 
 

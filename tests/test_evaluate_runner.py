@@ -1,13 +1,13 @@
 """End-to-end: a small data set in the official layout, scored by runners/evaluate.py as a subprocess."""
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from conftest import runner
 
 from s5bench.metrics.folders import score_folders
 
@@ -53,7 +53,7 @@ def make_set(root: Path, rng):
 
 
 def run_evaluate(dirs, out, jobs=2):
-    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+    cmd = [*runner("evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
            "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
            "--out-dir", str(out), "--jobs", str(jobs)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -173,7 +173,7 @@ def test_runner_2026_edition(tmp_path):
     res = run_evaluate(dirs, tmp_path / "report", jobs=1)
     assert res.returncode == 2 and "two files with label 'Speech'" in res.stderr  # 2025 refuses repeated classes
     out = tmp_path / "report26"
-    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+    cmd = [*runner("evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
            "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
            "--out-dir", str(out), "--jobs", "1", "--edition", "2026", "--official-json"]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -229,7 +229,7 @@ def test_bad_input_2026_names_the_file(tmp_path, breakage, message):
         sf.write(est / "mix_7_0_Speech.wav", np.zeros(T + 1), SR)
     elif breakage == "nan":
         sf.write(est / "mix_7_0_Speech.wav", np.full(T, np.nan), SR, subtype="FLOAT")
-    cmd = [sys.executable, str(ROOT / "runners" / "evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
+    cmd = [*runner("evaluate.py"), "--soundscape-dir", str(dirs["soundscape"]),
            "--oracle-dir", str(dirs["oracle_target"]), "--estimate-dir", str(dirs["estimate"]),
            "--out-dir", str(tmp_path / "r"), "--jobs", "1", "--edition", "2026"]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

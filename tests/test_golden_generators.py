@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import yaml
+from conftest import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "fork2025"
@@ -29,7 +30,7 @@ def render(tmp_path, metadata_dir, out, recipe=data_config, inputs=GOLDEN / "inp
     cfg = {k: v for k, v in recipe(inputs).items() if k != "_path"}
     path = tmp_path / "golden.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "generate.py"), "--config", str(path),
+    r = subprocess.run([*runner("generate.py"), "--config", str(path),
                         "--from-metadata", str(metadata_dir), "--out", str(out)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr

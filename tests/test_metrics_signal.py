@@ -94,12 +94,16 @@ def test_default_epsilon_is_float32_machine_epsilon():
     assert inspect.signature(sa_sdr).parameters["eps"].default == EPS_FLOAT32
 
 
-def test_runners_started_by_tests_import_this_checkout():
+def test_runners_started_by_tests_import_the_installed_package():
+    """A subprocess (as the runner tests start them) imports the same installed modules as the tests,
+    and only under the one namespace: the folders are not top-level packages."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", "import metrics, systems; print(metrics.__file__, systems.__file__)"],
-                         capture_output=True, text=True, cwd="/", check=True).stdout.split()
-    assert all(Path(p).resolve().is_relative_to(root) for p in out), out
+    import s5bench.metrics
+    import s5bench.systems
+
+    probe = ("import importlib.util, s5bench.metrics, s5bench.systems; "
+             "print(s5bench.metrics.__file__, s5bench.systems.__file__, importlib.util.find_spec('metrics'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd="/", check=True).stdout
+    assert out.split() == [s5bench.metrics.__file__, s5bench.systems.__file__, "None"], out

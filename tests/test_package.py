@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import runner
 
 from s5bench.cli import COMMANDS, main, usage
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"s5bench": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
+FOLDERS = {"package": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
            "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners",
            "reporting": "s5bench.reporting"}
 
@@ -87,17 +88,23 @@ def test_the_import_graph_has_no_cycle():
 
 
 def test_only_the_namespace_is_importable_from_outside_the_checkout(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # conftest puts the checkout there
+    """No path tricks: the folders are importable only as s5bench.<folder>, the checkout itself is not a
+    subpackage (s5bench.s5bench, s5bench.tests), and each module has one identity."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     probe = ("import importlib.util, json; print(json.dumps({m: importlib.util.find_spec(m) is not None for m in "
              "['s5bench', 's5bench.metrics', 's5bench.systems.models', 'metrics', 'common', 'systems', "
-             "'runners', 'data_gen']}))")
+             "'runners', 'data_gen', 's5bench.s5bench', 's5bench.tests']}))")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
     found = __import__("json").loads(r.stdout)
-    if not found["s5bench"]:
-        pytest.skip("the project is not installed in this environment (pip install -e .)")
-    assert found["s5bench.metrics"] and found["s5bench.systems.models"]
-    assert not any(found[m] for m in ("metrics", "common", "systems", "runners", "data_gen")), found
+    assert found["s5bench"] and found["s5bench.metrics"] and found["s5bench.systems.models"], found
+    assert not any(found[m] for m in ("metrics", "common", "systems", "runners", "data_gen", "s5bench.s5bench",
+                                      "s5bench.tests")), found
+    import s5bench
+    import s5bench.metrics.scene
+
+    assert not hasattr(s5bench, "__path__") or len(s5bench.__path__) == 1, s5bench.__path__
+    assert "metrics" not in sys.modules and "metrics.scene" not in sys.modules
 
 
 def test_the_console_command_lists_every_runner(capsys):
@@ -117,7 +124,7 @@ def test_a_subcommand_is_its_runner(tmp_path):
     args = ["--soundscape-dir", str(tmp_path / "none"), "--oracle-dir", str(tmp_path / "none"),
             "--estimate-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]
     cli = subprocess.run([sys.executable, "-m", "s5bench.cli", "evaluate", *args], capture_output=True, text=True)
-    script = subprocess.run([sys.executable, str(ROOT / "runners" / "evaluate.py"), *args],
+    script = subprocess.run([*runner("evaluate.py"), *args],
                             capture_output=True, text=True)
     assert cli.returncode == script.returncode != 0
     assert cli.stderr == script.stderr and "none" in cli.stderr
@@ -160,3 +167,76 @@ def test_the_edition_is_decided_in_one_place():
     assert [edition_of(y).year for y in EDITIONS] == [2025, 2026] and edition_of("2026").repeated_classes
     with pytest.raises(ValueError, match="unknown edition 2024"):
         edition_of(2024)
+
+
+def install_wheel(tmp_path: Path) -> Path:
+    """Build the project's wheel and install it alone into a fresh venv under `tmp_path`; the
+    dependencies come from the running environment's site-packages through a .pth line (a path on
+    sys.path only: that site-packages' own .pth files, the editable install's among them, are not
+    read, so `s5bench` can only come from the wheel). Returns the new venv's folder."""
+    import shutil
+    import sysconfig
+
+    # built from a copy: setuptools' build/lib would keep files deleted from the checkout in the wheel
+    source = tmp_path / "source"
+
+    def ignore(folder, names):  # the checkout's own outputs at its top (configs/data is package data)
+        top = {".git", ".venv", "build", "data", "results", "runs", ".pytest_cache"} if Path(folder) == ROOT else set()
+        return [n for n in names if n in top or n == "__pycache__" or n.endswith(".egg-info")]
+
+    shutil.copytree(ROOT, source, ignore=ignore)
+    wheels = tmp_path / "wheel"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(wheels), str(source)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                              *map(str, wheels.glob("s5bench-*.whl"))], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    return venv
+
+
+@pytest.mark.wheel
+def test_the_wheel_works_from_an_empty_folder(tmp_path):
+    """The wheel test (about 40 s: build, install, then a runner): `pip install` of the wheel into a
+    fresh venv, then from an empty folder `s5bench generate` (a shipped data config) and `s5bench run`
+    (a shipped system config naming shipped checkpoints, scored) and `s5bench report` (the
+    templates). Everything comes from the installed package and lands under the working folder.
+    The full `s5bench ablation --all --n 4 --out run` takes minutes (README: measured by hand)."""
+    venv = install_wheel(tmp_path)
+    import zipfile
+
+    names = set(zipfile.ZipFile(next((tmp_path / "wheel").glob("s5bench-*.whl"))).namelist())
+    shipped = [f"s5bench/{p.relative_to(ROOT).as_posix()}" for p in
+               [*ROOT.glob("configs/**/*.yaml"), *ROOT.glob("checkpoints/*.pt"), *ROOT.glob("runners/templates/*")]]
+    assert len(shipped) > 60 and not set(shipped) - names, sorted(set(shipped) - names)
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    s5bench = str(venv / "bin" / "s5bench")
+
+    def run(*args):
+        r = subprocess.run([s5bench, *args], capture_output=True, text=True, cwd=work, env=env, timeout=600)
+        assert r.returncode == 0, f"s5bench {' '.join(args)}:\n{r.stderr[-3000:]}"
+        return r
+
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import s5bench.systems, s5bench.common.resources as r;"
+                            " print(s5bench.systems.__file__); print(r.config_dir('systems'))"],
+                           capture_output=True, text=True, cwd=work, env=env, check=True).stdout.split()
+    assert all(Path(p).is_relative_to(venv) for p in where), where  # the wheel's copy, not the checkout
+    package = Path(where[0]).parents[1]
+    installed = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
+    run("generate", "--config", "builtin_test", "--out", "data/set", "--n", "2", "--seed", "0", "--jobs", "1")
+    run("run", "--system", "baseline_tiny", "--data", "data/set", "--out", "run", "--jobs", "1")
+    summary = list((work / "run").rglob("summary.csv"))
+    assert summary and "CA-SDRi" in summary[0].read_text(), summary
+    run("report", "run")
+    assert (work / "run" / "report" / "index.html").is_file()
+    # data and results only under the working folder: nothing added to the installed package
+    assert sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts) == installed

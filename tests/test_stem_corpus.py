@@ -134,3 +134,36 @@ def test_the_training_cost_benchmark_writes_its_table(corpus, tmp_path):
     assert list(df["recipe"]) == ["cpu_uss_bandsplit", "probe_blstm_uss"]
     assert df.loc[0, "model_x_cheaper"] == 1.0 and df.loc[0, "total_x_cheaper_generator"] == 1.0
     assert (df["model_s"] > 0).all() and (df["stems_data_s"] > 0).all() and (df["parameters"] > 0).all()
+
+
+def test_a_corpus_with_the_spatialscaper_engine_is_the_builtin_one(tmp_path, monkeypatch):
+    """engine: spatialscaper (a stand-in for the fork, which renders whole scenes only): the corpus
+    stores single events, which the SpatialScaper engine renders with the built-in renderer (the
+    fork's rendering to ≈3e-7, tests/golden/fork2025); it used to crash (no `event_images`)."""
+    import sys
+    import types
+
+    from conftest import tiny_data_config
+
+    class Fork:  # the corpus never renders a whole scene
+        @classmethod
+        def from_metadata(cls, path):
+            raise AssertionError("the stem corpus must not render whole scenes")
+
+    monkeypatch.setitem(sys.modules, "spatialscaper", types.ModuleType("spatialscaper"))
+    fork = types.ModuleType("fake_fork")
+    fork.Fork = Fork
+    monkeypatch.setitem(sys.modules, "fake_fork", fork)
+    builtin = tiny_data_config(tmp_path)
+    fork_cfg = {**builtin, "engine": "spatialscaper", "spatialscaper": {"module": "fake_fork", "class": "Fork"}}
+    build_corpus(builtin, tmp_path / "builtin", n_scenes=3, seed=3, progress=False)
+    build_corpus(fork_cfg, tmp_path / "fork", n_scenes=3, seed=3, progress=False)
+    import json
+
+    for f in sorted((tmp_path / "builtin").iterdir()):
+        if f.suffix == ".json":  # the index names the recipe (its engine): the rest is the same
+            ours, theirs = json.loads(f.read_text()), json.loads((tmp_path / "fork" / f.name).read_text())
+            assert ours.pop("recipe")["engine"] == "builtin" and theirs.pop("recipe")["engine"] == "spatialscaper"
+            assert ours == theirs and ours["events"]
+        else:
+            assert (tmp_path / "fork" / f.name).read_bytes() == f.read_bytes(), f.name

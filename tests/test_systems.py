@@ -1,11 +1,11 @@
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
+from conftest import runner
 
 from s5bench.systems import SlotOutput, System, build_system
 from s5bench.systems.run import run_system, write_submission_zip
@@ -81,7 +81,7 @@ def test_bad_system_output_is_refused():
 
 
 def test_runner_cli(tiny_test_set, tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+    r = subprocess.run([*runner("run_system.py"), "--system",
                         "oracle_labels_mixture,oracle_sources", "--data", str(tiny_test_set), "--out", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
@@ -122,11 +122,11 @@ def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set,
     eval_set = tmp_path / "eval_set"
     shutil.copytree(tiny_test_set / "soundscape", eval_set / "soundscape")  # mixtures only
     (tmp_path / "repeat.yaml").write_text("class: test_systems:RepeatedSpeech\n")
-    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+    r = subprocess.run([*runner("run_system.py"), "--system",
                         str(tmp_path / "repeat.yaml"), "--data", str(eval_set), "--out", str(tmp_path / "out"),
                         "--zip", "A_B_task4_1_out", "--edition", "2026"],
                        capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)])})
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})  # the plug-in's folder
     assert r.returncode == 0, r.stderr
     assert "scoring skipped" in r.stdout
     names = sorted(zipfile.ZipFile(tmp_path / "out" / "repeat" / "A_B_task4_1_out.zip").namelist())
@@ -145,3 +145,18 @@ def test_argmax_labels_keep_repeats_only_when_asked():
     silent = torch.zeros(1, 3, dtype=torch.bool)
     assert argmax_labels(logits, silent) == [["Speech", "silence", "Cough"]]  # 2025: one slot per class
     assert argmax_labels(logits, silent, unique=False) == [["Speech", "Speech", "Cough"]]  # 2026
+
+
+def test_infer_passes_the_edition_in_the_batch_not_on_the_system():
+    """`forward` reads the edition from batch["edition"] (set by `infer`); the system keeps no state of it."""
+
+    class EditionEcho(System):
+        def forward(self, mixture, batch):
+            label = {2025: "Cough", 2026: "Speech"}[batch["edition"]]
+            return {"final": SlotOutput([[label, "silence", "silence"]] * len(mixture),
+                                        torch.zeros(len(mixture), 3, mixture.shape[-1]))}
+
+    system = EditionEcho()
+    assert system.infer(torch.zeros(1, 4, 10), {}, edition=2026)["final"].labels == [["Speech", "silence", "silence"]]
+    assert system.infer(torch.zeros(2, 4, 10), {}, edition=2025)["final"].labels[1][0] == "Cough"
+    assert not hasattr(system, "edition")

@@ -2,11 +2,10 @@
 import json
 import shutil
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, torchrun
+from conftest import ROOT, runner, torchrun
 
 from s5bench.reporting.published import PUBLISHED_TABLE1
 from s5bench.systems.self_guided import SelfGuided, iterations_for, stage_names
@@ -18,7 +17,7 @@ DIFFERENCE_COLUMNS = ["data", "a", "b", "metric", "difference", "ci_low", "ci_hi
 
 
 def run(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / "runners" / script), *map(str, args)], capture_output=True,
+    return subprocess.run([*runner(script), *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT, timeout=600)
 
 

@@ -14,6 +14,7 @@ from .precision import full_precision, to_float
 
 # ---------------------------------------------------------------- STFT of 4-channel audio
 class MultiChannelSTFT(nn.Module):
+    window: torch.Tensor  # buffer
     """(B, C, T) audio <-> (B, C, F, frames) complex spectrogram, Hann window, centred frames."""
 
     def __init__(self, n_fft: int = 1024, hop: int = 160, win: int | None = None):
@@ -73,6 +74,8 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, f_min: float, f_max: float)
 
 
 class LogMel(nn.Module):
+    window: torch.Tensor  # buffers
+    fbank: torch.Tensor
     """M2D's front end: power mel spectrogram of a mono signal (periodic Hann window, centred
     reflect-padded frames), log(x + eps) with float32's eps, (x − mean) / std.
     Defaults: 32 kHz, n_fft = win = 800, hop 320, 80 bins over 50–16,000 Hz."""

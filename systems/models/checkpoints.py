@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 
-from s5bench.common.provenance import REPO
+from s5bench.common.resources import shipped
 
 from .state_dicts import CHECKPOINT_FORMAT, load_state_dict_strict, read_record
+
+if TYPE_CHECKING:
+    from .m2d import M2DEncoder
+
+Component = TypeVar("Component")
 
 TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
 
@@ -78,15 +84,24 @@ def _m2d_kw(cfg: dict) -> dict:
     return cfg
 
 
-def m2d_encoder(model: torch.nn.Module) -> torch.nn.Module:
-    """The M2D encoder of a tagger, a slot tagger (1- or 4-channel) or an SC."""
-    return model.m2d.encoder if hasattr(model, "m2d") else model.encoder
+def m2d_encoder(model: torch.nn.Module) -> M2DEncoder:
+    """The M2D encoder of a tagger, a slot tagger (1- or 4-channel) or an SC.
+
+    Raises:
+        ValueError: if the model has none (e.g. a CPU-size CNN classifier).
+    """
+    from .m2d import M2DEncoder
+
+    encoder = getattr(getattr(model, "m2d", model), "encoder", None)
+    if not isinstance(encoder, M2DEncoder):
+        raise ValueError(f"a {type(model).__name__} has no M2D encoder")
+    return encoder
 
 
 def resolve(path) -> Path:
-    """Checkpoint paths in configs are relative to the repository root."""
-    p = Path(path)
-    return p if p.is_absolute() or p.is_file() else REPO / p
+    """A file named in a config: as given if it exists, else the one shipped with the package
+    (checkpoints/…; common/resources.py)."""
+    return shipped(path)
 
 
 # Format-1 files (before `format` was recorded) named two DeFT-Mamba options that are gone: the
@@ -124,3 +139,16 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
     model = build_model(cfg["task"], migrate(record, path))
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model.to(device).eval(), record
+
+
+def load_as(path, expect_task: str, interface: type[Component], device="cpu") -> Component:
+    """`load_component`'s model, checked to offer `interface` (a class, or a runtime-checkable
+    Protocol such as SourceClassifier) so that callers use it typed.
+
+    Raises:
+        ValueError: if the checkpoint's model does not offer it.
+    """
+    model, _ = load_component(path, expect_task, device)
+    if not isinstance(model, interface):
+        raise ValueError(f"{resolve(path)}: a {type(model).__name__}, which is not a {interface.__name__}")
+    return model

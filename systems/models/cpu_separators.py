@@ -68,6 +68,9 @@ def band_edges(n_bins: int) -> list[tuple[int, int]]:
 class BandSplit(nn.Module):
     """(B, P, F, N) per-bin planes <-> (B, N, K, D) band embeddings, a Linear per band each way."""
 
+    index: torch.Tensor  # buffers
+    valid: torch.Tensor
+
     def __init__(self, n_bins: int, planes: int, dim: int, out_per_bin: int):
         super().__init__()
         self.edges = band_edges(n_bins)

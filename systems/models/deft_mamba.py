@@ -47,9 +47,10 @@ class BiMambaFFN(nn.Module):
     # F-axis sequences (65 after unfold) pad to 80 instead of 96
     def __init__(self, dim, d_state=16, d_conv=4, expand=4, headdim=16, chunk_size=16):
         super().__init__()
-        kw = dict(d_state=d_state, d_conv=d_conv, expand=expand, headdim=headdim, chunk_size=chunk_size)
-        self.forward_mamba = Mamba2(dim, **kw)
-        self.backward_mamba = Mamba2(dim, **kw)
+        self.forward_mamba = Mamba2(dim, d_state=d_state, d_conv=d_conv, expand=expand, headdim=headdim,
+                                    chunk_size=chunk_size)
+        self.backward_mamba = Mamba2(dim, d_state=d_state, d_conv=d_conv, expand=expand, headdim=headdim,
+                                     chunk_size=chunk_size)
         self.out = nn.Linear(2 * dim, dim)
 
     def forward(self, x):
@@ -193,6 +194,7 @@ class DeFTMambaTSE(_SpectralModel):
                                      cond_dim=N_CLASSES, mamba_kw=_mamba_kw(mamba))
         self.audio_decoder = nn.Conv2d(dim, 4, 1)  # planes: mixture mask (re, im), enrollment mask (re, im)
         nn.init.zeros_(self.audio_decoder.weight)
+        assert self.audio_decoder.bias is not None  # Conv2d's default bias=True
         with torch.no_grad():
             self.audio_decoder.bias.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0]))  # start: the enrollment
 

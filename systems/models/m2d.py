@@ -173,9 +173,10 @@ class M2DTagger(nn.Module):
         self.encoder = M2DEncoder(**encoder_kw)
         self.backbone = self.encoder.backbone  # the official names: backbone.*, head_norm, head
         self.head_norm = nn.BatchNorm1d(self.encoder.feature_d, affine=False)
-        self.head = nn.Linear(self.encoder.feature_d, n_classes)
-        nn.init.trunc_normal_(self.head.weight, std=2e-5)
-        nn.init.zeros_(self.head.bias)
+        head = nn.Linear(self.encoder.feature_d, n_classes)
+        nn.init.trunc_normal_(head.weight, std=2e-5)
+        nn.init.zeros_(head.bias)
+        self.head: nn.Module = head  # subclasses and wrappers put other heads here
         # one copy of the backbone in state dicts, under its official name (hooks, so that this
         # also holds where the tagger sits inside another module, as in M2dAtSpatial)
         self.register_state_dict_post_hook(_drop_encoder_copy)

@@ -23,6 +23,7 @@ def energy(logits: torch.Tensor) -> torch.Tensor:
 
 
 class EnergySourceClassifier(nn.Module):
+    thresholds: torch.Tensor  # buffer
     """The SC's head, whatever computes its features: BatchNorm (no affine) -> cosine similarity
     with one weight vector per class, logits s·cos θ, and per-class energy thresholds for silence.
     A subclass sets `self.encoder` and implements `features(wave) -> (N, feature_d)`."""

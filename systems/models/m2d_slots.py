@@ -66,7 +66,18 @@ class M2DSlotTagger(M2DTagger):
         """(B, 4, T) mixture -> (B, n_slots, 19) logits, from the reference channel 0."""
         return self.logits(mixture[:, 0])
 
-    pick_labels = staticmethod(pick_slot_labels)
+    @staticmethod
+    def pick_labels(probs: torch.Tensor, threshold: float = 0.5, n_min: int = 1, n_max: int = 3) -> list[list[str]]:
+        """Each slot's most probable entry (`pick_slot_labels`). The base tagger's threshold and
+        count limits do not apply to slots: only their defaults are accepted.
+
+        Raises:
+            ValueError: for any other threshold, n_min or n_max.
+        """
+        if (threshold, n_min, n_max) != (0.5, 1, 3):
+            raise ValueError("a slot tagger takes each slot's most probable entry: threshold, n_min and n_max "
+                             "do not apply")
+        return pick_slot_labels(probs)
 
 
 class M2DSpatialSlotTagger(nn.Module):
@@ -97,3 +108,17 @@ class M2DSpatialSlotTagger(nn.Module):
         return torch.softmax(self.mixture_logits(mixture), dim=-1)
 
     pick_labels = staticmethod(pick_slot_labels)
+
+
+SlotTagger = M2DSlotTagger | M2DSpatialSlotTagger
+
+
+def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
+    """`model` typed as a slot tagger (1 or 4 channels).
+
+    Raises:
+        ValueError: naming `where` (its checkpoint) if it is another model.
+    """
+    if not isinstance(model, (M2DSlotTagger, M2DSpatialSlotTagger)):
+        raise ValueError(f"{where}: a {type(model).__name__}, not a slot tagger")
+    return model

@@ -18,7 +18,10 @@ from torch import nn
 
 def _kernel_scan():
     try:
-        from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
+        # optional CUDA kernels, not a dependency (absent here, so unresolved for the type checker)
+        from mamba_ssm.ops.triton.ssd_combined import (  # pyright: ignore[reportMissingImports]
+            mamba_chunk_scan_combined,
+        )
     except ImportError:
         return None
     return mamba_chunk_scan_combined

@@ -80,6 +80,8 @@ def film_layout(module: nn.Module, path=()) -> list:
 
 
 class ResUNetBase(nn.Module):
+    window: torch.Tensor  # buffer
+
     def __init__(self, in_channels=4, out_channels=1, n_slots=3, channels=OFFICIAL_CHANNELS, n_fft=1024,
                  hop=160, momentum=0.01):
         super().__init__()

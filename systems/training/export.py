@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from s5bench.data_gen.stream import SceneStream, collate
 
-from ..models.checkpoints import load_component, resolve
+from ..models.checkpoints import load_component
 from ..models.state_dicts import save_checkpoint
 from .recipes import data_config, record_config
 
@@ -26,7 +26,7 @@ def export(cfg, work, command=None, seconds=None, world=1, device="cpu") -> Path
             "batch_size": cfg["batch_size"], "world_size": world, "best_step": record.get("step"),
             "val": record.get("val"), "train_seconds": round(seconds, 1) if seconds else None,
             "torch": torch.__version__}
-    out = resolve(cfg["export"])
+    out = Path(cfg["export"])  # a result: where the config says, relative to the working folder
     save_checkpoint(out, model, record_config(cfg), training=info)
     return out
 

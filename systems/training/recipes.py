@@ -25,12 +25,13 @@ from pathlib import Path
 
 from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
 from s5bench.common.errors import S5Error
+from s5bench.common.resources import config_dir
 from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
 from s5bench.data_gen.recipe_schema import check_recipe
 
 from .tasks import TASK_CLASSES
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
+CONFIG_DIR = config_dir("train")  # shipped with the package (common/resources.py)
 # recipes measured but not shipped (no checkpoint carries their name); still loadable by name
 EXPERIMENTS_DIR = CONFIG_DIR / "experiments"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,

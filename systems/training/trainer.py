@@ -36,7 +36,7 @@ from ..models.precision import amp_dtype
 from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
 from .export import export
 from .recipes import check_same_training, data_config, record_config, selection_score, training_identity
-from .tasks import TASK_CLASSES
+from .tasks import TASK_CLASSES, Task
 
 
 class StepModule(nn.Module):
@@ -59,7 +59,7 @@ class TrainingState:
     """Everything a step changes and `last.pt` keeps."""
 
     model: nn.Module
-    task: object
+    task: Task
     params: list
     opt: torch.optim.Optimizer
     scaler: torch.amp.GradScaler

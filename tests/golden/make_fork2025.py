@@ -180,12 +180,10 @@ def run_fork() -> None:
 
 
 def run_step(steps: dict, doc: str) -> None:
-    """Run the step named on the command line (`inputs` needs this project on the path)."""
+    """Run the step named on the command line (`inputs` needs this project installed: pip install -e .)."""
     step = sys.argv[1] if len(sys.argv) > 1 else ""
     if step not in steps:
         sys.exit(doc)
-    if step == "inputs":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     steps[step]()
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
 from s5bench.common.errors import cli
 
-# command -> runner module (s5bench/runners/<module>.py)
+# command -> runner module (runners/<module>.py, installed as s5bench.runners.<module>)
 COMMANDS = {
     "generate": "generate",
     "evaluate": "evaluate",
