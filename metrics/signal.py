@@ -8,7 +8,7 @@ official DCASE 2025 Task 4 evaluation, which feeds it float32 audio) adds to bot
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Union, overload
 
 import numpy as np
 
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import torch
 
-    ArrayOrTensor = Union[npt.ArrayLike, torch.Tensor]  # numpy-like input, or a torch tensor
+    # What a numpy input gives back: float64 arrays, a numpy scalar where the leading axes are empty.
+    Float64Array = npt.NDArray[np.float64]
+    Float64Result = Union[np.float64, npt.NDArray[np.float64]]
 
 EPS_FLOAT32 = float(np.finfo(np.float32).eps)
 
@@ -45,7 +47,15 @@ def _prepare(est, ref):
     return est, ref
 
 
-def best_scaled(mix: ArrayOrTensor, ref: ArrayOrTensor) -> ArrayOrTensor:
+@overload
+def best_scaled(mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor: ...
+
+
+@overload
+def best_scaled(mix: npt.ArrayLike, ref: npt.ArrayLike) -> Float64Array: ...
+
+
+def best_scaled(mix, ref):
     """The mixture rescaled by its least-squares gain onto the reference: α·x₀ with α = ⟨x₀, s⟩/‖x₀‖².
 
     This is what a rescaled copy of the mixture can score at best; the separation figure
@@ -73,7 +83,15 @@ def best_scaled(mix: ArrayOrTensor, ref: ArrayOrTensor) -> ArrayOrTensor:
     return (mix * ref).sum(-1, keepdims=True) / np.maximum((mix * mix).sum(-1, keepdims=True), 1e-20) * mix
 
 
-def snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> ArrayOrTensor:
+@overload
+def snr(est: torch.Tensor, ref: torch.Tensor, eps: float = ...) -> torch.Tensor: ...
+
+
+@overload
+def snr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ...) -> Float64Result: ...
+
+
+def snr(est, ref, eps=EPS_FLOAT32):
     """Signal-to-noise ratio in dB: 10·log10((‖s‖² + eps) / (‖s − ŝ‖² + eps)) over the last axis.
 
     No scale invariance and no mean removal: a rescaled estimate loses. The challenge's SDRi
@@ -111,8 +129,15 @@ def snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> Arr
     return 10 * _log10((signal + eps) / (noise + eps))
 
 
-def si_snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32,
-           zero_mean: bool = True) -> ArrayOrTensor:
+@overload
+def si_snr(est: torch.Tensor, ref: torch.Tensor, eps: float = ..., zero_mean: bool = ...) -> torch.Tensor: ...
+
+
+@overload
+def si_snr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ..., zero_mean: bool = ...) -> Float64Result: ...
+
+
+def si_snr(est, ref, eps=EPS_FLOAT32, zero_mean=True):
     """Scale-invariant SNR in dB: ŝ compared with its projection α·s on the reference, over the last axis.
 
     With α = (⟨ŝ, s⟩ + eps) / (‖s‖² + eps), the figure is 10·log10((‖α·s‖² + eps) / (‖α·s − ŝ‖² + eps)),
@@ -154,7 +179,15 @@ def si_snr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32,
     return 10 * _log10(((target ** 2).sum(-1) + eps) / ((noise ** 2).sum(-1) + eps))
 
 
-def sa_sdr(est: ArrayOrTensor, ref: ArrayOrTensor, eps: float = EPS_FLOAT32) -> ArrayOrTensor:
+@overload
+def sa_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = ...) -> torch.Tensor: ...
+
+
+@overload
+def sa_sdr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ...) -> Float64Result: ...
+
+
+def sa_sdr(est, ref, eps=EPS_FLOAT32):
     """Source-aggregated SDR in dB: 10·log10((Σ‖s‖² + eps) / (Σ‖s − ŝ‖² + eps)) over sources and samples.
 
     Energies are pooled over the sources before the ratio, so a silent or quiet source cannot
