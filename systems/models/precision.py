@@ -8,9 +8,12 @@ every helper here is a no-op, so CPU runs compute exactly what they computed bef
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar, overload
 
 import torch
+
+_T = TypeVar("_T")
 
 AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 _LOW = (torch.bfloat16, torch.float16)
@@ -29,6 +32,14 @@ def full_precision() -> Iterator[None]:
         for device in autocast_devices():
             stack.enter_context(torch.autocast(device, enabled=False))
         yield
+
+
+@overload
+def to_float(x: torch.Tensor) -> torch.Tensor: ...
+
+
+@overload
+def to_float(x: _T) -> _T: ...
 
 
 def to_float(x):
@@ -61,7 +72,8 @@ def amp_dtype(name: str) -> torch.dtype:
     return AMP_DTYPES[name]
 
 
-def run_autocast(fn, *args, dtype: torch.dtype | None = None, device_type: str = "cuda", **kwargs):
+def run_autocast(fn: Callable[..., _T], *args, dtype: torch.dtype | None = None, device_type: str = "cuda",
+                 **kwargs) -> _T:
     """fn(*args, **kwargs) under autocast to `dtype` on `device_type`, its outputs cast back to
     float32; with dtype None, the plain call (no autocast, outputs untouched).
 

@@ -5,6 +5,9 @@ active (B,3), interference (B,2,T), noise (B,T).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import torch
 import torch.nn.functional as F
 
@@ -14,6 +17,8 @@ from ..models.checkpoints import m2d_encoder
 from ..models.m2d_slots import N_SLOT_CLASSES
 from ..models.precision import run_autocast
 from . import losses
+
+_R = TypeVar("_R")
 
 
 class Task:
@@ -40,7 +45,7 @@ class Task:
         self.amp_dtype = None  # torch.bfloat16 / torch.float16 under mixed precision
         self.want_figures = True
 
-    def call(self, fn, *args):
+    def call(self, fn: Callable[..., _R], *args) -> _R:
         """fn(*args) (a model or one of its methods), under autocast when `amp_dtype` is set."""
         if self.amp_dtype is None:
             return fn(*args)
