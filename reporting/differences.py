@@ -19,6 +19,8 @@ from s5bench.metrics.intervals import (
     plus_minus,
 )
 
+from .table_files import markdown_table, named_rows
+
 DIFFERENCE_COLUMNS = ["data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
                       "min_detectable", "excludes_zero"]
 UNITS = {"SNRi": "dB", "CA-SDRi": "dB", "CAPI-SDRi": "dB", "Acc_src": "%", "Acc_mix": "%"}
@@ -105,8 +107,6 @@ def differences(comparisons: list[tuple[str, str, str, Contributions, Contributi
 def write_differences(df: pd.DataFrame, path: Path, title: str = "Paired differences") -> Path:
     """The differences CSV and its Markdown twin (each difference with its interval, * where the
     interval excludes 0)."""
-    from .table_files import markdown_table
-
     write_text_atomic(path, df.to_csv(index=False, float_format="%.4f"))
     view = pd.DataFrame({
         "data": df["data"], "a − b": [f"{a} − {b}" for a, b in zip(df["a"], df["b"])], "metric": df["metric"],
@@ -133,7 +133,7 @@ def differences_text(df: pd.DataFrame) -> str:
         return ""
     many_sets = df["data"].nunique() > 1
     rows = {}
-    for r in df.itertuples(index=False):
+    for r in named_rows(df):
         key = (f"{r.data}: " if many_sets else "") + f"{r.a} − {r.b}"
         star = " *" if r.excludes_zero == "true" else ""
         rows.setdefault(key, {})[r.metric] = (f"{_signed(r.difference)} [{_signed(r.ci_low)}, {_signed(r.ci_high)}]"
@@ -150,8 +150,10 @@ def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:
     if df.empty:
         return ""
     n = int(df["n_mixtures"].iloc[0])
-    by_metric = df.groupby("metric", sort=False)["min_detectable"]
-    med, low, high = by_metric.median(), by_metric.min(), by_metric.max()
+    med, low, high = {}, {}, {}  # per metric (the `metric` column holds their names, strings)
+    for m, group in df.groupby("metric", sort=False):
+        values = group["min_detectable"]
+        med[str(m)], low[str(m)], high[str(m)] = values.median(), values.min(), values.max()
     at_n = ", ".join(f"{m} {v:.2f} {UNITS.get(m, '')} ({low[m]:.2f}–{high[m]:.2f})" for m, v in med.items())
     text = (f"smallest detectable difference at n = {n} mixtures (95 % confidence, 80 % power; median and range "
             f"over the comparisons): {at_n}")
@@ -164,10 +166,12 @@ def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:
 def below_detectable_warnings(df: pd.DataFrame) -> list[str]:
     """`warning: …` for each comparison with printed differences smaller than the run can detect."""
     lines = []
-    small = df[df["difference"].abs() < df["min_detectable"]]
-    for (data, a, b), group in small.groupby(["data", "a", "b"], sort=False):
+    small = df.loc[df["difference"].abs() < df["min_detectable"]]
+    for key, group in small.groupby(["data", "a", "b"], sort=False):
+        assert isinstance(key, tuple)  # grouped by a list of columns: one (data, a, b) per group
+        data, a, b = key
         items = ", ".join(f"{r.metric} {_signed(r.difference)} < {r.min_detectable:.2f}"
-                          for r in group.itertuples(index=False))
+                          for r in named_rows(group))
         lines.append(f"warning: {a} − {b} ({data}): below the smallest detectable difference for "
                      f"n = {int(group['n_mixtures'].iloc[0])}: {items}; more mixtures (--n) are needed to tell")
     return lines
@@ -199,5 +203,5 @@ def write_summary_intervals(c: Contributions, folder, n_resamples: int, seed: in
 
 def summary_intervals_text(df: pd.DataFrame) -> str:
     """`CA-SDRi 5.75 ± 0.41, SNRi …` (95 % bootstrap interval over n mixtures)."""
-    items = ", ".join(f"{r.metric} {plus_minus(r.value, r.ci_low, r.ci_high)}" for r in df.itertuples(index=False))
+    items = ", ".join(f"{r.metric} {plus_minus(r.value, r.ci_low, r.ci_high)}" for r in named_rows(df))
     return f"{items} (± : half-width of the 95 % bootstrap interval over {int(df['n_mixtures'].iloc[0])} mixtures)"

@@ -1,13 +1,30 @@
 """Writing result tables: CSV with its Markdown twin and provenance sidecar, and the plots."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.provenance import write_sidecar
+
+
+def named_rows(df: pd.DataFrame) -> Iterator[Any]:
+    """The rows of `df` as namedtuples whose fields are its columns (`df.itertuples(index=False)`).
+
+    Typed Any because the fields are the table's own column names, which pandas' annotation (a
+    plain `tuple[Any, ...]`) cannot name; `r.metric` on a row is then not an error.
+
+    Args:
+        df: the table; its column names must be valid identifiers to be read as attributes.
+
+    Returns:
+        An iterator of one namedtuple per row, in order.
+    """
+    return iter(df.itertuples(index=False))
 
 
 def markdown_table(df: pd.DataFrame, title: str, note: str = "") -> str:
