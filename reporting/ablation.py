@@ -27,7 +27,7 @@ from s5bench.systems.self_guided import iterations_for, stage_names
 
 from .differences import stage_contributions
 from .published import PUBLISHED_TABLE1
-from .table_files import plot_per_class, plot_table1
+from .table_files import named_rows, plot_per_class, plot_table1
 from .tables import bootstrap_info, cell_intervals, differences_block, printed, report_lines, write_measured_table
 
 TABLE1 = stage_names(3)
@@ -93,6 +93,7 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
                            edition=edition)
     if shard_info()[0] > 0:
         return None
+    assert summaries is not None  # rank 0 (or no torchrun) gets them
     metric = ranking_metric(edition)
     rows = []
     for stage in stages:
@@ -129,7 +130,7 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
     write_text_atomic(results / "table1_separation.csv", separation.to_csv(index=False, float_format="%.4f"))
     lines.append("\nseparation beyond a rescaled mixture, SNR(est, ref) - SNR(a*x0, ref) on true-positive estimates "
                  "(mean dB, pairs): " + ", ".join(f"{r.config} {r.sep_gain_mean:+.2f} ({r.tp_pairs})"
-                                                  for r in separation.itertuples()))
+                                                  for r in named_rows(separation)))
     lines.append(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_separation.csv'}, "
                  f"{results / 'table1_per_mixture'}/")
     return lines + report_lines(results, no_report)

@@ -95,9 +95,9 @@ def run_view(run: Run, index: int, out: Path, mixtures, n_random: int, seed: int
     """
     from tqdm import tqdm
 
-    per_stage = [(s.name, breakdown(s.per_mixture, s.per_class, s.edition)) for s in run.scored]
-    rows = [b.assign(run=run.title, stage=name)[["run", "stage", *b.columns]] for name, b in per_stage]
-    ch = stage_changes({s.name: s.per_mixture for s in run.scored})
+    per_stage = [(s.name, breakdown(s.scores(), s.per_class, s.edition)) for s in run.scored]
+    rows = [b.assign(run=run.title, stage=name).loc[:, ["run", "stage", *b.columns]] for name, b in per_stage]
+    ch = stage_changes({s.name: s.scores() for s in run.scored})
     ch.insert(0, "run", run.title)
     selection = select_mixtures(run, list(mixtures), n_random, seed)
     info = run.stages[0].info

@@ -20,7 +20,9 @@ from .report_plots import plot_spectrogram
 def spectrogram_db(x: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.ndarray:
     from scipy.signal import stft
 
-    _, _, z = stft(x, nperseg=n_fft, noverlap=n_fft - hop, boundary=None, padded=False)
+    # scipy documents `boundary` as "str or None"; unannotated, its type is inferred from the default "zeros"
+    _, _, z = stft(x, nperseg=n_fft, noverlap=n_fft - hop, boundary=None,  # pyright: ignore[reportArgumentType]
+                   padded=False)
     return 20 * np.log10(np.abs(z) + 1e-10)
 
 
@@ -40,7 +42,7 @@ def estimate_notes(stage: Stage, name: str, present: list[str]) -> list[str]:
     """
     if stage.per_mixture is None:
         return []
-    row = stage.per_mixture[stage.per_mixture["soundscape"] == name]
+    row = stage.per_mixture.loc[stage.per_mixture["soundscape"] == name]
     scored = labels_of(row["est_labels"].iloc[0]) if len(row) else []
     if not scored and not present:
         return [f"{stage.name}: every slot answered as silence (no estimate file)"]

@@ -39,6 +39,16 @@ class Stage:
     def edition(self) -> int:
         return int(self.info.get("edition", 2025))
 
+    def scores(self) -> pd.DataFrame:
+        """The per-mixture scores of a scored stage (one of `Run.scored`).
+
+        Raises:
+            ReportError: if the stage was not scored (no per_mixture.csv).
+        """
+        if self.per_mixture is None:
+            raise ReportError(f"stage {self.name} ({self.folder}) was not scored: no per_mixture.csv")
+        return self.per_mixture
+
 
 @dataclass
 class Run:
@@ -120,13 +130,13 @@ def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     """A table's measured part and its published part, as the CSVs keep them apart: `kind` rows
     (leaderboard) or `published_*` columns (Table 1)."""
     if "kind" in df.columns:
-        measured = df[df["kind"] == "measured"].dropna(axis=1, how="all")
-        published = df[df["kind"] == "published"].dropna(axis=1, how="all")
+        measured = df.loc[df["kind"] == "measured"].dropna(axis=1, how="all")
+        published = df.loc[df["kind"] == "published"].dropna(axis=1, how="all")
         return measured.drop(columns="kind"), published.drop(columns="kind")
     pub = [c for c in df.columns if c.startswith("published_")]
     if not pub:
         return df, None
-    return df.drop(columns=pub), df[[df.columns[0], *pub]]
+    return df.drop(columns=pub), df.loc[:, [df.columns[0], *pub]]
 
 
 def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,10 @@ class Interval:
     """A table's figure with its 95 % interval. It reads as the figure itself where the page
     keeps a cell's value (`data-value`, sorting), and is written `value ± half-width`."""
 
-    value: object
-    low: object
-    high: object
+    # table cells as pandas hands them over: a number, or NaN/None/pd.NA where unknown (see `finite`)
+    value: Any
+    low: Any
+    high: Any
 
     def __str__(self) -> str:
         return str(self.value)

@@ -22,7 +22,7 @@ def select_mixtures(run: Run, asked: list[str], n_random: int, seed: int) -> lis
                           f"(it has {len(names)} mixtures: {', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
     chosen: dict[str, str] = {}
     if run.scored:
-        pm = run.scored[-1].per_mixture
+        pm = run.scored[-1].scores()
         col = metric_column(pm)
         ranked = pm.dropna(subset=[col]).sort_values([col, "soundscape"], kind="stable")
         if len(ranked):
@@ -45,8 +45,8 @@ def mixture_rows(run: Run) -> list[dict]:
     scored = run.scored
     if not scored:
         return []
-    tables = [s.per_mixture.set_index("soundscape") for s in scored]
-    col = metric_column(scored[0].per_mixture)
+    tables = [s.scores().set_index("soundscape") for s in scored]
+    col = metric_column(scored[0].scores())
     rows = []
     for name in tables[0].index:
         ref = labels_of(tables[0].loc[name, "ref_labels"])
@@ -72,11 +72,11 @@ def summarise_changes(ch: pd.DataFrame) -> list[dict]:
     three it helped and hurt most."""
     out = []
     for stage, rows in ch.groupby("stage", sort=False):
-        counts = rows["verdict"].value_counts()
+        verdict = rows["verdict"]
         ranked = rows.dropna(subset=["delta"]).sort_values("delta")
         out.append({"stage": stage, "previous": rows["previous"].iloc[0],
-                    "helped": int(counts.get("helped", 0)), "hurt": int(counts.get("hurt", 0)),
-                    "unchanged": int(counts.get("unchanged", 0)), "mean": float(rows["delta"].mean()),
+                    "helped": int((verdict == "helped").sum()), "hurt": int((verdict == "hurt").sum()),
+                    "unchanged": int((verdict == "unchanged").sum()), "mean": float(rows["delta"].mean()),
                     "most_helped": ranked.tail(3)[::-1].to_dict("records"),
                     "most_hurt": ranked.head(3).to_dict("records")})
     return out
