@@ -83,7 +83,9 @@ def build(dest, checkout: Path = CHECKOUT) -> Path:
 def main(argv=None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0].startswith("-"):
-        print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
+        # the docstring's usage line; `python -OO` strips docstrings (__doc__ is None then)
+        usage = __doc__.strip().split("\n\n")[1] if __doc__ else "usage: python3 runners/gpu_bootstrap.py DEST"
+        print(usage, file=sys.stderr)
         return 2
     print(build(args[0]))
     return 0

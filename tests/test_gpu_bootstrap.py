@@ -60,3 +60,13 @@ def test_package_dirs_without_tomllib_read_the_same_table(tmp_path, monkeypatch)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     with pytest.raises(ValueError, match="package-dir"):
         gpu_bootstrap.package_dirs(tmp_path / "pyproject.toml")
+
+
+@pytest.mark.parametrize("optimize", [[], ["-OO"]])
+def test_without_a_destination_it_prints_its_usage_even_without_docstrings(optimize):
+    # python -OO strips docstrings: the usage line used to come from __doc__ alone (AttributeError on None)
+    out = subprocess.run([sys.executable, *optimize, str(CHECKOUT / "runners" / "gpu_bootstrap.py")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "runners/gpu_bootstrap.py DEST" in out.stderr
+    assert "Traceback" not in out.stderr
