@@ -23,6 +23,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import TypeVar  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -30,6 +32,7 @@ from scipy import stats  # noqa: E402
 from s5bench.common.arguments import at_least  # noqa: E402
 from s5bench.metrics.intervals import Contributions, figure_intervals  # noqa: E402
 
+T = TypeVar("T")
 METRICS = ("CA-SDRi", "CAPI-SDRi", "SNRi", "Acc_mix", "Acc_src")
 
 
@@ -61,9 +64,12 @@ def with_scipy(c: Contributions, n_resamples: int, seed: int) -> dict[str, tuple
     return out
 
 
-def best_time(fn, repeats: int):
-    best, result = float("inf"), None
-    for _ in range(repeats):
+def best_time(fn: Callable[[], T], repeats: int) -> tuple[float, T]:
+    """The shortest wall time in seconds of `repeats` (at least 1) calls of `fn`, and its last result."""
+    t0 = time.perf_counter()
+    result = fn()
+    best = time.perf_counter() - t0
+    for _ in range(repeats - 1):
         t0 = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - t0)
