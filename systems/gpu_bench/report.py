@@ -43,7 +43,7 @@ def _cell(v) -> str:
 
 
 def _uss_summary(df: pd.DataFrame) -> str:
-    runs = df[~df["run"].str.contains("the CPU run")]
+    runs = df.loc[~df["run"].str.contains("the CPU run")]
     if runs.empty:
         return ""
     best = runs.loc[runs["sep_gain"].idxmax()]

@@ -22,6 +22,7 @@ from s5bench.data_gen.stream import SceneStream, collate
 
 from ..models.checkpoints import build_model
 from ..training.recipes import data_config, load_train_config
+from ..training.tasks import SCTask, TSETask
 from ..training.trainer import StepModule, build_state, train_step
 from .common import (
     PAPER_RECIPES,
@@ -80,6 +81,7 @@ def time_recipe(name: str, precision: str, device: str, tiny: bool, clip_s: floa
     state.task.amp_dtype = PRECISIONS[precision]
     if cfg["_uss_model"] is not None:  # the TSE's enrollments come from a (frozen, random) USS
         torch.manual_seed(1)
+        assert isinstance(state.task, (SCTask, TSETask))  # the tasks that take a uss_checkpoint
         state.task.uss = build_model("uss", cfg["_uss_model"]).to(device).eval().requires_grad_(False)
     wrapped = StepModule(state.model, state.task)
     batch = to_device(synthetic_batch(bs, scene_s, seed=2, repeated_class=cfg["task"] == "slot_tagger"), device)
@@ -186,7 +188,7 @@ def run(out_dir: Path, device: str, tiny: bool, budget: Budget, workers: int, st
         stream = {"recipe": f"data stream ({workers} workers)", "status": f"failed: {type(err).__name__}: {err}"[:300]}
     rows.append(stream)
     print(f"training: {stream}", flush=True)
-    rate = stream.get("scenes_per_s", math.nan)
+    rate = float(stream.get("scenes_per_s", math.nan))  # a float when measured, NaN when the stream failed
     for r in rows[:-1]:
         if r.get("status") == "done":
             r["stream_scenes_per_s"] = rate
