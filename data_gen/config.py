@@ -152,7 +152,7 @@ def coverage_warnings(bank, role: str) -> list[str]:
     out = []
     if role == "target":
         asked = [getattr(b, "restricted_to", None) for b in getattr(bank, "banks", [bank])]  # `classes:` per entry
-        expected = LABELS if None in asked else {lab for classes in asked for lab in classes}
+        expected = LABELS if None in asked else {lab for classes in asked if classes is not None for lab in classes}
         missing = [lab for lab in LABELS if lab in expected and lab not in counts]
         if missing:
             out.append(f"{role} bank {bank.name}: {len(missing)} of {len(set(expected))} classes have no clip "

@@ -161,4 +161,5 @@ def _number(v) -> bool:
 
 
 def _whole(v, low: int) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= low
+    # int(v): numbers.Integral declares < and <= but not >=; for an Integral it is v itself
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= low

@@ -257,6 +257,7 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
     # two stages that give the same result on every mixture (up to rounding in the last digits, e.g.
     # a pass that changed no label) differ by exactly 0: rounding noise is no difference
     same = (np.isclose(a.num, b.num, rtol=1e-12, atol=1e-9) & np.isclose(a.den, b.den, rtol=0, atol=0)).all(axis=0)
+    assert isinstance(same, np.ndarray)  # (n_mixtures, n_metrics) reduced over the mixtures: one per metric
     diff, low, high = np.where(same, 0.0, diff), np.where(same, 0.0, low), np.where(same, 0.0, high)
     return [{"metric": m, "difference": float(diff[i]), "ci_low": float(low[i]), "ci_high": float(high[i]),
              "p_value": 1.0 if same[i] and p_values else p.get(m, float("nan")), "n_mixtures": len(a),
