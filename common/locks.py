@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def _try_create(path: Path, body: dict) -> bool:
 
 
 @contextmanager
-def folder_lock(folder, key: dict, what: str, clean: tuple = ()):
+def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
     """Hold `folder` for one job while the block runs.
 
     Args:

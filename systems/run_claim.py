@@ -54,7 +54,8 @@ def check_identity(out: Path, identity: dict, has_marks: bool) -> None:
             old = json.loads(path.read_text())
         except json.JSONDecodeError as err:
             raise RunFolderError(f"{path}: not readable JSON ({err}); delete the run folder {out} to start afresh")
-        differs = [WHAT.get(k, k) for k in sorted(set(want) | set(old)) if old.get(k) != want.get(k)]
+        keys: set[str] = set(want) | set(old)  # both are JSON objects: string keys
+        differs = [WHAT.get(k, k) for k in sorted(keys) if old.get(k) != want.get(k)]
         if differs:
             raise RunFolderError(f"run folder {out} holds a run made with another {', '.join(differs)} "
                                  f"(recorded in {path}); its estimates are not this run's: write to another "
