@@ -3,9 +3,10 @@ network, no `pip install` of the project, its own torch and numpy).
 
     python3 runners/gpu_bootstrap.py DEST      # prints DEST; then PYTHONPATH=DEST python3 -m s5bench.cli ...
 
-Builds DEST/s5bench/: copies of the files in the checkout's `s5bench/` folder, and one symbolic
-link per subpackage that pyproject.toml's `[tool.setuptools.package-dir]` maps onto a top-level
-folder (`s5bench.common` -> common/, ...), so modules that find the checkout's configs and
+Builds DEST/s5bench/: copies of the files in the folder that pyproject.toml's
+`[tool.setuptools.package-dir]` maps `s5bench` onto, and one symbolic link per subpackage it maps
+onto a top-level folder (`s5bench.common` -> common/, ..., the data ones `s5bench.configs` and
+`s5bench.checkpoints`, which have no __init__.py, included), so modules that find the checkout's configs and
 checkpoints through their own resolved paths still find them. Only the standard library is used:
 this file runs before anything of the project can be imported.
 """
@@ -73,9 +74,9 @@ def build(dest, checkout: Path = CHECKOUT) -> Path:
         if len(parts) != 2 or parts[0] != "s5bench":  # deeper packages live inside a linked folder
             continue
         source = checkout / folder
-        if not (source / "__init__.py").is_file():
+        if not source.is_dir():  # code packages and the data ones (configs/, checkpoints/: no __init__.py)
             raise FileNotFoundError(f"{checkout / 'pyproject.toml'}: package {name} maps to {source}, "
-                                    "which is not a package folder")
+                                    "which is not a folder")
         (pkg / parts[1]).symlink_to(source, target_is_directory=True)
     return dest
 
