@@ -133,6 +133,6 @@ def fixed_batch_losses(cfg: dict, n_steps: int) -> list[float]:
     seeded start (a model and task that learn lower it)."""
     from s5bench.systems.training.trainer import StepModule, build_state, train_step
 
-    state = build_state(cfg, "cpu")
+    state = build_state(cfg, "cpu")  # on the CPU the task runs in full precision (task.amp_dtype None)
     batch, step = fixed_batch(cfg), StepModule(state.model, state.task)
-    return [train_step(state, step, batch, cfg, use_amp=False)[0] for _ in range(n_steps)]
+    return [train_step(state, step, batch, cfg)[0] for _ in range(n_steps)]
