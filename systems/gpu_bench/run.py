@@ -16,7 +16,8 @@ from .common import Budget
 PARTS = ("parity", "training", "inference", "uss")
 # seconds per part: on a device (about 8 minutes in all) and at tiny shapes on a CPU (seconds)
 BUDGETS = {"device": {"parity": 45, "training": 120, "inference": 40, "uss": 270},
-           "tiny": {"parity": 20, "training": 25, "inference": 10, "uss": 3}}
+           # tiny: caps far above an idle run (about 28 s in all), so a loaded CI machine still finishes each part
+           "tiny": {"parity": 120, "training": 150, "inference": 60, "uss": 3}}
 
 
 def check_device(device: str) -> None:
