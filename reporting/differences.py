@@ -172,8 +172,10 @@ def below_detectable_warnings(df: pd.DataFrame) -> list[str]:
         data, a, b = key
         items = ", ".join(f"{r.metric} {_signed(r.difference)} < {r.min_detectable:.2f}"
                           for r in named_rows(group))
+        # an interval may still exclude 0 (a real difference, luckily found): the power is what is low
         lines.append(f"warning: {a} − {b} ({data}): below the smallest detectable difference for "
-                     f"n = {int(group['n_mixtures'].iloc[0])}: {items}; more mixtures (--n) are needed to tell")
+                     f"n = {int(group['n_mixtures'].iloc[0])}: {items}; runs of this size miss differences "
+                     "this small more than 1 time in 5 (more mixtures, --n, to compare them reliably)")
     return lines
 
 
