@@ -17,10 +17,11 @@ import shlex
 import sys
 
 from s5bench.common.arguments import at_least
+from s5bench.common.errors import cli
 from s5bench.systems.gpu_bench.run import PARTS, run_bench
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--tiny", action="store_true", help="tiny recipes and shapes (seconds on a CPU)")
@@ -37,15 +38,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     budgets = {p: getattr(args, f"{p}_seconds") for p in PARTS if getattr(args, f"{p}_seconds") is not None}
     words = sys.argv[1:] if argv is None else argv
-    try:
-        path = run_bench(args.out, args.device, args.tiny, [p for p in args.parts.split(",") if p], budgets,
-                         args.workers, args.stream_seconds, args.clip_seconds, args.uss_recipe, args.uss_stems,
-                         command="s5bench bench-gpu " + " ".join(shlex.quote(w) for w in words))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    path = run_bench(args.out, args.device, args.tiny, [p for p in args.parts.split(",") if p], budgets,
+                     args.workers, args.stream_seconds, args.clip_seconds, args.uss_recipe, args.uss_stems,
+                     command="s5bench bench-gpu " + " ".join(shlex.quote(w) for w in words))
     print(path)
     return 0
+
+
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
 
 
 if __name__ == "__main__":

@@ -39,16 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
     check_writable(args.out_dir)  # before the scoring, not after it
-    try:
-        scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
-                               sr=args.sr, channels=args.channels, jobs=args.jobs, edition=args.edition)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    scores = score_folders(args.soundscape_dir, args.oracle_dir, args.estimate_dir,
+                           sr=args.sr, channels=args.channels, jobs=args.jobs, edition=args.edition)
     summary = write_reports(scores, args.out_dir, official_json=args.official_json)
     write_run_info(args.out_dir, soundscape_dir=args.soundscape_dir, oracle_dir=args.oracle_dir,
                    estimate_dir=args.estimate_dir, edition=args.edition, stage="estimates")
@@ -62,5 +58,11 @@ def main(argv=None) -> int:
     return 0
 
 
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

@@ -33,19 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     resolve_n(ap, args, BUILTIN["n"])
-    try:
-        lines = leaderboard(args.systems, args.data, **table_options(args))
-    except (FileNotFoundError, ValueError) as err:  # a bad system, data file or checkpoint: named, no traceback
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    lines = leaderboard(args.systems, args.data, **table_options(args))
     if lines is not None:  # None: a torchrun rank other than 0
         print("\n".join(lines))
     return 0
 
 
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

@@ -13,7 +13,8 @@ import argparse
 import sys
 
 from s5bench.common.arguments import at_least
-from s5bench.reporting.report import ReportError, build_report
+from s5bench.common.errors import cli
+from s5bench.reporting.report import build_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,17 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        index = build_report(args.results, [m for m in args.mixtures.split(",") if m], args.random, args.seed,
-                             progress=not args.no_progress)
-    except (ReportError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    index = build_report(args.results, [m for m in args.mixtures.split(",") if m], args.random, args.seed,
+                         progress=not args.no_progress)
     size = sum(f.stat().st_size for f in index.parent.rglob("*") if f.is_file())
     print(f"report: {index} ({size / 1e6:.1f} MB)")
     return 0
+
+
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
 
 
 if __name__ == "__main__":

@@ -47,33 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
     rows, intervals = [], []
     if args.zip:
         plain_name(args.zip, "--zip name")  # refused before anything runs
-    try:
-        for name in args.system.split(","):
-            out = Path(args.out) / Path(name).stem
-            summaries = run_system(build_system(name), args.data, out, device=args.device, batch_size=args.batch_size,
-                                   jobs=args.jobs, edition=args.edition, official_json=args.official_json)
-            if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
-                continue
-            for stage, s in summaries.items():
-                if s:  # empty: nothing to score against
-                    rows.append({"system": Path(name).stem, "stage": stage, **s})
-                    shown = write_summary_intervals(stage_contributions(out, stage, args.edition), out / stage,
-                                                    args.bootstrap, args.seed)
-                    if shown is not None:
-                        intervals.append(f"{Path(name).stem} {stage}: {summary_intervals_text(shown)}")
-            if args.zip:
-                final = list(summaries)[-1]
-                path = write_submission_zip(out / final / ESTIMATE_DIR, out / f"{args.zip}.zip", args.zip)
-                print(f"submission zip: {path}")
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    for name in args.system.split(","):
+        out = Path(args.out) / Path(name).stem
+        summaries = run_system(build_system(name), args.data, out, device=args.device, batch_size=args.batch_size,
+                               jobs=args.jobs, edition=args.edition, official_json=args.official_json)
+        if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
+            continue
+        for stage, s in summaries.items():
+            if s:  # empty: nothing to score against
+                rows.append({"system": Path(name).stem, "stage": stage, **s})
+                shown = write_summary_intervals(stage_contributions(out, stage, args.edition), out / stage,
+                                                args.bootstrap, args.seed)
+                if shown is not None:
+                    intervals.append(f"{Path(name).stem} {stage}: {summary_intervals_text(shown)}")
+        if args.zip:
+            final = list(summaries)[-1]
+            path = write_submission_zip(out / final / ESTIMATE_DIR, out / f"{args.zip}.zip", args.zip)
+            print(f"submission zip: {path}")
     if shard_info()[0] > 0:
         return 0
     if not rows:
@@ -113,5 +109,11 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     return pd.concat([old, new], ignore_index=True) if len(old) else new, kept
 
 
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

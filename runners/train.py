@@ -22,7 +22,7 @@ from s5bench.systems.training.recipes import known_train_configs, load_train_con
 from s5bench.systems.training.trainer import logged_seconds, train
 
 
-def main(argv=None):
+def _main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help=f"a file or one of: {', '.join(known_train_configs())}")
     ap.add_argument("--work", help="work folder (default runs/<config name>)")
@@ -40,11 +40,7 @@ def main(argv=None):
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     keep_freed_memory()
-    try:
-        cfg = load_train_config(args.config)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cfg = load_train_config(args.config)
     if args.steps is not None:
         cfg["steps"] = args.steps
     if args.export is not None:
@@ -63,14 +59,16 @@ def main(argv=None):
         print(export(cfg, Path(work), command=command + "  (exported from the last validated step)",
                      seconds=logged_seconds(Path(work) / "log.csv")))
         return
-    try:
-        result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    result = train(cfg, work, device=args.device, progress=not args.no_progress, command=command)
     print(result)
     return 0
 
 
+def main(argv=None) -> int:
+    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
+    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
+    return cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())
