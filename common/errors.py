@@ -73,3 +73,20 @@ def cli(main: Callable[..., int | None], argv: list[str] | None = None) -> int:
         message = os_error_message(err) if isinstance(err, OSError) else str(err)
         print(f"error: {message}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def command(run: Callable[..., int | None]) -> Callable[..., int]:
+    """A runner's `main(argv=None) -> int`: its body `run` behind the one boundary (`cli`).
+
+    Args:
+        run: the runner's body, `run(argv) -> int | None`, free to raise user-facing errors.
+
+    Returns:
+        `main(argv=None)`, returning `run`'s status or 2 after an error it names.
+    """
+
+    def main(argv: list[str] | None = None) -> int:
+        return cli(run, argv)
+
+    main.__doc__ = run.__doc__
+    return main

@@ -23,7 +23,7 @@ import argparse
 import sys
 
 from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
-from s5bench.common.errors import cli
+from s5bench.common.errors import command
 from s5bench.reporting.ablation import TABLE1, ablation
 from s5bench.systems.run_folders import BUILTIN
 
@@ -50,10 +50,7 @@ def _main(argv=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
-    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
-    return cli(_main, argv)
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from s5bench.common.arguments import add_interval_arguments, at_least
 from s5bench.common.atomic import check_writable
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument
-from s5bench.common.errors import cli
+from s5bench.common.errors import command
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.metrics.folders import score_folders, summary_markdown, write_reports, write_run_info
 from s5bench.metrics.intervals import contributions
@@ -58,10 +58,7 @@ def _main(argv=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
-    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
-    return cli(_main, argv)
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":

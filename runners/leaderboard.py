@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
-from s5bench.common.errors import cli
+from s5bench.common.errors import command
 from s5bench.reporting.leaderboard import DEFAULT_SYSTEMS, leaderboard
 from s5bench.systems.run_folders import BUILTIN
 
@@ -43,10 +43,7 @@ def _main(argv=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
-    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
-    return cli(_main, argv)
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from s5bench.common.arguments import add_interval_arguments, at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import add_edition_argument, summary_columns
-from s5bench.common.errors import cli
+from s5bench.common.errors import command
 from s5bench.common.layout import plain_name
 from s5bench.common.locks import exclusive
 from s5bench.reporting.differences import stage_contributions, summary_intervals_text, write_summary_intervals
@@ -109,10 +109,7 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     return pd.concat([old, new], ignore_index=True) if len(old) else new, kept
 
 
-def main(argv=None) -> int:
-    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
-    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
-    return cli(_main, argv)
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.errors import cli
+from s5bench.common.errors import command
 from s5bench.systems.training.export import export
 from s5bench.systems.training.recipes import known_train_configs, load_train_config
 from s5bench.systems.training.trainer import logged_seconds, train
@@ -64,10 +64,7 @@ def _main(argv=None):
     return 0
 
 
-def main(argv=None) -> int:
-    """The command: parse and run; a user-facing error (a bad file, key or path, a full disk) becomes
-    `error: …` on stderr and exit status 2 through the one boundary, `common/errors.cli`."""
-    return cli(_main, argv)
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":
