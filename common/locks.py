@@ -34,41 +34,45 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _read(path: Path) -> dict | None:
-    try:
-        body = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, json.JSONDecodeError):
-        return {}  # half-written or garbage: no live writer can be proven
-    return body if isinstance(body, dict) else {}
-
-
 def _live(holder: dict) -> bool:
     pid = holder.get("pid")
     return isinstance(pid, int) and holder.get("host") == socket.gethostname() and pid_alive(pid)
 
 
-def _age(path: Path) -> float:
+def _parse(text: str) -> dict:
     try:
-        return time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        return {}  # empty or garbage: no live writer can be proven
+    return body if isinstance(body, dict) else {}
 
 
-def _try_create(path: Path, body: dict) -> bool:
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(body))
-    return True
+@contextmanager
+def _locked_file(path: Path, create: bool = True):
+    """The lock file `path` opened (made if missing) and held with flock, so that reading its holder
+    and replacing it is one step for one process at a time; None when the file was unlinked (its
+    owner released it) between the open and the flock: the caller tries again."""
+    import fcntl  # POSIX; the project's runners run on Linux and macOS
+
+    fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    with os.fdopen(fd, "r+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            try:
+                same = os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            yield f if same else None
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 @contextmanager
 def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
     """Hold `folder` for one job while the block runs.
+
+    Reading the lock's holder and taking a dead writer's lock over happen under flock on the lock
+    file, so two jobs that find the same dead lock cannot both take it.
 
     Args:
         folder: the folder written (made if missing).
@@ -87,27 +91,28 @@ def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
     path = folder / LOCK
     key = json.loads(json.dumps(key, sort_keys=True, default=str))
     body = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "key": key}
-    owner = False
-    for _ in range(50):  # a dead writer's lock is removed, then the race for a new one is retried
-        if _try_create(path, body):
+    owner = None
+    for _ in range(50):  # the lock file unlinked by its releasing owner under us: open it again
+        with _locked_file(path) as f:
+            if f is None:
+                continue
+            holder = _parse(f.read())
+            if holder and _live(holder):
+                if holder.get("pid") == os.getpid() or holder.get("key") == key:
+                    owner = False  # the same job: share
+                    break
+                differs = [k for k in sorted(set(key) | set(holder.get("key") or {}))
+                           if key.get(k) != (holder.get("key") or {}).get(k)]
+                raise FolderBusyError(f"{what} {folder} is being written by another job (pid {holder['pid']}, "
+                                      f"see {path}) with other arguments ({', '.join(differs) or 'unknown'} "
+                                      "differ): wait for it to finish or write to another folder")
+            f.seek(0)  # free, or a dead writer's lock: taken over
+            f.truncate()
+            f.write(json.dumps(body))
+            f.flush()
             owner = True
             break
-        holder = _read(path)
-        if holder is None:
-            continue
-        if not holder and _age(path) < 2.0:  # created an instant ago, its content not yet written
-            time.sleep(0.1)
-            continue
-        if _live(holder):
-            if holder.get("pid") == os.getpid() or holder.get("key") == key:
-                break  # the same job: share
-            differs = [k for k in sorted(set(key) | set(holder.get("key") or {}))
-                       if key.get(k) != (holder.get("key") or {}).get(k)]
-            raise FolderBusyError(f"{what} {folder} is being written by another job (pid {holder['pid']}, "
-                                  f"see {path}) with other arguments ({', '.join(differs) or 'unknown'} differ): "
-                                  "wait for it to finish or write to another folder")
-        path.unlink(missing_ok=True)  # a dead writer's lock: taken over
-    else:
+    if owner is None:
         raise FolderBusyError(f"{what} {folder}: its lock {path} could not be taken (other jobs keep taking it); "
                               "try again")
     if owner:
@@ -115,8 +120,22 @@ def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
     try:
         yield owner
     finally:
-        if owner and (_read(path) or {}).get("pid") == os.getpid():
-            path.unlink(missing_ok=True)
+        if owner:
+            _release(path)
+
+
+def _release(path: Path) -> None:
+    """Remove the lock file if it is still this process's (under its flock, like the takeover)."""
+    for _ in range(50):
+        try:
+            with _locked_file(path, create=False) as f:
+                if f is None:
+                    continue
+                if _parse(f.read()).get("pid") == os.getpid():
+                    path.unlink(missing_ok=True)
+                return
+        except FileNotFoundError:  # already gone
+            return
 
 
 @contextmanager

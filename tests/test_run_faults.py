@@ -1,8 +1,10 @@
 """Issue 34, run folders: a run folder belongs to one run, interrupted writes resume, writers lock,
 and every fault is a named error with exit status 2 (common/errors.py's boundary)."""
 import errno
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -300,3 +302,48 @@ def test_a_run_folder_being_written_is_locked_and_a_live_writers_temp_files_kept
         live.wait()
     with folder_lock(out, {"job": 2}, "run folder") as owner:  # its writer died: taken over, its leftovers removed
         assert owner is True and not theirs.exists()
+
+
+def _take_over_slowly(folder, key, results):
+    """A job that reads a dead writer's lock, pauses (another job reads it too), then tries to take it."""
+    import json as json_
+    import time as time_
+
+    from s5bench.common import locks
+
+    name = "_parse" if hasattr(locks, "_parse") else "_read"  # the reader of the lock's holder
+    real = getattr(locks, name)
+
+    def slow(arg):
+        body = real(arg)
+        time_.sleep(0.3)
+        return body
+
+    setattr(locks, name, slow)
+    try:
+        with locks.folder_lock(folder, key, "run folder") as owner:
+            time_.sleep(0.5)
+            results.put(("owner" if owner else "shared", json_.dumps(key)))
+    except locks.FolderBusyError:
+        results.put(("refused", json_.dumps(key)))
+
+
+def test_two_jobs_finding_one_dead_lock_do_not_both_take_it(tmp_path):
+    import multiprocessing
+
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / ".lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": 0,
+                                           "key": {"job": 0}}))
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    jobs = [ctx.Process(target=_take_over_slowly, args=(out, {"job": k}, results)) for k in (1, 2)]
+    for j in jobs:
+        j.start()
+    for j in jobs:
+        j.join(30)
+    outcomes = sorted(results.get(timeout=5)[0] for _ in jobs)
+    assert outcomes == ["owner", "refused"]  # before the flock both read the dead lock and both took it
+    assert not (out / ".lock").exists()  # released by its owner
