@@ -347,3 +347,12 @@ def test_two_jobs_finding_one_dead_lock_do_not_both_take_it(tmp_path):
     outcomes = sorted(results.get(timeout=5)[0] for _ in jobs)
     assert outcomes == ["owner", "refused"]  # before the flock both read the dead lock and both took it
     assert not (out / ".lock").exists()  # released by its owner
+
+
+def test_a_resume_may_change_how_the_run_logs_but_not_what_it_trains():
+    from s5bench.systems.training.recipes import load_train_config, training_identity
+
+    cfg = load_train_config("uss_tiny")
+    same = training_identity(cfg)
+    assert training_identity({**cfg, "log_every": 50, "steps": cfg["steps"] * 2}) == same
+    assert training_identity({**cfg, "lr": cfg["lr"] * 2}) != same

@@ -156,7 +156,8 @@ def record_config(cfg: dict) -> dict:
 
 # What a resumed run may change: how long it runs, where it exports, how it logs, the schedule's
 # milestones (followed from the step), the loader's workers.
-RESUMABLE_CHANGES = ("steps", "export", "tensorboard", "num_workers", "lr_milestones", "lr_gamma", "val_every")
+RESUMABLE_CHANGES = ("steps", "export", "tensorboard", "num_workers", "lr_milestones", "lr_gamma", "val_every",
+                     "log_every")
 
 
 def training_identity(cfg: dict) -> dict:
