@@ -21,14 +21,14 @@ import sys
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import SUBTYPES
 from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.errors import cli
-from s5bench.common.manifest import MANIFEST, DatasetError, verify_dataset
+from s5bench.common.errors import S5Error, command
+from s5bench.common.manifest import MANIFEST, verify_dataset
 from s5bench.data_gen.config import load_config
 from s5bench.data_gen.evaluation_set import check_apart, export_evaluation_set
 from s5bench.data_gen.writer import generate_set, render_metadata_folder
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--verify", metavar="DIR", help="check a data folder against its manifest.json (every "
                     "file's size and sha256), or by the layout rules when it has none, and exit")
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     if not (args.config and args.out):
         ap.error("--config and --out are required (or --verify DIR)")
     keep_freed_memory()
-    try:
+    try:  # OSError and ValueError go to the boundary as they are; these two get their file named
         if (args.n is None) == (args.from_metadata is None):
             raise ValueError("give either --n (draw new scenes) or --from-metadata DIR (render existing plans)")
         cfg = load_config(args.config)
@@ -69,9 +69,10 @@ def main(argv=None) -> int:
                                    subtype=args.subtype)
         if args.references_out:
             n_eval = export_evaluation_set(full, args.out)
-    except (OSError, ValueError, KeyError, ImportError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except KeyError as err:
+        raise S5Error(f"data config {args.config}: missing key {err}") from err
+    except ImportError as err:
+        raise S5Error(f"data config {args.config}: {err} (an optional package it needs is not installed)") from err
     print(f"{summary['made']} made, {summary['kept']} kept from an earlier run "
           f"({summary['redone']} partial ones redone), {summary['total']} in {args.out}, "
           f"{summary['seconds']:.1f} s")
@@ -91,19 +92,17 @@ def main(argv=None) -> int:
 
 
 def verify(folder) -> int:
-    try:
-        verdict = verify_dataset(folder, checksums=True)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    verdict = verify_dataset(folder, checksums=True)  # a DatasetError (a ValueError) goes to the boundary
     if not verdict.ok:
-        print(f"error: {verdict.message()}", file=sys.stderr)
-        return 2
+        raise S5Error(verdict.message())
     how = (f"every file's size and sha256 match its {MANIFEST}" if verdict.has_manifest else
            f"no {MANIFEST}: the layout rules hold, but completeness cannot be verified")
     print(f"{folder}: {verdict.n_mixtures} mixtures, {how}")
     return 0
 
 
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())
