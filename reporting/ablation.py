@@ -90,7 +90,7 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
     run_dir = run_dir_for(system, cfg, fingerprint, results, edition)
     t0 = time.perf_counter()
     summaries = run_system(built, data, run_dir, device=device, batch_size=batch_size, jobs=jobs, stages=stages,
-                           edition=edition)
+                           edition=edition, data_fingerprint=fingerprint)
     if shard_info()[0] > 0:
         return None
     assert summaries is not None  # rank 0 (or no torchrun) gets them

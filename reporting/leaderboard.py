@@ -78,7 +78,7 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
             run_dir = run_dir_for(name, cfg, fingerprints[dname], results, edition)
             run_dirs[name][dname] = {"run_dir": str(run_dir), "stage": final}
             summaries = run_system(system, path, run_dir, device=device, batch_size=batch_size, jobs=jobs,
-                                   stages=[final], edition=edition)
+                                   stages=[final], edition=edition, data_fingerprint=fingerprints[dname])
             if summaries is not None:
                 measured[name][dname] = summaries[final]
                 if bootstrap:

@@ -26,7 +26,8 @@ DONE_DIR = ".done"
 
 
 def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2, jobs: int = 1,
-               progress: bool = True, stages=None, edition: int = 2025, official_json: bool = False) -> dict | None:
+               progress: bool = True, stages=None, edition: int = 2025, official_json: bool = False,
+               data_fingerprint: str | None = None) -> dict | None:
     """Run `system` (a System, e.g. from registry.build_system) over `data_dir`.
 
     Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
@@ -36,7 +37,8 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
     files); a mixture is run again when any asked-for stage lacks it (e.g. a run of the final
     stage alone, resumed with all stages). Under torchrun, rank r of W runs mixtures r, r+W, …
     (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
-    return None)."""
+    return None). `data_fingerprint`: the data folder's, when the caller has it already (hashing a
+    large set again is seconds to minutes); computed here otherwise."""
     edition = check_edition(edition)
     device = local_device(device)
     system = system.to(device)
@@ -47,7 +49,7 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
         raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
     data = FolderScenes(data_dir, sr=system.sample_rate, edition=edition)
     out = Path(out_dir)
-    with claimed_run_folder(out, system, data_dir, edition, stages, DONE_DIR, ESTIMATE_DIR):
+    with claimed_run_folder(out, system, data_dir, edition, stages, DONE_DIR, ESTIMATE_DIR, data_fingerprint):
         return _run_and_score(system, data, Path(data_dir), out, stages, device=device, batch_size=batch_size,
                               jobs=jobs, progress=progress, edition=edition, official_json=official_json)
 

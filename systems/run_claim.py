@@ -74,7 +74,8 @@ def identity_hash(identity: dict) -> str:
 
 
 @contextmanager
-def claimed_run_folder(out, system, data_dir, edition: int, stages, done_dir: str, estimate_dir: str):
+def claimed_run_folder(out, system, data_dir, edition: int, stages, done_dir: str, estimate_dir: str,
+                       fingerprint: str | None = None):
     """Lock `out`, clean stale temporary files, check (or record) the run's identity.
 
     Args:
@@ -84,12 +85,13 @@ def claimed_run_folder(out, system, data_dir, edition: int, stages, done_dir: st
         edition: the DCASE edition.
         stages: the stages to be written.
         done_dir, estimate_dir: the names of the marks and estimates folders inside each stage.
+        fingerprint: the data folder's fingerprint if the caller has it (else computed here).
 
     Yields:
         The run identity (a dict).
     """
     out = Path(out)
-    identity = run_identity(system_config_of(system), data_fingerprint(data_dir), edition)
+    identity = run_identity(system_config_of(system), fingerprint or data_fingerprint(data_dir), edition)
     clean = [f"{s}/{sub}" for s in stages for sub in (estimate_dir, done_dir)] + list(stages)
     with folder_lock(out, identity, "run folder", clean=clean):
         has_marks = any(any((out / s / done_dir).glob("*")) for s in _stage_dirs(out))
