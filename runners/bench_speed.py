@@ -29,16 +29,7 @@ from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.errors import cli
-from s5bench.common.labels import SAMPLE_RATE
-from s5bench.systems.models.checkpoints import build_model
-from s5bench.systems.training.recipes import load_train_config
-
-SIZES = {
-    "tiny": {"uss": "uss_tiny", "sc": "sc_tiny", "tse": "tse_tiny", "tagger": "tagger_tiny",
-             "separator": "separator_tiny"},
-    "paper": {"uss": "uss_paper", "sc": "sc_paper", "tse": "tse_paper", "tagger": "tagger_head",
-              "separator": "separator_paper"},
-}
+from s5bench.systems.model_calls import model_calls
 
 
 def timed(fn, repeats: int) -> float:
@@ -53,22 +44,7 @@ def timed(fn, repeats: int) -> float:
 
 @torch.no_grad()
 def bench_size(size: str, seconds: float, device: str, repeats: int, allocator: str) -> list[dict]:
-    T = int(seconds * SAMPLE_RATE)
-    torch.manual_seed(0)
-    mix = torch.randn(1, 4, T, device=device) * 0.1
-    models = {}
-    for task, cfg_name in SIZES[size].items():
-        cfg = load_train_config(cfg_name)
-        models[task] = build_model(task, cfg["model"]).to(device).eval()
-    one_hot = torch.eye(18, device=device)[:3]
-    three = mix[:, 0].expand(3, -1).contiguous()
-    calls = {
-        "uss": lambda: models["uss"](mix),
-        "sc x3": lambda: models["sc"](three),
-        "tse x3": lambda: models["tse"](mix.expand(3, -1, -1), three, one_hot),
-        "tagger": lambda: models["tagger"](mix[:, 0]),
-        "separator": lambda: models["separator"](mix, one_hot.reshape(1, -1)),
-    }
+    models, calls = model_calls(size, seconds, device)
     if allocator == "both":
         keep_freed_memory(False)
         t_glibc = {k: timed(f, repeats) for k, f in calls.items()}

@@ -13,19 +13,11 @@ from pathlib import Path
 
 import torch
 
-from s5bench.common.labels import SAMPLE_RATE
-
-from ..models.checkpoints import build_model
-from ..training.recipes import load_train_config
+from ..model_calls import model_calls
 from .common import Budget, free_device, median, n_params_m, timed_calls, write_csv
 
 COLUMNS = ("what", "precision", "audio_s", "compute_s", "RTF", "x_baseline", "params_M", "calls_timed", "status")
-SIZES = {
-    "paper": {"uss": "uss_paper", "sc": "sc_paper", "tse": "tse_paper", "tagger": "tagger_head",
-              "separator": "separator_paper"},
-    "tiny": {"uss": "uss_tiny", "sc": "sc_tiny", "tse": "tse_tiny", "tagger": "tagger_tiny",
-             "separator": "separator_tiny"},
-}
+
 
 
 def stage_times(t: dict[str, float]) -> dict[str, float]:
@@ -40,20 +32,7 @@ def stage_times(t: dict[str, float]) -> dict[str, float]:
 
 @torch.no_grad()
 def measure(device: str, tiny: bool, seconds: float, precision: str, budget: Budget, repeats: int) -> list[dict]:
-    T = int(seconds * SAMPLE_RATE)
-    torch.manual_seed(0)
-    models = {task: build_model(task, load_train_config(name)["model"]).to(device).eval()
-              for task, name in SIZES["tiny" if tiny else "paper"].items()}
-    mix = torch.randn(1, 4, T, device=device) * 0.1
-    one_hot = torch.eye(18, device=device)[:3]
-    three = mix[:, 0].expand(3, -1).contiguous()
-    calls = {
-        "uss": lambda: models["uss"](mix),
-        "sc x3": lambda: models["sc"](three),
-        "tse x3": lambda: models["tse"](mix.expand(3, -1, -1), three, one_hot),
-        "tagger": lambda: models["tagger"](mix[:, 0]),
-        "separator": lambda: models["separator"](mix, one_hot.reshape(1, -1)),
-    }
+    models, calls = model_calls("tiny" if tiny else "paper", seconds, device)
     amp = (torch.autocast(torch.device(device).type, dtype=torch.bfloat16) if precision == "bfloat16"
            else contextlib.nullcontext())
     t, n = {}, {}
