@@ -89,7 +89,8 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (signal 0 probes without sending)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -118,7 +119,7 @@ def remove_stale_folders(path) -> list[Path]:
     for what in ("tmp", "old"):
         for p in path.parent.glob(f".{glob.escape(path.name)}.{what}_*_*"):
             pid = p.name[len(f".{path.name}.{what}_"):].split("_", 1)[0]
-            if p.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
     return removed

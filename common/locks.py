@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .atomic import TMP_PREFIX
+from .atomic import TMP_PREFIX, pid_alive
 from .errors import S5Error
 
 LOCK = ".lock"
@@ -21,17 +21,6 @@ LOCK = ".lock"
 
 class FolderBusyError(S5Error):
     """The folder is being written by another live job with other arguments."""
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this machine (signal 0 probes without sending)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
 
 
 def _live(holder: dict) -> bool:

@@ -5,7 +5,6 @@ what differs, and no other run's estimates are ever scored. The folder is locked
 writes it (common/locks.py)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from s5bench.common.errors import S5Error
 from s5bench.common.locks import folder_lock
 from s5bench.common.provenance import data_fingerprint
 
-from .run_folders import run_identity
+from .run_folders import identity_hash, run_identity
 
 IDENTITY = "run_identity.json"
 WHAT = {"cfg": "system config (its content)", "ckpt": "checkpoints", "data": "data set (its fingerprint)",
@@ -66,11 +65,6 @@ def check_identity(out: Path, identity: dict, has_marks: bool) -> None:
                              "earlier version of s5bench, or another tool): they cannot be trusted to be this "
                              "run's; write to another --out, or delete that folder to start afresh")
     write_text_atomic(path, json.dumps(want, indent=1, sort_keys=True) + "\n")
-
-
-def identity_hash(identity: dict) -> str:
-    """The 10 hex digits that name a cached run folder (run_folders.run_dir_for)."""
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 @contextmanager

@@ -72,11 +72,16 @@ def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dic
             "code": system_code_fingerprint(system_cfg), "edition": edition}
 
 
+def identity_hash(identity: dict) -> str:
+    """The 10 hex digits that name a cached run folder (`run_dir_for`) for a `run_identity`."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
 def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
     """Runs are cached per (system config, checkpoints, data set, edition, code): a change of any
     starts afresh."""
-    key = json.dumps(run_identity(system_cfg, fingerprint, edition), sort_keys=True, default=str)
-    return results / "runs" / f"{Path(system_name).stem}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    identity = run_identity(system_cfg, fingerprint, edition)
+    return results / "runs" / f"{Path(system_name).stem}_{identity_hash(identity)}"
 
 
 def system_code_fingerprint(system_cfg: dict) -> str:
