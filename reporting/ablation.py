@@ -28,7 +28,15 @@ from s5bench.systems.self_guided import iterations_for, stage_names
 from .differences import stage_contributions
 from .published import PUBLISHED_TABLE1
 from .table_files import named_rows, plot_per_class, plot_table1
-from .tables import bootstrap_info, cell_intervals, differences_block, printed, report_lines, write_measured_table
+from .tables import (
+    bootstrap_info,
+    cell_intervals,
+    differences_block,
+    interval_note,
+    printed,
+    report_lines,
+    write_measured_table,
+)
 
 TABLE1 = stage_names(3)
 PUBLISHED_COLUMNS = ["published_CA-SDRi", "published_SNRi", "published_Acc_src"]
@@ -109,8 +117,7 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
             f"scored as the DCASE {edition} edition). "
             "`published_*`: the paper's Table 1 (dev test set, paper-size models), shown for reference, "
             "not measured here. dB for CA-SDRi/SNRi, % for accuracies."
-            + (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({bootstrap} resamples, "
-               f"seed {seed}); bounds in table1.csv." if bootstrap else ""))
+            + interval_note(bootstrap, seed, "table1.csv"))
     csv = results / "table1.csv"
     display = write_measured_table(
         df, csv, "Table 1: ablation of the self-guided pipeline", note, intervals,

@@ -25,7 +25,15 @@ from s5bench.systems.run_folders import (
 
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS
-from .tables import bootstrap_info, cell_intervals, differences_block, printed, report_lines, write_measured_table
+from .tables import (
+    bootstrap_info,
+    cell_intervals,
+    differences_block,
+    interval_note,
+    printed,
+    report_lines,
+    write_measured_table,
+)
 
 DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu", 2026: "baseline2026_tiny,baseline_cpu,self_guided_cpu"}
 
@@ -110,8 +118,7 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
             f" (scored as the DCASE {edition} edition). kind = published: the DCASE {edition} Task 4 "
             "leaderboard (" + edition_of(edition).published_source +
             "; official eval and dev test sets), for reference, never measured here."
-            + (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({bootstrap} resamples, "
-               f"seed {seed}); bounds in table2.csv." if bootstrap else ""))
+            + interval_note(bootstrap, seed, "table2.csv"))
     display = write_measured_table(
         df, results / "table2.csv", "Table 2: leaderboard", note, intervals,
         systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),

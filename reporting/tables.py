@@ -29,6 +29,14 @@ def bootstrap_info(n_resamples: int, seed: int) -> dict:
                           "level": LEVEL, "module": "s5bench.metrics.intervals"}}
 
 
+def interval_note(n_resamples: int, seed: int, csv_name: str) -> str:
+    """The table note's sentence on what `±` means (empty without intervals)."""
+    if not n_resamples:
+        return ""
+    return (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({n_resamples} resamples, "
+            f"seed {seed}); bounds in {csv_name}.")
+
+
 def cell_intervals(cells: list[tuple[Contributions | None, str]], n_resamples: int, seed: int
                    ) -> list[tuple[float, float]]:
     """(low, high) of each cell of a column: a (contributions, metric) pair, or (None, _) for a
