@@ -65,6 +65,7 @@ ARCHITECTURES = {
     ("tse", "bandsplit"): ("cpu_separators", "BandSplitTSE"),
     ("sc", "cnn"): ("cpu_classifier", "CNNSC"),
     ("tagger", "cnn"): ("cpu_classifier", "CNNTagger"),
+    ("slot_tagger", "cnn"): ("cpu_classifier", "CNNSlotTagger"),
     ("separator", "bandsplit"): ("cpu_separators", "BandSplitSeparator"),
 }
 

@@ -14,6 +14,7 @@ from s5bench.common.labels import LABELS
 
 from .blocks import LogMel
 from .m2d_sc import EnergySourceClassifier
+from .m2d_slots import N_SLOT_CLASSES, SlotHead, pick_slot_labels
 
 
 class CNNEncoder(nn.Module):
@@ -60,3 +61,44 @@ class CNNTagger(nn.Module):
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(wave))
+
+
+class CNNSlotTagger(nn.Module):
+    """The CPU-size 2026 tagger (the official 2026 `M2dAt`'s role): the SC's log-mel CNN on the
+    mixture's channel 0 and the 2026 baseline's slot head (`m2d_slots.SlotHead`: 3 slots × 19
+    entries, index 18 silence), trained with PIT cross-entropy (task `slot_tagger`). It answers a
+    label multiset: a class may fill two slots, and every slot may be silent (no target).
+
+    Args:
+        channels: the CNN's conv block widths (the SC's and `CNNTagger`'s by default, so the
+            encoder can start from a trained CPU tagger: recipe key `init_modules: [encoder]`).
+        n_mels: log-mel bins.
+        track_input_dim, track_hidden_dim: the slot head's widths.
+    """
+
+    def __init__(self, channels=(32, 64, 96, 128), n_mels: int = 64, track_input_dim: int = 128,
+                 track_hidden_dim: int = 64):
+        super().__init__()
+        self.encoder = CNNEncoder(tuple(channels), n_mels)
+        self.head = SlotHead(self.encoder.feature_d, 3, N_SLOT_CLASSES, track_input_dim, track_hidden_dim)
+
+    def logits(self, wave: torch.Tensor) -> torch.Tensor:
+        """Slot logits of channel-0 audio.
+
+        Args:
+            wave: (B, T) audio.
+
+        Returns:
+            (B, 3, 19) logits.
+        """
+        return self.head(self.encoder(wave)[:, None])  # one "frame": the CNN pools over time itself
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, T) channel-0 audio -> (B, 3, 19) slot probabilities."""
+        return torch.softmax(self.logits(wave), dim=-1)
+
+    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
+        """(B, 4, T) mixture -> (B, 3, 19) logits, from the reference channel 0."""
+        return self.logits(mixture[:, 0])
+
+    pick_labels = staticmethod(pick_slot_labels)

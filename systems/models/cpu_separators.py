@@ -248,11 +248,21 @@ class BandSplitSeparator(BandSplitTSE):
     differ by the framework (USS + SC + enrollment), not by the network.
 
     (B, 4, T) mixture, (B, 3·18) query (one one-hot per slot, zeros for a silent slot) ->
-    (B, 3, 1, T), zeros where the query is zeros."""
+    (B, 3, 1, T), zeros where the query is zeros.
 
-    def __init__(self, n_slots=3, dim=48, n_blocks=2, n_fft=1024, hop=512, start_logit=6.0):
+    Each slot is extracted on its own, so two slots queried with one class (2026) would get the
+    same answer. With `occurrences` the k-th slot of a class (k = 0, 1, 2 in slot order) adds a
+    learned vector `occurrence(k)` to its one-hot (zero at the start, so the model begins as the
+    2025 one), which lets the two queries of a repeated class ask for two different sources; the
+    class-aware PIT loss leaves free which one is which."""
+
+    def __init__(self, n_slots=3, dim=48, n_blocks=2, n_fft=1024, hop=512, start_logit=6.0, occurrences=False):
         super().__init__(dim, n_blocks, n_fft, hop, start_logit)
         self.n_slots = n_slots
+        self.occurrence = None
+        if occurrences:
+            self.occurrence = nn.Embedding(n_slots, N_CLASSES)
+            nn.init.zeros_(self.occurrence.weight)
 
     def forward(self, mixture, query):
         B, _, T = mixture.shape
@@ -260,6 +270,29 @@ class BandSplitSeparator(BandSplitTSE):
         out = mixture.new_zeros(B, self.n_slots, 1, T)
         b_idx, s_idx = torch.nonzero(hots.sum(-1) > 0, as_tuple=True)
         if len(b_idx):
-            mix = mixture[b_idx]
-            out[b_idx, s_idx, 0] = super().forward(mix, mix[:, 0], hots[b_idx, s_idx])
+            mix, cond = mixture[b_idx], hots[b_idx, s_idx]
+            if self.occurrence is not None:
+                cond = cond + self.occurrence(occurrence_index(hots)[b_idx, s_idx])
+            out[b_idx, s_idx, 0] = super().forward(mix, mix[:, 0], cond)
         return out
+
+
+def occurrence_index(hots: torch.Tensor) -> torch.Tensor:
+    """How many earlier slots of the same mixture carry the same (non-silent) query.
+
+    Args:
+        hots: (B, S, C) one query per slot, zeros for a silent slot.
+
+    Returns:
+        (B, S) long: 0 for the first slot of a class, 1 for the second, …; 0 for silent slots.
+
+    Example:
+        >>> h = torch.eye(3)[[0, 1, 0]][None]  # classes 0, 1, 0
+        >>> occurrence_index(h).tolist()
+        [[0, 0, 1]]
+    """
+    S = hots.shape[1]
+    active = hots.abs().sum(-1) > 0
+    same = (hots[:, :, None] == hots[:, None, :]).all(-1) & active[:, None, :] & active[:, :, None]
+    earlier = torch.ones(S, S, dtype=torch.bool, device=hots.device).tril(-1)
+    return (same & earlier).sum(-1)

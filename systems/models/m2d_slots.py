@@ -13,6 +13,8 @@ silence. A class may come out in several slots (2026).
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 from torch import nn
 
@@ -110,7 +112,11 @@ class M2DSpatialSlotTagger(nn.Module):
     pick_labels = staticmethod(pick_slot_labels)
 
 
-SlotTagger = M2DSlotTagger | M2DSpatialSlotTagger
+class SlotTagger(Protocol):
+    """What a 2026 system asks of a slot tagger (`M2DSlotTagger`, `M2DSpatialSlotTagger`, the CPU
+    size class's `cpu_classifier.CNNSlotTagger`)."""
+
+    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor: ...
 
 
 def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
@@ -119,6 +125,8 @@ def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
     Raises:
         ValueError: naming `where` (its checkpoint) if it is another model.
     """
-    if not isinstance(model, (M2DSlotTagger, M2DSpatialSlotTagger)):
+    from .cpu_classifier import CNNSlotTagger  # imports this module: a late import avoids the cycle
+
+    if not isinstance(model, (M2DSlotTagger, M2DSpatialSlotTagger, CNNSlotTagger)):
         raise ValueError(f"{where}: a {type(model).__name__}, not a slot tagger")
     return model

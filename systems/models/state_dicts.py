@@ -40,6 +40,29 @@ def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpo
     model.load_state_dict(state, strict=True)
 
 
+def load_submodules(model: nn.Module, state: dict, names: list[str], source: str = "checkpoint") -> None:
+    """Load only the named submodules of `model` from a whole model's state dict, each strictly.
+
+    Args:
+        model: the model to fill.
+        state: a state dict of a model that has submodules of the same names and shapes.
+        names: submodule names (e.g. ["encoder"]).
+        source: what `state` came from, for the error.
+
+    Raises:
+        ValueError: if a name is not a submodule of `model`, or the file's part does not fit it
+            (listing what is missing, unexpected or of another shape).
+    """
+    modules = dict(model.named_children())
+    for name in names:
+        if name not in modules:
+            raise ValueError(f"{source}: init_modules names {name!r}, not a submodule of {type(model).__name__} "
+                             f"(it has: {', '.join(modules)})")
+        prefix = f"{name}."
+        part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        load_state_dict_strict(modules[name], part, source=f"{source} ({name})")
+
+
 def load_checkpoint(path, build) -> tuple[nn.Module, dict]:
     """`build(config) -> model`; returns the model with the file's weights and the whole record."""
     record = read_record(path)

@@ -15,6 +15,8 @@ the best checkpoint.
     lr_milestones, lr_gamma: the learning rate is lr · lr_gamma^(milestones passed), set from the
     step at every step (so a resumed run with new milestones follows them).
     init: checkpoint to start from (e.g. SC step 2 from step 1); export: the shipped file.
+    init_modules: [encoder, ...]: take only these submodules from `init` (each loaded strictly),
+    e.g. a 2026 slot tagger whose CNN encoder starts from a trained 2025 tagger's.
     select_metric, select_mode: the validation figure that picks best.pt (default: the loss,
     min); separators use `sep_gain` (max), which a rescaled copy of the mixture cannot win.
 """
@@ -36,9 +38,9 @@ CONFIG_DIR = config_dir("train")  # shipped with the package (common/resources.p
 EXPERIMENTS_DIR = CONFIG_DIR / "experiments"
 DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
-                task_options={}, model={}, init=None, m2d_weights=None, export=None, tensorboard=False,
-                betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min", lr_milestones=[],
-                lr_gamma=0.3, stems=None, stems_duration=None, amp_dtype="bfloat16", log_every=1)
+                task_options={}, model={}, init=None, init_modules=None, m2d_weights=None, export=None,
+                tensorboard=False, betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min",
+                lr_milestones=[], lr_gamma=0.3, stems=None, stems_duration=None, amp_dtype="bfloat16", log_every=1)
 
 
 def known_train_configs() -> list[str]:

@@ -311,6 +311,30 @@ class SCTask(Task):
                       "energy_silent": float(e_sil.detach().mean()) if len(e_sil) else 0.0}
 
 
+def class_aware_rows_loss(est: torch.Tensor, targets: torch.Tensor, label_vector: torch.Tensor,
+                          active: torch.Tensor) -> torch.Tensor:
+    """The 2026 class-aware PIT SNR loss of one estimate per active target (a TSE's queries).
+
+    Within a mixture, estimates whose queries carry one class may exchange their targets
+    (`losses.class_aware_pit_snr_loss`, the 2026 separator's loss); the mean is over the active
+    targets, as `_snr_loss`'s.
+
+    Args:
+        est: (N, T) estimates, one per active slot in row-major order (as `targets[active]`).
+        targets: (B, S, T) references.
+        label_vector: (B, S, classes) one-hot classes (zeros on silent slots).
+        active: (B, S) bool, N of them True.
+
+    Returns:
+        The scalar loss.
+    """
+    full = est.new_zeros(targets.shape)
+    full[active] = est
+    labels = label_vector * active[..., None]  # an inactive slot is silent whatever it holds
+    per_slot_mean = losses.class_aware_pit_snr_loss(full, targets.to(est.dtype), labels)
+    return per_slot_mean * active.numel() / active.sum().clamp(min=1)
+
+
 def _snr_loss(est, ref):
     """Negative SNR of (N, T) estimates, averaged over rows."""
     return losses.masked_snr_loss(est[:, None], ref[:, None], torch.ones(len(ref), 1, dtype=torch.bool))
@@ -329,16 +353,22 @@ class TSETask(Task):
     - `unrolled_passes` (1 or 2): at 2 the training step runs both passes of the pipeline, the
       second enrolled with the first's output *with* its gradient, and the loss is
       (1 − w)·first + w·second (`second_pass_weight` w), so the first pass is also trained to be
-      what the second refines (`self_enroll_prob` trains the second pass on detached outputs)."""
+      what the second refines (`self_enroll_prob` trains the second pass on detached outputs);
+    - `loss`: masked_snr (each query against its own target) or class_aware_pit (2026: the
+      queries of one mixture that carry one class may exchange their targets, so two queries of
+      a repeated class must extract two different sources, either way round)."""
 
     OPTIONS = {"uss_checkpoint": None, "self_enroll_prob": 0.0, "mixture_enroll_prob": 0.0, "unrolled_passes": 1,
-               "second_pass_weight": 0.5}
+               "second_pass_weight": 0.5, "loss": "masked_snr"}
 
     def __init__(self, **options):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
         if int(self.options["unrolled_passes"]) not in (1, 2):
             raise ValueError(f"TSE task option unrolled_passes is {self.options['unrolled_passes']!r}; it takes 1 or 2")
+        if self.options["loss"] not in SEPARATOR_LOSSES:
+            raise ValueError(f"TSE task option loss is {self.options['loss']!r}; "
+                             f"it takes {', '.join(SEPARATOR_LOSSES)}")
 
     def enrollments(self, batch):
         if self.uss is None:
@@ -354,10 +384,10 @@ class TSETask(Task):
             enr = self._augment(model, mix, enr, hot)
         est = self.call(model, mix, enr, hot)
         ref = batch["targets"][b_idx, s_idx]
-        loss = _snr_loss(est, ref)
+        loss = self._loss(est, batch)
         if model.training and int(self.options["unrolled_passes"]) == 2:
             w = float(self.options["second_pass_weight"])
-            loss = (1 - w) * loss + w * _snr_loss(self.call(model, mix, est, hot), ref)
+            loss = (1 - w) * loss + w * self._loss(self.call(model, mix, est, hot), batch)
         if not self.want_figures:
             return loss, {}
         with torch.no_grad():  # figures of the first pass (the loss may include the second)
@@ -368,6 +398,13 @@ class TSETask(Task):
         if not model.training:
             figures.update(self._second_pass(model, mix, est, hot, ref))
         return loss, figures
+
+    def _loss(self, est: torch.Tensor, batch) -> torch.Tensor:
+        """The option's loss of (N, T) estimates of the active targets (row-major order)."""
+        act = batch["active"]
+        if self.options["loss"] == "masked_snr":
+            return _snr_loss(est, batch["targets"][act])
+        return class_aware_rows_loss(est, batch["targets"], batch["label_vector"], act)
 
     @torch.no_grad()
     def _second_pass(self, model, mix, est, hot, ref) -> dict:

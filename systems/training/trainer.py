@@ -33,7 +33,7 @@ from s5bench.data_gen.stream import SceneStream, collate
 from ..distributed import local_device, shard_info
 from ..models.checkpoints import build_model, m2d_encoder, resolve
 from ..models.precision import amp_dtype
-from ..models.state_dicts import load_state_dict_strict, read_record, save_checkpoint
+from ..models.state_dicts import load_state_dict_strict, load_submodules, read_record, save_checkpoint
 from .export import export
 from .recipes import check_same_training, data_config, record_config, selection_score, training_identity
 from .tasks import TASK_CLASSES, Task
@@ -78,7 +78,10 @@ def build_state(cfg: dict, device: str) -> TrainingState:
         m2d_encoder(model).load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):
         record = read_record(resolve(cfg["init"]))
-        load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
+        if cfg.get("init_modules"):
+            load_submodules(model, record["state_dict"], cfg["init_modules"], source=str(cfg["init"]))
+        else:
+            load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
     task = TASK_CLASSES[cfg["task"]](**(cfg.get("task_options") or {}))
     params = task.trainable(model)
     model.to(device)
