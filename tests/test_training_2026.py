@@ -105,8 +105,12 @@ def test_the_separators_occurrence_query_starts_as_the_2025_model_and_can_tell_t
     from s5bench.systems.models.cpu_separators import BandSplitSeparator
 
     torch.manual_seed(0)
-    kw = {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}
+    kw = {"dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128, "start_logit": 0.0}
     plain, occ = BandSplitSeparator(**kw), BandSplitSeparator(occurrences=True, **kw)
+    with torch.no_grad():  # a network that listens to its query (an untrained one barely does)
+        plain.bands.w_out.normal_()
+        for block in plain.blocks:
+            block.film.weight.normal_()
     occ.load_state_dict({**plain.state_dict(), "occurrence.weight": occ.occurrence.weight}, strict=True)
     mixture = torch.randn(1, 4, 4000)
     query = torch.eye(18)[[5, 5, 2]].reshape(1, -1)  # class 5 twice, class 2 once
