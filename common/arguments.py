@@ -23,9 +23,23 @@ def at_least(minimum: int):
     return parse
 
 
+# The most bootstrap resamples (--bootstrap; metrics/intervals.py holds to it too): at 10^6 the
+# resampling noise of a 95 % bound is far below the printed digits; more would only take hours.
+MAX_RESAMPLES = 1_000_000
+
+
+def resample_count(text: str) -> int:
+    """--bootstrap's type: a whole number from 0 (no intervals) to MAX_RESAMPLES, refused before
+    any work ("argument --bootstrap: must be a whole number from 0 to 1000000, not 100000000000")."""
+    value = at_least(0)(text)
+    if value > MAX_RESAMPLES:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_RESAMPLES}, not {value}")
+    return value
+
+
 def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
     """--bootstrap N and --seed: the paired bootstrap of metrics/intervals.py (0 turns it off)."""
-    parser.add_argument("--bootstrap", type=at_least(0), default=2000, metavar="N",
+    parser.add_argument("--bootstrap", type=resample_count, default=2000, metavar="N",
                         help="bootstrap resamples of the mixtures for the 95%% intervals and the paired "
                              "differences (default %(default)s; 0: no intervals)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default %(default)s)")

@@ -20,12 +20,15 @@ same resamples (tests/test_intervals.py checks both that and the coverage).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+# scipy.stats is imported inside the functions that use it: a scoring run that draws no interval
+# (contributions, aggregate) does not pay the ~0.2 s of importing it
+from s5bench.common.arguments import MAX_RESAMPLES
 from s5bench.common.editions import ranking_metric
 
 from .scene import MixtureScore
@@ -33,6 +36,10 @@ from .scene import MixtureScore
 N_RESAMPLES = 2000
 LEVEL = 0.95
 POWER = 0.8
+# Drawn mixture indices held at once (32 MiB as int64): any number of resamples up to
+# MAX_RESAMPLES is drawn and counted in blocks of this size, so memory does not grow with
+# --bootstrap × mixtures. At 2,000 resamples one block holds up to 2,097 mixtures: one draw.
+CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -123,10 +130,28 @@ def aggregate(c: Contributions) -> dict[str, float]:
     return dict(zip(c.metrics, map(float, _ratio(c.num.sum(axis=0), c.den.sum(axis=0)))))
 
 
+def check_resamples(n_resamples: int) -> None:
+    """A ValueError unless 1 ≤ n_resamples ≤ MAX_RESAMPLES (the runners refuse other values of
+    --bootstrap up front: reaching this is a bug of the caller)."""
+    if not 1 <= n_resamples <= MAX_RESAMPLES:
+        raise ValueError(f"bootstrap resamples must be 1 to {MAX_RESAMPLES}, not {n_resamples}")
+
+
+def _draws(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The drawn mixture indices in blocks of at most CHUNK (rows of n), from one Generator(seed);
+    a single block, the same draw as numpy's `integers(0, n, (n_resamples, n))`, when they fit."""
+    check_resamples(n_resamples)
+    rng = np.random.default_rng(seed)
+    rows = max(1, CHUNK // max(n, 1))
+    for start in range(0, n_resamples, rows):
+        yield rng.integers(0, n, (min(rows, n_resamples - start), n))
+
+
 def resample_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = 0) -> np.ndarray:
     """(n_resamples, n) mixture indices drawn with replacement from numpy's Generator(seed); the
-    same draw as `scipy.stats.bootstrap(..., rng=np.random.default_rng(seed))` makes."""
-    return np.random.default_rng(seed).integers(0, n, (n_resamples, n))
+    same draw as `scipy.stats.bootstrap(..., rng=np.random.default_rng(seed))` makes while
+    n_resamples · n ≤ CHUNK (beyond, the blocks of `bootstrap_figures`)."""
+    return np.concatenate(list(_draws(n, n_resamples, seed)))
 
 
 def resampled_figures(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -145,6 +170,24 @@ def resampled_figures(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.n
     return _ratio(counts @ num, counts @ den)
 
 
+def bootstrap_figures(num: np.ndarray, den: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = 0
+                      ) -> np.ndarray:
+    """`resampled_figures` of n_resamples draws of the n mixtures, block by block (`CHUNK`).
+
+    Args:
+        num, den: (n, k) contributions.
+        n_resamples: bootstrap resamples, 1 to MAX_RESAMPLES.
+        seed: numpy Generator seed.
+
+    Returns:
+        (n_resamples, k) figures: memory beyond them stays under a few CHUNKs whatever n_resamples.
+
+    Raises:
+        ValueError: n_resamples out of range.
+    """
+    return np.concatenate([resampled_figures(num, den, idx) for idx in _draws(len(num), n_resamples, seed)])
+
+
 def _percentile(theta: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     alpha = (1 - level) / 2
     quantile = np.nanquantile if np.isnan(theta).any() else np.quantile
@@ -158,14 +201,14 @@ def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int
 
     Args:
         c: the data set's contributions.
-        n_resamples: bootstrap resamples (≥ 1).
+        n_resamples: bootstrap resamples (1 to MAX_RESAMPLES).
         seed: numpy Generator seed; the same seed and n draw the same mixtures for every system.
         level: confidence level.
 
     Returns:
         {metric: (low, high)}.
     """
-    theta = resampled_figures(c.num, c.den, resample_indices(len(c), n_resamples, seed))
+    theta = bootstrap_figures(c.num, c.den, n_resamples, seed)
     low, high = _percentile(theta, level)
     return {m: (float(lo), float(hi)) for m, lo, hi in zip(c.metrics, low, high)}
 
@@ -201,6 +244,8 @@ def min_detectable(a: Contributions, b: Contributions, n: int | None = None, lev
         {metric: difference}, with sd the standard deviation of the per-mixture influence
         differences (for a mean: of the per-mixture differences).
     """
+    from scipy import stats  # lazily: see the note at the imports
+
     a, b = paired(a, b)
     sd = (influence(a) - influence(b)).std(axis=0, ddof=1)
     z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
@@ -213,8 +258,15 @@ def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = 
     two systems' results on a mixture are exchangeable, so each mixture's (num, den) pairs are
     swapped between the sides (`scipy.stats.permutation_test`, permutation_type="samples"; the
     sign-flip test for a mean, exact when 2^n ≤ n_resamples)."""
+    from scipy import stats  # lazily: see the note at the imports
+
+    check_resamples(n_resamples)
     a, b = paired(a, b)
     n = len(a)
+    # scipy draws all permutations at once unless batched: (n_resamples, 2n) indices, 1.6 GB for
+    # 10^6 resamples of 100 mixtures; batches of CHUNK keep memory bounded (the default's one batch
+    # leaves its p-values as they were)
+    batch = None if n_resamples * 2 * n <= CHUNK else max(1, CHUNK // (2 * n))
     num, den = np.concatenate([a.num, b.num]), np.concatenate([a.den, b.den])
     out = {}
     for k, metric in enumerate(a.metrics):
@@ -226,7 +278,8 @@ def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = 
             out[metric] = float("nan")
             continue
         res = stats.permutation_test((np.arange(n), np.arange(n) + n), stat, permutation_type="samples",
-                                     vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
+                                     vectorized=True, n_resamples=n_resamples, batch=batch,
+                                     rng=np.random.default_rng(seed))
         out[metric] = float(res.pvalue)
     return out
 
@@ -248,8 +301,7 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
     """
     a, b = paired(a, b)
     k = len(a.metrics)
-    theta = resampled_figures(np.hstack([a.num, b.num]), np.hstack([a.den, b.den]),
-                       resample_indices(len(a), n_resamples, seed))
+    theta = bootstrap_figures(np.hstack([a.num, b.num]), np.hstack([a.den, b.den]), n_resamples, seed)
     low, high = _percentile(theta[:, :k] - theta[:, k:], level)
     diff = np.array(list(aggregate(a).values())) - np.array(list(aggregate(b).values()))
     p = permutation_p_values(a, b, n_resamples, seed) if p_values else {}

@@ -1,5 +1,5 @@
 """metrics/intervals.py: contributions that reproduce the official figures, paired bootstrap
-intervals (coverage, scipy agreement, pairing, seeds), permutation p-values, detectable sizes."""
+intervals (coverage, scipy agreement, pairing, seeds, memory), permutation p-values, detectable sizes."""
 import math
 import warnings
 
@@ -227,3 +227,68 @@ def test_table_columns_differences_and_warnings():
     assert "smallest detectable difference at n = 30 mixtures" in min_detectable_text(d)
     warnings_ = below_detectable_warnings(d)
     assert len(warnings_) == 1 and warnings_[0].startswith("warning: tiny − base (set)")
+
+
+def test_bootstrap_flag_is_bounded_before_any_work(tmp_path):
+    """Issue row 7: `--bootstrap 100000000000` wanted 5.82 TiB after the CSVs were written."""
+    import argparse
+    import subprocess
+
+    from conftest import runner
+
+    from s5bench.common.arguments import MAX_RESAMPLES, add_interval_arguments
+
+    parser = argparse.ArgumentParser(prog="x")
+    add_interval_arguments(parser)
+    assert parser.parse_args(["--bootstrap", str(MAX_RESAMPLES)]).bootstrap == MAX_RESAMPLES
+    assert parser.parse_args(["--bootstrap", "0"]).bootstrap == 0
+    for bad in ("100000000000", str(MAX_RESAMPLES + 1), "-1", "many"):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(["--bootstrap", bad])
+        assert exit_.value.code == 2
+    for folder in ("s", "o", "e"):
+        (tmp_path / folder).mkdir()
+    out = tmp_path / "out"
+    done = subprocess.run([*runner("evaluate.py"), "--soundscape-dir", str(tmp_path / "s"), "--oracle-dir",
+                           str(tmp_path / "o"), "--estimate-dir", str(tmp_path / "e"), "--out-dir", str(out),
+                           "--bootstrap", "100000000000"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "argument --bootstrap: must be a whole number from 0 to 1000000, not 100000000000" in done.stderr
+    assert not out.exists()  # refused before anything was scored or written
+    with pytest.raises(ValueError, match="resamples must be 1 to 1000000"):  # the library holds to it too
+        figure_intervals(_one_metric([1.0, 2.0]), MAX_RESAMPLES + 1)
+
+
+def test_resampling_in_blocks_bounds_memory(monkeypatch):
+    import tracemalloc
+
+    from s5bench.metrics import intervals
+
+    c = _one_metric(np.arange(500.0), np.arange(500) % 3 + 1.0)
+    # below CHUNK one block: the same draw as before (and as scipy's)
+    whole = resampled_figures(c.num, c.den, np.random.default_rng(4).integers(0, 500, (2000, 500)))
+    assert np.array_equal(intervals.bootstrap_figures(c.num, c.den, 2000, 4), whole)
+    # in blocks: the figures are those of the blocks' draws, computed at once
+    monkeypatch.setattr(intervals, "CHUNK", 3 * 500 + 17)  # blocks of 3 resamples, the last one shorter
+    blocks = intervals.resample_indices(500, 2000, 4)
+    assert blocks.shape == (2000, 500)
+    assert np.array_equal(intervals.bootstrap_figures(c.num, c.den, 2000, 4), resampled_figures(c.num, c.den, blocks))
+    monkeypatch.setattr(intervals, "CHUNK", 1 << 18)  # 2 MiB of indices at once
+    tracemalloc.start()
+    theta = intervals.bootstrap_figures(c.num, c.den, 40_000, 0)  # at once: 40,000 × 500 counts, 160 MB
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert theta.shape == (40_000, 1) and peak < 20e6, peak
+
+
+def test_importing_the_intervals_leaves_scipy_stats_out():
+    """A scoring run that never draws an interval does not pay for importing scipy.stats."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import s5bench.metrics.intervals as m; from s5bench.reporting import differences; "
+            "m.aggregate(m.contributions_from_table(__import__('pandas').DataFrame({'soundscape': ['a'], "
+            "'ca_sdri': [1.0], 'snri': [1.0], 'label_match': [True], 'n_ref': [1], 'tp': [1], 'fp': [0], "
+            "'fn': [0]}), 2025)); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
