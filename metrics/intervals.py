@@ -11,15 +11,21 @@ with one (num, den) pair per mixture and metric:
 Resampling mixtures and recomputing Σnum / Σden per resample therefore reproduces the official
 aggregation on every resample (a mean of per-mixture ratios would not).
 
-Intervals are percentile intervals, not BCa: the figures are (ratios of) means over ≥ 20 mixtures,
-where BCa's second-order correction changes little, while the percentile interval needs nothing but
-the resampled figures: it is the same for a ratio of sums, for a difference of two systems and for
-every metric from one set of resamples (BCa's jackknife acceleration would have to be derived per
-ratio and per difference), and it is exactly `scipy.stats.bootstrap(method="percentile")` on the
-same resamples (tests/test_intervals.py checks both that and the coverage).
+Intervals are expanded percentile intervals (Hesterberg, "What teachers should know about the
+bootstrap", The American Statistician 69, 2015): the quantiles of the resampled figures, taken
+further out than α/2 so that for n mixtures they are as wide as a Student t interval would be,
+α'/2 = Φ(−√(n/(n−1)) · t_(n−1, 1−α/2)). The plain percentile interval is too narrow at small n
+(its spread uses 1/n instead of 1/(n−1) and z instead of t): nominal 95 % covered 88–91 % at n = 8
+and 91–93 % at n = 20 (tests/test_intervals.py measures n = 8, 20 and 100); the expansion brings
+that to 93–96 % and widens the interval by about 1.7 % at n = 100. Like the percentile interval, it needs nothing
+but the resampled figures: it is the same for a ratio of sums, for a difference of two systems and
+for every metric from one set of resamples, it stays inside the range the figures can take, and it
+is `scipy.stats.bootstrap(method="percentile")` at confidence 1 − α' on the same resamples (a test).
+
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -188,16 +194,35 @@ def bootstrap_figures(num: np.ndarray, den: np.ndarray, n_resamples: int = N_RES
     return np.concatenate([resampled_figures(num, den, idx) for idx in _draws(len(num), n_resamples, seed)])
 
 
-def _percentile(theta: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    alpha = (1 - level) / 2
+def interval_tail(n: int, level: float = LEVEL) -> float:
+    """The share of resampled figures left out on each side of an n-mixture interval:
+    Φ(−√(n/(n−1)) · t_(n−1, 1−α/2)), the expanded percentile interval's α'/2 (0.0057 at n = 8,
+    0.0231 at n = 100, → α/2 = 0.025 as n grows); α/2 for one mixture (every resample is the same).
+
+    Args:
+        n: mixtures. level: confidence level (1 − α).
+
+    Returns:
+        α'/2, in (0, α/2].
+    """
+    from scipy import stats  # lazily: see the note at the imports
+
+    alpha = 1 - level
+    if n < 2:
+        return alpha / 2
+    return float(stats.norm.cdf(-math.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha / 2, n - 1)))
+
+
+def _percentile(theta: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = interval_tail(n, level)
     quantile = np.nanquantile if np.isnan(theta).any() else np.quantile
-    low, high = quantile(theta, [alpha, 1 - alpha], axis=0)
+    low, high = quantile(theta, [tail, 1 - tail], axis=0)
     return low, high
 
 
 def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int = 0,
                      level: float = LEVEL) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap interval of each figure, resampling mixtures.
+    """Expanded percentile bootstrap interval of each figure, resampling mixtures.
 
     Args:
         c: the data set's contributions.
@@ -209,7 +234,7 @@ def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int
         {metric: (low, high)}.
     """
     theta = bootstrap_figures(c.num, c.den, n_resamples, seed)
-    low, high = _percentile(theta, level)
+    low, high = _percentile(theta, len(c), level)
     return {m: (float(lo), float(hi)) for m, lo, hi in zip(c.metrics, low, high)}
 
 
@@ -302,7 +327,7 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
     a, b = paired(a, b)
     k = len(a.metrics)
     theta = bootstrap_figures(np.hstack([a.num, b.num]), np.hstack([a.den, b.den]), n_resamples, seed)
-    low, high = _percentile(theta[:, :k] - theta[:, k:], level)
+    low, high = _percentile(theta[:, :k] - theta[:, k:], len(a), level)
     diff = np.array(list(aggregate(a).values())) - np.array(list(aggregate(b).values()))
     p = permutation_p_values(a, b, n_resamples, seed) if p_values else {}
     mdd = min_detectable(a, b, level=level)
