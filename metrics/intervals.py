@@ -22,6 +22,10 @@ but the resampled figures: it is the same for a ratio of sums, for a difference 
 for every metric from one set of resamples, it stays inside the range the figures can take, and it
 is `scipy.stats.bootstrap(method="percentile")` at confidence 1 − α' on the same resamples (a test).
 
+A difference is marked significant only when its interval excludes 0 *and* the paired permutation
+test gives p < α: at small n, and when few mixtures differ at all (a 0/100 figure), a bootstrap
+interval may exclude 0 where the exact test cannot reject, and a mark must not contradict either
+figure printed beside it. Below `min_mixtures` (6 at 95 %) no paired test can reach p < α.
 """
 from __future__ import annotations
 
@@ -282,7 +286,8 @@ def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = 
     """Two-sided paired permutation p-value of each figure's difference: under no difference the
     two systems' results on a mixture are exchangeable, so each mixture's (num, den) pairs are
     swapped between the sides (`scipy.stats.permutation_test`, permutation_type="samples"; the
-    sign-flip test for a mean, exact when 2^n ≤ n_resamples)."""
+    sign-flip test for a mean, exact when 2^n ≤ n_resamples). Its smallest possible p-value is
+    2 / 2^m for m mixtures whose results differ (the observed assignment and its mirror image)."""
     from scipy import stats  # lazily: see the note at the imports
 
     check_resamples(n_resamples)
@@ -340,6 +345,40 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
              "p_value": 1.0 if same[i] and p_values else p.get(m, float("nan")), "n_mixtures": len(a),
              "min_detectable": 0.0 if same[i] else mdd[m], "excludes_zero": bool(low[i] > 0 or high[i] < 0)}
             for i, m in enumerate(a.metrics)]
+
+
+def min_mixtures(level: float = LEVEL) -> int:
+    """The fewest paired mixtures on which a difference can be significant at `level`.
+
+    The paired permutation (sign-flip) test's smallest p-value on n mixtures is 2 / 2^n: only the
+    observed assignment and its mirror image are as extreme as the observation.
+
+    Args:
+        level: confidence level (1 − α).
+
+    Returns:
+        The smallest n with 2 / 2^n < α: 6 at 95 % (2/32 = 0.0625, 2/64 = 0.031).
+    """
+    n = 1
+    while 2.0 ** (1 - n) >= 1 - level:
+        n += 1
+    return n
+
+
+def significant(excludes_zero: bool, p_value: float, n_mixtures: int, level: float = LEVEL) -> bool:
+    """Whether a paired difference is marked: its interval excludes 0, its permutation test gives
+    p < 1 − level, and n_mixtures reaches `min_mixtures` (the mark never contradicts the interval
+    or the p-value printed beside it; a NaN p-value marks nothing).
+
+    Args:
+        excludes_zero: the interval excludes 0 (`compare`'s excludes_zero).
+        p_value: the paired permutation p-value. n_mixtures: mixtures compared.
+        level: confidence level.
+
+    Returns:
+        True when all three hold.
+    """
+    return bool(excludes_zero) and p_value < 1 - level and n_mixtures >= min_mixtures(level)
 
 
 def plus_minus(value: float, low: float, high: float, digits: int = 2) -> str:

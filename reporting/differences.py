@@ -1,10 +1,12 @@
 """Intervals in the result tables: `<metric>_ci_low` / `_ci_high` columns, the paired differences
 tables (table1_differences.csv, table2_differences.csv), and their printed forms (`5.75 ± 0.41`,
-differences whose interval excludes 0 marked, the smallest detectable difference)."""
+differences marked where both their interval and their permutation test exclude 0, `(too few)`
+where the set is too small for any mark, the smallest detectable difference)."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,9 @@ from s5bench.metrics.intervals import (
     compare,
     contributions_from_table,
     figure_intervals,
+    min_mixtures,
     plus_minus,
+    significant,
 )
 
 from .table_files import markdown_table, named_rows
@@ -104,20 +108,35 @@ def differences(comparisons: list[tuple[str, str, str, Contributions, Contributi
     return df
 
 
+def mark_note(df: pd.DataFrame) -> str:
+    """What the marks of a differences table mean; `(too few)` explained only where it occurs."""
+    note = "*: the 95 % interval excludes 0 and the paired permutation test gives p < 0.05"
+    if (df["n_mixtures"] < min_mixtures()).any():
+        note += (f"; (too few): under {min_mixtures()} mixtures, with which no paired test can reach p < 0.05, "
+                 "nothing is marked")
+    return note
+
+
+def _mark(row: Any) -> str:
+    """` *`, ` (too few)` or nothing after a difference (a row of the differences table)."""
+    if row.n_mixtures < min_mixtures():
+        return " (too few)"
+    return " *" if significant(row.excludes_zero == "true", row.p_value, row.n_mixtures) else ""
+
+
 def write_differences(df: pd.DataFrame, path: Path, title: str = "Paired differences") -> Path:
-    """The differences CSV and its Markdown twin (each difference with its interval, * where the
-    interval excludes 0)."""
+    """The differences CSV and its Markdown twin (each difference with its interval and its mark,
+    `_mark`)."""
     write_text_atomic(path, df.to_csv(index=False, float_format="%.4f"))
     view = pd.DataFrame({
         "data": df["data"], "a − b": [f"{a} − {b}" for a, b in zip(df["a"], df["b"])], "metric": df["metric"],
-        "difference [95 % interval]": [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{' *' if x == 'true' else ''}"
-                                       for d, lo, hi, x in zip(df["difference"], df["ci_low"], df["ci_high"],
-                                                               df["excludes_zero"])],
+        "difference [95 % interval]": [f"{_signed(r.difference)} [{_signed(r.ci_low)}, {_signed(r.ci_high)}]{_mark(r)}"
+                                       for r in named_rows(df)],
         "p_value": [f"{p:.3f}" for p in df["p_value"]], "n_mixtures": df["n_mixtures"],
         "min_detectable": df["min_detectable"]})
-    note = ("Paired bootstrap over mixtures (percentile, the same resampled mixtures for a and b) and a paired "
-            "permutation p-value; * = the 95 % interval excludes 0. min_detectable: the smallest difference "
-            "this number of mixtures detects with 95 % confidence and 80 % power.")
+    note = ("Paired bootstrap over mixtures (expanded percentile, the same resampled mixtures for a and b) and a "
+            f"paired permutation p-value; {mark_note(df)}. min_detectable: the smallest difference this number of "
+            "mixtures detects with 95 % confidence and 80 % power.")
     write_text_atomic(path.with_suffix(".md"), markdown_table(view, title, note))
     return path
 
@@ -127,21 +146,20 @@ def _signed(v: float) -> str:
 
 
 def differences_text(df: pd.DataFrame) -> str:
-    """One line per comparison, one column per metric: `+0.42 [+0.10, +0.75] *` (* = the 95 %
-    interval excludes 0), with the paired permutation p-value."""
+    """One line per comparison, one column per metric: `+0.42 [+0.10, +0.75] p=0.012 *` (`_mark`),
+    with the paired permutation p-value."""
     if df.empty:
         return ""
     many_sets = df["data"].nunique() > 1
     rows = {}
     for r in named_rows(df):
         key = (f"{r.data}: " if many_sets else "") + f"{r.a} − {r.b}"
-        star = " *" if r.excludes_zero == "true" else ""
         rows.setdefault(key, {})[r.metric] = (f"{_signed(r.difference)} [{_signed(r.ci_low)}, {_signed(r.ci_high)}]"
-                                              f" p={r.p_value:.3f}{star}")
+                                              f" p={r.p_value:.3f}{_mark(r)}")
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "difference (a − b)"
-    return ("paired differences, 95 % bootstrap interval over mixtures, permutation p-value "
-            "(* = the interval excludes 0):\n" + table.to_string())
+    return (f"paired differences, 95 % bootstrap interval over mixtures, permutation p-value\n{mark_note(df)}:\n"
+            + table.to_string())
 
 
 def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:

@@ -1,8 +1,10 @@
 """metrics/intervals.py: contributions that reproduce the official figures, paired bootstrap
 intervals (coverage at n = 8, 20 and 100, scipy agreement, pairing, seeds, memory), permutation
-p-values, detectable sizes."""
+p-values, the marks and their smallest set, detectable sizes."""
 import math
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -277,11 +279,80 @@ def test_table_columns_differences_and_warnings():
                     ["m"], 2000, 0)
     assert list(d["excludes_zero"]) == ["true", "false"]
     text = differences_text(d)
-    assert "big − base" in text and text.splitlines()[3].rstrip().endswith("*")  # header, columns, index, big
-    assert not text.splitlines()[4].rstrip().endswith("*")
+    # header (2 lines), columns, index, big, tiny
+    assert "big − base" in text and text.splitlines()[4].rstrip().endswith("*")
+    assert not text.splitlines()[5].rstrip().endswith("*")
     assert "smallest detectable difference at n = 30 mixtures" in min_detectable_text(d)
     warnings_ = below_detectable_warnings(d)
     assert len(warnings_) == 1 and warnings_[0].startswith("warning: tiny − base (set)")
+
+
+def _rows(a: Contributions, b: Contributions, seed: int = 0) -> pd.DataFrame:
+    from s5bench.reporting.differences import differences
+
+    return differences([("set", "a", "b", a, b)], list(a.metrics), 2000, seed)
+
+
+def test_no_mark_where_the_test_cannot_reject():
+    """The issue's 8-mixture row: 3 more labels right of 8 (Acc_mix +37.50), the other 5 alike.
+    The plain percentile interval excluded 0 ([+12.50, +75.00] *) while the exact sign-flip test
+    over the 3 mixtures that differ says p = 2/2³ = 0.25."""
+    from s5bench.reporting.differences import differences_text
+
+    a, b = _one_metric([100.0] * 3 + [0.0] * 5), _one_metric(np.zeros(8))
+    row = compare(a, b)[0]
+    assert row["difference"] == 37.5 and row["p_value"] == pytest.approx(0.25)
+    assert row["ci_low"] == 0.0 and not row["excludes_zero"]  # P(no improved mixture drawn) = (5/8)^8 = 2.3 %
+    text = differences_text(_rows(a, b))
+    assert "+37.50 [+0.00, +75.00] p=0.250" in text and "p=0.250 *" not in text
+    # a row whose interval excludes 0 but whose test does not reject gets no mark either
+    df = _rows(a, b).assign(ci_low=12.5, excludes_zero="true")
+    assert differences_text(df).splitlines()[-1].rstrip().endswith("p=0.250")
+
+
+def test_too_few_mixtures_says_so():
+    """The issue's 4-mixture row (+5.92 [+2.82, +9.10] p=0.125 *): on 4 mixtures the sign-flip test's
+    smallest p-value is 2/2⁴; from 6 mixtures on (2/2⁶ = 0.031) a difference can be marked."""
+    from s5bench.metrics.intervals import min_mixtures
+    from s5bench.reporting.differences import differences_text, write_differences
+
+    assert min_mixtures() == 6 and min_mixtures(0.9) == 5 and min_mixtures(0.99) == 8  # 2/2⁵ < 0.1, 2/2⁸ < 0.01
+    d = np.array([2.8, 5.1, 6.9, 8.9, 4.0, 7.2])
+    four = _rows(_one_metric(d[:4]), _one_metric(np.zeros(4)))
+    assert four.loc[0, "p_value"] == pytest.approx(0.125) and four.loc[0, "excludes_zero"] == "true"
+    text = differences_text(four)
+    assert text.splitlines()[-1].rstrip().endswith("p=0.125 (too few)") and " *" not in text.splitlines()[-1]
+    assert "under 6 mixtures" in text
+    md = write_differences(four, Path(tempfile.mkdtemp()) / "d.csv").with_suffix(".md").read_text()
+    assert "(too few)" in md and "under 6 mixtures" in md
+    six = _rows(_one_metric(d), _one_metric(np.zeros(6)))
+    assert six.loc[0, "p_value"] == pytest.approx(2 / 64)
+    assert differences_text(six).splitlines()[-1].rstrip().endswith("p=0.031 *")
+
+
+@pytest.mark.parametrize("n", [6, 8, 12, 20])
+def test_a_mark_never_contradicts_the_interval_or_the_p_value(n, tmp_path):
+    """Random small paired sets, means and ratios of sums, from no difference to a clear one: in
+    the Markdown table (one line per metric) a `*` only where the interval excludes 0 and p < 0.05,
+    and always there (n ≥ 6)."""
+    from s5bench.reporting.differences import write_differences
+    from s5bench.reporting.table_files import named_rows
+
+    rng = np.random.default_rng(n)
+    marks = []
+    for trial in range(8):
+        base, den = rng.normal(5, 3, n), rng.integers(1, 4, n).astype(float)
+        a = Contributions(("m", "r"), tuple(f"x{i}" for i in range(n)),
+                          np.column_stack([base + rng.normal(trial / 4, 1, n), (base + rng.normal(0.5, 1, n)) * den]),
+                          np.column_stack([np.ones(n), den]))
+        b = Contributions(a.metrics, a.mixtures, np.column_stack([base, base * den]), a.den)
+        df = _rows(a, b, seed=trial)
+        lines = write_differences(df, tmp_path / "d.csv").with_suffix(".md").read_text().splitlines()
+        for r in named_rows(df):
+            cell = next(line for line in lines if f"| {r.metric} |" in line).split("|")[4]
+            marks.append(cell.rstrip().endswith("*"))
+            assert marks[-1] == (r.excludes_zero == "true" and r.p_value < 0.05), (cell, r)
+    assert any(marks) and not all(marks)
 
 
 def test_bootstrap_flag_is_bounded_before_any_work(tmp_path):
