@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .atomic import TMP_PREFIX, pid_alive
+from .atomic import TMP_PREFIX
 from .errors import S5Error
 
 LOCK = ".lock"
@@ -21,6 +21,24 @@ LOCK = ".lock"
 
 class FolderBusyError(S5Error):
     """The folder is being written by another live job with other arguments."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (signal 0 probes without sending).
+
+    Args:
+        pid: a process id.
+
+    Returns:
+        False when no such process exists; True otherwise (another user's process included).
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _live(holder: dict) -> bool:
