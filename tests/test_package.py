@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import runner
 
-from s5bench.cli import COMMANDS, main, usage
+from s5bench.runners.cli import COMMANDS, main, usage
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"package": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
+FOLDERS = {"namespace": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
            "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners",
-           "reporting": "s5bench.reporting"}
+           "reporting": "s5bench.reporting", "benchmarks": "s5bench.benchmarks"}
 
 
 def project_modules() -> dict[str, Path]:
@@ -123,7 +123,8 @@ def test_a_subcommand_is_its_runner(tmp_path):
     """`s5bench evaluate` runs runners/evaluate.py's main: the same refusal, word for word."""
     args = ["--soundscape-dir", str(tmp_path / "none"), "--oracle-dir", str(tmp_path / "none"),
             "--estimate-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]
-    cli = subprocess.run([sys.executable, "-m", "s5bench.cli", "evaluate", *args], capture_output=True, text=True)
+    cli = subprocess.run([sys.executable, "-m", "s5bench.runners.cli", "evaluate", *args], capture_output=True,
+                         text=True)
     script = subprocess.run([*runner("evaluate.py"), *args],
                             capture_output=True, text=True)
     assert cli.returncode == script.returncode != 0
