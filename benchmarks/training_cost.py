@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 import torch
 
+from s5bench.data_gen.schema import TrainingBatch
 from s5bench.data_gen.stem_corpus import StemStream
 from s5bench.data_gen.stream import SceneStream, collate
 from s5bench.systems.models.checkpoints import build_model
@@ -20,7 +21,7 @@ from s5bench.systems.training.tasks import TASK_CLASSES
 RECIPES = ("uss_tiny", "cpu_uss_bandsplit", "cpu_uss_spatial_blstm", "probe_blstm_uss")
 
 
-def batches(stream: Iterable, batch_size: int) -> Iterator[dict]:
+def batches(stream: Iterable, batch_size: int) -> Iterator[TrainingBatch]:
     """Endless batches of `batch_size` examples of `stream`, collated."""
     it = iter(stream)
     while True:
@@ -46,7 +47,7 @@ def data_seconds(stream: Iterable, batch_size: int, steps: int) -> list[float]:
     return out[1:]
 
 
-def model_seconds(name: str, batch: dict, steps: int) -> tuple[list[float], int]:
+def model_seconds(name: str, batch: TrainingBatch, steps: int) -> tuple[list[float], int]:
     """Seconds per scene of forward + loss + backward + AdamW of a recipe's model (the first step dropped).
 
     Args:

@@ -70,6 +70,12 @@ class LeaderboardRun:
     started: float
 
 
+def _cells(measured: list[Contributions], n_published: int, metric: str) -> list[tuple[Contributions | None, str]]:
+    """A column's cells for `cell_intervals`: the measured rows', then none for each published row."""
+    cells: list[tuple[Contributions | None, str]] = [(c, metric) for c in measured]
+    return cells + [(None, metric)] * n_published
+
+
 def leaderboard(systems: str | None, data_items: list[str] | None, options: TableOptions) -> list[str] | None:
     """Run each system over each data set and write Table 2 (+ table2_differences.csv).
 
@@ -157,8 +163,8 @@ def write_table2(run: LeaderboardRun, options: TableOptions) -> list[str]:
     df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
     intervals = None
     if bootstrap:  # measured rows only; the published ones get none
-        intervals = {f"{d}_{m}": cell_intervals([(contrib[name, d], m) for name in names]
-                                                + [(None, m)] * len(published), bootstrap, seed)
+        intervals = {f"{d}_{m}": cell_intervals(_cells([contrib[name, d] for name in names], len(published), m),
+                                                bootstrap, seed)
                      for d in data for m in (metric, "Acc_mix")}
     note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
             f" (scored as the DCASE {edition} edition). kind = published: the DCASE {edition} Task 4 "

@@ -40,13 +40,12 @@ from .report_rows import mixture_rows, select_mixtures, summarise_changes
 __all__ = ["REPORT_DIR", "ReportError", "build_report"]
 
 REPORT_DIR = "report"
-REPORT_LOCK = ".report.lock"
 
 
 def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progress: bool = True) -> Path:
     """Write RESULTS/report/ and return its index.html. The folder is built beside the old one and
     renamed into place (common/atomic.py), so a failed build leaves the previous report; two builds
-    of one folder's report take turns (the lock RESULTS/.report.lock).
+    of one folder's report take turns (they lock the results folder).
 
     Args:
         results: a results folder of ablation.py, leaderboard.py, run_system.py or evaluate.py.
@@ -64,7 +63,7 @@ def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progres
     results = Path(results)
     kind, tables, runs = discover(results)
     differences = read_differences(results)
-    with exclusive(results / REPORT_LOCK), atomic_folder(results / REPORT_DIR) as out:
+    with exclusive(results), atomic_folder(results / REPORT_DIR) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()
         views, breakdowns, changes = [], [], []
