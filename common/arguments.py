@@ -75,10 +75,3 @@ def resolve_n(parser: argparse.ArgumentParser, args: argparse.Namespace, n_defau
     if args.n is None:
         args.n = n_default
 
-
-TABLE_OPTIONS = ("n", "out", "device", "batch_size", "jobs", "no_report", "edition", "bootstrap", "seed")
-
-
-def table_options(args: argparse.Namespace) -> dict:
-    """The parsed values of `add_table_arguments`, as keyword arguments of a table job."""
-    return {k: getattr(args, k) for k in TABLE_OPTIONS}

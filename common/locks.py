@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .atomic import TMP_PREFIX, pid_alive
+from .atomic import TMP_PREFIX
 from .errors import S5Error
 
 LOCK = ".lock"
@@ -21,6 +21,24 @@ LOCK = ".lock"
 
 class FolderBusyError(S5Error):
     """The folder is being written by another live job with other arguments."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (signal 0 probes without sending).
+
+    Args:
+        pid: a process id.
+
+    Returns:
+        False when no such process exists; True otherwise (another user's process included).
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _live(holder: dict) -> bool:
@@ -129,19 +147,31 @@ def _release(path: Path) -> None:
 
 @contextmanager
 def exclusive(path):
-    """Hold an exclusive lock on `path` (made if missing) while the block runs; others wait. For a
-    short read-modify-write of a file several jobs update (e.g. a results folder's summary.csv).
-    The system releases the lock when its holder dies, so it never goes stale."""
+    """Hold an exclusive lock on `path` while the block runs; others wait. For a short
+    read-modify-write of a file several jobs update (e.g. a results folder's summary.csv), or a
+    folder rewritten whole (the report's). The system releases the lock when its holder dies, so it
+    never goes stale.
+
+    Args:
+        path: a lock file (made if missing), or an existing folder, which is locked itself (no lock
+            file is left in it).
+    """
     import fcntl  # POSIX; the project's runners run on Linux and macOS
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    if path.is_dir():
+        fd = os.open(path, os.O_RDONLY)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temps(folders, before: float) -> list[Path]:

@@ -8,7 +8,9 @@ A config names where each ingredient comes from:
   rooms:                   {synthetic: {n_rooms, n_positions, seed, cache_dir}} | {folder: {root}}
   scene:                   overrides of data_gen.plan.DEFAULT_CONFIG
 Relative paths are taken from `root`, and a relative `root` (default `.`) from the YAML's folder
-(the repository's root for the built-in recipes of configs/data/); `${VAR}` is expanded.
+(the repository's root for the built-in configs of configs/data/); `${VAR}` is expanded. One word
+for one thing: a "data config" is what the docs also call a data recipe (data_gen/recipe_schema.py
+checks it; a data set's manifest.json records it under the key "recipe").
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms",
 
 
 def load_config(name_or_path: str | Path) -> dict:
-    """A data config (a recipe of scenes) read and checked.
+    """A data config read and checked.
 
     Args:
         name_or_path: a YAML file's path, or the name of one in configs/data/ (without `.yaml`).
@@ -95,12 +97,12 @@ def _expand(cfg, value) -> str:
 
 
 def base_folder(cfg: dict) -> Path:
-    """What a recipe's relative paths (and a relative `root`) are taken against: the folder of its
-    YAML file, so that a recipe means the same files from wherever the command runs; the shipped
-    recipes (configs/data/, inside the installed package) write theirs under the working folder
+    """What a data config's relative paths (and a relative `root`) are taken against: the folder of its
+    YAML file, so that a config means the same files from wherever the command runs; the shipped
+    configs (configs/data/, inside the installed package) write theirs under the working folder
     (`data/cache/...`), never into the package."""
     source = cfg.get("_path")
-    if not source:  # a recipe built in code: the current folder, as before
+    if not source:  # a config built in code: the current folder, as before
         return Path(".")
     folder = Path(source).resolve().parent
     return Path(".") if folder == CONFIG_DIR.resolve() else folder
@@ -257,11 +259,12 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
     raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 
-def public_recipe(cfg: dict) -> dict:
-    """The recipe as its YAML gives it, without the loader's private keys.
+def public_config(cfg: dict) -> dict:
+    """The data config as its YAML gives it, without the loader's private keys (what a data set's
+    manifest records as its "recipe").
 
     The dropped keys (`_path`, the config file's absolute path) would make a data set another
-    recipe's when its checkout moves.
+    config's when its checkout moves.
 
     Args:
         cfg: a data config (`load_config`).
@@ -270,8 +273,8 @@ def public_recipe(cfg: dict) -> dict:
         A new dict without the keys that start with "_".
 
     Example:
-        >>> from s5bench.data_gen.config import public_recipe
-        >>> public_recipe({"sr": 32000, "scene": {"duration": 10.0}, "_path": "/somewhere/data.yaml"})
+        >>> from s5bench.data_gen.config import public_config
+        >>> public_config({"sr": 32000, "scene": {"duration": 10.0}, "_path": "/somewhere/data.yaml"})
         {'sr': 32000, 'scene': {'duration': 10.0}}
     """
     return {k: v for k, v in cfg.items() if not k.startswith("_")}

@@ -13,17 +13,25 @@ from .schema import ScenePlan
 
 
 def select_engine(name: str) -> str:
-    """`builtin` or `spatialscaper` (the official fork, when installed); `auto` prefers builtin."""
-    if name in ("builtin", "auto"):
-        return "builtin"
-    if name == "spatialscaper":
+    """The rendering engine a data config names.
+
+    Args:
+        name: the config's `engine`: `builtin`, or `spatialscaper` (the official fork, when installed).
+
+    Returns:
+        The name.
+
+    Raises:
+        ValueError: any other name.
+    """
+    if name in ("builtin", "spatialscaper"):
         return name
-    raise ValueError(f"unknown engine {name!r}; choose builtin, spatialscaper or auto")
+    raise ValueError(f"unknown engine {name!r}; choose builtin or spatialscaper")
 
 
 class MixtureFactory:
     def __init__(self, cfg: dict, progress: bool = False):
-        self.engine = select_engine(cfg.get("engine", "auto"))
+        self.engine = select_engine(cfg.get("engine", "builtin"))
         self.cfg = cfg
         self.targets = build_sources(cfg, "target")
         self.interference = build_sources(cfg, "interference")

@@ -42,7 +42,7 @@ from s5bench.common.audio import write_text_atomic
 from s5bench.common.editions import edition_of
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 
-from .config import public_recipe
+from .config import public_config
 from .factory import MixtureFactory
 from .plan import DEFAULT_CONFIG
 from .render import SilentExcerptError, noise_clip, plan_edition
@@ -111,7 +111,7 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
         raise
     rule_keys = ("duration", "sr", "ref_db", "n_targets", "target_snr", "n_interference", "interference_snr")
     write_text_atomic(out / INDEX, json.dumps({
-        "recipe": public_recipe(cfg), "seed": seed, "n_scenes": n_scenes,
+        "recipe": public_config(cfg), "seed": seed, "n_scenes": n_scenes,
         "rules": {k: rules[k] for k in rule_keys}, "samples": int(round(rules["duration"] * rules["sr"])),
         "events": events, "noise": noises}, indent=1, default=str) + "\n")
     return out

@@ -21,7 +21,7 @@ from s5bench.common.locks import folder_lock
 from s5bench.common.manifest import ManifestWriter, recipe_sha256
 from s5bench.common.provenance import code_fingerprint
 
-from .config import coverage_warnings, public_recipe
+from .config import coverage_warnings, public_config
 from .factory import MixtureFactory
 from .render import Scene, plan_edition
 from .schema import ScenePlan
@@ -246,7 +246,7 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     t0 = time.perf_counter()
     factory = MixtureFactory(cfg, progress=progress)
     names = [p.stem for p in paths]
-    recipe = {**public_recipe(cfg), "from_metadata": str(folder)}
+    recipe = {**public_config(cfg), "from_metadata": str(folder)}
     with claimed_data_folder(out, recipe, None, len(names), subtype, stems):
         manifest = ManifestWriter(out, names=names, recipe=recipe, seed=None, subtype=subtype,
                                   code_fingerprint=code_fingerprint())
@@ -309,7 +309,7 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     out = Path(out)
     t0 = time.perf_counter()
     names = [mixture_name(i, n) for i in range(n)]
-    with claimed_data_folder(out, public_recipe(cfg), seed, n, subtype, stems):
+    with claimed_data_folder(out, public_config(cfg), seed, n, subtype, stems):
         return _generate(cfg, out, names, seed, jobs, stems, progress, subtype, t0)
 
 
@@ -324,7 +324,7 @@ def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stem
               subtype: str, t0: float) -> dict:
     """generate_set's work, once the folder is claimed."""
     n = len(names)
-    manifest = ManifestWriter(out, names=names, recipe=public_recipe(cfg), seed=seed, subtype=subtype,
+    manifest = ManifestWriter(out, names=names, recipe=public_config(cfg), seed=seed, subtype=subtype,
                               code_fingerprint=code_fingerprint())
     factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     # kept: complete, and every file of the size and sha256 its manifest lists (a damaged one is redone)

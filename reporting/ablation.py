@@ -3,6 +3,7 @@ the paired differences between stages, the plots, the separation figure and the 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,20 +15,21 @@ from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.run import run_system
-from s5bench.systems.run_folders import (
-    BUILTIN,
-    build_with,
-    builtin_test_set,
-    check_test_set,
-    copy_per_mixture,
-    provenance,
-    run_dir_for,
-)
+from s5bench.systems.run_folder import run_dir_for
 from s5bench.systems.self_guided import iterations_for, stage_names
 
 from .differences import stage_contributions
 from .published import PUBLISHED_TABLE1
 from .table_files import named_rows, plot_per_class, plot_table1
+from .table_jobs import (
+    BUILTIN,
+    TableOptions,
+    build_with,
+    builtin_test_set,
+    check_test_set,
+    copy_per_mixture,
+    provenance,
+)
 from .tables import (
     bootstrap_info,
     cell_intervals,
@@ -72,17 +74,37 @@ def stage_comparisons(stages: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, out: str, device: str,
-             batch_size: int, jobs: int, no_report: bool, edition: int, bootstrap: int, seed: int) -> list[str] | None:
+@dataclass(frozen=True)
+class AblationRun:
+    """The pipeline's pass over a test set, as Table 1 is written from it.
+
+    Attributes:
+        system: the self-guided system config's name. cfg: its config, as run.
+        data: the test set. builtin: whether it is the built-in one.
+        fingerprint: the test set's fingerprint.
+        run_dir: the cached run folder. stages: the stages run, in Table 1's order.
+        summaries: {stage: summary}. started: time.perf_counter() when the run began.
+    """
+
+    system: str
+    cfg: dict
+    data: Path
+    builtin: bool
+    fingerprint: str
+    run_dir: Path
+    stages: list[str]
+    summaries: dict
+    started: float
+
+
+def ablation(config: str | None, data_dir: str | None, system: str, options: TableOptions) -> list[str] | None:
     """Run the pipeline once over a test set and write Table 1 and its companions.
 
     Args:
         config: one stage, or None for the five stages of Table 1.
-        data_dir: a test set in the official layout, or None for the built-in one of `n` mixtures.
-        system: a self-guided system config. out: the results folder.
-        device, batch_size, jobs: where and how it runs and how many scoring processes.
-        no_report: skip the web report. edition: 2025 or 2026.
-        bootstrap: resamples for the intervals and differences (0: none). seed: their seed.
+        data_dir: a test set in the official layout, or None for the built-in one of `options.n` mixtures.
+        system: a self-guided system config.
+        options: how it runs, where the results go, the intervals, the report.
 
     Returns:
         The lines to print, or None on a torchrun rank other than 0.
@@ -90,18 +112,50 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
     Raises:
         ValueError, FileNotFoundError: an unknown stage or system, a bad data set (named).
     """
+    run = run_ablation(config, data_dir, system, options)
+    return None if run is None else write_table1(run, options)
+
+
+def run_ablation(config: str | None, data_dir: str | None, system: str, options: TableOptions) -> AblationRun | None:
+    """Run the pipeline's stages once over a test set, into its cached run folder (resumed).
+
+    Args:
+        config, data_dir, system, options: as `ablation`.
+
+    Returns:
+        The run, or None on a torchrun rank other than 0.
+
+    Raises:
+        ValueError, FileNotFoundError: an unknown stage or system, a bad data set (named).
+    """
     keep_freed_memory()
+    edition = options.run.edition
     stages = list(TABLE1) if config is None else [parse_stage(config)]
-    data = check_test_set(data_dir) if data_dir else builtin_test_set(n, edition=edition)
+    data = check_test_set(data_dir) if data_dir else builtin_test_set(options.n, edition=edition)
     built, cfg = build_with(system, iterations=max(iterations_for(s) for s in stages))
-    results, fingerprint = Path(out), data_fingerprint(data)
-    run_dir = run_dir_for(system, cfg, fingerprint, results, edition)
+    fingerprint = data_fingerprint(data)
+    run_dir = run_dir_for(system, cfg, fingerprint, options.out, edition)
     t0 = time.perf_counter()
-    summaries = run_system(built, data, run_dir, device=device, batch_size=batch_size, jobs=jobs, stages=stages,
-                           edition=edition, data_fingerprint=fingerprint)
+    summaries = run_system(built, data, run_dir, options.run, stages=stages, data_fingerprint=fingerprint)
     if shard_info()[0] > 0:
         return None
     assert summaries is not None  # rank 0 (or no torchrun) gets them
+    return AblationRun(system, cfg, data, not data_dir, fingerprint, run_dir, stages, summaries, t0)
+
+
+def write_table1(run: AblationRun, options: TableOptions) -> list[str]:
+    """Write Table 1 (table1.csv, .md, .meta.json, .png), its differences, per-mixture and per-class
+    files, the separation figure and (unless turned off) the web report.
+
+    Args:
+        run: the pipeline's pass (`run_ablation`).
+        options: where the results go, the intervals, the report.
+
+    Returns:
+        The lines to print.
+    """
+    edition, bootstrap, seed, results = options.run.edition, options.bootstrap, options.seed, options.out
+    system, data, run_dir, stages, summaries = run.system, run.data, run.run_dir, run.stages, run.summaries
     metric = ranking_metric(edition)
     rows = []
     for stage in stages:
@@ -121,8 +175,8 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
     csv = results / "table1.csv"
     display = write_measured_table(
         df, csv, "Table 1: ablation of the self-guided pipeline", note, intervals,
-        **provenance(system, cfg, data, fingerprint, stages=stages, run_dir=str(run_dir), edition=edition,
-                     seed=BUILTIN["seed"] if not data_dir else None, seconds=time.perf_counter() - t0),
+        **provenance(system, run.cfg, data, run.fingerprint, stages=stages, run_dir=str(run_dir), edition=edition,
+                     seed=BUILTIN["seed"] if run.builtin else None, seconds=time.perf_counter() - run.started),
         **bootstrap_info(bootstrap, seed))
     plot_table1(df, results / "table1.png")
     plot_per_class(run_dir / stages[-1] / "per_class.csv", results / "table1_per_class.png",
@@ -140,4 +194,4 @@ def ablation(config: str | None, data_dir: str | None, system: str, *, n: int, o
                                                   for r in named_rows(separation)))
     lines.append(f"\nwritten: {csv} (+ .md, .meta.json, .png), {results / 'table1_separation.csv'}, "
                  f"{results / 'table1_per_mixture'}/")
-    return lines + report_lines(results, no_report)
+    return lines + report_lines(results, not options.report)

@@ -3,6 +3,7 @@ intervals, each system's paired difference from the first (the baseline), and th
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -10,21 +11,15 @@ import pandas as pd
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import edition_of, ranking_metric
 from s5bench.common.provenance import data_fingerprint
+from s5bench.metrics.intervals import Contributions
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import load_system_config
 from s5bench.systems.run import run_system
-from s5bench.systems.run_folders import (
-    BUILTIN,
-    build_with,
-    builtin_test_set,
-    check_test_set,
-    checkpoint_hashes,
-    run_dir_for,
-    system_code_fingerprint,
-)
+from s5bench.systems.run_folder import checkpoint_hashes, run_dir_for, system_code_fingerprint
 
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS
+from .table_jobs import BUILTIN, TableOptions, build_with, builtin_test_set, check_test_set
 from .tables import (
     bootstrap_info,
     cell_intervals,
@@ -52,18 +47,43 @@ def parse_data(items, n: int, edition: int = 2025) -> dict:
     return out
 
 
-def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, out: str, device: str,
-                batch_size: int, jobs: int, no_report: bool, edition: int, bootstrap: int,
-                seed: int) -> list[str] | None:
+@dataclass(frozen=True)
+class LeaderboardRun:
+    """Every system's final stage on every data set, as Table 2 is written from it.
+
+    Attributes:
+        names: the system configs, the first the baseline. cfgs: their configs.
+        data: {name: folder}. fingerprints: {name: the folder's fingerprint}.
+        measured: {system: {data: the final stage's summary}}.
+        run_dirs: {system: {data: {"run_dir", "stage"}}} (recorded in the table's provenance).
+        contrib: {(system, data): the per-mixture contributions} (empty without intervals).
+        started: time.perf_counter() when the runs began.
+    """
+
+    names: list[str]
+    cfgs: dict[str, dict]
+    data: dict[str, Path]
+    fingerprints: dict[str, str]
+    measured: dict[str, dict]
+    run_dirs: dict[str, dict]
+    contrib: dict[tuple[str, str], Contributions]
+    started: float
+
+
+def _cells(measured: list[Contributions], n_published: int, metric: str) -> list[tuple[Contributions | None, str]]:
+    """A column's cells for `cell_intervals`: the measured rows', then none for each published row."""
+    cells: list[tuple[Contributions | None, str]] = [(c, metric) for c in measured]
+    return cells + [(None, metric)] * n_published
+
+
+def leaderboard(systems: str | None, data_items: list[str] | None, options: TableOptions) -> list[str] | None:
     """Run each system over each data set and write Table 2 (+ table2_differences.csv).
 
     Args:
         systems: comma-separated system configs (None: the edition's defaults); the first is the
             baseline the differences are taken against.
-        data_items: NAME=DIR test sets (None: the built-in one of `n` mixtures).
-        out: the results folder. device, batch_size, jobs: where and how it runs.
-        no_report: skip the web report. edition: 2025 or 2026.
-        bootstrap: resamples for the intervals and differences (0: none). seed: their seed.
+        data_items: NAME=DIR test sets (None: the built-in one of `options.n` mixtures).
+        options: how they run, where the results go, the intervals, the report.
 
     Returns:
         The lines to print, or None on a torchrun rank other than 0.
@@ -71,11 +91,27 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
     Raises:
         ValueError, FileNotFoundError: an unknown system, a bad data set or checkpoint (named).
     """
+    run = run_leaderboard(systems, data_items, options)
+    return None if run is None else write_table2(run, options)
+
+
+def run_leaderboard(systems: str | None, data_items: list[str] | None, options: TableOptions) -> LeaderboardRun | None:
+    """Run each system's final stage over each data set, into their cached run folders (resumed).
+
+    Args:
+        systems, data_items, options: as `leaderboard`.
+
+    Returns:
+        The runs, or None on a torchrun rank other than 0.
+
+    Raises:
+        ValueError, FileNotFoundError: an unknown system, a bad data set or checkpoint (named).
+    """
     keep_freed_memory()
+    edition = options.run.edition
     names = [s for s in (systems or DEFAULT_SYSTEMS[edition]).split(",") if s]
     cfgs = {name: load_system_config(name) for name in names}
-    data = parse_data(data_items, n, edition)
-    results = Path(out)
+    data = parse_data(data_items, options.n, edition)
     t0 = time.perf_counter()
     fingerprints = {d: data_fingerprint(p) for d, p in data.items()}
     measured, run_dirs, contrib = {name: {} for name in names}, {name: {} for name in names}, {}
@@ -83,16 +119,32 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
         system, cfg = build_with(name)
         final = system.stages[-1]
         for dname, path in data.items():
-            run_dir = run_dir_for(name, cfg, fingerprints[dname], results, edition)
+            run_dir = run_dir_for(name, cfg, fingerprints[dname], options.out, edition)
             run_dirs[name][dname] = {"run_dir": str(run_dir), "stage": final}
-            summaries = run_system(system, path, run_dir, device=device, batch_size=batch_size, jobs=jobs,
-                                   stages=[final], edition=edition, data_fingerprint=fingerprints[dname])
+            summaries = run_system(system, path, run_dir, options.run, stages=[final],
+                                   data_fingerprint=fingerprints[dname])
             if summaries is not None:
                 measured[name][dname] = summaries[final]
-                if bootstrap:
+                if options.bootstrap:
                     contrib[name, dname] = stage_contributions(run_dir, final, edition)
     if shard_info()[0] > 0:
         return None
+    return LeaderboardRun(names, cfgs, data, fingerprints, measured, run_dirs, contrib, t0)
+
+
+def write_table2(run: LeaderboardRun, options: TableOptions) -> list[str]:
+    """Write Table 2 (table2.csv, .md, .meta.json), its paired differences from the baseline and
+    (unless turned off) the web report.
+
+    Args:
+        run: the systems' runs (`run_leaderboard`).
+        options: where the results go, the intervals, the report.
+
+    Returns:
+        The lines to print.
+    """
+    edition, bootstrap, seed, results = options.run.edition, options.bootstrap, options.seed, options.out
+    names, cfgs, data, measured, contrib = run.names, run.cfgs, run.data, run.measured, run.contrib
     metric = ranking_metric(edition)
     data_cols = [f"{d}_{m}" for d in data for m in (metric, "Acc_mix")]
     pub_cols = [f"published_eval_{metric}", "published_eval_Acc_mix", f"published_test_{metric}",
@@ -111,8 +163,8 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
     df = pd.DataFrame(rows, columns=["system", "kind", "published_rank"] + data_cols + pub_cols)
     intervals = None
     if bootstrap:  # measured rows only; the published ones get none
-        intervals = {f"{d}_{m}": cell_intervals([(contrib[name, d], m) for name in names]
-                                                + [(None, m)] * len(published), bootstrap, seed)
+        intervals = {f"{d}_{m}": cell_intervals(_cells([contrib[name, d] for name in names], len(published), m),
+                                                bootstrap, seed)
                      for d in data for m in (metric, "Acc_mix")}
     note = ("kind = measured: run here, on " + ", ".join(f"{d} ({p})" for d, p in data.items()) +
             f" (scored as the DCASE {edition} edition). kind = published: the DCASE {edition} Task 4 "
@@ -123,12 +175,12 @@ def leaderboard(systems: str | None, data_items: list[str] | None, *, n: int, ou
         df, results / "table2.csv", "Table 2: leaderboard", note, intervals,
         systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),
                      "code_fingerprint": system_code_fingerprint(cfgs[n])} for n in names},
-        data={d: {"path": str(p), "fingerprint": fingerprints[d]} for d, p in data.items()},
-        runs=run_dirs, edition=edition, seed=BUILTIN["seed"], seconds=time.perf_counter() - t0,
+        data={d: {"path": str(p), "fingerprint": run.fingerprints[d]} for d, p in data.items()},
+        runs=run.run_dirs, edition=edition, seed=BUILTIN["seed"], seconds=time.perf_counter() - run.started,
         **bootstrap_info(bootstrap, seed))
     comparisons = [(d, Path(name).stem, Path(names[0]).stem, contrib[name, d], contrib[names[0], d])
                    for d in data for name in names[1:] if bootstrap]
     lines = [printed(display)]
     lines += differences_block(comparisons, [metric, "SNRi", "Acc_src", "Acc_mix"], bootstrap, seed,
                                results / "table2_differences.csv", "Table 2: paired differences from the baseline")
-    return lines + report_lines(results, no_report)
+    return lines + report_lines(results, not options.report)

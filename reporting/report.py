@@ -28,6 +28,7 @@ import pandas as pd
 from s5bench.common.atomic import atomic_folder
 from s5bench.common.editions import ranking_metric
 from s5bench.common.layout import group_by_mixture, list_mixtures
+from s5bench.common.locks import exclusive
 from s5bench.metrics.breakdown import breakdown, stage_changes
 
 from .report_audio import mixture_clips, sr_of, write_clip_assets
@@ -43,7 +44,8 @@ REPORT_DIR = "report"
 
 def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progress: bool = True) -> Path:
     """Write RESULTS/report/ and return its index.html. The folder is built beside the old one and
-    swapped in whole (common/atomic.py), so a failed build leaves the previous report.
+    renamed into place (common/atomic.py), so a failed build leaves the previous report; two builds
+    of one folder's report take turns (they lock the results folder).
 
     Args:
         results: a results folder of ablation.py, leaderboard.py, run_system.py or evaluate.py.
@@ -61,7 +63,7 @@ def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progres
     results = Path(results)
     kind, tables, runs = discover(results)
     differences = read_differences(results)
-    with atomic_folder(results / REPORT_DIR) as out:
+    with exclusive(results), atomic_folder(results / REPORT_DIR) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()
         views, breakdowns, changes = [], [], []

@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
+from s5bench.common.arguments import add_table_arguments, resolve_n
 from s5bench.common.errors import command
 from s5bench.reporting.ablation import TABLE1, ablation
-from s5bench.systems.run_folders import BUILTIN
+from s5bench.reporting.table_jobs import BUILTIN, TableOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +44,7 @@ def _main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     resolve_n(ap, args, BUILTIN["n"])
-    lines = ablation(None if args.all else args.config, args.data, args.system, **table_options(args))
+    lines = ablation(None if args.all else args.config, args.data, args.system, TableOptions.from_args(args))
     if lines is not None:  # None: a torchrun rank other than 0
         print("\n".join(lines))
     return 0

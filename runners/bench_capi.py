@@ -22,113 +22,29 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core for both, before numpy and torch start their pools
 
 import argparse  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from itertools import combinations, permutations  # noqa: E402
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from s5bench.common.arguments import at_least
-from s5bench.common.errors import cli
-from s5bench.common.labels import LABELS, SAMPLE_RATE  # noqa: E402
-from s5bench.metrics.scene import score_mixture  # noqa: E402
-
-SR, SECONDS = SAMPLE_RATE, 10
+from s5bench.benchmarks.capi import SECONDS, compare_scorers  # noqa: E402
+from s5bench.common.arguments import at_least  # noqa: E402
+from s5bench.common.errors import command  # noqa: E402
 
 
-def draw_mixture(rng, T: int):
-    """(x0, refs, ests) of one 2026-style mixture; refs and ests are lists of (label, wave)."""
-    n = int(rng.integers(0, 4))
-    labels = list(rng.choice(LABELS, size=n, replace=False))
-    if n >= 2 and rng.random() < 0.5:  # same-class duplicates
-        n_dup = int(rng.integers(1, min(n - 1, 2) + 1))
-        labels = labels[:n - n_dup] + [labels[int(rng.integers(0, n - n_dup))] for _ in range(n_dup)]
-    refs = [(lab, (0.05 * rng.standard_normal(T)).astype(np.float32)) for lab in labels]
-    x0 = (0.01 * rng.standard_normal(T)).astype(np.float32)
-    for _, w in refs:
-        x0 += w
-    ests = []
-    for lab, w in refs:
-        if rng.random() < 0.85:  # detected, sometimes with the wrong class
-            label = lab if rng.random() < 0.85 else str(rng.choice(LABELS))
-            ests.append((label, w + (rng.uniform(0.005, 0.05) * rng.standard_normal(T)).astype(np.float32)))
-    if len(ests) < 3 and rng.random() < 0.2:  # a false alarm
-        ests.append((str(rng.choice(LABELS)), (0.05 * rng.standard_normal(T)).astype(np.float32)))
-    return x0, refs, ests
-
-
-def _snr32(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """torchmetrics' signal_noise_ratio (zero_mean=False) on float32, over the last axis."""
-    eps = torch.finfo(est.dtype).eps
-    return 10 * torch.log10(((ref ** 2).sum(-1) + eps) / (((ref - est) ** 2).sum(-1) + eps))
-
-
-def official_style(x0, refs, ests):
-    """CAPI-SDRi (None without labels) and (TP, FP, FN), the official way."""
-    mixture = torch.from_numpy(x0)
-    labels = {lab for lab, _ in refs} | {lab for lab, _ in ests}
-    terms = []
-    for lab in labels:
-        r = torch.stack([torch.from_numpy(w) for x, w in refs if x == lab]) if any(x == lab for x, _ in refs) else None
-        e = torch.stack([torch.from_numpy(w) for x, w in ests if x == lab]) if any(x == lab for x, _ in ests) else None
-        if r is None or e is None:
-            terms.append(torch.zeros(len(r) if r is not None else len(e) if e is not None else 0))
-            continue
-        k = min(len(r), len(e))
-        pairs = [(list(rp), list(ep)) for rp in combinations(range(len(r)), k) for ep in permutations(range(len(e)), k)]
-        ref_stack = torch.stack([r[rp] for rp, _ in pairs])
-        est_stack = torch.stack([e[ep] for _, ep in pairs])
-        raw = _snr32(est_stack, ref_stack)
-        gain = raw - _snr32(mixture.expand_as(ref_stack), ref_stack)
-        best = int(torch.argmax(raw.mean(-1)))
-        terms.append(torch.cat([gain[best], torch.zeros(abs(len(r) - len(e)))]))
-    capi = float(torch.cat(terms).mean()) if terms else None
-    ref_count, est_count = Counter(lab for lab, _ in refs), Counter(lab for lab, _ in ests)
-    tp = sum((ref_count & est_count).values())
-    return capi, (tp, sum(est_count.values()) - tp, sum(ref_count.values()) - tp)
-
-
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--seconds", type=float, default=SECONDS)
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(args.seed)
-    T = int(args.seconds * SR)
-    t_official = t_harness = 0.0
-    worst, n_value, n_dup, n_empty = 0.0, 0, 0, 0
-    for _ in tqdm(range(args.n), desc="scoring", unit="mix"):
-        x0, refs, ests = draw_mixture(rng, T)
-        n_dup += len({lab for lab, _ in refs}) < len(refs)
-        n_empty += not refs
-        t0 = time.perf_counter()
-        capi, counts = official_style(x0, refs, ests)
-        t1 = time.perf_counter()
-        score = score_mixture(x0, refs, ests, edition=2026)
-        t2 = time.perf_counter()
-        t_official += t1 - t0
-        t_harness += t2 - t1
-        if (score.tp, score.fp, score.fn) != counts:
-            raise AssertionError(f"label counts differ: {counts} vs {(score.tp, score.fp, score.fn)}")
-        if capi is None:
-            if not math.isnan(score.capi_sdri):
-                raise AssertionError("a mixture without labels has a value in the harness")
-            continue
-        n_value += 1
-        worst = max(worst, abs(capi - score.capi_sdri))
-    print(f"mixtures: {args.n} x {args.seconds:g} s at {SR} Hz ({n_dup} with a repeated class, {n_empty} without "
-          f"targets, {n_value} with a CAPI-SDRi value); one core (torch and BLAS threads = 1)")
-    print(f"official-style: {args.n / t_official:8.1f} mixtures/s per core ({t_official:.1f} s)")
-    print(f"harness:        {args.n / t_harness:8.1f} mixtures/s per core ({t_harness:.1f} s)  "
-          f"-> {t_official / t_harness:.2f}x")
-    print(f"largest CAPI-SDRi difference: {worst:.1e} dB (float32 official-style vs float64 harness); "
-          "label counts identical")
+    return ap
+
+
+def _main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    print("\n".join(compare_scorers(args.n, args.seconds, args.seed)))
+    return 0
+
+
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

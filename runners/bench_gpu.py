@@ -1,5 +1,5 @@
 """The paper-size components on a GPU: parity with the CPU, training and inference cost, and the
-CPU-size USS trained for a wall budget (systems/gpu_bench/).
+CPU-size USS trained for a wall budget (benchmarks/gpu/).
 
     s5bench bench-gpu --device cuda --out results/gpu          # about 8 minutes (the parts' budgets)
     s5bench bench-gpu --device cpu --tiny --out /tmp/gpu_tiny   # tiny shapes, seconds (what CI runs)
@@ -16,9 +16,9 @@ import os
 import shlex
 import sys
 
+from s5bench.benchmarks.gpu.run import PARTS, run_bench
 from s5bench.common.arguments import at_least
 from s5bench.common.errors import command
-from s5bench.systems.gpu_bench.run import PARTS, run_bench
 
 
 def _main(argv=None) -> int:

@@ -19,63 +19,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import pandas as pd
 import torch
 
+from s5bench.benchmarks.speed import speed_table
 from s5bench.common.arguments import at_least
 from s5bench.common.audio import write_text_atomic
-from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.errors import cli
-from s5bench.systems.model_calls import model_calls
+from s5bench.common.errors import command
 
 
-def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-@torch.no_grad()
-def bench_size(size: str, seconds: float, device: str, repeats: int, allocator: str) -> list[dict]:
-    models, calls = model_calls(size, seconds, device)
-    if allocator == "both":
-        keep_freed_memory(False)
-        t_glibc = {k: timed(f, repeats) for k, f in calls.items()}
-    keep_freed_memory(allocator != "glibc")
-    t = {k: timed(f, repeats) for k, f in calls.items()}
-    rows = []
-    base = t["tagger"] + t["separator"]
-
-    def add(name, sec, params):
-        rows.append({"size": size, "allocator": allocator.replace("both", "kept"), "what": name, "audio_s": seconds,
-                     "compute_s": sec, "RTF": sec / seconds, "x_baseline": sec / base, "params_M": params})
-
-    n = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in models.items()}
-    pairs = (("uss", "uss"), ("sc x3", "sc"), ("tse x3", "tse"), ("tagger", "tagger"), ("separator", "separator"))
-    for k, key in pairs:
-        add(f"model {k}", t[k], n[key])
-        if allocator == "both":
-            rows[-1]["x_glibc"] = t_glibc[k] / t[k]
-    stages = {"fss1_cp1": t["uss"]}
-    stages["fss1_cp1-1"] = stages["fss1_cp1"] + t["sc x3"]
-    stages["fss2_cp1-1"] = stages["fss1_cp1-1"] + t["tse x3"]
-    stages["fss2_cp2"] = stages["fss2_cp1-1"] + t["sc x3"]
-    stages["fss3_cp3"] = stages["fss2_cp2"] + t["tse x3"] + t["sc x3"]
-    pipe_params = n["uss"] + n["sc"] + n["tse"]
-    for name, sec in stages.items():
-        add(f"stage {name}", sec, pipe_params)
-    add("baseline (tagger + ResUNetK)", base, n["tagger"] + n["separator"])
-    return rows
-
-
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="clip length for the tiny models")
     ap.add_argument("--paper-seconds", type=float, default=4.0, help="clip length for the paper-size models")
@@ -85,18 +40,23 @@ def main(argv=None):
     ap.add_argument("--allocator", choices=("kept", "glibc", "both"), default="kept",
                     help="CPU memory allocator settings (see common/cpu_memory.py)")
     ap.add_argument("--out", default="results/speed.csv")
-    args = ap.parse_args(argv)
-    rows = []
-    for size in args.sizes.split(","):
-        sec = args.seconds if size == "tiny" else args.paper_seconds
-        rows += bench_size(size, sec, args.device, args.repeats, args.allocator)
-    df = pd.DataFrame(rows)
+    return ap
+
+
+def _main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    df = speed_table(args.sizes.split(","), args.seconds, args.paper_seconds, args.device, args.repeats,
+                     args.allocator)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, df.to_csv(index=False, float_format="%.4f"))
     print(f"device {args.device}, torch threads {torch.get_num_threads()}")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
 
 
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

@@ -15,91 +15,30 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per process, as the training runs use
 
-import argparse
-import itertools
-import statistics
-import sys
-import time
-from pathlib import Path
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import pandas as pd
-import torch
-
-from s5bench.common.arguments import at_least
-from s5bench.common.audio import write_text_atomic
-from s5bench.common.errors import cli
-from s5bench.data_gen.stem_corpus import StemStream
-from s5bench.data_gen.stream import SceneStream, collate
-from s5bench.systems.models.checkpoints import build_model
-from s5bench.systems.training.recipes import data_config, load_train_config
-from s5bench.systems.training.tasks import TASK_CLASSES
-
-RECIPES = ("uss_tiny", "cpu_uss_bandsplit", "cpu_uss_spatial_blstm", "probe_blstm_uss")
+from s5bench.benchmarks.training_cost import RECIPES, training_cost_table  # noqa: E402
+from s5bench.common.arguments import at_least  # noqa: E402
+from s5bench.common.audio import write_text_atomic  # noqa: E402
+from s5bench.common.errors import command  # noqa: E402
 
 
-def batches(stream, batch_size: int):
-    it = iter(stream)
-    while True:
-        yield collate(list(itertools.islice(it, batch_size)))
-
-
-def data_seconds(stream, batch_size: int, steps: int) -> list[float]:
-    """Seconds per scene of drawing batches from a stream (the first batch dropped)."""
-    gen, out = batches(stream, batch_size), []
-    for _ in range(steps + 1):
-        t = time.perf_counter()
-        next(gen)
-        out.append((time.perf_counter() - t) / batch_size)
-    return out[1:]
-
-
-def model_seconds(name: str, batch, steps: int) -> tuple[list[float], int]:
-    """Seconds per scene of forward + loss + backward + AdamW, and the model's parameter count."""
-    cfg = load_train_config(name)
-    torch.manual_seed(0)
-    model = build_model(cfg["task"], cfg["model"])
-    task = TASK_CLASSES[cfg["task"]](**cfg["task_options"])
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"])
-    out = []
-    for _ in range(steps + 1):
-        t = time.perf_counter()
-        loss, _ = task.step(model, batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        out.append((time.perf_counter() - t) / len(batch["mixture"]))
-    return out[1:], sum(p.numel() for p in model.parameters())
-
-
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=at_least(1), default=6)
     ap.add_argument("--recipes", default=",".join(RECIPES))
     ap.add_argument("--stems", help="a stem corpus (data_gen/stem_corpus.py) to time remixing too")
     ap.add_argument("--out", default="results/bench_training.csv")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     names = args.recipes.split(",")
-    base = load_train_config(names[0])
-    data = data_config(base)
-    generator = statistics.median(data_seconds(SceneStream(data, seed=123), base["batch_size"], args.steps))
-    remix = (statistics.median(data_seconds(StemStream(args.stems, seed=123), base["batch_size"], args.steps))
-             if args.stems else None)
-    rows = []
-    for name in names:
-        cfg = load_train_config(name)
-        batch = next(batches(SceneStream(data_config(cfg), seed=7), cfg["batch_size"]))
-        times, n_params = model_seconds(name, batch, args.steps)
-        model = statistics.median(times)
-        rows.append({"recipe": name, "parameters": n_params, "batch": cfg["batch_size"], "model_s": model,
-                     "generator_data_s": generator, "stems_data_s": remix,
-                     "total_generator_s": model + generator,
-                     "total_stems_s": model + remix if remix is not None else None})
-    df = pd.DataFrame(rows)
-    ref = df.iloc[0]
-    df["model_x_cheaper"] = ref["model_s"] / df["model_s"]
-    df["total_x_cheaper_generator"] = ref["total_generator_s"] / df["total_generator_s"]
-    if remix is not None:
-        df["total_x_cheaper_stems"] = ref["total_generator_s"] / df["total_stems_s"]
+    df = training_cost_table(names, args.steps, args.stems)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out, df.to_csv(index=False, float_format="%.4f"))
     print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -108,5 +47,8 @@ def main(argv=None) -> int:
     return 0
 
 
+main = command(_main)  # the one error boundary (common/errors.py): `error: …` and exit status 2
+
+
 if __name__ == "__main__":
-    sys.exit(cli(main))
+    sys.exit(main())

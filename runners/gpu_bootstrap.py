@@ -1,7 +1,7 @@
 """Make `s5bench` importable from this checkout without installing it (the GPU machine: no
 network, no `pip install` of the project, its own torch and numpy).
 
-    python3 runners/gpu_bootstrap.py DEST      # prints DEST; then PYTHONPATH=DEST python3 -m s5bench.cli ...
+    python3 runners/gpu_bootstrap.py DEST      # prints DEST; then PYTHONPATH=DEST python3 -m s5bench.runners.cli ...
 
 Builds DEST/s5bench/: copies of the files in the folder that pyproject.toml's
 `[tool.setuptools.package-dir]` maps `s5bench` onto, and one symbolic link per subpackage it maps

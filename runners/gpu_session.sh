@@ -34,7 +34,7 @@ export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
   export PYTHONPATH="$tmp/ns:$tmp/site${PYTHONPATH:+:$PYTHONPATH}"
   cd "$checkout" || exit 3
   echo "== bench-gpu (limit ${limit} s): $*"
-  timeout --signal=INT --kill-after=20 "$limit" "$py" -m s5bench.cli bench-gpu --device cuda --out "$out" "$@"
+  timeout --signal=INT --kill-after=20 "$limit" "$py" -m s5bench.runners.cli bench-gpu --device cuda --out "$out" "$@"
   rc=$?
   echo "== exit status $rc at $(date -u +%FT%TZ)"
   exit $rc

@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s5bench.common.arguments import add_table_arguments, resolve_n, table_options
+from s5bench.common.arguments import add_table_arguments, resolve_n
 from s5bench.common.errors import command
 from s5bench.reporting.leaderboard import DEFAULT_SYSTEMS, leaderboard
-from s5bench.systems.run_folders import BUILTIN
+from s5bench.reporting.table_jobs import BUILTIN, TableOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def _main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     resolve_n(ap, args, BUILTIN["n"])
-    lines = leaderboard(args.systems, args.data, **table_options(args))
+    lines = leaderboard(args.systems, args.data, TableOptions.from_args(args))
     if lines is not None:  # None: a torchrun rank other than 0
         print("\n".join(lines))
     return 0

@@ -28,7 +28,8 @@ from s5bench.common.locks import exclusive
 from s5bench.reporting.differences import stage_contributions, summary_intervals_text, write_summary_intervals
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
-from s5bench.systems.run import ESTIMATE_DIR, run_system, write_submission_zip
+from s5bench.systems.run import RunOptions, run_system, write_submission_zip
+from s5bench.systems.run_folder import ESTIMATE_DIR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
+    options = RunOptions.from_args(args)
     rows, intervals = [], []
     if args.zip:
         plain_name(args.zip, "--zip name")  # refused before anything runs
     for name in args.system.split(","):
         out = Path(args.out) / Path(name).stem
-        summaries = run_system(build_system(name), args.data, out, device=args.device, batch_size=args.batch_size,
-                               jobs=args.jobs, edition=args.edition, official_json=args.official_json)
+        summaries = run_system(build_system(name), args.data, out, options)
         if summaries is None:  # a torchrun rank other than 0: rank 0 scores and reports
             continue
         for stage, s in summaries.items():

@@ -1,8 +1,10 @@
 """Run a system over a test set in the official layout, write its estimates, score every stage."""
 from __future__ import annotations
 
+import argparse
 import sys
 import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch.distributed as dist
@@ -12,21 +14,51 @@ from tqdm import tqdm
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic, write_text_atomic
 from s5bench.common.editions import check_edition, repeated_classes_allowed
-from s5bench.common.errors import S5Error
-from s5bench.common.layout import list_wavs, parse_stem, plain_name, submission_names
+from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, list_wavs, plain_name, submission_names
 from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
-from .run_claim import claimed_run_folder
-
-ESTIMATE_DIR = "estimate"
-DONE_DIR = ".done"
+from .run_folder import DONE_DIR, ESTIMATE_DIR, claimed_run_folder, done_mixtures, remove_estimates
 
 
-def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: int = 2, jobs: int = 1,
-               progress: bool = True, stages=None, edition: int = 2025, official_json: bool = False,
+@dataclass(frozen=True)
+class RunOptions:
+    """How a system runs over a test set and how its stages are scored: one value, passed whole.
+
+    Attributes:
+        device: where the system runs ("cpu", "cuda", "cuda:1"; under torchrun each rank's own GPU).
+        batch_size: mixtures per batch.
+        jobs: scoring processes.
+        edition: the DCASE edition the estimates are written and scored as (2025 or 2026).
+        progress: show progress bars and resume notes.
+        official_json: also write each stage's results.json in the official form.
+    """
+
+    device: str = "cpu"
+    batch_size: int = 2
+    jobs: int = 1
+    edition: int = 2025
+    progress: bool = True
+    official_json: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        """The options a runner's parsed arguments give (--device, --batch-size, --jobs, --edition and,
+        where the runner has it, --official-json).
+
+        Args:
+            args: the parsed arguments.
+
+        Returns:
+            The options, progress shown.
+        """
+        return cls(device=args.device, batch_size=args.batch_size, jobs=args.jobs, edition=args.edition,
+                   official_json=getattr(args, "official_json", False))
+
+
+def run_system(system, data_dir, out_dir, options: RunOptions = RunOptions(), *, stages=None,
                data_fingerprint: str | None = None) -> dict | None:
     """Run `system` (a System, e.g. from registry.build_system) over `data_dir`.
 
@@ -37,10 +69,25 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
     files); a mixture is run again when any asked-for stage lacks it (e.g. a run of the final
     stage alone, resumed with all stages). Under torchrun, rank r of W runs mixtures r, r+W, …
     (sorted names); rank 0 waits for all, then scores and returns the summaries (other ranks
-    return None). `data_fingerprint`: the data folder's, when the caller has it already (hashing a
-    large set again is seconds to minutes); computed here otherwise."""
-    edition = check_edition(edition)
-    device = local_device(device)
+    return None).
+
+    Args:
+        system: the System to run.
+        data_dir: a test set in the official layout (oracle_target/ optional).
+        out_dir: the run folder (claimed while the run writes it: systems/run_folder.py).
+        options: device, batch size, scoring processes, edition, progress, official JSON.
+        stages: the stages to write (None: all of the system's).
+        data_fingerprint: the data folder's, when the caller has it already (hashing a large set
+            again is seconds to minutes); computed here otherwise.
+
+    Returns:
+        {stage: summary} (empty summaries without references), or None on a rank other than 0.
+
+    Raises:
+        ValueError: an unknown stage; RunFolderError: a run folder that holds another run.
+    """
+    edition = check_edition(options.edition)
+    device = local_device(options.device)
     system = system.to(device)
     label = system.config_name or type(system).__name__
     stages = tuple(plain_name(s, f"{label}: stage name") for s in (stages or system.stages))
@@ -49,27 +96,25 @@ def run_system(system, data_dir, out_dir, *, device: str = "cpu", batch_size: in
         raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
     data = FolderScenes(data_dir, sr=system.sample_rate, edition=edition)
     out = Path(out_dir)
-    with claimed_run_folder(out, system, data_dir, edition, stages, DONE_DIR, ESTIMATE_DIR, data_fingerprint):
-        return _run_and_score(system, data, Path(data_dir), out, stages, device=device, batch_size=batch_size,
-                              jobs=jobs, progress=progress, edition=edition, official_json=official_json)
+    options = replace(options, device=device, edition=edition)  # as resolved
+    with claimed_run_folder(out, system, data_dir, edition, stages, data_fingerprint):
+        return _run_and_score(system, data, Path(data_dir), out, stages, options)
 
 
-def _run_and_score(system, data, data_dir: Path, out: Path, stages, *, device, batch_size, jobs, progress,
-                   edition, official_json) -> dict | None:
-    """run_system's work, once the run folder is claimed."""
+def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages: tuple[str, ...],
+                   options: RunOptions) -> dict | None:
+    """run_system's work, once the run folder is claimed (`options` with the device and edition resolved)."""
+    device, edition, progress = options.device, options.edition, options.progress
     rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
     label = system.config_name or type(system).__name__
     sr = system.sample_rate  # the system says at which rate it works
-    done = set(data.names)
-    for stage in stages:
-        marks = out / stage / DONE_DIR
-        done &= {p.name for p in marks.glob("*")} if marks.is_dir() else set()
+    done = done_mixtures(out, stages, data.names)
     todo = [i for i, nm in enumerate(data.names) if nm not in done and i % world == rank]
     if done and progress:
         print(f"resuming: {len(done)} mixture(s) already done for stage(s) {', '.join(stages)}, {len(todo)} to run")
     for stage in stages:  # estimates left by an interrupted earlier attempt at the mixtures to run
-        _remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo}, data.mixtures)
-    loader = DataLoader(Subset(data, todo), batch_size=batch_size, collate_fn=collate, num_workers=0)
+        remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo}, data.mixtures)
+    loader = DataLoader(Subset(data, todo), batch_size=options.batch_size, collate_fn=collate, num_workers=0)
     for batch in tqdm(loader, desc=f"running {label}", unit="batch", disable=not progress or rank > 0):
         outputs = system.infer(batch["mixture"].to(device), batch, edition)
         for stage in stages:
@@ -90,34 +135,22 @@ def _run_and_score(system, data, data_dir: Path, out: Path, stages, *, device, b
     for stage in stages:
         est = out / stage / ESTIMATE_DIR
         est.mkdir(parents=True, exist_ok=True)
-        write_run_info(out / stage, soundscape_dir=Path(data_dir) / "soundscape",
-                       oracle_dir=Path(data_dir) / "oracle_target" if data.has_references else None,
+        write_run_info(out / stage, soundscape_dir=data_dir / SOUNDSCAPE_DIR,
+                       oracle_dir=data_dir / ORACLE_DIR if data.has_references else None,
                        estimate_dir=est, edition=edition, system=label, stage=stage, stages=list(stages),
                        data=str(data_dir), code_fingerprint=code)
         if not data.has_references:
             summaries[stage] = {}
             continue
-        scores = score_folders(Path(data_dir) / "soundscape", Path(data_dir) / "oracle_target", est,
-                               sr=sr, jobs=jobs, progress=False, edition=edition, note_missing=False)
+        scores = score_folders(data_dir / SOUNDSCAPE_DIR, data_dir / ORACLE_DIR, est,
+                               sr=sr, jobs=options.jobs, progress=False, edition=edition, note_missing=False)
         silent[stage] = sum(not s.est_labels for s in scores)
-        summaries[stage] = write_reports(scores, out / stage, official_json=official_json)
+        summaries[stage] = write_reports(scores, out / stage, official_json=options.official_json)
     if not repeated_classes_allowed(edition) and any(silent.values()):  # one line for the whole run, not one per stage
         counts = ", ".join(f"{stage} {n}" for stage, n in silent.items() if n)
         print(f"note: mixtures whose every slot is silence are scored as all misses (2025): {counts} "
               f"of {len(data.names)}", file=sys.stderr)
     return summaries
-
-
-def _remove_estimates(folder: Path, names: set[str], mixtures):
-    """Delete the estimate files of mixtures `names` (exact names, any edition's form)."""
-    if folder.is_dir() and names:
-        for f in list_wavs(folder):
-            try:
-                mix = parse_stem(f.stem, mixtures)[0]
-            except ValueError as err:
-                raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
-            if mix in names:
-                f.unlink()
 
 
 def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:

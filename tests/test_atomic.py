@@ -1,15 +1,15 @@
-"""The one atomic-write mechanism, for folders: a reader finds the old folder or the new one, whole;
-a failed write leaves the old one; an interrupted writer's leftovers are removed, a running one's kept."""
+"""The atomic writer for folders (the report's): the new folder is built aside and renamed into
+place whole; a failed write or rename leaves the old one; an interrupted writer's leftovers are
+removed; writers that take turns under the report's lock leave one whole version."""
 import errno
 import os
-import subprocess
-import sys
 import threading
 
 import pytest
 
 from s5bench.common import atomic
-from s5bench.common.atomic import atomic_folder, remove_stale_folders, swap_folder
+from s5bench.common.atomic import TMP_PREFIX, atomic_folder
+from s5bench.common.locks import exclusive, pid_alive
 
 
 def write_version(folder, version: str, n: int = 5) -> None:
@@ -23,21 +23,12 @@ def contents(folder) -> dict:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(params=["exchange", "two renames"])
-def way(request, monkeypatch):
-    """Both ways of swapping: renameat2's exchange (Linux) and the portable fallback."""
-    if request.param == "two renames":
-        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
-    return request.param
-
-
-def test_a_folder_is_written_then_replaced_whole(tmp_path, way):
+def test_a_folder_is_written_then_replaced_whole(tmp_path):
     target = tmp_path / "report"
     with atomic_folder(target) as tmp:
-        assert tmp.parent == tmp_path and tmp.name.startswith(f".report.tmp_{os.getpid()}_")
+        assert tmp.parent == tmp_path and tmp.name == f"{TMP_PREFIX}report.new"
         assert not target.exists()  # nothing shows before the block ends
         write_version(tmp, "one")
-    assert contents(target) == contents(tmp_path / "report")
     assert contents(target)["sub/deep.txt"] == "one" and len(contents(target)) == 6
     assert target.stat().st_mode & 0o777 == atomic.usual_mode(folder=True)
     with atomic_folder(target) as tmp:
@@ -46,7 +37,7 @@ def test_a_folder_is_written_then_replaced_whole(tmp_path, way):
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
 
 
-def test_a_failed_write_leaves_the_old_folder(tmp_path, way):
+def test_a_failed_write_leaves_the_old_folder(tmp_path):
     target = tmp_path / "report"
     with atomic_folder(target) as tmp:
         write_version(tmp, "one")
@@ -59,59 +50,45 @@ def test_a_failed_write_leaves_the_old_folder(tmp_path, way):
 
 
 def test_a_failed_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     target = tmp_path / "report"
     with atomic_folder(target) as tmp:
         write_version(tmp, "one")
     before = contents(target)
+    rename = os.rename
 
-    def no_space(src, dst):
-        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+    def no_space_for_the_new_one(src, dst):
+        if str(src).endswith(".new"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        rename(src, dst)
 
-    monkeypatch.setattr(atomic.os, "rename", no_space)
+    monkeypatch.setattr(atomic.os, "rename", no_space_for_the_new_one)
     with pytest.raises(OSError, match="No space left"):
         with atomic_folder(target) as tmp:
             write_version(tmp, "two")
     assert contents(target) == before and [p.name for p in tmp_path.iterdir()] == ["report"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2's exchange is Linux's")
-def test_the_exchange_leaves_no_moment_without_the_folder(tmp_path):
+def test_an_interrupted_writers_leftovers_are_removed(tmp_path):
+    for what in ("new", "old"):  # as a writer killed between its renames leaves them
+        leftover = tmp_path / f"{TMP_PREFIX}report.{what}"
+        leftover.mkdir()
+        write_version(leftover, "left")
+    (tmp_path / f"{TMP_PREFIX}other.new").mkdir()  # another folder's: not this writer's business
+    with atomic_folder(tmp_path / "report") as tmp:
+        assert contents(tmp) == {}
+        (tmp / "a").write_text("a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{TMP_PREFIX}other.new", "report"]
+    assert contents(tmp_path / "report") == {"a": "a"}
+
+
+def test_writers_taking_turns_leave_one_whole_version(tmp_path):
     target = tmp_path / "report"
-    with atomic_folder(target) as tmp:
-        write_version(tmp, "v0")
-    seen, stop = [], threading.Event()
-
-    def reader():
-        while not stop.is_set():
-            try:
-                seen.append((target / "sub" / "deep.txt").read_text())
-            except FileNotFoundError:
-                seen.append(None)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    try:
-        for i in range(1, 40):
-            with atomic_folder(target) as tmp:
-                write_version(tmp, f"v{i}")
-    finally:
-        stop.set()
-        t.join()
-    assert seen and None not in seen
-    assert contents(target)["f0.txt"] == "v39 0"
-
-
-def test_concurrent_writers_leave_one_whole_version(tmp_path, way):
-    target = tmp_path / "report"
-    barrier = threading.Barrier(3)
     errors = []
 
     def write(version):
         try:
-            with atomic_folder(target) as tmp:
+            with exclusive(tmp_path), atomic_folder(target) as tmp:
                 write_version(tmp, version, n=50)
-                barrier.wait()
         except BaseException as err:  # noqa: BLE001 (reported below)
             errors.append(err)
 
@@ -123,31 +100,13 @@ def test_concurrent_writers_leave_one_whole_version(tmp_path, way):
     assert errors == []
     versions = {text.split()[0] for text in contents(target).values()}
     assert len(versions) == 1 and len(contents(target)) == 51
-    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # the folder locked itself: no lock file
 
 
-def test_an_interrupted_writers_leftovers_are_removed_a_running_ones_kept(tmp_path):
+def test_pid_alive():
+    import subprocess
+    import sys
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        stale = [tmp_path / f".report.tmp_{dead.pid}_x1", tmp_path / f".report.old_{dead.pid}_x2"]
-        kept = [tmp_path / f".report.tmp_{alive.pid}_x3", tmp_path / f".report.tmp_{os.getpid()}_x4",
-                tmp_path / f".other.tmp_{dead.pid}_x5", tmp_path / f".report.tmp_{dead.pid}"]
-        for p in stale + kept:
-            write_version(p.parent / p.name if p.mkdir() is None else p, "left")
-        assert sorted(remove_stale_folders(tmp_path / "report")) == sorted(stale)
-        with atomic_folder(tmp_path / "report") as tmp:
-            (tmp / "a").write_text("a")
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report"] + [p.name for p in kept])
-    finally:
-        alive.kill()
-        alive.wait()
-
-
-def test_swap_into_a_missing_target(tmp_path):
-    new = tmp_path / "new"
-    new.mkdir()
-    (new / "x").write_text("x")
-    swap_folder(new, tmp_path / "made")
-    assert contents(tmp_path / "made") == {"x": "x"} and not new.exists()
+    assert pid_alive(os.getpid()) and not pid_alive(dead.pid)

@@ -1,4 +1,4 @@
-"""s5bench bench-gpu (systems/gpu_bench/): the whole script at tiny shapes on the CPU, as CI runs
+"""s5bench bench-gpu (benchmarks/gpu/): the whole script at tiny shapes on the CPU, as CI runs
 it (columns, cpu-vs-cpu parity exactly 0, the USS run's exported checkpoint), its pieces against
 hand-computed values, bfloat16 autocast steps through the training path, and a CUDA-only parity
 check that skips without a GPU."""
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import torch
 
-from s5bench.cli import COMMANDS
+from s5bench.benchmarks.gpu import inference, parity, training, uss_budget
+from s5bench.benchmarks.gpu.common import COMPONENTS, Budget, synthetic_batch
 from s5bench.runners.bench_gpu import main
-from s5bench.systems.gpu_bench import inference, parity, training, uss_budget
-from s5bench.systems.gpu_bench.common import COMPONENTS, Budget, synthetic_batch
+from s5bench.runners.cli import COMMANDS
 from s5bench.systems.models.checkpoints import load_component
 from s5bench.systems.models.precision import full_precision, run_autocast, to_float
 

@@ -57,8 +57,9 @@ def test_training_config_refuses_unknown_keys_in_each_section(tmp_path):
 
 
 def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
-    import s5bench.systems.run_folders as tables
+    import s5bench.systems.run_folder as tables
     from s5bench.common import provenance
+    from s5bench.reporting.table_jobs import provenance as table_provenance
 
     cfg = {"class": "s5bench.systems.oracle:OracleSources", "name": "oracle_sources"}
     before = tables.run_dir_for("oracle_sources", cfg, "data-fp", tmp_path)
@@ -74,7 +75,7 @@ def test_a_code_change_starts_a_fresh_run(tmp_path, monkeypatch):
     assert len({before, one, two}) == 3
     plug_in = {"class": "conftest:HalfMixture", "name": "half"}  # a plug-in's own folder counts too
     assert provenance.code_fingerprint(["conftest"]) != provenance.code_fingerprint()
-    assert tables.provenance("half", plug_in, tmp_path, "fp")["code_fingerprint"] == provenance.code_fingerprint(
+    assert table_provenance("half", plug_in, tmp_path, "fp")["code_fingerprint"] == provenance.code_fingerprint(
         ["conftest:HalfMixture"])
 
 

@@ -76,13 +76,13 @@ def test_a_generated_set_without_references_is_an_evaluation_set(tiny_test_set, 
 
     from test_systems import RepeatedSpeech
 
-    from s5bench.systems.run import run_system, write_submission_zip
+    from s5bench.systems.run import RunOptions, run_system, write_submission_zip
 
     eval_set = tmp_path / "eval"
     shutil.copytree(tiny_test_set, eval_set, ignore=shutil.ignore_patterns("oracle_target"))
     verdict = verify_dataset(eval_set, checksums=True)
     assert verdict.ok and verdict.evaluation_set and verdict.n_mixtures == 6
-    summaries = run_system(RepeatedSpeech(), eval_set, tmp_path / "out", progress=False, edition=2026)
+    summaries = run_system(RepeatedSpeech(), eval_set, tmp_path / "out", RunOptions(progress=False, edition=2026))
     assert summaries == {"final": {}}
     path = write_submission_zip(tmp_path / "out" / "final" / "estimate", tmp_path / "A_task4_1_out.zip",
                                 "A_task4_1_out")

@@ -119,7 +119,7 @@ def argv_of(command: str) -> tuple[str, list[str]]:
         groups in [ ] are shown with their options (so those are checked too), `…` is dropped, `<x>` and
         `$VAR` become plain values, N / S / J become numbers.
     """
-    from s5bench.cli import COMMANDS
+    from s5bench.runners.cli import COMMANDS
 
     text = re.sub(r"<[^>]+>", "placeholder", command.replace("[", " ").replace("]", " "))
     text = re.sub(r"\$\{?(\w+)\}?", r"/tmp/\1", text)
@@ -128,7 +128,7 @@ def argv_of(command: str) -> tuple[str, list[str]]:
         tokens = ["python", *tokens[next(i for i, t in enumerate(tokens) if t.endswith(".py")):]]
     if tokens[0] == "s5bench":
         if len(tokens) == 1 or tokens[1].startswith("-"):
-            return "s5bench.cli", tokens[1:]
+            return "s5bench.runners.cli", tokens[1:]
         assert tokens[1] in COMMANDS, f"s5bench has no command {tokens[1]!r}"
         return f"s5bench.runners.{COMMANDS[tokens[1]]}", tokens[2:]
     if tokens[1] == "-m":
@@ -149,7 +149,7 @@ def parse(module_name: str, argv: list[str], monkeypatch) -> argparse.Namespace 
     inside `main`). `parse_known_args` is the method patched, as `parse_args` goes through it; arguments left
     over are an error there, as `parse_args` makes them."""
     module = importlib.import_module(module_name)
-    if module_name == "s5bench.cli":
+    if module_name == "s5bench.runners.cli":
         assert module.main(argv) == 0
         return None
     if hasattr(module, "build_parser"):
@@ -198,7 +198,7 @@ def test_every_shown_command_parses(where, command, monkeypatch, capsys):
         args = parse(module_name, argv, monkeypatch)
     except SystemExit as exit_:
         pytest.fail(f"{where}: `{command}` does not parse: {capsys.readouterr().err.strip()} (exit {exit_.code})")
-    assert module_name == "s5bench.cli" or isinstance(args, argparse.Namespace)
+    assert module_name == "s5bench.runners.cli" or isinstance(args, argparse.Namespace)
 
 
 def test_every_cited_section_of_the_task_description_exists_in_the_docs():

@@ -15,7 +15,7 @@ spec.loader.exec_module(gpu_bootstrap)
 PROBE = """
 import sys
 sys.path.insert(0, sys.argv[1])
-import s5bench, s5bench.cli
+import s5bench, s5bench.runners.cli
 from s5bench.systems.training import trainer
 from s5bench.systems.training.recipes import load_train_config
 from s5bench.systems.models.checkpoints import build_model

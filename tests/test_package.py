@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import runner
 
-from s5bench.cli import COMMANDS, main, usage
+from s5bench.runners.cli import COMMANDS, main, usage
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"package": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
+FOLDERS = {"namespace": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
            "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners",
-           "reporting": "s5bench.reporting"}
+           "reporting": "s5bench.reporting", "benchmarks": "s5bench.benchmarks"}
 
 
 def project_modules() -> dict[str, Path]:
@@ -87,6 +87,29 @@ def test_the_import_graph_has_no_cycle():
     assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
 
 
+INSTALL = 'pip install -e ".[test]" --config-settings editable_mode=strict'
+
+
+def not_installed(modules: dict[str, Path]) -> list[str]:
+    """The modules (dotted name -> file on disk) that the installed package cannot find: under the
+    strict editable install, a file added since the install command last ran."""
+    import importlib.util
+
+    return [f"{name} ({path.relative_to(ROOT) if path.is_relative_to(ROOT) else path})"
+            for name, path in modules.items() if importlib.util.find_spec(name) is None]
+
+
+def test_every_module_on_disk_is_in_the_install():
+    """A module added on disk is importable only after the install command runs again (setuptools'
+    strict editable install links the files it found then): say so, with the command to run."""
+    missing = not_installed(project_modules())
+    assert not missing, (f"{len(missing)} module(s) on disk are not in the installed package: "
+                         f"{', '.join(missing)}; run `{INSTALL}` in {ROOT} (once per added file)")
+    # the check can fail: a name the install does not have is reported
+    assert not_installed({"s5bench.common.no_such_module": ROOT / "common" / "no_such_module.py"}) == [
+        "s5bench.common.no_such_module (common/no_such_module.py)"]
+
+
 def test_only_the_namespace_is_importable_from_outside_the_checkout(tmp_path):
     """No path tricks: the folders are importable only as s5bench.<folder>, the checkout itself is not a
     subpackage (s5bench.s5bench, s5bench.tests), and each module has one identity."""
@@ -123,7 +146,8 @@ def test_a_subcommand_is_its_runner(tmp_path):
     """`s5bench evaluate` runs runners/evaluate.py's main: the same refusal, word for word."""
     args = ["--soundscape-dir", str(tmp_path / "none"), "--oracle-dir", str(tmp_path / "none"),
             "--estimate-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]
-    cli = subprocess.run([sys.executable, "-m", "s5bench.cli", "evaluate", *args], capture_output=True, text=True)
+    cli = subprocess.run([sys.executable, "-m", "s5bench.runners.cli", "evaluate", *args], capture_output=True,
+                         text=True)
     script = subprocess.run([*runner("evaluate.py"), *args],
                             capture_output=True, text=True)
     assert cli.returncode == script.returncode != 0

@@ -13,7 +13,9 @@ import pytest
 
 from s5bench.common.errors import S5Error, cli
 from s5bench.systems import build_system
-from s5bench.systems.run import run_system
+from s5bench.systems.run import RunOptions, run_system
+
+QUIET = RunOptions(progress=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,10 +29,10 @@ def smaller_copy(src: Path, dest: Path, drop: str = "mix_0005") -> Path:
 def test_a_run_folder_of_another_data_set_is_refused(tiny_test_set, tmp_path):
     other = smaller_copy(tiny_test_set, tmp_path / "other")
     out = tmp_path / "out" / "oracle_sources"
-    run_system(build_system("oracle_sources"), other, out, progress=False)
+    run_system(build_system("oracle_sources"), other, out, QUIET)
     with pytest.raises(S5Error, match=r"run folder .* another data set \(its fingerprint\)"):
-        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
-    again = run_system(build_system("oracle_sources"), other, out, progress=False)  # the same run resumes
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    again = run_system(build_system("oracle_sources"), other, out, QUIET)  # the same run resumes
     assert again["final"]["n_mixtures"] == 5
 
 
@@ -54,32 +56,32 @@ def test_a_config_of_the_same_file_name_but_other_content_is_refused(tiny_test_s
 
 def test_estimates_with_no_record_of_their_run_are_refused(tiny_test_set, tmp_path):
     out = tmp_path / "old"
-    run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
     (out / "run_identity.json").unlink()  # as an earlier version left it
     with pytest.raises(S5Error, match="no run_identity.json"):
-        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
 
 
 def test_a_killed_estimate_write_leaves_nothing_that_stops_the_next_run(tiny_test_set, tmp_path):
     out = tmp_path / "run"
-    first = run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    first = run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
     est = out / "final" / "estimate"
     stale = est / ".tmp_abc123.wav"
     stale.write_bytes(b"")  # what kill -9 during a write leaves
     os.utime(stale, (1, 1))
     (out / "final" / ".done" / "mix_0002").unlink()
-    again = run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    again = run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
     assert again["final"] == pytest.approx(first["final"])
     assert not stale.exists()  # cleaned: the writer that left it is gone
 
 
 def test_an_unknown_estimate_file_names_its_path(tiny_test_set, tmp_path):
     out = tmp_path / "run"
-    run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+    run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
     (out / "final" / "estimate" / "stray_Speech.wav").write_bytes(b"x")
     (out / "final" / ".done" / "mix_0001").unlink()
     with pytest.raises(S5Error, match=r"estimate file .*final/estimate/stray_Speech.wav"):
-        run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
 
 
 def test_the_boundary_names_disk_full_and_permission(capsys):
@@ -119,7 +121,7 @@ def test_a_full_disk_is_a_named_error_with_exit_2(tiny_test_set, tmp_path, monke
     assert status == 2 and err.startswith("error: disk full (no space left on device): ") and str(tmp_path) in err
     assert not list((tmp_path / "out").rglob(".tmp_*"))  # the failed write left nothing behind
     monkeypatch.undo()
-    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", progress=False)
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", QUIET)
     fill_the_disk()
     status = cli(evaluate.main, evaluate_args(tiny_test_set, tmp_path / "ok" / "final" / "estimate", tmp_path / "r"))
     assert status == 2 and "disk full" in capsys.readouterr().err
@@ -128,7 +130,7 @@ def test_a_full_disk_is_a_named_error_with_exit_2(tiny_test_set, tmp_path, monke
 def test_an_unwritable_out_dir_is_refused_before_scoring(tiny_test_set, tmp_path, monkeypatch, capsys):
     from s5bench.runners import evaluate
 
-    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", progress=False)
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", QUIET)
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the folder should be")
     scored = []
@@ -139,7 +141,7 @@ def test_an_unwritable_out_dir_is_refused_before_scoring(tiny_test_set, tmp_path
 
 
 def estimates_with(tiny_test_set, tmp_path, make) -> Path:
-    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "run", progress=False)
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "run", QUIET)
     est = tmp_path / "run" / "final" / "estimate"
     make(est, sorted(est.glob("mix_0000_*.wav"))[0])
     return est
@@ -192,7 +194,7 @@ def test_a_zip_name_or_stage_name_cannot_write_outside_out(tiny_test_set, tmp_pa
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "--zip name '../../name' is not a plain file name" in r.stderr
     assert not (tmp_path / "a").exists()  # refused before anything ran
-    r = subprocess.run([sys.executable, "-m", "s5bench.cli", "run", "--system", "oracle_sources", "--data",
+    r = subprocess.run([sys.executable, "-m", "s5bench.runners.cli", "run", "--system", "oracle_sources", "--data",
                         str(tiny_test_set), "--out", str(out), "--zip", "a/b"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.startswith("error: --zip name 'a/b'")  # the same boundary in `s5bench`
@@ -203,7 +205,7 @@ def test_a_zip_name_or_stage_name_cannot_write_outside_out(tiny_test_set, tmp_pa
         stages = ("first", "../../x")
 
     with pytest.raises(S5Error, match=r"stage name '\.\./\.\./x' is not a plain file name"):
-        run_system(Escaping(), tiny_test_set, out, progress=False)
+        run_system(Escaping(), tiny_test_set, out, QUIET)
     assert not (tmp_path / "a" / "x").exists()
 
 
@@ -289,7 +291,7 @@ def test_a_run_folder_being_written_is_locked_and_a_live_writers_temp_files_kept
                                                "key": {"cfg": "another system"}}))
         with pytest.raises(FolderBusyError, match=rf"run folder .*run is being written by another job "
                                                   rf"\(pid {live.pid}"):
-            run_system(build_system("oracle_sources"), tiny_test_set, out, progress=False)
+            run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
         (out / ".lock").write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "started": 0,
                                                "key": {"job": 1}}))
         theirs = out / ".tmp_theirs.wav"

@@ -8,18 +8,20 @@ import torch
 from conftest import runner
 
 from s5bench.systems import SlotOutput, System, build_system
-from s5bench.systems.run import run_system, write_submission_zip
+from s5bench.systems.run import RunOptions, run_system, write_submission_zip
+
+QUIET = RunOptions(progress=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_oracle_bounds(tiny_test_set, tmp_path, capsys):
-    mix = run_system(build_system("oracle_labels_mixture"), tiny_test_set, tmp_path / "m", progress=False)["final"]
+    mix = run_system(build_system("oracle_labels_mixture"), tiny_test_set, tmp_path / "m", QUIET)["final"]
     assert mix["CA-SDRi"] == pytest.approx(0.0, abs=1e-9)  # the mixture itself improves nothing
     assert mix["Acc_mix"] == 100.0
-    src = run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "s", progress=False)["final"]
+    src = run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "s", QUIET)["final"]
     assert src["CA-SDRi"] > 60 and src["Acc_mix"] == 100.0 and src["Acc_src"] == 100.0
-    silent = run_system(build_system("all_silence"), tiny_test_set, tmp_path / "z", progress=False)["final"]
+    silent = run_system(build_system("all_silence"), tiny_test_set, tmp_path / "z", QUIET)["final"]
     assert silent["CA-SDRi"] == 0.0 and silent["Acc_mix"] == 0.0
     err = capsys.readouterr().err  # one plain line for the run, no warning block
     assert "note: mixtures whose every slot is silence are scored as all misses (2025): final 6 of 6" in err
@@ -47,7 +49,7 @@ def test_user_system_by_class_path_and_resume(tiny_test_set, tmp_path, monkeypat
     cfg = tmp_path / "half.yaml"
     cfg.write_text("class: test_systems:HalfMixture\n")
     out = tmp_path / "run"
-    first = run_system(build_system(str(cfg)), tiny_test_set, out, progress=False)
+    first = run_system(build_system(str(cfg)), tiny_test_set, out, QUIET)
     assert set(first) == {"first", "final"}
     per_mix = pd.read_csv(out / "final" / "per_mixture.csv")
     assert len(per_mix) == 6 and (per_mix["n_est"] == per_mix["n_ref"]).all()
@@ -57,12 +59,12 @@ def test_user_system_by_class_path_and_resume(tiny_test_set, tmp_path, monkeypat
         m.unlink()
     for f in (out / "final" / "estimate").glob(f"{marks[0].name}_*.wav"):
         f.unlink()
-    again = run_system(build_system(str(cfg)), tiny_test_set, out, progress=False)
+    again = run_system(build_system(str(cfg)), tiny_test_set, out, QUIET)
     assert again["final"] == pytest.approx(first["final"])
     # a stage asked for later is run for every mixture, not taken as done from the other stage's run
     out2 = tmp_path / "run2"
-    final_only = run_system(build_system(str(cfg)), tiny_test_set, out2, progress=False, stages=["final"])
-    both = run_system(build_system(str(cfg)), tiny_test_set, out2, progress=False, stages=["first", "final"])
+    final_only = run_system(build_system(str(cfg)), tiny_test_set, out2, QUIET, stages=["final"])
+    both = run_system(build_system(str(cfg)), tiny_test_set, out2, QUIET, stages=["first", "final"])
     assert both["first"] == pytest.approx(first["first"]) and both["final"] == pytest.approx(final_only["final"])
     n_files = len(list((out / "first" / "estimate").glob("*.wav")))
     assert len(list((out2 / "first" / "estimate").glob("*.wav"))) == n_files
@@ -104,8 +106,8 @@ def test_2026_allows_repeated_classes_and_numbers_the_files(tiny_test_set, tmp_p
         RepeatedSpeech().infer(torch.zeros(1, 4, 10), {}, edition=2025)
     out = RepeatedSpeech().infer(torch.ones(1, 4, 10), {}, edition=2026)["final"]
     assert out.labels == [["Speech", "silence", "Speech"]]
-    summary = run_system(RepeatedSpeech(), tiny_test_set, tmp_path / "r", progress=False,
-                         edition=2026)["final"]
+    summary = run_system(RepeatedSpeech(), tiny_test_set, tmp_path / "r",
+                         RunOptions(progress=False, edition=2026))["final"]
     assert set(summary) == {"n_mixtures", "CAPI-SDRi", "SNRi", "Acc_mix", "Acc_src"}
     names = sorted(p.name for p in (tmp_path / "r" / "final" / "estimate").glob("mix_0000_*.wav"))
     assert names == ["mix_0000_0_Speech.wav", "mix_0000_1_Speech.wav"]  # silent slot left out, i = 0…k−1

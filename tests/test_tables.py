@@ -151,10 +151,10 @@ def test_bad_input(tmp_path, tiny_test_set, tiny_systems):
 
 def test_interrupted_run_resumes(tmp_path, tiny_test_set, tiny_systems):
     from s5bench.systems import build_system
-    from s5bench.systems.run import run_system
+    from s5bench.systems.run import RunOptions, run_system
 
     out = tmp_path / "run"
-    run_system(build_system(tiny_systems["baseline"]), tiny_test_set, out, progress=False, jobs=1)
+    run_system(build_system(tiny_systems["baseline"]), tiny_test_set, out, RunOptions(progress=False, jobs=1))
     first = pd.read_csv(out / "final" / "per_mixture.csv")
     done = sorted((out / "final" / ".done").iterdir())
     for marker in done[3:]:  # as if it stopped after three mixtures
@@ -162,6 +162,6 @@ def test_interrupted_run_resumes(tmp_path, tiny_test_set, tiny_systems):
     for wav in (out / "final" / "estimate").glob("*.wav"):
         if any(wav.name.startswith(m.name + "_") for m in done[3:]):
             wav.unlink()
-    run_system(build_system(tiny_systems["baseline"]), tiny_test_set, out, progress=False, jobs=1)
+    run_system(build_system(tiny_systems["baseline"]), tiny_test_set, out, RunOptions(progress=False, jobs=1))
     again = pd.read_csv(out / "final" / "per_mixture.csv")
     pd.testing.assert_frame_equal(first, again)

@@ -173,12 +173,12 @@ def training_identity(cfg: dict) -> dict:
         A JSON-serialisable dict, recorded in last.pt and compared when a run resumes.
     """
     from s5bench.common.provenance import file_sha256
-    from s5bench.data_gen.config import public_recipe
+    from s5bench.data_gen.config import public_config
     from s5bench.systems.models.checkpoints import resolve
 
     recipe = {k: v for k, v in cfg.items() if k not in RESUMABLE_CHANGES and k != "name"}
     init = resolve(cfg["init"]) if cfg.get("init") else None
-    return json.loads(json.dumps({"recipe": recipe, "data": public_recipe(data_config(cfg)),
+    return json.loads(json.dumps({"recipe": recipe, "data": public_config(data_config(cfg)),
                                   "init_sha256": file_sha256(init) if init and init.is_file() else None},
                                  sort_keys=True, default=str))
 

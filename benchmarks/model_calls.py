@@ -1,7 +1,7 @@
 """The five model calls whose times make up the pipeline's and the baseline's inference (the USS,
 the SC and the TSE on three sources, the baseline's tagger and separator), on one random mixture:
 what the speed benchmarks time, on the CPU (`runners/bench_speed.py`) and on a GPU
-(`systems/gpu_bench/inference.py`)."""
+(`benchmarks/gpu/inference.py`)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -9,9 +9,8 @@ from typing import Callable
 import torch
 
 from s5bench.common.labels import SAMPLE_RATE
-
-from .models.checkpoints import build_model
-from .training.recipes import load_train_config
+from s5bench.systems.models.checkpoints import build_model
+from s5bench.systems.training.recipes import load_train_config
 
 # The recipes whose models each size builds (untrained: timing does not need weights).
 SIZES = {

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import torch
 
-from ..models.checkpoints import build_model
-from ..training.recipes import load_train_config
+from s5bench.systems.models.checkpoints import build_model
+from s5bench.systems.training.recipes import load_train_config
+
 from .common import COMPONENTS, Budget, n_params_m, synthetic_batch, write_csv
 
 COLUMNS = ("component", "task", "recipe", "params_M", "clip_s", "outputs", "max_rel_diff", "worst_output",

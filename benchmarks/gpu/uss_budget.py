@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..training.export import export
-from ..training.recipes import load_train_config
-from ..training.trainer import StepModule, _to, build_state, streams, train_step, validate_and_keep
+from s5bench.systems.training.export import export
+from s5bench.systems.training.recipes import load_train_config
+from s5bench.systems.training.trainer import StepModule, _to, build_state, streams, train_step, validate_and_keep
+
 from .common import Budget, write_csv
 
 # uss_cpu's validation sep_gain (dB) on the CPU by scenes seen (4 per step), from

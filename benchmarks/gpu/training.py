@@ -19,11 +19,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from s5bench.data_gen.stream import SceneStream, collate
+from s5bench.systems.models.checkpoints import build_model
+from s5bench.systems.training.recipes import data_config, load_train_config
+from s5bench.systems.training.tasks import SCTask, TSETask
+from s5bench.systems.training.trainer import StepModule, build_state, train_step
 
-from ..models.checkpoints import build_model
-from ..training.recipes import data_config, load_train_config
-from ..training.tasks import SCTask, TSETask
-from ..training.trainer import StepModule, build_state, train_step
 from .common import (
     PAPER_RECIPES,
     TINY_RECIPES,

@@ -1,0 +1,223 @@
+"""A run folder: what made its estimates, who writes it, and which mixtures it holds already.
+
+Identity: `<out>/run_identity.json` records what made the estimates (the system config's content,
+its checkpoints, the data fingerprint, the edition, the code: `run_identity`), and a run resumed
+into the folder must have the same; otherwise it is refused, naming what differs, and no other
+run's estimates are ever scored. The tables' cached run folders are named after that identity
+(`run_dir_for`). Claim: the folder is locked while a run writes it (common/locks.py). Resume: a
+mixture is done for a stage when `<stage>/.done/<mix>` exists (written after all its files);
+estimates of a mixture not done are an interrupted attempt's and are removed before it runs again."""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.errors import S5Error
+from s5bench.common.layout import list_wavs, parse_stem
+from s5bench.common.locks import folder_lock
+from s5bench.common.provenance import code_fingerprint, data_fingerprint, file_sha256
+
+from .models.checkpoints import resolve
+
+ESTIMATE_DIR = "estimate"  # <stage>/estimate/: the estimates
+DONE_DIR = ".done"  # <stage>/.done/<mix>: written after all of a mixture's files
+IDENTITY = "run_identity.json"
+WHAT = {"cfg": "system config (its content)", "ckpt": "checkpoints", "data": "data set (its fingerprint)",
+        "edition": "edition", "code": "code"}
+
+
+# ---------------------------------------------------------------- identity
+
+def checkpoint_hashes(system_cfg: dict) -> dict:
+    """sha256 of every checkpoint file named in a system config's arguments.
+
+    Args:
+        system_cfg: a system config (its `args`).
+
+    Returns:
+        {argument: {"path", "sha256"}} (sha256 None for a file that does not exist).
+    """
+    out = {}
+    for key, value in (system_cfg.get("args") or {}).items():
+        if isinstance(value, str) and value.endswith((".pt", ".ckpt", ".pth")):
+            path = resolve(value)
+            out[key] = {"path": value, "sha256": file_sha256(path) if path.is_file() else None}
+    return out
+
+
+def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dict:
+    """What makes a run: the system config's content, its checkpoints' sha256, the data set's
+    fingerprint, the edition and the code. Two runs with equal identities give the same estimates.
+
+    Args:
+        system_cfg: the system config as loaded (class, args, name), with any overrides applied.
+        fingerprint: `data_fingerprint` of the data folder.
+        edition: the DCASE edition the run is scored as.
+
+    Returns:
+        {"cfg", "ckpt", "data", "code", "edition"} (JSON-serialisable).
+    """
+    return {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
+            "code": system_code_fingerprint(system_cfg), "edition": edition}
+
+
+def identity_hash(identity: dict) -> str:
+    """The 10 hex digits that name a cached run folder (`run_dir_for`).
+
+    Args:
+        identity: a `run_identity`.
+
+    Returns:
+        The first 10 hex digits of the sha256 of its sorted JSON.
+    """
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
+    """The tables' cached run folder: RESULTS/runs/<system>_<identity hash>, so that a change of the
+    system config, its checkpoints, the data set, the edition or the code starts afresh.
+
+    Args:
+        system_name: the system config's name or path (its stem names the folder).
+        system_cfg: the config as loaded, with any overrides applied.
+        fingerprint: the data folder's fingerprint.
+        results: the results folder.
+        edition: the DCASE edition.
+
+    Returns:
+        The run folder's path (not made).
+    """
+    identity = run_identity(system_cfg, fingerprint, edition)
+    return results / "runs" / f"{Path(system_name).stem}_{identity_hash(identity)}"
+
+
+def system_code_fingerprint(system_cfg: dict) -> str:
+    """The fingerprint of the project's code plus a plug-in system's own package (`class: pkg.module:Class`).
+
+    Args:
+        system_cfg: a system config.
+
+    Returns:
+        common/provenance.py's code fingerprint.
+    """
+    return code_fingerprint([system_cfg["class"]] if "class" in system_cfg else [])
+
+
+class RunFolderError(S5Error):
+    """A run folder that holds another run's estimates."""
+
+
+def system_config_of(system) -> dict:
+    """The config a system was built from (set by the registry), or its class for one built in code."""
+    cfg = getattr(system, "config", None)
+    if isinstance(cfg, dict):
+        return cfg
+    cls = type(system)
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "name": system.config_name or cls.__name__}
+
+
+def check_identity(out: Path, identity: dict, has_marks: bool) -> None:
+    """Refuse `out` when it was made by another run; record the identity when it is new.
+
+    Args:
+        out: the run folder.
+        identity: `run_identity(...)` of the run about to write it.
+        has_marks: whether `out` already holds finished mixtures (`.done` marks).
+
+    Raises:
+        RunFolderError: the recorded identity differs (the message names what), or the folder holds
+            estimates with no record of what made them.
+    """
+    path = out / IDENTITY
+    want = json.loads(json.dumps(identity, sort_keys=True, default=str))
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise RunFolderError(f"{path}: not readable JSON ({err}); delete the run folder {out} to start afresh")
+        keys: set[str] = set(want) | set(old)  # both are JSON objects: string keys
+        differs = [WHAT.get(k, k) for k in sorted(keys) if old.get(k) != want.get(k)]
+        if differs:
+            raise RunFolderError(f"run folder {out} holds a run made with another {', '.join(differs)} "
+                                 f"(recorded in {path}); its estimates are not this run's: write to another "
+                                 "--out, or delete that folder to start afresh")
+        return
+    if has_marks and not out.name.endswith("_" + identity_hash(want)):  # a cached folder keyed by it is its own
+        raise RunFolderError(f"run folder {out} holds estimates but no {IDENTITY} saying what made them (an "
+                             "earlier version of s5bench, or another tool): they cannot be trusted to be this "
+                             "run's; write to another --out, or delete that folder to start afresh")
+    write_text_atomic(path, json.dumps(want, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- claim
+
+@contextmanager
+def claimed_run_folder(out, system, data_dir, edition: int, stages, fingerprint: str | None = None):
+    """Lock `out`, clean stale temporary files, check (or record) the run's identity.
+
+    Args:
+        out: the run folder (OUT/<system> of run_system.py, a cached run folder of the tables).
+        system: the System about to run.
+        data_dir: the data folder.
+        edition: the DCASE edition.
+        stages: the stages to be written.
+        fingerprint: the data folder's fingerprint if the caller has it (else computed here).
+
+    Yields:
+        The run identity (a dict).
+    """
+    out = Path(out)
+    identity = run_identity(system_config_of(system), fingerprint or data_fingerprint(data_dir), edition)
+    clean = [f"{s}/{sub}" for s in stages for sub in (ESTIMATE_DIR, DONE_DIR)] + list(stages)
+    with folder_lock(out, identity, "run folder", clean=clean):
+        has_marks = any(any((out / s / DONE_DIR).glob("*")) for s in _stage_dirs(out))
+        check_identity(out, identity, has_marks)
+        yield identity
+
+
+def _stage_dirs(out: Path) -> list[str]:
+    return [p.name for p in out.iterdir() if p.is_dir()] if out.is_dir() else []
+
+
+# ---------------------------------------------------------------- resume
+
+def done_mixtures(out: Path, stages, names) -> set[str]:
+    """The mixtures of `names` done for every one of `stages` (each has its `.done` mark).
+
+    Args:
+        out: the run folder.
+        stages: the stages asked for.
+        names: the data set's mixture names.
+
+    Returns:
+        The names done in all of them (a mixture lacking any stage's mark runs again).
+    """
+    done = set(names)
+    for stage in stages:
+        marks = out / stage / DONE_DIR
+        done &= {p.name for p in marks.glob("*")} if marks.is_dir() else set()
+    return done
+
+
+def remove_estimates(folder: Path, names: set[str], mixtures) -> None:
+    """Delete the estimate files of mixtures `names` (exact names, any edition's form).
+
+    Args:
+        folder: a stage's estimate folder.
+        names: the mixtures whose estimates go.
+        mixtures: every mixture name of the data set (to parse file names).
+
+    Raises:
+        S5Error: a file that names no mixture of the data set (not this run's).
+    """
+    if folder.is_dir() and names:
+        for f in list_wavs(folder):
+            try:
+                mix = parse_stem(f.stem, mixtures)[0]
+            except ValueError as err:
+                raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
+            if mix in names:
+                f.unlink()
