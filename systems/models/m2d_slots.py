@@ -13,7 +13,7 @@ silence. A class may come out in several slots (2026).
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -112,6 +112,7 @@ class M2DSpatialSlotTagger(nn.Module):
     pick_labels = staticmethod(pick_slot_labels)
 
 
+@runtime_checkable
 class SlotTagger(Protocol):
     """What a 2026 system asks of a slot tagger (`M2DSlotTagger`, `M2DSpatialSlotTagger`, the CPU
     size class's `cpu_classifier.CNNSlotTagger`)."""
@@ -125,8 +126,6 @@ def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
     Raises:
         ValueError: naming `where` (its checkpoint) if it is another model.
     """
-    from .cpu_classifier import CNNSlotTagger  # imports this module: a late import avoids the cycle
-
-    if not isinstance(model, (M2DSlotTagger, M2DSpatialSlotTagger, CNNSlotTagger)):
+    if not isinstance(model, SlotTagger):  # has mixture_logits: M2D's two slot taggers, the CPU size's CNN one
         raise ValueError(f"{where}: a {type(model).__name__}, not a slot tagger")
     return model
