@@ -9,7 +9,7 @@ from typing import TypeVar
 import numpy as np
 from scipy import stats
 
-from s5bench.metrics.intervals import Contributions, figure_intervals
+from s5bench.metrics.intervals import Contributions, figure_intervals, interval_tail
 
 T = TypeVar("T")
 METRICS = ("CA-SDRi", "CAPI-SDRi", "SNRi", "Acc_mix", "Acc_src")
@@ -49,14 +49,16 @@ def with_scipy(c: Contributions, n_resamples: int, seed: int) -> dict[str, tuple
         seed: the resamples' seed.
 
     Returns:
-        {metric: (low, high)}, the 95 % percentile intervals.
+        {metric: (low, high)}, the 95 % expanded percentile intervals (metrics/intervals.interval_tail).
     """
     def ratio(num, den, axis=-1):
         return num.sum(axis) / den.sum(axis)
 
     out = {}
     for k, metric in enumerate(c.metrics):
+        # the harness's expanded interval is scipy's percentile interval at confidence 1 − 2·tail
         ci = stats.bootstrap((c.num[:, k], c.den[:, k]), ratio, paired=True, vectorized=True, method="percentile",
+                             confidence_level=1 - 2 * interval_tail(len(c.num)),
                              n_resamples=n_resamples, rng=np.random.default_rng(seed)).confidence_interval
         out[metric] = (float(ci.low), float(ci.high))
     return out

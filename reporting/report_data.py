@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from s5bench.metrics.folders import RUN_INFO
+from s5bench.metrics.intervals import significant
 
 # the columns of table1_differences.csv / table2_differences.csv (the interval contract of issue 35)
 DIFFERENCE_COLUMNS = ("data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
@@ -218,6 +219,9 @@ def read_differences(results: Path) -> list[tuple[str, pd.DataFrame]]:
         if missing:
             raise ReportError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, df.columns))})")
         df["excludes_zero"] = df["excludes_zero"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+        # the page marks what the printed table stars: interval and permutation test agree, enough mixtures
+        df["significant"] = [significant(bool(r.excludes_zero), float(r.p_value), int(r.n_mixtures))
+                             for r in df.itertuples()]
         df[["data", "a", "b", "metric"]] = df[["data", "a", "b", "metric"]].astype(str)
         found.append((name, df))
     return found

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from s5bench.metrics.intervals import significant
+
 SPEC_RANGE_DB = 80.0  # the colour scale spans the mixture's loudest bin down to this many dB below
 SIGNIFICANT, NOT_SIGNIFICANT, BAND = "#1f5fa8", "#8a8a8a", "#e4e4e4"
 
@@ -48,13 +50,13 @@ def unit_of(metric: str) -> str:
 
 def forest_figure(df: pd.DataFrame):
     """A forest plot of a differences table: one panel per metric, one row per comparison (the same
-    rows in every panel, the first on top), the difference as a dot (filled when its interval
-    excludes 0), its 95 % interval as a line, the smallest detectable difference as a grey band
-    around 0, and 0 as a vertical line.
+    rows in every panel, the first on top), the difference as a dot (filled when the printed table
+    marks it: `metrics.intervals.significant`), its 95 % interval as a line, the smallest
+    detectable difference as a grey band around 0, and 0 as a vertical line.
 
     Args:
         df: a table with the columns of table1_differences.csv (data, a, b, metric, difference,
-            ci_low, ci_high, min_detectable, excludes_zero).
+            ci_low, ci_high, p_value, n_mixtures, min_detectable, excludes_zero).
 
     Returns:
         The matplotlib figure (close it when done).
@@ -71,9 +73,10 @@ def forest_figure(df: pd.DataFrame):
             y = y_of[(r.data, r.a, r.b)]
             if isinstance(r.min_detectable, (int, float)) and math.isfinite(r.min_detectable):
                 ax.barh(y, 2 * r.min_detectable, left=-r.min_detectable, height=0.7, color=BAND, zorder=0)
-            colour = SIGNIFICANT if r.excludes_zero else NOT_SIGNIFICANT
+            marked = significant(bool(r.excludes_zero), float(r.p_value), int(r.n_mixtures))
+            colour = SIGNIFICANT if marked else NOT_SIGNIFICANT
             ax.hlines(y, r.ci_low, r.ci_high, color=colour, lw=2, zorder=2)
-            ax.plot([r.difference], [y], "o", ms=6, color=colour, mfc=colour if r.excludes_zero else "white",
+            ax.plot([r.difference], [y], "o", ms=6, color=colour, mfc=colour if marked else "white",
                     mew=1.5, zorder=3)
         ax.axvline(0, color="black", lw=0.9, zorder=1)
         ax.set_title(metric, fontsize=10)

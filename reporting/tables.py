@@ -25,7 +25,8 @@ def bootstrap_info(n_resamples: int, seed: int) -> dict:
     """The sidecar's record of how the intervals were drawn (None when they were not)."""
     if not n_resamples:
         return {"bootstrap": None}
-    return {"bootstrap": {"resamples": n_resamples, "seed": seed, "method": "percentile, paired over mixtures",
+    return {"bootstrap": {"resamples": n_resamples, "seed": seed,
+                          "method": "expanded percentile (metrics/intervals.interval_tail), paired over mixtures",
                           "level": LEVEL, "module": "s5bench.metrics.intervals"}}
 
 

@@ -42,10 +42,10 @@ def write_hand_set(root: Path) -> None:
 DIFF_COLUMNS = ["data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
                 "min_detectable", "excludes_zero"]
 TABLE1_DIFFERENCES = pd.DataFrame([
-    ("hand", "second", "first", "CA-SDRi", 1.25, 0.8, 1.7, 0.004, 4, 0.6, True),
-    ("hand", "second", "first", "SNRi", 0.3, -0.2, 0.8, 0.21, 4, 0.7, False),
-    ("hand", "first", "oracle", "CA-SDRi", -2.0, -3.5, -0.5, 0.0004, 4, 1.4, True),
-    ("hand", "first", "oracle", "SNRi", -0.4, -1.1, 0.3, 0.3, 4, 0.9, False),
+    ("hand", "second", "first", "CA-SDRi", 1.25, 0.8, 1.7, 0.004, 40, 0.6, True),
+    ("hand", "second", "first", "SNRi", 0.3, -0.2, 0.8, 0.21, 40, 0.7, False),
+    ("hand", "first", "oracle", "CA-SDRi", -2.0, -3.5, -0.5, 0.0004, 40, 1.4, True),
+    ("hand", "first", "oracle", "SNRi", -0.4, -1.1, 0.3, 0.3, 40, 0.9, False),
 ], columns=DIFF_COLUMNS)
 TABLE2_DIFFERENCES = pd.DataFrame([
     ("builtin", "mysys", "baseline", "CA-SDRi", 0.5, 0.1, 0.9, 0.02, 20, 0.5, True),
@@ -157,6 +157,13 @@ def test_the_forest_plot_draws_each_interval_and_zero():
             filled = sorted((line.get_xdata()[0], line.get_markerfacecolor() != "white") for line in ax.lines
                             if line.get_marker() == "o")
             assert filled == sorted(zip(rows["difference"], rows["excludes_zero"]))
+    finally:
+        pyplot().close(fig)
+    # an interval that excludes 0 beside p = 0.25 (8 mixtures): not marked, so a hollow dot
+    unsure = TABLE1_DIFFERENCES.iloc[:1].assign(p_value=0.25, n_mixtures=8)
+    fig = forest_figure(unsure)
+    try:
+        assert [line.get_markerfacecolor() for line in fig.axes[0].lines if line.get_marker() == "o"] == ["white"]
     finally:
         pyplot().close(fig)
     fig = forest_figure(TABLE2_DIFFERENCES)  # two data sets: each row names its set
