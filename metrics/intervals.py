@@ -219,8 +219,15 @@ def interval_tail(n: int, level: float = LEVEL) -> float:
 
 def _percentile(theta: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
     tail = interval_tail(n, level)
-    quantile = np.nanquantile if np.isnan(theta).any() else np.quantile
-    low, high = quantile(theta, [tail, 1 - tail], axis=0)
+    if not np.isnan(theta).any():
+        low, high = np.quantile(theta, [tail, 1 - tail], axis=0)
+        return low, high
+    # a figure with nothing to count in any resample (e.g. SNRi of mixtures without targets) has no
+    # interval: NaN bounds, without numpy's all-NaN warning
+    some = ~np.isnan(theta).all(axis=0)
+    low, high = np.full(theta.shape[1:], np.nan), np.full(theta.shape[1:], np.nan)
+    if some.any():
+        low[some], high[some] = np.nanquantile(theta[:, some], [tail, 1 - tail], axis=0)
     return low, high
 
 

@@ -41,6 +41,8 @@ from .tables import (
 )
 
 TABLE1 = stage_names(3)
+# the pipeline each edition's Table 1 runs when no --system is given: the one trained for it
+DEFAULT_SYSTEM = {2025: "self_guided_cpu", 2026: "self_guided_cpu"}
 PUBLISHED_COLUMNS = ["published_CA-SDRi", "published_SNRi", "published_Acc_src"]
 MEASURED = ["SNRi", "Acc_src", "Acc_mix"]  # after the edition's ranking metric
 
@@ -97,13 +99,14 @@ class AblationRun:
     started: float
 
 
-def ablation(config: str | None, data_dir: str | None, system: str, options: TableOptions) -> list[str] | None:
+def ablation(config: str | None, data_dir: str | None, system: str | None, options: TableOptions
+             ) -> list[str] | None:
     """Run the pipeline once over a test set and write Table 1 and its companions.
 
     Args:
         config: one stage, or None for the five stages of Table 1.
         data_dir: a test set in the official layout, or None for the built-in one of `options.n` mixtures.
-        system: a self-guided system config.
+        system: a self-guided system config (None: the edition's `DEFAULT_SYSTEM`).
         options: how it runs, where the results go, the intervals, the report.
 
     Returns:
@@ -116,7 +119,8 @@ def ablation(config: str | None, data_dir: str | None, system: str, options: Tab
     return None if run is None else write_table1(run, options)
 
 
-def run_ablation(config: str | None, data_dir: str | None, system: str, options: TableOptions) -> AblationRun | None:
+def run_ablation(config: str | None, data_dir: str | None, system: str | None, options: TableOptions
+                 ) -> AblationRun | None:
     """Run the pipeline's stages once over a test set, into its cached run folder (resumed).
 
     Args:
@@ -132,6 +136,7 @@ def run_ablation(config: str | None, data_dir: str | None, system: str, options:
     edition = options.run.edition
     stages = list(TABLE1) if config is None else [parse_stage(config)]
     data = check_test_set(data_dir) if data_dir else builtin_test_set(options.n, edition=edition)
+    system = system or DEFAULT_SYSTEM[options.run.edition]
     built, cfg = build_with(system, iterations=max(iterations_for(s) for s in stages))
     fingerprint = data_fingerprint(data)
     run_dir = run_dir_for(system, cfg, fingerprint, options.out, edition)

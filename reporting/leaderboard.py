@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.editions import edition_of, ranking_metric
+from s5bench.common.editions import edition_of, ranking_metric, repeated_classes_allowed
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.intervals import Contributions
 from s5bench.systems.distributed import shard_info
@@ -19,6 +19,7 @@ from s5bench.systems.run_folder import checkpoint_hashes, run_dir_for, system_co
 
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS
+from .scene_types import scene_type_table
 from .table_jobs import BUILTIN, TableOptions, build_with, builtin_test_set, check_test_set
 from .tables import (
     bootstrap_info,
@@ -183,4 +184,20 @@ def write_table2(run: LeaderboardRun, options: TableOptions) -> list[str]:
     lines = [printed(display)]
     lines += differences_block(comparisons, [metric, "SNRi", "Acc_src", "Acc_mix"], bootstrap, seed,
                                results / "table2_differences.csv", "Table 2: paired differences from the baseline")
+    if repeated_classes_allowed(edition):  # 2026: scenes without a target or with a class twice
+        lines += _scene_type_lines(run, options)
     return lines + report_lines(results, not options.report)
+
+
+def _scene_type_lines(run: LeaderboardRun, options: TableOptions) -> list[str]:
+    """Write table2_scene_types.csv (+ .md, sidecar) and return its printout."""
+    stages = {(d, Path(name).stem): Path(run.run_dirs[name][d]["run_dir"]) / run.run_dirs[name][d]["stage"]
+              for d in run.data for name in run.names}
+    df, intervals = scene_type_table(stages, options.run.edition, options.bootstrap, options.seed)
+    note = ("Each measured system's final stage on the mixtures of each scene type (no target, distinct "
+            "classes, a class repeated); a group's figure is the whole set's ratio of sums restricted to it."
+            + interval_note(options.bootstrap, options.seed, "table2_scene_types.csv"))
+    display = write_measured_table(df, options.out / "table2_scene_types.csv", "Table 2 by scene type", note,
+                                   intervals, edition=options.run.edition, **bootstrap_info(options.bootstrap,
+                                                                                            options.seed))
+    return ["", "Table 2 by scene type:", printed(display)]

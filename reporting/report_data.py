@@ -169,6 +169,8 @@ def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[R
         meta, found = table_with_sidecar(results, "table2", "runs", "leaderboard.py", "the challenge")
         kinds.append("leaderboard")
         tables += found
+        if (results / "table2_scene_types.csv").is_file():  # 2026: the breakdown by scene type
+            tables.append(("Table 2 by scene type, measured", pd.read_csv(results / "table2_scene_types.csv")))
         for system, by_data in meta["runs"].items():
             for dname, where in by_data.items():
                 prov = {**meta.get("systems", {}).get(system, {}), "system": system,

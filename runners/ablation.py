@@ -24,7 +24,7 @@ import sys
 
 from s5bench.common.arguments import add_table_arguments, resolve_n
 from s5bench.common.errors import command
-from s5bench.reporting.ablation import TABLE1, ablation
+from s5bench.reporting.ablation import DEFAULT_SYSTEM, TABLE1, ablation
 from s5bench.reporting.table_jobs import BUILTIN, TableOptions
 
 
@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--config", help=f"one stage: {', '.join(TABLE1)} or fss<k>_cp<k>")
     which.add_argument("--all", action="store_true", help="the five stages of Table 1")
     ap.add_argument("--data", help="test set in the official layout (default: the built-in synthetic one)")
-    ap.add_argument("--system", default="self_guided_cpu",
-                    help="a self-guided system config (configs/systems); default: the CPU size class")
+    defaults = "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEM.items())
+    ap.add_argument("--system", help=f"a self-guided system config (configs/systems); default by edition: {defaults}")
     add_table_arguments(ap, n_default=BUILTIN["n"], report_path="results/report/index.html")
     return ap
 

@@ -127,6 +127,13 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     assert list(pub26.system)[:2] == ["Bando_AIST", "Choi_KAIST"] and pub26.iloc[0]["published_test_CAPI-SDRi"] == 16.32
     row = t26[t26.kind == "measured"].iloc[0]
     assert row["tiny_CAPI-SDRi"] == pytest.approx(measured.iloc[0]["tiny_CA-SDRi"])
+    # 2026: the breakdown by scene type, printed, in a CSV and in the report (2025 has none)
+    kinds = pd.read_csv(out / "e2026" / "table2_scene_types.csv").set_index("scene_type")
+    assert list(kinds["n_mixtures"]) == [0, 6, 0]  # tiny 2025-rule data: every mixture has distinct classes
+    assert kinds.loc["distinct classes", "CAPI-SDRi"] == pytest.approx(row["tiny_CAPI-SDRi"], abs=1e-4)
+    assert "Table 2 by scene type" in proc.stdout and "a class repeated" in proc.stdout
+    assert "Table 2 by scene type" in (out / "e2026" / "report" / "index.html").read_text()
+    assert not (out / "table2_scene_types.csv").exists()
 
 
 def test_sharded_ablation_gives_the_same_table(tmp_path, tiny_test_set, tiny_systems):
