@@ -2,39 +2,68 @@
 and write the reports (CSV, Markdown, and optionally the official results JSON)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import sys
-from functools import partial
-from multiprocessing import get_all_start_methods, get_context
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple, TypeGuard, TypeVar
 
-import pandas as pd
-from tqdm import tqdm
+import numpy as np
 
-from s5bench.common.audio import read_audio, write_text_atomic
-from s5bench.common.editions import check_edition, edition_of, ranking_metric, summary_columns
+# pyright's strict mode sees common/'s unannotated parameters as unknown: those imports are marked
+from s5bench.common.audio import write_text_atomic  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.editions import EDITIONS, check_edition, edition_of, ranking_metric, summary_columns  # pyright: ignore[reportUnknownVariableType]
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
-from s5bench.common.manifest import check_dataset
+from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.manifest import check_dataset  # pyright: ignore[reportUnknownVariableType]
 
 from .aggregate import per_class_table, summarize
-from .scene import MixtureScore, score_mixture, use_one_thread
+from .mixture_score import MixtureScore
+from .reading import MixtureReader
+from .scene import Dot, blas_dot, loop_dot, score_rows
+
+T = TypeVar("T")
 
 
-def _score_one(task) -> MixtureScore:
-    name, mix_path, ref_paths, est_paths, sr, channels, edition = task
-    # float32 holds every sample of 16/24-bit PCM and float wavs exactly; scoring is in float64.
-    mixture = read_audio(mix_path, sr=sr, channels=channels, always_2d=True, dtype="float32")
-    length = mixture.shape[0]
-    refs = [(lab, read_audio(p, sr=sr, channels=1, length=length, dtype="float32")) for lab, p in ref_paths]
-    ests = [(lab, read_audio(p, sr=sr, channels=1, length=length, dtype="float32")) for lab, p in est_paths]
-    return score_mixture(mixture[:, 0], refs, ests, name=name, edition=edition)
+class _Task(NamedTuple):
+    """One mixture to score: its name, its file, and its (label, file) references and estimates."""
+
+    name: str
+    mixture: Path
+    refs: list[tuple[str, Path]]
+    ests: list[tuple[str, Path]]
 
 
-def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_RATE, channels: int = 4,
-                  jobs: int = 1, progress: bool = True, edition: int = 2025,
-                  note_missing: bool = True) -> list[MixtureScore]:
+def _score(reader: MixtureReader, task: _Task, edition: int, dot: Dot) -> MixtureScore:
+    files = [path for _, path in task.refs + task.ests]
+    rows = reader.read(task.mixture, files)  # float64 rows; scoring is in float64 on the files' samples
+    return score_rows(rows, [lab for lab, _ in task.refs], [lab for lab, _ in task.ests], name=task.name,
+                      edition=edition, row_names=[str(task.mixture)] + [str(p) for p in files], dot=dot)
+
+
+class _Worker:
+    """A scoring worker process's reader (made once per process by the pool's initializer)."""
+
+    reader: MixtureReader | None = None
+    edition: int = 2025
+
+
+def _start_worker(sr: int, channels: int, edition: int) -> None:
+    _Worker.reader, _Worker.edition = MixtureReader(sr, channels), edition
+
+
+def _score_in_worker(task: _Task) -> MixtureScore:
+    assert _Worker.reader is not None, "the pool's initializer makes the reader"
+    # numpy's own loop, not BLAS: BLAS threads of several workers would fight over the cores
+    return _score(_Worker.reader, task, _Worker.edition, loop_dot)
+
+
+def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_dir: str | Path, *,
+                  sr: int = SAMPLE_RATE, channels: int = 4, jobs: int = 1, progress: bool = True,
+                  edition: int = 2025, note_missing: bool = True) -> list[MixtureScore]:
     """Score every mixture of a folder against its references, from the files in the official naming.
 
     A mixture without estimates is scored as all misses (2025: with one line on stderr that says
@@ -75,21 +104,91 @@ def score_folders(soundscape_dir, oracle_dir, estimate_dir, *, sr: int = SAMPLE_
         shown = ", ".join(no_estimate[:5]) + (" …" if len(no_estimate) > 5 else "")
         print(f"note: {len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}",
               file=sys.stderr)
-    tasks = [(m, mixtures[m], refs.get(m, []), ests.get(m, []), sr, channels, edition) for m in mixtures]
-    bar = partial(tqdm, total=len(tasks), desc="scoring", unit="mix", disable=not progress)
+    tasks = [_Task(m, mixtures[m], refs.get(m, []), ests.get(m, [])) for m in mixtures]
     if jobs <= 1:
-        return [_score_one(t) for t in bar(tasks)]
+        reader = MixtureReader(sr, channels)
+        return [_score(reader, t, edition, blas_dot) for t in _progress(tasks, len(tasks), progress)]
+    from multiprocessing import get_all_start_methods, get_context  # only here: 25 ms to import
+
     # fork where the OS has it: workers start at once instead of re-importing everything
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with get_context(method).Pool(jobs, initializer=use_one_thread) as pool:
-        return list(bar(pool.imap(_score_one, tasks, chunksize=4)))
+    with get_context(method).Pool(jobs, initializer=_start_worker, initargs=(sr, channels, edition)) as pool:
+        return list(_progress(pool.imap(_score_in_worker, tasks, chunksize=4), len(tasks), progress))
 
 
-def _edition_of(summary: dict) -> int:
-    return 2026 if "CAPI-SDRi" in summary else 2025
+def _progress(items: Iterable[T], total: int, shown: bool) -> Iterator[T]:
+    """The items, behind a progress bar on stderr when `shown` (tqdm is imported only then)."""
+    if not shown:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc="scoring", unit="mix")
 
 
-def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
+def _edition_of(summary: Mapping[str, object]) -> int:
+    """The edition of a summary: the one whose ranking metric it holds (`common.editions` names them)."""
+    found = [e for e in EDITIONS if ranking_metric(e) in summary]
+    if len(found) != 1:
+        names = ", ".join(ranking_metric(e) for e in EDITIONS)
+        raise KeyError(f"a summary holds the ranking metric of one edition ({names}); this one has "
+                       f"{', '.join(summary)}")
+    return found[0]
+
+
+def table_csv(rows: Sequence[Mapping[str, object]], columns: list[str] | None = None) -> str:
+    """Rows of a report as CSV text, byte for byte as pandas writes `DataFrame(rows).to_csv(index=False)`.
+
+    Written with the csv module so that scoring does not import pandas (0.15 s per process). A
+    column's values are written as pandas infers its type: all bool → True/False; all int → the
+    integers; numbers with at least one float (or a missing value) → every value as a float
+    (`repr`, NaN as an empty field); anything else as text (None and NaN empty).
+
+    Args:
+        rows: one dict per row; a key missing from a row is a missing value.
+        columns: the columns in order (default: the keys in order of first appearance); keys not
+            listed are left out.
+
+    Returns:
+        The CSV text: a header line, then one line per row, each ending in a newline.
+
+    Example:
+        >>> from s5bench.metrics.folders import table_csv
+        >>> print(table_csv([{"class": "Speech", "tp": 2, "mean": 1.5, "ok": True},
+        ...                  {"class": "Cough", "tp": 0, "mean": float("nan"), "ok": False}]), end="")
+        class,tp,mean,ok
+        Speech,2,1.5,True
+        Cough,0,,False
+    """
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    cells = [_csv_column([row.get(c, math.nan) for row in rows]) for c in columns]
+    writer.writerows(zip(*cells))
+    return text.getvalue()
+
+
+def _is_number(v: object) -> TypeGuard[float]:  # an int, a float or a numpy number; float() takes each
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _csv_column(values: list[object]) -> list[str]:
+    """One column's cells as pandas writes them (see `table_csv`)."""
+    def missing(v: object) -> bool:
+        return v is None or (_is_number(v) and math.isnan(v))
+
+    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return [str(v) for v in values]
+    if values and all(_is_number(v) and isinstance(v, (int, np.integer)) for v in values):
+        return [str(v) for v in values]
+    if values and all(_is_number(v) or v is None for v in values):
+        return ["" if v is None or not _is_number(v) or math.isnan(float(v)) else repr(float(v)) for v in values]
+    return ["" if missing(v) else str(v) for v in values]
+
+
+def summary_markdown(summary: Mapping[str, float], title: str = "S5 evaluation") -> str:
     """The summary as a Markdown table (summary.md), with the edition and the units.
 
     Args:
@@ -115,7 +214,7 @@ def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
         DCASE 2025 edition. CA-SDRi and SNRi in dB; Acc_mix and Acc_src in %.
         <BLANKLINE>
     """
-    def fmt(v):
+    def fmt(v: float) -> str:
         return "nan" if isinstance(v, float) and math.isnan(v) else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
     edition = _edition_of(summary)
@@ -127,7 +226,7 @@ def summary_markdown(summary: dict, title: str = "S5 evaluation") -> str:
     return f"# {title}\n\n{head}\n{rule}\n{body}\n\n{units}\n"
 
 
-def official_results(scores: list[MixtureScore], summary: dict) -> dict:
+def official_results(scores: list[MixtureScore], summary: Mapping[str, float]) -> dict[str, object]:
     """The results in the form of the 2026 baseline's `dev_set_test_results.json`.
 
     Estimates read from files carry no probabilities; that field is left out.
@@ -143,7 +242,7 @@ def official_results(scores: list[MixtureScore], summary: dict) -> dict:
     """
     name = ranking_metric(_edition_of(summary))
 
-    def value(x):
+    def value(x: float) -> float | None:
         return None if math.isnan(x) else x
 
     return {
@@ -157,7 +256,8 @@ def official_results(scores: list[MixtureScore], summary: dict) -> dict:
 RUN_INFO = "run_info.json"
 
 
-def write_run_info(folder, *, soundscape_dir, oracle_dir, estimate_dir, edition: int, **extra) -> Path:
+def write_run_info(folder: str | Path, *, soundscape_dir: str | Path, oracle_dir: str | Path | None,
+                   estimate_dir: str | Path, edition: int, **extra: object) -> Path:
     """Write `folder/run_info.json` (atomically): where a stage's inputs are, for tools that read a
     results folder later (the report).
 
@@ -182,7 +282,7 @@ def write_run_info(folder, *, soundscape_dir, oracle_dir, estimate_dir, edition:
     return path
 
 
-def write_reports(scores: list[MixtureScore], out_dir, official_json: bool = False) -> dict:
+def write_reports(scores: list[MixtureScore], out_dir: str | Path, official_json: bool = False) -> dict[str, float]:
     """Write a stage's reports into `out_dir` (created if needed), each file atomically.
 
     The files: per_mixture.csv (`MixtureScore.row`), per_class.csv (`per_class_table`),
@@ -204,10 +304,9 @@ def write_reports(scores: list[MixtureScore], out_dir, official_json: bool = Fal
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(scores)
-    columns = summary_columns(_edition_of(summary))
-    write_text_atomic(out / "per_mixture.csv", pd.DataFrame([s.row() for s in scores]).to_csv(index=False))
-    write_text_atomic(out / "per_class.csv", pd.DataFrame(per_class_table(scores)).to_csv(index=False))
-    write_text_atomic(out / "summary.csv", pd.DataFrame([summary], columns=columns).to_csv(index=False))
+    write_text_atomic(out / "per_mixture.csv", table_csv([s.row() for s in scores]))
+    write_text_atomic(out / "per_class.csv", table_csv(per_class_table(scores)))
+    write_text_atomic(out / "summary.csv", table_csv([summary], summary_columns(scores[0].edition)))
     write_text_atomic(out / "summary.md", summary_markdown(summary))
     if official_json:
         write_text_atomic(out / "results.json", json.dumps(official_results(scores, summary), indent=2))

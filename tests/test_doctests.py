@@ -6,6 +6,7 @@ import pytest
 
 MODULES = ["s5bench.metrics.signal", "s5bench.metrics.scene", "s5bench.metrics.accuracy", "s5bench.metrics.aggregate",
            "s5bench.metrics.separation", "s5bench.metrics.breakdown", "s5bench.metrics.folders",
+           "s5bench.metrics.assignment", "s5bench.metrics.reading",
            "s5bench.systems.registry", "s5bench.systems.training.recipes", "s5bench.data_gen.config",
            "s5bench.data_gen.writer"]
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import TINY_MODELS
 
-from s5bench.metrics.scene import best_class_pairing
+from s5bench.metrics.assignment import best_class_pairing
 from s5bench.systems.baseline import Baseline
 from s5bench.systems.models.checkpoints import build_model, m2d_encoder
 from s5bench.systems.models.m2d import M2DTagger

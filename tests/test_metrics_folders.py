@@ -1,0 +1,165 @@
+"""metrics/folders.py and metrics/reading.py: the files read once into kept rows give what the
+in-memory scoring gives; the reports' CSV text is pandas' to the byte; a plain scoring run imports
+neither pandas nor the optimisation and statistics parts of scipy."""
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from s5bench.common.audio import AudioFormatError, read_audio
+from s5bench.metrics.folders import score_folders, summary_markdown, table_csv
+from s5bench.metrics.reading import MixtureReader
+from s5bench.metrics.scene import blas_dot, loop_dot, score_mixture, score_rows
+
+SR = 8000
+
+
+def write(path, data, subtype="FLOAT"):
+    sf.write(path, data, SR, subtype=subtype)
+    return path
+
+
+def test_reader_gives_the_samples_read_audio_gives(tmp_path):
+    rng = np.random.default_rng(0)
+    reader = MixtureReader(SR, 4)
+    for n, subtype in [(800, "PCM_16"), (1200, "FLOAT"), (800, "PCM_24")]:  # lengths change between mixtures
+        mix = write(tmp_path / f"m{n}{subtype}.wav", rng.uniform(-0.5, 0.5, (n, 4)), subtype)
+        mono = [write(tmp_path / f"m{n}{subtype}_{k}.wav", rng.uniform(-0.5, 0.5, n), sub)
+                for k, sub in enumerate(["FLOAT", "PCM_16", "PCM_32", "DOUBLE"])]
+        rows = reader.read(mix, mono)
+        assert rows.dtype == np.float64 and rows.shape == (5, n)
+        assert np.array_equal(rows[0], read_audio(mix, always_2d=True, dtype="float32")[:, 0])
+        for row, path in zip(rows[1:], mono):  # 32-bit PCM and double files exactly, without a float32 step
+            assert np.array_equal(row, read_audio(path, dtype="float64"))
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("nan_in_channel_3", "contains NaN or Inf samples"),
+    ("channels", "2 channel(s), expected 4"),
+    ("short", "shorter than its mixture"),
+    ("rate", "sample rate 16000 Hz, expected 8000"),
+    ("garbage", "not a readable WAV file"),
+    ("missing", "audio file not found"),
+])
+def test_reader_errors_are_read_audios(tmp_path, breakage, message):
+    mixture = np.zeros((400, 4))
+    mono = tmp_path / "m_Speech.wav"
+    write(mono, np.zeros(400))
+    if breakage == "nan_in_channel_3":
+        mixture[7, 3] = np.nan
+    elif breakage == "channels":
+        mixture = np.zeros((400, 2))
+    elif breakage == "short":
+        write(mono, np.zeros(300))
+    elif breakage == "rate":
+        sf.write(mono, np.zeros(400), 16000)
+    elif breakage == "garbage":
+        mono.write_bytes(b"RIFF but not audio" * 4)
+    elif breakage == "missing":
+        mono = tmp_path / "nowhere.wav"
+    mix = write(tmp_path / "m.wav", mixture)
+    with pytest.raises((AudioFormatError, FileNotFoundError, ValueError), match=re.escape(message)) as err:
+        MixtureReader(SR, 4).read(mix, [mono])
+    assert str(mix if breakage in ("nan_in_channel_3", "channels") else mono) in str(err.value)
+
+
+def test_rows_score_as_the_waveforms_do_with_either_inner_product():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        refs = [(lab, rng.standard_normal(500)) for lab in rng.choice(["Speech", "Cough", "Pour"], 2)]
+        ests = [(lab, w + 10 ** -rng.uniform(0, 3) * rng.standard_normal(500)) for lab, w in refs]
+        x0 = sum(w for _, w in refs) + 0.1 * rng.standard_normal(500)
+        a = score_mixture(x0, refs, ests, edition=2026)
+        rows = np.stack([x0] + [w for _, w in refs + ests])
+        b = score_rows(rows, [lab for lab, _ in refs], [lab for lab, _ in ests], edition=2026, dot=loop_dot)
+        assert b.capi_sdri == pytest.approx(a.capi_sdri, abs=1e-9) and b.snri == pytest.approx(a.snri, abs=1e-9)
+        assert score_rows(rows, [lab for lab, _ in refs], [lab for lab, _ in ests], edition=2026,
+                          dot=blas_dot) == a
+
+
+def test_a_nan_row_is_named_as_the_caller_calls_it():
+    rows = np.ones((3, 4))
+    rows[2, 1] = np.inf
+    with pytest.raises(ValueError, match="^est.wav: contains NaN or Inf samples"):
+        score_rows(rows, ["Speech"], ["Speech"], row_names=["mix.wav", "ref.wav", "est.wav"])
+    with pytest.raises(ValueError, match=re.escape("rows of shape (2, 4) for 1 mixture, 1 reference(s)")):
+        score_rows(rows[:2], ["Speech"], ["Speech"])
+
+
+@pytest.fixture
+def small_set(tmp_path):
+    """Five mixtures of 0.1 s: 1-3 references, noisy estimates, a false alarm where a slot is free."""
+    rng = np.random.default_rng(5)
+    dirs = {k: tmp_path / "set" / k for k in ("soundscape", "oracle_target", "estimate")}
+    for d in dirs.values():
+        d.mkdir(parents=True)
+    for i in range(5):
+        refs = {lab: rng.uniform(-0.3, 0.3, 800) for lab in ["Speech", "Cough", "Pour"][:1 + i % 3]}
+        write(dirs["soundscape"] / f"mix_{i}.wav", rng.uniform(-0.1, 0.1, (800, 4)) + sum(refs.values())[:, None])
+        for lab, w in refs.items():
+            write(dirs["oracle_target"] / f"mix_{i}_{lab}.wav", w)
+            write(dirs["estimate"] / f"mix_{i}_{lab}.wav", w + 0.05 * rng.standard_normal(800))
+        if len(refs) < 3:  # a false alarm where a slot is free
+            write(dirs["estimate"] / f"mix_{i}_Doorbell.wav", 0.01 * rng.standard_normal(800))
+    return dirs
+
+
+def test_one_process_and_two_give_the_same_scores(small_set):
+    one = score_folders(*small_set.values(), sr=SR, progress=False)
+    two = score_folders(*small_set.values(), sr=SR, progress=False, jobs=2)
+    assert [s.soundscape for s in one] == [f"mix_{i}" for i in range(5)] == [s.soundscape for s in two]
+    for a, b in zip(one, two):
+        assert a.capi_sdri == pytest.approx(b.capi_sdri, abs=1e-9) and a.snri == pytest.approx(b.snri, abs=1e-9)
+        assert (a.tp, a.fp, a.fn) == (b.tp, b.fp, b.fn) == (len(a.ref_labels), int(len(a.ref_labels) < 3), 0)
+
+
+def _random_rows(rng, n):
+    values = [0.0, -0.0, 5.0, 1e16, 1e15, 123456789.123, 2.5e-5, 1e-4, math.inf, -math.inf, math.nan, 1 / 3]
+    rows = []
+    for i in range(n):
+        rows.append({
+            "name": ["mix_1", "a,b", 'say "hi"', "", "x;y"][i % 5],
+            "float": float(rng.choice(values)) if i % 3 else float(rng.normal(0, 1e3)),
+            "mixed": 3 if i % 2 else 2.5,  # ints and floats in one column: pandas writes floats
+            "int": int(rng.integers(-5, 5)),
+            "bool": bool(i % 2),
+            "all_nan": math.nan,
+            "np_float": np.float64(rng.normal()),
+        })
+    return rows
+
+
+def test_table_csv_is_pandas_to_the_byte():
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 40):
+        rows = _random_rows(rng, n)
+        assert table_csv(rows) == pd.DataFrame(rows).to_csv(index=False)
+        columns = ["int", "float", "absent"]
+        assert table_csv(rows, columns) == pd.DataFrame(rows, columns=columns).to_csv(index=False)
+    one_nan = [{"a": math.nan}, {"a": 1.5}]  # a row of one empty field is written as ""
+    assert table_csv(one_nan) == pd.DataFrame(one_nan).to_csv(index=False)
+
+
+def test_summary_markdown_knows_the_edition_from_common_editions():
+    base = {"n_mixtures": 1, "SNRi": 1.0, "Acc_mix": 0.0, "Acc_src": 0.0}
+    assert "DCASE 2026 edition" in summary_markdown({**base, "CAPI-SDRi": 1.0})
+    assert "DCASE 2025 edition" in summary_markdown({**base, "CA-SDRi": 1.0})
+    with pytest.raises(KeyError, match="ranking metric of one edition"):
+        summary_markdown(base)
+
+
+def test_a_plain_scoring_run_imports_only_what_it_uses(small_set, tmp_path):
+    folders = ", ".join(repr(str(d)) for d in small_set.values())
+    code = ("import sys; from s5bench.metrics.folders import score_folders, write_reports; "
+            f"write_reports(score_folders({folders}, sr={SR}, progress=False), {str(tmp_path)!r}, "
+            "official_json=True); "
+            "print(' '.join(m for m in ('pandas', 'scipy.optimize', 'scipy.stats', 'torch', 'tqdm', "
+            "'multiprocessing.pool') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "", f"imported by a plain scoring run: {done.stdout}"
+    assert (tmp_path / "summary.csv").is_file()
