@@ -7,14 +7,17 @@ import warnings
 
 import numpy as np
 
-from s5bench.common.editions import edition_of, ranking_metric
+from s5bench.common.editions import (
+    edition_of,  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
+    ranking_metric,
+)
 from s5bench.common.labels import LABELS
 
 from .accuracy import acc_mix, acc_src
-from .scene import MixtureScore
+from .mixture_score import MixtureScore
 
 
-def summarize(scores: list[MixtureScore]) -> dict:
+def summarize(scores: list[MixtureScore]) -> dict[str, float]:
     """The data set's figures, as summary.csv and the results tables give them.
 
     Args:
@@ -61,7 +64,7 @@ def summarize(scores: list[MixtureScore]) -> dict:
     }
 
 
-def per_class_table(scores: list[MixtureScore]) -> list[dict]:
+def per_class_table(scores: list[MixtureScore]) -> list[dict[str, str | int | float]]:
     """The per-class table (per_class.csv): one row per target class, in `LABELS` order.
 
     Args:
@@ -87,7 +90,7 @@ def per_class_table(scores: list[MixtureScore]) -> list[dict]:
         >>> rows["Doorbell"]  # a false alarm: no pair, one 0 term
         {'class': 'Doorbell', 'n_ref': 0, 'tp': 0, 'fp': 1, 'fn': 0, 'mean_sdri_tp': nan, 'ca_sdri_term': 0.0}
     """
-    rows = []
+    rows: list[dict[str, str | int | float]] = []
     for lab in LABELS:
         pairs = [v for s in scores for v in s.pair_sdri.get(lab, [])]
         terms = [v for s in scores for v in s.class_terms.get(lab, [])]

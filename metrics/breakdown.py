@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from s5bench.common.editions import edition_of
+from s5bench.common.editions import edition_of  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
 from s5bench.common.labels import N_SLOTS
+
+# pandas declares few of its types: a table is handled as `Any` inside a function (`table: Any = rows`),
+# and what leaves the function is typed (numbers, lists, dicts).
 
 SCENE_TYPES = ("no target", "distinct classes", "a class repeated")
 
@@ -76,7 +82,7 @@ def scene_type(ref_labels: list[str]) -> str:
     return SCENE_TYPES[2] if len(set(ref_labels)) < len(ref_labels) else SCENE_TYPES[1]
 
 
-def group_figures(rows: pd.DataFrame, metric: str) -> dict:
+def group_figures(rows: pd.DataFrame, metric: str) -> dict[str, float]:
     """The summary figures of a group of per_mixture rows, plus silence precision and recall.
 
     Args:
@@ -103,22 +109,27 @@ def group_figures(rows: pd.DataFrame, metric: str) -> dict:
         >>> float(f["silence_precision"]), float(f["silence_recall"])  # 2 + 3 silent answers, 1 + 3 silent slots
         (80.0, 100.0)
     """
-    n_ref, n_est = rows["n_ref"].to_numpy(), rows["n_est"].to_numpy()
-    values = rows[metric].to_numpy(dtype=float)
+    table: Any = rows
+
+    def numbers(column: str) -> npt.NDArray[np.float64]:
+        return np.asarray(table[column], dtype=np.float64)
+
+    n_ref, n_est = np.asarray(table["n_ref"], dtype=np.int64), np.asarray(table["n_est"], dtype=np.int64)
+    values, snri = numbers(metric), numbers("snri")
     with_targets = n_ref > 0
-    snri = rows["snri"].to_numpy(dtype=float)
-    counted = (rows["tp"] + rows["fp"] + rows["fn"]).sum()
+    counted = float((numbers("tp") + numbers("fp") + numbers("fn")).sum())
     answered, truly = N_SLOTS - n_est, N_SLOTS - n_ref
     right = np.minimum(answered, truly)
+    n_targets = int(n_ref.sum())
     return {
-        "n_mixtures": len(rows),
-        "n_targets": int(n_ref.sum()),
+        "n_mixtures": len(table),
+        "n_targets": n_targets,
         "metric": float(np.nanmean(values)) if np.isfinite(values).any() else math.nan,
-        "SNRi": float((snri[with_targets] * n_ref[with_targets]).sum() / n_ref.sum()) if n_ref.sum() else math.nan,
-        "Acc_mix": 100.0 * float(rows["label_match"].astype(bool).mean()) if len(rows) else math.nan,
-        "Acc_src": 100.0 * float(rows["tp"].sum()) / counted if counted else math.nan,
-        "silence_precision": 100.0 * right.sum() / answered.sum() if answered.sum() else math.nan,
-        "silence_recall": 100.0 * right.sum() / truly.sum() if truly.sum() else math.nan,
+        "SNRi": float((snri[with_targets] * n_ref[with_targets]).sum() / n_targets) if n_targets else math.nan,
+        "Acc_mix": 100.0 * float(np.asarray(table["label_match"], dtype=bool).mean()) if len(table) else math.nan,
+        "Acc_src": 100.0 * float(numbers("tp").sum()) / counted if counted else math.nan,
+        "silence_precision": 100.0 * int(right.sum()) / int(answered.sum()) if answered.sum() else math.nan,
+        "silence_recall": 100.0 * int(right.sum()) / int(truly.sum()) if truly.sum() else math.nan,
     }
 
 
@@ -140,26 +151,28 @@ def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition
         KeyError: If a column is missing.
     """
     metric = metric_column(per_mixture)
-    out = [{"breakdown": "all", "group": "all", **group_figures(per_mixture, metric)}]
+    mixtures: Any = per_mixture
+    out: list[dict[str, str | int | float]] = [{"breakdown": "all", "group": "all",
+                                                **group_figures(per_mixture, metric)}]
     for k in range(N_SLOTS + 1):
-        rows = per_mixture.loc[per_mixture["n_ref"] == k]
+        rows = mixtures.loc[mixtures["n_ref"] == k]
         if len(rows):
             out.append({"breakdown": "n_targets", "group": str(k), **group_figures(rows, metric)})
     if edition_of(edition).repeated_classes:  # scene types differ only where a class may repeat
-        types = per_mixture["ref_labels"].map(lambda c: scene_type(labels_of(c)))
+        types = np.array([scene_type(labels_of(c)) for c in mixtures["ref_labels"]], dtype=object)
         for kind in SCENE_TYPES:
-            rows = per_mixture.loc[types == kind]
+            rows = mixtures.loc[types == kind]
             if len(rows):
                 out.append({"breakdown": "scene_type", "group": kind, **group_figures(rows, metric)})
     if per_class is not None:
-        for row in per_class.to_dict("records"):
-            counted = row["tp"] + row["fp"] + row["fn"]
-            if counted:
-                out.append({"breakdown": "class", "group": row["class"], "n_targets": int(row["n_ref"]),
+        classes: Any = per_class
+        for row in classes.to_dict("records"):
+            tp, fp, fn = int(row["tp"]), int(row["fp"]), int(row["fn"])
+            if tp + fp + fn:
+                out.append({"breakdown": "class", "group": str(row["class"]), "n_targets": int(row["n_ref"]),
                             "metric": float(row["ca_sdri_term"]), "mean_sdri_tp": float(row["mean_sdri_tp"]),
-                            "Acc_src": 100.0 * row["tp"] / counted,
-                            "tp": int(row["tp"]), "fp": int(row["fp"]), "fn": int(row["fn"])})
-    table = pd.DataFrame(out)
+                            "Acc_src": 100.0 * tp / (tp + fp + fn), "tp": tp, "fp": fp, "fn": fn})
+    table: Any = pd.DataFrame(out)
     for col in ("n_mixtures", "n_targets", "tp", "fp", "fn"):
         if col in table:
             table[col] = table[col].astype("Int64")  # counts stay integers beside the class rows' blanks
@@ -182,19 +195,19 @@ def slot_outcomes(ref_labels: list[str], est_labels: list[str]) -> tuple[list[tu
         ([('Speech', 'tp'), ('Dishes', 'false alarm')], [('Speech', 'matched'), ('Speech', 'missed')])
     """
     left = Counter(ref_labels)
-    ests = []
+    ests: list[tuple[str, str]] = []
     for lab in est_labels:
         ests.append((lab, "tp" if left[lab] > 0 else "false alarm"))
         left[lab] -= 1
     found = Counter(est_labels)
-    refs = []
+    refs: list[tuple[str, str]] = []
     for lab in ref_labels:
         refs.append((lab, "matched" if found[lab] > 0 else "missed"))
         found[lab] -= 1
     return ests, refs
 
 
-def stage_changes(per_stage: dict[str, pd.DataFrame], threshold_db: float = 0.05) -> pd.DataFrame:
+def stage_changes(per_stage: Mapping[str, pd.DataFrame], threshold_db: float = 0.05) -> pd.DataFrame:
     """Per mixture and stage (after the first), the change of the ranking metric over the stage before.
 
     Args:
@@ -214,14 +227,16 @@ def stage_changes(per_stage: dict[str, pd.DataFrame], threshold_db: float = 0.05
         [('m0', 0.25, 'helped'), ('m1', 0.03125, 'unchanged'), ('m2', -0.5, 'hurt')]
     """
     names = list(per_stage)
-    rows = []
+    rows: list[dict[str, str | float]] = []
     for before, after in zip(names, names[1:]):
-        a, b = per_stage[before], per_stage[after]
+        a: Any = per_stage[before]
+        b: Any = per_stage[after]
         metric = metric_column(a)
         merged = a[["soundscape", metric]].merge(b[["soundscape", metric]], on="soundscape", suffixes=("_a", "_b"))
         for r in merged.itertuples(index=False):
             delta = float(r[2]) - float(r[1])
             verdict = ("no value" if math.isnan(delta) else "helped" if delta > threshold_db
                        else "hurt" if delta < -threshold_db else "unchanged")
-            rows.append({"stage": after, "previous": before, "soundscape": r[0], "delta": delta, "verdict": verdict})
+            rows.append({"stage": after, "previous": before, "soundscape": str(r[0]), "delta": delta,
+                         "verdict": verdict})
     return pd.DataFrame(rows, columns=["stage", "previous", "soundscape", "delta", "verdict"])

@@ -10,21 +10,41 @@ out. Not a challenge metric: a diagnostic printed beside the tables.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from s5bench.common.audio import read_audio
+# pyright's strict mode sees common/'s unannotated parameters as unknown: those imports are marked
+from s5bench.common.audio import read_audio  # pyright: ignore[reportUnknownVariableType]
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
+from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures  # pyright: ignore[reportUnknownVariableType]
 
-from .scene import best_class_pairing
+from .assignment import best_class_pairing
 from .signal import best_scaled, snr
 
 
-def tp_separation_gains(x0: np.ndarray, refs: list[tuple[str, np.ndarray]],
-                        ests: list[tuple[str, np.ndarray]]) -> list[tuple[str, float]]:
+class GainRow(TypedDict):
+    """One true-positive pair's separation gain (`folder_separation_gains`).
+
+    Attributes:
+        stage: the estimates' stage.
+        soundscape: the mixture.
+        label: the class of the pair.
+        sep_gain: SNR(ŝ, s) − SNR(α·x₀, s), dB.
+    """
+
+    stage: str
+    soundscape: str
+    label: str
+    sep_gain: float
+
+
+def tp_separation_gains(x0: npt.ArrayLike, refs: Sequence[tuple[str, npt.ArrayLike]],
+                        ests: Sequence[tuple[str, npt.ArrayLike]]) -> list[tuple[str, float]]:
     """The separation gain SNR(ŝ, s) − SNR(α·x₀, s) in dB of every true-positive pair of one mixture.
 
     Estimates are paired with references of their class as CAPI-SDRi pairs them
@@ -50,18 +70,19 @@ def tp_separation_gains(x0: np.ndarray, refs: list[tuple[str, np.ndarray]],
         >>> [(lab, round(float(g), 4)) for lab, g in tp_separation_gains(x0, [("Speech", s)], [("Speech", est)])]
         [('Speech', 16.9897)]
     """
-    x0 = np.asarray(x0, dtype=np.float64)
-    out = []
+    mixture = np.asarray(x0, dtype=np.float64)
+    out: list[tuple[str, float]] = []
     for label in sorted({lab for lab, _ in refs} & {lab for lab, _ in ests}):
         r = [np.asarray(w, dtype=np.float64) for lab, w in refs if lab == label]
         e = [np.asarray(w, dtype=np.float64) for lab, w in ests if lab == label]
         pair = np.array([[float(snr(ei, ri)) for ei in e] for ri in r])
         for i, j in zip(*best_class_pairing(pair)):
-            out.append((label, pair[i, j] - float(snr(best_scaled(x0, r[i]), r[i]))))
+            out.append((label, float(pair[i, j]) - float(snr(best_scaled(mixture, r[i]), r[i]))))
     return out
 
 
-def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edition: int = 2025) -> list[dict]:
+def folder_separation_gains(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_dirs: Mapping[str, str | Path],
+                            edition: int = 2025) -> list[GainRow]:
     """`tp_separation_gains` of every mixture of a test set, for each of several estimate folders.
 
     Each mixture and its references are read once.
@@ -73,7 +94,7 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edi
         edition: 2025 or 2026 (the file naming, and whether a class may repeat).
 
     Returns:
-        One dict per true-positive pair: "stage", "soundscape", "label", "sep_gain" (dB).
+        One `GainRow` per true-positive pair: "stage", "soundscape", "label", "sep_gain" (dB).
 
     Raises:
         FileNotFoundError: If a folder or an audio file is missing, or there are no mixtures.
@@ -83,11 +104,11 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edi
     mixtures = list_mixtures(soundscape_dir)
     refs = group_by_mixture(oracle_dir, mixtures, "oracle target", edition)
     ests = {stage: group_by_mixture(folder, mixtures, "estimate", edition) for stage, folder in estimate_dirs.items()}
-    rows = []
+    rows: list[GainRow] = []
     for name, path in mixtures.items():
         x0 = read_audio(path, sr=SAMPLE_RATE, channels=4, always_2d=True, dtype="float32")[:, 0]
 
-        def read(items, length=len(x0)):
+        def read(items: list[tuple[str, Path]], length: int = len(x0)) -> list[tuple[str, npt.ArrayLike]]:
             return [(lab, read_audio(p, sr=SAMPLE_RATE, channels=1, length=length, dtype="float32"))
                     for lab, p in items]
 
@@ -98,7 +119,8 @@ def folder_separation_gains(soundscape_dir, oracle_dir, estimate_dirs: dict, edi
     return rows
 
 
-def stage_separation(data_dir, run_dir, stages: list[str], edition: int = 2025) -> pd.DataFrame:
+def stage_separation(data_dir: str | Path, run_dir: str | Path, stages: list[str], edition: int = 2025
+                     ) -> pd.DataFrame:
     """The separation gains of each stage of a run, summarised: one row per stage.
 
     Args:
@@ -114,10 +136,10 @@ def stage_separation(data_dir, run_dir, stages: list[str], edition: int = 2025) 
     Raises:
         FileNotFoundError, ValueError: As `folder_separation_gains`.
     """
-    data_dir, run_dir = Path(data_dir), Path(run_dir)
-    rows = folder_separation_gains(data_dir / SOUNDSCAPE_DIR, data_dir / ORACLE_DIR,
-                                   {stage: run_dir / stage / "estimate" for stage in stages}, edition)
-    out = []
+    data, run = Path(data_dir), Path(run_dir)
+    rows = folder_separation_gains(data / SOUNDSCAPE_DIR, data / ORACLE_DIR,
+                                   {stage: run / stage / "estimate" for stage in stages}, edition)
+    out: list[dict[str, str | int | float]] = []
     for stage in stages:
         gains = [r["sep_gain"] for r in rows if r["stage"] == stage]
         out.append({"config": stage, "tp_pairs": len(gains),

@@ -8,7 +8,7 @@ official DCASE 2025 Task 4 evaluation, which feeds it float32 audio) adds to bot
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union, overload
+from typing import TYPE_CHECKING, Any, Union, overload
 
 import numpy as np
 
@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 EPS_FLOAT32 = float(np.finfo(np.float32).eps)
 
 
-def _is_torch(x) -> bool:
+def _is_torch(x: object) -> bool:
     return type(x).__module__.startswith("torch")
 
 
-def _log10(x):
+def _log10(x: Any) -> Any:  # an array or a tensor (the overloads below say which gives which)
     if _is_torch(x):
         import torch
 
@@ -35,7 +35,7 @@ def _log10(x):
     return np.log10(x)
 
 
-def _prepare(est, ref):
+def _prepare(est: Any, ref: Any) -> tuple[Any, Any]:
     if _is_torch(est) or _is_torch(ref):
         if not (_is_torch(est) and _is_torch(ref)):
             raise TypeError("est and ref must both be numpy arrays or both torch tensors")
@@ -55,7 +55,7 @@ def best_scaled(mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor: ...
 def best_scaled(mix: npt.ArrayLike, ref: npt.ArrayLike) -> Float64Array: ...
 
 
-def best_scaled(mix, ref):
+def best_scaled(mix: Any, ref: Any) -> Any:
     """The mixture rescaled by its least-squares gain onto the reference: α·x₀ with α = ⟨x₀, s⟩/‖x₀‖².
 
     This is what a rescaled copy of the mixture can score at best; the separation figure
@@ -91,7 +91,7 @@ def snr(est: torch.Tensor, ref: torch.Tensor, eps: float = ...) -> torch.Tensor:
 def snr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ...) -> Float64Result: ...
 
 
-def snr(est, ref, eps=EPS_FLOAT32):
+def snr(est: Any, ref: Any, eps: float = EPS_FLOAT32) -> Any:
     """Signal-to-noise ratio in dB: 10·log10((‖s‖² + eps) / (‖s − ŝ‖² + eps)) over the last axis.
 
     No scale invariance and no mean removal: a rescaled estimate loses. The challenge's SDRi
@@ -137,7 +137,7 @@ def si_snr(est: torch.Tensor, ref: torch.Tensor, eps: float = ..., zero_mean: bo
 def si_snr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ..., zero_mean: bool = ...) -> Float64Result: ...
 
 
-def si_snr(est, ref, eps=EPS_FLOAT32, zero_mean=True):
+def si_snr(est: Any, ref: Any, eps: float = EPS_FLOAT32, zero_mean: bool = True) -> Any:
     """Scale-invariant SNR in dB: ŝ compared with its projection α·s on the reference, over the last axis.
 
     With α = (⟨ŝ, s⟩ + eps) / (‖s‖² + eps), the figure is 10·log10((‖α·s‖² + eps) / (‖α·s − ŝ‖² + eps)),
@@ -187,7 +187,7 @@ def sa_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = ...) -> torch.Tens
 def sa_sdr(est: npt.ArrayLike, ref: npt.ArrayLike, eps: float = ...) -> Float64Result: ...
 
 
-def sa_sdr(est, ref, eps=EPS_FLOAT32):
+def sa_sdr(est: Any, ref: Any, eps: float = EPS_FLOAT32) -> Any:
     """Source-aggregated SDR in dB: 10·log10((Σ‖s‖² + eps) / (Σ‖s − ŝ‖² + eps)) over sources and samples.
 
     Energies are pooled over the sources before the ratio, so a silent or quiet source cannot
