@@ -89,18 +89,18 @@ class MixtureScore:
             NaN without targets), "acc_src" (%), "label_match", "n_ref", "n_est", "tp", "fp",
             "fn", "ref_labels", "est_labels" (';'-joined)}.
         """
-        n = self.tp + self.fp + self.fn
+        tp, fp, fn = label_counts(self.ref_labels, self.est_labels)  # once, not once per property
         return {
             "soundscape": self.soundscape,
             ranking_metric(self.edition).lower().replace("-", "_"): self.capi_sdri,
             "snri": float(np.mean(self.snri)) if self.snri else math.nan,
-            "acc_src": 100.0 * self.tp / n if n else math.nan,
-            "label_match": self.label_match,
+            "acc_src": 100.0 * tp / (tp + fp + fn) if tp + fp + fn else math.nan,
+            "label_match": fp == fn == 0,
             "n_ref": len(self.ref_labels),
             "n_est": len(self.est_labels),
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
             "ref_labels": ";".join(self.ref_labels),
             "est_labels": ";".join(self.est_labels),
         }
