@@ -168,6 +168,7 @@ def test_an_estimate_that_is_no_file_is_named_not_scored_as_a_miss(tiny_test_set
 
 def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeypatch, capsys):
     from s5bench.common import audio
+    from s5bench.metrics import reading
     from s5bench.runners import evaluate
 
     victim = []
@@ -179,6 +180,14 @@ def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeyp
             return open(path, *a, **k)
 
         monkeypatch.setattr(audio, "open", refusing_open, raising=False)
+        opened_by_soundfile = reading.sf.SoundFile
+
+        def refusing_soundfile(path, *a, **k):  # the scoring's reader opens files through libsndfile
+            if Path(path) == victim[0]:
+                raise RuntimeError(f"Error opening {str(path)!r}: System error.")  # what libsndfile says then
+            return opened_by_soundfile(path, *a, **k)
+
+        monkeypatch.setattr(reading.sf, "SoundFile", refusing_soundfile)
     status = cli(evaluate.main, evaluate_args(tiny_test_set, est, tmp_path / "r"))
     assert status == 2 and f"error: permission denied: {victim[0]}\n" in capsys.readouterr().err
 
