@@ -9,7 +9,6 @@ from typing import Literal
 
 import numpy as np
 import soundfile as sf
-from scipy.io import wavfile
 
 from .atomic import atomic_path, named, staging_path
 
@@ -65,6 +64,8 @@ def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
     has no PEAK chunk (libsndfile's carries a timestamp); 16-bit PCM through libsndfile (no PEAK
     chunk there), with its rounding and clipping."""
     if subtype == "FLOAT":
+        from scipy.io import wavfile  # here, not at the top: a scoring run, which only reads, saves its 0.1 s import
+
         wavfile.write(path, int(sr), np.asarray(data, dtype=np.float32))
         return
     try:

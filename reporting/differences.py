@@ -14,10 +14,8 @@ import pandas as pd
 from s5bench.common.audio import write_text_atomic
 from s5bench.metrics.intervals import (
     Contributions,
-    aggregate,
     compare,
     contributions_from_table,
-    figure_intervals,
     min_mixtures,
     plus_minus,
     significant,
@@ -195,33 +193,3 @@ def below_detectable_warnings(df: pd.DataFrame) -> list[str]:
                      f"n = {int(group['n_mixtures'].iloc[0])}: {items}; runs of this size miss differences "
                      "this small more than 1 time in 5 (more mixtures, --n, to compare them reliably)")
     return lines
-
-
-SUMMARY_INTERVALS = "summary_ci.csv"
-
-
-def write_summary_intervals(c: Contributions, folder, n_resamples: int, seed: int) -> pd.DataFrame | None:
-    """<folder>/summary_ci.csv beside a scored folder's summary.csv: one row per figure with its
-    95 % bootstrap interval over the mixtures (columns metric, value, ci_low, ci_high, n_mixtures).
-
-    Args:
-        c: the folder's contributions. folder: where summary.csv is.
-        n_resamples: bootstrap resamples. seed: their seed.
-
-    Returns:
-        The table written; None without resamples (an earlier run's file is then removed).
-    """
-    if not n_resamples:
-        (Path(folder) / SUMMARY_INTERVALS).unlink(missing_ok=True)
-        return None
-    values, bounds = aggregate(c), figure_intervals(c, n_resamples, seed)
-    df = pd.DataFrame([{"metric": m, "value": values[m], "ci_low": bounds[m][0], "ci_high": bounds[m][1],
-                        "n_mixtures": len(c)} for m in c.metrics])
-    write_text_atomic(Path(folder) / SUMMARY_INTERVALS, df.to_csv(index=False))
-    return df
-
-
-def summary_intervals_text(df: pd.DataFrame) -> str:
-    """`CA-SDRi 5.75 ± 0.41, SNRi …` (95 % bootstrap interval over n mixtures)."""
-    items = ", ".join(f"{r.metric} {plus_minus(r.value, r.ci_low, r.ci_high)}" for r in named_rows(df))
-    return f"{items} (± : half-width of the 95 % bootstrap interval over {int(df['n_mixtures'].iloc[0])} mixtures)"

@@ -20,7 +20,7 @@ from s5bench.common.errors import command
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.metrics.folders import score_folders, summary_markdown, write_reports, write_run_info
 from s5bench.metrics.intervals import contributions
-from s5bench.reporting.differences import summary_intervals_text, write_summary_intervals
+from s5bench.reporting.summary_intervals import summary_intervals_text, write_summary_intervals
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,8 @@ from s5bench.common.editions import add_edition_argument, summary_columns
 from s5bench.common.errors import command
 from s5bench.common.layout import plain_name
 from s5bench.common.locks import exclusive
-from s5bench.reporting.differences import stage_contributions, summary_intervals_text, write_summary_intervals
+from s5bench.reporting.differences import stage_contributions
+from s5bench.reporting.summary_intervals import summary_intervals_text, write_summary_intervals
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
 from s5bench.systems.run import RunOptions, run_system, write_submission_zip
