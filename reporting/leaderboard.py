@@ -31,7 +31,8 @@ from .tables import (
     write_measured_table,
 )
 
-DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu", 2026: "baseline2026_tiny,baseline_cpu,self_guided_cpu"}
+DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu",
+                   2026: "baseline2026_cpu,baseline2026_tiny,baseline_cpu,self_guided_cpu"}
 
 
 def parse_data(items, n: int, edition: int = 2025) -> dict:
