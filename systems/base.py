@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 from s5bench.data_gen.schema import Batch, SystemBatch
+
+from .plugins import is_plugin, plugin_failure, plugin_root
 
 
 @dataclass
@@ -149,10 +152,17 @@ class System(torch.nn.Module):
 
         Raises:
             ValueError: If a stage has no output, or an output fails its check.
+            S5Error: If a plug-in system's `forward` raises (the message names its file and line).
         """
         self.eval()
-        # the edition travels with the batch (batch["edition"]), not as the system's state
-        outputs = self(mixture, SystemBatch(**batch, edition=edition))
+        try:  # the edition travels with the batch (batch["edition"]), not as the system's state
+            outputs = self(mixture, SystemBatch(**batch, edition=edition))
+        except Exception as err:
+            if not is_plugin(self):  # a failure of s5bench's own systems stays a bug with its traceback
+                raise
+            raise S5Error(f"system {self.config_name or type(self).__name__}: {type(self).__name__}.forward "
+                          f"failed: {plugin_failure(err, plugin_root(self))} (S5BENCH_TRACEBACK=1 shows the "
+                          "whole traceback)") from err
         missing = set(self.stages) - set(outputs)
         if missing:
             raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")
