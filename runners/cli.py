@@ -15,6 +15,7 @@ COMMANDS = {
     "generate": "generate",
     "evaluate": "evaluate",
     "run": "run_system",
+    "new-system": "new_system",
     "ablation": "ablation",
     "leaderboard": "leaderboard",
     "report": "report",
