@@ -16,6 +16,7 @@ COMMANDS = {
     "evaluate": "evaluate",
     "run": "run_system",
     "new-system": "new_system",
+    "validate": "validate",
     "ablation": "ablation",
     "leaderboard": "leaderboard",
     "report": "report",

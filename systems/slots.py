@@ -59,9 +59,9 @@ def label_probabilities(labels: list[list[str]], class_probs: torch.Tensor,
         >>> import torch
         >>> from s5bench.common.labels import LABEL_INDEX
         >>> from s5bench.systems.slots import label_probabilities
-        >>> p = torch.zeros(1, 18); p[0, LABEL_INDEX["Speech"]] = 0.9
+        >>> p = torch.zeros(1, 18); p[0, LABEL_INDEX["Speech"]] = 0.75
         >>> label_probabilities([["Speech", "silence", "silence"]], p).tolist()
-        [[0.8999999761581543, 1.0, 1.0]]
+        [[0.75, 1.0, 1.0]]
     """
     B, S = len(labels), len(labels[0])
     probs = class_probs if class_probs.dim() == 3 else class_probs[:, None, :].expand(B, S, -1)
