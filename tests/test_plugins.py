@@ -133,16 +133,18 @@ def test_a_plugin_import_or_init_failure_names_its_file_and_line(tmp_path):
         build_system(path)
 
 
-def test_a_plugin_forward_error_names_its_file_and_line(tiny_test_set, tmp_path):
+def test_a_plugin_forward_error_names_its_file_and_line(tiny_test_set, tmp_path, capsys):
+    from s5bench.runners.run_system import main
+
     body = SILENT.replace("        B, _, T = mixture.shape\n", "        B, _, T = mixture.shape\n"
                           "        scale = torch.ones(2) @ torch.ones(3)\n")
     path = plugin(tmp_path / "p", "broken_forward", body, "class: broken_forward:Quiet\n")
-    r = s5bench("run", "--system", path, "--data", tiny_test_set, "--out", tmp_path / "out", cwd=tmp_path)
-    assert r.returncode == 2, r.stderr
+    assert main(["--system", str(path), "--data", str(tiny_test_set), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
     line = body.splitlines().index("        scale = torch.ones(2) @ torch.ones(3)") + 1
-    assert "Quiet.forward failed: RuntimeError" in r.stderr
-    assert f"at {tmp_path / 'p' / 'broken_forward.py'}, line {line} (scale = torch.ones(2) @ torch.ones(3))" in r.stderr
-    assert "Traceback" not in r.stderr
+    assert "Quiet.forward failed: RuntimeError" in err
+    assert f"at {tmp_path / 'p' / 'broken_forward.py'}, line {line} (scale = torch.ones(2) @ torch.ones(3))" in err
+    assert "Traceback" not in err
 
 
 def test_two_plugins_with_one_module_name_are_refused_not_mixed_up(tmp_path):
