@@ -58,7 +58,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from s5bench.cli import main as s5bench
+from s5bench.runners.cli import main as s5bench
 from s5bench.systems.registry import build_system
 
 HERE = Path(__file__).resolve().parent
