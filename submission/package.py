@@ -33,6 +33,24 @@ def estimates_of(answer: SlotAnswer) -> list[Estimate]:
             for slot, name in submission_names(answer.soundscape, answer.labels, 2026)]
 
 
+def check_package_free(out_dir, name: str) -> None:
+    """Refuse a package name of the wrong form, or one whose folder or zip exists in `out_dir`.
+
+    Args:
+        out_dir: where the package would go.
+        name: its name, `<Author>_<Affiliation>_task4_<N>`.
+
+    Raises:
+        S5Error: the name is not of the 2026 form, or OUT/NAME or OUT/NAME.zip exists (a package is
+            never overwritten: the official script refuses too).
+    """
+    check_package_name(name, 2026)
+    for path in (Path(out_dir) / name, Path(out_dir) / f"{name}.zip"):
+        if path.exists():
+            raise S5Error(f"{path} exists: a submission package is never overwritten (remove it, or give another "
+                          "submission number)")
+
+
 def write_package(out_dir, name: str, estimate_dir, answers: list[SlotAnswer], dev_test: dict, nparams: int,
                   config: dict) -> Path:
     """Write OUT/NAME/ (eval_out/*.wav, eval_results.json, dev_set_test_results.json) and OUT/NAME.zip.
@@ -57,13 +75,9 @@ def write_package(out_dir, name: str, estimate_dir, answers: list[SlotAnswer], d
             package is never overwritten: the official script refuses too); an estimate file of an
             answer is missing, or the estimate folder holds a wav no answer names.
     """
-    check_package_name(name, 2026)
+    check_package_free(out_dir, name)
     out = Path(out_dir)
     folder, zip_path = out / name, out / f"{name}.zip"
-    for path in (folder, zip_path):
-        if path.exists():
-            raise S5Error(f"{path} exists: a submission package is never overwritten (remove it, or give another "
-                          "submission number)")
     listing = [(answer.soundscape, estimates_of(answer)) for answer in answers]
     wanted = {e.filename for _, estimates in listing for e in estimates}
     present = {p.name for p in list_wavs(Path(estimate_dir))}
