@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", required=True, help="comma-separated names in configs/systems/ or YAML paths")
     ap.add_argument("--data", required=True, help="folder with soundscape/ (and oracle_target/ to be scored)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch-size", type=at_least(1), default=2)
+    ap.add_argument("--out", required=True, help="results folder: OUT/<system>/ per system and OUT/summary.csv")
+    ap.add_argument("--device", default="cpu", help="torch device to run the systems on (cpu, cuda, cuda:1)")
+    ap.add_argument("--batch-size", type=at_least(1), default=2, help="mixtures per batch")
     ap.add_argument("--jobs", type=at_least(1), default=2, help="scoring processes")
     ap.add_argument("--zip", default=None, metavar="NAME", help="also write the final stage as a submission: "
                     "<Author>_<Affil>_task4_<N>_out.zip (2025), or the official package <Author>_<Affil>_task4_<N>/ "

@@ -1,6 +1,6 @@
 """Check a submission as the organisers do, and more: its names, audio and JSON files.
 
-    s5bench validate Author_Affil_task4_1.zip --soundscape-dir EVAL [--dev-soundscape-dir DEV_TEST] [--edition E]
+    s5bench validate Author_Affil_task4_1.zip --soundscape-dir EVAL [--dev-soundscape-dir DEV_TEST] [--edition 2026]
 
 SUBMISSION is the package's .zip or its folder, of either edition (2026: `<A>_<B>_task4_<N>` with
 eval_out/, eval_results.json and dev_set_test_results.json; 2025: `<A>_<B>_task4_<N>_out` with
