@@ -51,9 +51,10 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, n_default: int, batc
     --device, --batch-size, --jobs, --no-report, --edition, --bootstrap, --seed."""
     parser.add_argument("--n", type=at_least(1), default=None,
                         help=f"mixtures of the built-in set (default {n_default}; 100 = all; not with --data)")
-    parser.add_argument("--out", default="results")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=at_least(1), default=batch_size)
+    parser.add_argument("--out", default="results", help="results folder (default %(default)s); a table of other "
+                        "systems or data already there is refused")
+    parser.add_argument("--device", default="cpu", help="torch device to run the systems on (cpu, cuda)")
+    parser.add_argument("--batch-size", type=at_least(1), default=batch_size, help="mixtures per batch")
     parser.add_argument("--jobs", type=at_least(1), default=2, help="scoring processes")
     parser.add_argument("--no-report", action="store_true", help=f"skip the web report ({report_path})")
     add_edition_argument(parser)

@@ -21,15 +21,17 @@ class Edition:
     builtin_test: str  # the built-in test set's data config
     builtin_label: str  # its name in the leaderboard's columns
     published_source: str  # where the published leaderboard rows come from
+    package_suffix: str = ""  # the submission's name: <Author>_<Affiliation>_task4_<N><suffix>
+    package_results: bool = False  # the submission holds eval_results.json and dev_set_test_results.json
 
 
 _EDITIONS = {
     2025: Edition(2025, "CA-SDRi", repeated_classes=False, slot_index_in_names=False, signed_peak_window=True,
                   ir_rms_normalisation=False, tile_short_noise=False, builtin_test="builtin_test",
-                  builtin_label="builtin", published_source="as printed in the paper"),
+                  builtin_label="builtin", published_source="as printed in the paper", package_suffix="_out"),
     2026: Edition(2026, "CAPI-SDRi", repeated_classes=True, slot_index_in_names=True, signed_peak_window=False,
                   ir_rms_normalisation=True, tile_short_noise=True, builtin_test="builtin_test_2026",
-                  builtin_label="builtin2026", published_source="the task's results page"),
+                  builtin_label="builtin2026", published_source="the task's results page", package_results=True),
 }
 EDITIONS = tuple(_EDITIONS)
 DEFAULT_EDITION = 2025

@@ -86,14 +86,57 @@ def check_scene(scene: dict | None, where: str) -> None:
     check_scene_values(scene or {}, f"{where}: scene")
 
 
+# Where the docs say which variables the recipes read and how to set them.
+VARIABLES_DOC = "docs/data.md, 'Generating a data set'"
+# The variables the docs tell a user to set (named when a path looks built from an unset one).
+DOCUMENTED_VARIABLES = ("S5_DEV_SET",)
+
+
 def _expand(cfg, value) -> str:
     """`value` with ${VAR} expanded; an unset variable is an error that names it and the config."""
     text = os.path.expandvars(str(value))
     unset = re.findall(r"\$\{?(\w+)", text)
     if unset:
         raise ValueError(f"data config {cfg.get('_path')}: environment variable {unset[0]} is not set "
-                         f"(it names a data folder: export {unset[0]}=/path/to/it, see README 'Generating data')")
+                         f"(it names a data folder: export {unset[0]}=/path/to/it, see {VARIABLES_DOC})")
     return text
+
+
+def recipe_variables(value) -> list[str]:
+    """The environment variables (`${VAR}` or `$VAR`) a recipe's strings name, in order, each once.
+
+    Example:
+        >>> from s5bench.data_gen.config import recipe_variables
+        >>> recipe_variables({"root": "${S5_DEV_SET}", "noise": {"folder": {"root": "$NOISE/x"}}})
+        ['S5_DEV_SET', 'NOISE']
+    """
+    if isinstance(value, dict):
+        return list(dict.fromkeys(v for item in value.values() for v in recipe_variables(item)))
+    if isinstance(value, list):
+        return list(dict.fromkeys(v for item in value for v in recipe_variables(item)))
+    return re.findall(r"\$\{?(\w+)", value) if isinstance(value, str) else []
+
+
+def unset_variable_hint(path, cfg: dict | None = None) -> str:
+    """For a path that is not found: a sentence naming the environment variable it was probably
+    built from, when it starts at the file system's root with a first folder that does not exist
+    (what `$S5_DEV_SET/metadata/valid` becomes in the shell when S5_DEV_SET is not set); else "".
+
+    Args:
+        path: the path given.
+        cfg: the data config, whose `${VAR}`s are the first candidates.
+
+    Returns:
+        " (… S5_DEV_SET is not set …)" or "".
+    """
+    p = Path(path)
+    if not p.is_absolute() or len(p.parts) < 2 or Path(p.parts[0], p.parts[1]).exists():
+        return ""
+    unset = [v for v in dict.fromkeys([*recipe_variables(cfg or {}), *DOCUMENTED_VARIABLES]) if v not in os.environ]
+    if not unset:
+        return ""
+    return (f" (it starts at {p.parts[0]}{p.parts[1]}, which does not exist: was it written as ${unset[0]}/…? "
+            f"The environment variable {unset[0]} is not set: export {unset[0]}=/path/to/it, see {VARIABLES_DOC})")
 
 
 def base_folder(cfg: dict) -> Path:

@@ -12,6 +12,7 @@ from collections import Counter
 from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from typing import cast
 
 from tqdm import tqdm
 
@@ -21,7 +22,7 @@ from s5bench.common.locks import folder_lock
 from s5bench.common.manifest import ManifestWriter, recipe_sha256
 from s5bench.common.provenance import code_fingerprint
 
-from .config import coverage_warnings, public_config
+from .config import coverage_warnings, public_config, unset_variable_hint
 from .factory import MixtureFactory
 from .render import Scene, plan_edition
 from .schema import ScenePlan
@@ -237,10 +238,11 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     """
     folder = Path(metadata_dir)
     if not folder.is_dir():
-        raise FileNotFoundError(f"metadata folder not found: {folder}")
+        raise FileNotFoundError(f"metadata folder not found: {folder}{unset_variable_hint(folder, cfg)}")
     paths = sorted(folder.glob("*.json"))
     if not paths:
         raise FileNotFoundError(f"no .json plans in metadata folder {folder}")
+    plans = {path.stem: read_plan(path) for path in paths}  # every plan checked before the folder is made
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
@@ -260,10 +262,7 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
                 manifest.drop(name)
                 _remove_partial(out, name)
                 try:
-                    plan = json.loads(path.read_text())
-                    missing = {"config", "fg_events", "int_events", "bg_events", "room"} - set(plan)
-                    if missing:
-                        raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+                    plan = plans[name]
                     made.append(write_scene(out, name, plan, factory.render(plan), stems, subtype,
                                             source=str(path)))
                 except RENDER_ERRORS as err:
@@ -272,6 +271,29 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
         finally:
             manifest.write()
     return _summary(made, kept, 0, len(paths), t0, factory)
+
+
+def read_plan(path: Path) -> ScenePlan:
+    """A scene plan JSON of a metadata folder, read and checked to have a plan's sections.
+
+    Args:
+        path: the JSON file.
+
+    Returns:
+        The plan.
+
+    Raises:
+        MixtureError: If it is not JSON, or lacks a section (the message names the mixture and the file).
+    """
+    try:
+        plan = json.loads(path.read_text())
+        sections = set(plan) if isinstance(plan, dict) else set()
+        missing = {"config", "fg_events", "int_events", "bg_events", "room"} - sections
+        if missing:
+            raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+    except (ValueError, OSError) as err:
+        raise MixtureError(f"mixture {path.stem} ({path}): {err}") from None
+    return cast(ScenePlan, plan)  # its sections are there; their content is checked as it is rendered
 
 
 def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
@@ -309,8 +331,11 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
     out = Path(out)
     t0 = time.perf_counter()
     names = [mixture_name(i, n) for i in range(n)]
+    # the banks and rooms first: a recipe that cannot be built (an unset ${VAR}, a missing folder) is
+    # refused before the output folder is made
+    factory = MixtureFactory(cfg, progress=progress)
     with claimed_data_folder(out, public_config(cfg), seed, n, subtype, stems):
-        return _generate(cfg, out, names, seed, jobs, stems, progress, subtype, t0)
+        return _generate(cfg, out, names, seed, jobs, stems, progress, subtype, t0, factory)
 
 
 def claimed_data_folder(out: Path, recipe: dict, seed, n: int, subtype: str, stems: bool):
@@ -321,12 +346,12 @@ def claimed_data_folder(out: Path, recipe: dict, seed, n: int, subtype: str, ste
 
 
 def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stems: bool, progress: bool,
-              subtype: str, t0: float) -> dict:
-    """generate_set's work, once the folder is claimed."""
+              subtype: str, t0: float, factory: MixtureFactory) -> dict:
+    """generate_set's work, once the folder is claimed; `factory` has built (and cached) the rooms
+    once, before the workers."""
     n = len(names)
     manifest = ManifestWriter(out, names=names, recipe=public_config(cfg), seed=seed, subtype=subtype,
                               code_fingerprint=code_fingerprint())
-    factory = MixtureFactory(cfg, progress=progress)  # builds (and caches) the rooms once, before the workers
     # kept: complete, and every file of the size and sha256 its manifest lists (a damaged one is redone)
     kept = [nm for nm in names if is_complete(out, nm) and manifest.verified(nm)]
     kept_set = set(kept)

@@ -21,6 +21,7 @@ from s5bench.systems.self_guided import iterations_for, stage_names
 from .differences import stage_contributions
 from .published import PUBLISHED_TABLE1
 from .table_files import named_rows, plot_per_class, plot_table1
+from .table_identity import check_table_out, table_identity
 from .table_jobs import (
     BUILTIN,
     TableOptions,
@@ -131,6 +132,7 @@ def run_ablation(config: str | None, data_dir: str | None, system: str | None, o
 
     Raises:
         ValueError, FileNotFoundError: an unknown stage or system, a bad data set (named).
+        S5Error: the results folder holds a Table 1 of other inputs (`table_identity.check_table_out`).
     """
     keep_freed_memory()
     edition = options.run.edition
@@ -139,6 +141,8 @@ def run_ablation(config: str | None, data_dir: str | None, system: str | None, o
     system = system or DEFAULT_SYSTEM[options.run.edition]
     built, cfg = build_with(system, iterations=max(iterations_for(s) for s in stages))
     fingerprint = data_fingerprint(data)
+    check_table_out(options.out / "table1.csv",  # never over another run's Table 1
+                    table_identity({system: cfg}, {"test set": (data, fingerprint)}, edition))
     run_dir = run_dir_for(system, cfg, fingerprint, options.out, edition)
     t0 = time.perf_counter()
     summaries = run_system(built, data, run_dir, options.run, stages=stages, data_fingerprint=fingerprint)

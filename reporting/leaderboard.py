@@ -20,6 +20,7 @@ from s5bench.systems.run_folder import checkpoint_hashes, run_dir_for, system_co
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS
 from .scene_types import scene_type_table
+from .table_identity import check_table_out, table_identity
 from .table_jobs import BUILTIN, TableOptions, build_with, builtin_test_set, check_test_set
 from .tables import (
     bootstrap_info,
@@ -107,18 +108,25 @@ def run_leaderboard(systems: str | None, data_items: list[str] | None, options: 
         The runs, or None on a torchrun rank other than 0.
 
     Raises:
-        ValueError, FileNotFoundError: an unknown system, a bad data set or checkpoint (named).
+        ValueError, FileNotFoundError: an unknown system, a bad data set or checkpoint (named), before
+            any system runs.
+        S5Error: the results folder holds a Table 2 of other inputs (`table_identity.check_table_out`).
     """
     keep_freed_memory()
     edition = options.run.edition
     names = [s for s in (systems or DEFAULT_SYSTEMS[edition]).split(",") if s]
     cfgs = {name: load_system_config(name) for name in names}
     data = parse_data(data_items, options.n, edition)
+    # every system built before any runs: a broken plug-in or a missing checkpoint is named before the
+    # others have run (or resumed) for minutes
+    built = {name: build_with(name) for name in names}
     t0 = time.perf_counter()
     fingerprints = {d: data_fingerprint(p) for d, p in data.items()}
+    check_table_out(options.out / "table2.csv",  # never over another run's Table 2
+                    table_identity(cfgs, {d: (p, fingerprints[d]) for d, p in data.items()}, edition))
     measured, run_dirs, contrib = {name: {} for name in names}, {name: {} for name in names}, {}
     for name in names:
-        system, cfg = build_with(name)
+        system, cfg = built.pop(name)  # let go after its runs: one system at a time on the device
         final = system.stages[-1]
         for dname, path in data.items():
             run_dir = run_dir_for(name, cfg, fingerprints[dname], options.out, edition)

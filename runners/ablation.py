@@ -1,9 +1,9 @@
 """Regenerate the paper's Table 1: the self-guided pipeline's ablation stages.
 
-    python runners/ablation.py --config fss3_cp3            # one stage (the submission)
-    python runners/ablation.py --all                        # the five stages, one pass of the pipeline
-    python runners/ablation.py --all --data DIR --system self_guided_paper --device cuda
-    torchrun --nproc_per_node 2 runners/ablation.py --all   # mixtures sharded over ranks
+    s5bench ablation --config fss3_cp3            # one stage (the submission)
+    s5bench ablation --all                        # the five stages, one pass of the pipeline
+    s5bench ablation --all --data DIR --system self_guided_paper --device cuda
+    torchrun --nproc_per_node 2 -m s5bench.runners.ablation --all   # mixtures sharded over ranks
 
 Without --data, the built-in synthetic test set (seed 0; its first 20 mixtures unless --n says
 otherwise, --n 100 for all) is generated on first use under data/ and reused. Writes

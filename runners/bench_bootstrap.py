@@ -1,7 +1,7 @@
 """Benchmark: the paired bootstrap's 95 % intervals of five figures, metrics/intervals.py vs
 scipy.stats.bootstrap on the same job, on one core, in the same run.
 
-    python runners/bench_bootstrap.py [--mixtures 1000] [--resamples 2000] [--repeats 3]
+    s5bench bench-bootstrap [--mixtures 1000] [--resamples 2000] [--repeats 3]
 
 The job: per-mixture contributions (numerator, denominator) of five figures of a synthetic data
 set, shaped like the real ones: CA-SDRi and CAPI-SDRi (a mean; CAPI-SDRi with 10 % mixtures
@@ -31,10 +31,10 @@ from s5bench.common.errors import command  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mixtures", type=at_least(2), default=1000)
-    ap.add_argument("--resamples", type=at_least(1), default=2000)
-    ap.add_argument("--repeats", type=at_least(1), default=3)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mixtures", type=at_least(2), default=1000, help="mixtures of the synthetic data set")
+    ap.add_argument("--resamples", type=at_least(1), default=2000, help="bootstrap resamples per interval")
+    ap.add_argument("--repeats", type=at_least(1), default=3, help="timed repeats of each method (the median is shown)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the data set and of the resamples")
     return ap
 
 

@@ -1,7 +1,7 @@
 """Benchmark: scoring 2026-edition mixtures (CAPI-SDRi and the label metrics), the harness vs a
 straightforward implementation of the official algorithm, on one core, in the same run.
 
-    python runners/bench_capi.py --n 1000
+    s5bench bench-capi --n 1000
 
 Each mixture is drawn in memory (10 s, 32 kHz, float32, channel 0 only): 0–3 targets, a class
 repeated with probability 0.5 when there are two or more (as the 2026 generator does), and
@@ -31,9 +31,9 @@ from s5bench.common.errors import command  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=at_least(1), default=1000)
-    ap.add_argument("--seconds", type=float, default=SECONDS)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n", type=at_least(1), default=1000, help="mixtures scored")
+    ap.add_argument("--seconds", type=float, default=SECONDS, help="length of each mixture in seconds")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the drawn mixtures")
     return ap
 
 

@@ -1,8 +1,8 @@
 """Benchmark: scoring a test set from its files, whole process on one CPU, against the official 2025
 scoring loop's algorithm and against a plain read of the same files (benchmarks/scoring.py).
 
-    python runners/generate.py --config builtin_test --n 187 --seed 0 --jobs 1 --out /tmp/s5_scoring
-    python runners/bench_evaluate.py --data /tmp/s5_scoring --rounds 5
+    s5bench generate --config builtin_test --n 187 --seed 0 --jobs 1 --out /tmp/s5_scoring
+    s5bench bench-evaluate --data /tmp/s5_scoring --rounds 5
 
 Estimates are written beside the data set on the first run (`<data>_estimates/`: noisy copies of
 most targets, some misses, some false alarms). Each contender is its own Python process, pinned

@@ -1,6 +1,6 @@
 """Benchmark: rendering 10 s mixtures, the built-in engine vs a straightforward renderer.
 
-    python runners/bench_generate.py --n 20 --positions 100
+    s5bench bench-generate --n 20 --positions 100
 
 Both render the same plans from the same files on disk (source clips written from the
 procedural bank into folders, 4-channel PCM noise, synthetic SOFA rooms stored uncompressed,
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=at_least(1), default=20, help="mixtures rendered by each renderer")
     ap.add_argument("--positions", type=at_least(1), default=100, help="measured positions per SOFA room")
-    ap.add_argument("--rooms", type=at_least(1), default=3)
+    ap.add_argument("--rooms", type=at_least(1), default=3, help="synthetic rooms the plans draw from")
     return ap
 
 

@@ -23,9 +23,9 @@ from s5bench.common.errors import command
 
 def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--device", default="cuda", help="the GPU to measure on (torch device name)")
     ap.add_argument("--tiny", action="store_true", help="tiny recipes and shapes (seconds on a CPU)")
-    ap.add_argument("--out", default="results/gpu")
+    ap.add_argument("--out", default="results/gpu", help="folder of the results")
     ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     for part in PARTS:
         ap.add_argument(f"--{part}-seconds", type=float, help=f"wall budget of part {part}")

@@ -2,8 +2,8 @@
 second of audio; < 1 is faster than real time), tiny and paper/official sizes, randomly
 initialised (weights do not change the cost).
 
-    python runners/bench_speed.py [--seconds 10] [--paper-seconds 4] [--device cpu] [--out results/speed.csv]
-    python runners/bench_speed.py --sizes tiny --allocator both --out results/speed_allocator.csv
+    s5bench bench-speed [--seconds 10] [--paper-seconds 4] [--device cpu] [--out results/speed.csv]
+    s5bench bench-speed --sizes tiny --allocator both --out results/speed_allocator.csv
 
 Per stage of the self-guided pipeline the cost is cumulative, with all 3 slots active (worst
 case): fss1_cp1 = USS; fss1_cp1-1 = + 3 SC; fss2_cp1-1 = + 3 TSE; fss2_cp2 = + 3 SC;
@@ -34,12 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="clip length for the tiny models")
     ap.add_argument("--paper-seconds", type=float, default=4.0, help="clip length for the paper-size models")
-    ap.add_argument("--sizes", default="tiny,paper")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=at_least(1), default=2)
+    ap.add_argument("--sizes", default="tiny,paper", help="comma-separated model sizes to time (tiny, paper)")
+    ap.add_argument("--device", default="cpu", help="torch device to run on")
+    ap.add_argument("--repeats", type=at_least(1), default=2, help="timed calls per model (the median is shown)")
     ap.add_argument("--allocator", choices=("kept", "glibc", "both"), default="kept",
                     help="CPU memory allocator settings (see common/cpu_memory.py)")
-    ap.add_argument("--out", default="results/speed.csv")
+    ap.add_argument("--out", default="results/speed.csv", help="the CSV written")
     return ap
 
 

@@ -1,7 +1,7 @@
 """Benchmark: the cost of one training scene (data + forward + backward + optimiser step) of each
 CPU-size USS candidate, against the tiny DeFT-Mamba USS, measured in one run on one thread.
 
-    python runners/bench_training.py [--steps 6] [--stems data/stems_train]
+    s5bench bench-training [--steps 6] [--stems data/stems_train]
 
 Each model is trained for `--steps` steps of its recipe's batch on the USS task (the real loss,
 PIT and metrics); the data cost is measured separately for the generator's scene stream and, with
@@ -28,10 +28,10 @@ from s5bench.common.errors import command  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     """The runner's arguments."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--steps", type=at_least(1), default=6)
-    ap.add_argument("--recipes", default=",".join(RECIPES))
+    ap.add_argument("--steps", type=at_least(1), default=6, help="training steps per model (the first is dropped)")
+    ap.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated training recipes to measure")
     ap.add_argument("--stems", help="a stem corpus (data_gen/stem_corpus.py) to time remixing too")
-    ap.add_argument("--out", default="results/bench_training.csv")
+    ap.add_argument("--out", default="results/bench_training.csv", help="the CSV written")
     return ap
 
 

@@ -15,6 +15,8 @@ COMMANDS = {
     "generate": "generate",
     "evaluate": "evaluate",
     "run": "run_system",
+    "new-system": "new_system",
+    "validate": "validate",
     "ablation": "ablation",
     "leaderboard": "leaderboard",
     "report": "report",

@@ -1,6 +1,6 @@
 """Score a folder of estimates against mixtures and oracle targets, in either edition.
 
-    python runners/evaluate.py --soundscape-dir S --oracle-dir O --estimate-dir E --out-dir R [--edition 2026]
+    s5bench evaluate --soundscape-dir S --oracle-dir O --estimate-dir E --out-dir R [--edition 2026]
 
 Files are `<mix>_<Label>.wav` (2025) or `<mix>_<i>_<Label>.wav` (2026; the 2025 form is read too).
 Beside summary.csv, summary_ci.csv holds each figure's 95 % bootstrap interval over the mixtures

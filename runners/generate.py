@@ -1,9 +1,9 @@
 """Generate S5 mixtures in the official test layout.
 
-    python runners/generate.py --config builtin_test --out data/builtin_test --n 100 --seed 0 --jobs 2
-    python runners/generate.py --config dcase2025_official --from-metadata $S5_DEV_SET/metadata/valid --out OUT
-    python runners/generate.py --config builtin_test --n 100 --seed 7 --out EVAL --references-out REFS  # hidden set
-    python runners/generate.py --verify DIR
+    s5bench generate --config builtin_test --out data/builtin_test --n 100 --seed 0 --jobs 2
+    s5bench generate --config dcase2025_official --from-metadata $S5_DEV_SET/metadata/valid --out OUT
+    s5bench generate --config builtin_test --n 100 --seed 7 --out EVAL --references-out REFS  # hidden set
+    s5bench generate --verify DIR
 
 Writes soundscape/<mix>.wav (4-channel FOA), oracle_target/<mix>_<Label>.wav (dry targets at
 channel 0), metadata/<mix>.json (the scene plan), index.json and manifest.json (every complete
@@ -33,7 +33,7 @@ def _main(argv=None) -> int:
     ap.add_argument("--verify", metavar="DIR", help="check a data folder against its manifest.json (every "
                     "file's size and sha256), or by the layout rules when it has none, and exit")
     ap.add_argument("--config", help="name in configs/data/ or a YAML path")
-    ap.add_argument("--out")
+    ap.add_argument("--out", help="the data set's folder (made if missing; a stopped run resumes into it)")
     ap.add_argument("--n", type=at_least(1), help="number of mixtures to draw (not with --from-metadata)")
     ap.add_argument("--from-metadata", metavar="DIR",
                     help="render every plan JSON in DIR (the fork's metadata, e.g. dev_set/metadata/valid) "
@@ -41,8 +41,10 @@ def _main(argv=None) -> int:
     ap.add_argument("--references-out", metavar="DIR",
                     help="write an evaluation set: the full set (references, plans, manifest) goes to DIR, and "
                          "--out gets the mixtures only (soundscape/ and its manifest), e.g. a hidden test set")
-    ap.add_argument("--seed", type=at_least(0), default=0)
-    ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1)
+    ap.add_argument("--seed", type=at_least(0), default=0,
+                    help="the set's seed: mixture i depends only on (recipe, seed, i)")
+    ap.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1,
+                    help="worker processes (default: the CPU count); any number gives the same files")
     ap.add_argument("--stems", action="store_true", help="also write interference and noise stems")
     ap.add_argument("--plot", action="store_true", help="spectrograms of the first mixture and its references")
     ap.add_argument("--subtype", choices=SUBTYPES, default=None,

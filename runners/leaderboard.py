@@ -1,7 +1,7 @@
 """Table 2 in the leaderboard's form: systems as rows, CA-SDRi and Acc_mix on each data set.
 
-    python runners/leaderboard.py                                   # CPU-size baseline + pipeline, built-in set
-    python runners/leaderboard.py --systems baseline_cpu,self_guided_cpu,my_system \
+    s5bench leaderboard                                   # CPU-size baseline + pipeline, built-in set
+    s5bench leaderboard --systems baseline_cpu,self_guided_cpu,my_system \
         --data test=data/dev_set/test --data eval=path/to/eval_with_references
 
 Measured rows (kind = measured) fill the `<data>_CA-SDRi` / `<data>_Acc_mix` columns; the paper's

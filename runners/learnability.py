@@ -1,6 +1,6 @@
 """Is a flat training curve our model's fault or the data's cost? Two readings side by side:
 
-    python runners/learnability.py --config uss_tiny --runs uss_tiny probe_blstm_uss probe_blstm_separator
+    s5bench learnability --config uss_tiny --runs uss_tiny probe_blstm_uss probe_blstm_separator
 
 1. Ceilings: on the validation scenes of --config, the `sep_gain` (dB over the best-scaled
    mixture) of ideal masks on channel 0, i.e. what a mask-based separator could reach.
@@ -27,11 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="uss_tiny", help="training config whose validation scenes to use")
     ap.add_argument("--n", type=at_least(1), default=32, help="validation scenes for the ceilings")
-    ap.add_argument("--n-fft", type=at_least(1), default=1024)
-    ap.add_argument("--hop", type=at_least(1), default=512)
+    ap.add_argument("--n-fft", type=at_least(1), default=1024, help="STFT size of the ideal masks")
+    ap.add_argument("--hop", type=at_least(1), default=512, help="STFT hop of the ideal masks")
     ap.add_argument("--runs", nargs="*", default=[], help="training config names whose logs to read")
-    ap.add_argument("--work-root", default="runs")
-    ap.add_argument("--out", default=str(Path("results") / "learnability"))
+    ap.add_argument("--work-root", default="runs", help="folder holding the training runs named by --runs")
+    ap.add_argument("--out", default=str(Path("results") / "learnability"), help="folder of the results")
     return ap
 
 

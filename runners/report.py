@@ -1,6 +1,6 @@
 """Build a listening and inspection report of a results folder: one static web page.
 
-    python runners/report.py RESULTS_DIR [--mixtures mix_0003,mix_0042] [--random 3] [--seed 0]
+    s5bench report RESULTS_DIR [--mixtures mix_0003,mix_0042] [--random 3] [--seed 0]
 
 RESULTS_DIR is a folder written by ablation.py or leaderboard.py (both build the report at the
 end unless --no-report), run_system.py or evaluate.py. Writes RESULTS_DIR/report/ (index.html,
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--mixtures", default="", help="comma-separated mixture names to add to the selection")
     ap.add_argument("--random", type=at_least(0), default=3, help="mixtures drawn at random besides best/median/worst")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random selection")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     return ap
 
 

@@ -1,8 +1,8 @@
 """Train one component of a system from the on-the-fly scene stream.
 
-    python runners/train.py --config uss_tiny [--work runs/uss_tiny] [--device cuda] [--steps N]
+    s5bench train --config uss_tiny [--work runs/uss_tiny] [--device cuda] [--steps N]
         [--amp bfloat16] [--log-every 50] [--num-workers 15]
-    torchrun --nproc_per_node 4 runners/train.py --config uss_paper --device cuda
+    torchrun --nproc_per_node 4 -m s5bench.runners.train --config uss_paper --device cuda
 
 Resumes from <work>/last.pt when it exists; logs to <work>/log.csv; exports the best checkpoint
 to the config's `export` path with the command, data seed and training time recorded in it.
@@ -26,7 +26,7 @@ def _main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help=f"a file or one of: {', '.join(known_train_configs())}")
     ap.add_argument("--work", help="work folder (default runs/<config name>)")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
     ap.add_argument("--steps", type=at_least(1), help="override the config's number of steps")
     ap.add_argument("--amp", choices=("off", "bfloat16", "float16"),
                     help="override the config's mixed precision on a GPU (the CPU always runs float32)")
@@ -37,7 +37,7 @@ def _main(argv=None):
     ap.add_argument("--export-only", action="store_true",
                     help="export <work>/best.pt to the config's export path without training "
                          "(e.g. after stopping early)")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     keep_freed_memory()
     cfg = load_train_config(args.config)
@@ -53,7 +53,7 @@ def _main(argv=None):
             cfg[key] = getattr(args, key)
     work = args.work or f"runs/{cfg['name']}"
     words = argv if argv is not None else sys.argv[1:]
-    command = "python runners/train.py " + " ".join(shlex.quote(a) for a in words)
+    command = "s5bench train " + " ".join(shlex.quote(a) for a in words)
     if args.export_only:
         # the run's training time is in its log: the record's train_seconds must not be empty
         print(export(cfg, Path(work), command=command + "  (exported from the last validated step)",

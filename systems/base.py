@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 from s5bench.data_gen.schema import Batch, SystemBatch
+
+from .plugins import is_plugin, plugin_failure, plugin_root
 
 
 @dataclass
@@ -22,10 +25,18 @@ class SlotOutput:
         labels: one list of 3 labels per mixture, `silence` for an empty slot.
         waveforms: tensor of shape (batch, 3, samples), channel 0's image of each slot's source at
             the system's sample rate (32 kHz for the built-in systems).
+        probabilities: None, or a tensor of shape (batch, 3): how sure the system is of each
+            slot's label, in [0, 1] (the built-in systems give their classifier's probability of
+            the label they chose). None means 1.0 for every slot, as the official evaluation
+            gives waveforms read from files. The 2026 submission's `eval_results.json` carries them.
+
+    An empty answer (a mixture with no target) is three `silence` labels; their waveforms are
+    zeroed by `checked`, whatever the system put there.
     """
 
     labels: list  # B lists of N_SLOTS labels (`silence` for empty slots)
     waveforms: torch.Tensor  # (B, N_SLOTS, T), channel 0; silent slots are zeroed by `checked`
+    probabilities: torch.Tensor | None = None  # (B, N_SLOTS) in [0, 1]; None: 1.0 for every slot
 
     def checked(self, batch_size: int, length: int, where: str, edition: int = 2025) -> "SlotOutput":
         """This output checked, with the waveforms of silent slots set to zero.
@@ -37,12 +48,14 @@ class SlotOutput:
             edition: 2025 or 2026 (a class in two slots of one mixture is allowed in 2026 only).
 
         Returns:
-            A new SlotOutput with the same labels and the silent slots' waveforms zeroed.
+            A new SlotOutput with the same labels, the silent slots' waveforms zeroed and the
+            probabilities as a float tensor of shape (batch_size, 3) on the CPU (ones where none were given).
 
         Raises:
             ValueError: If the waveforms' shape is not (batch_size, 3, length); there are not
                 batch_size lists of 3 labels; a label is unknown; a class fills two slots in 2025;
-                a sample is NaN or Inf; or the edition is unknown.
+                a sample is NaN or Inf; the probabilities are not of shape (batch_size, 3) or not
+                all in [0, 1]; or the edition is unknown.
         """
         if tuple(self.waveforms.shape) != (batch_size, N_SLOTS, length):
             raise ValueError(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
@@ -57,7 +70,32 @@ class SlotOutput:
         if not torch.isfinite(self.waveforms).all():
             raise ValueError(f"{where}: NaN or Inf in the output waveforms")
         silent = torch.tensor([[x == SILENCE for x in lb] for lb in self.labels], device=self.waveforms.device)
-        return SlotOutput(self.labels, self.waveforms.masked_fill(silent[..., None], 0.0))
+        return SlotOutput(self.labels, self.waveforms.masked_fill(silent[..., None], 0.0),
+                          checked_probabilities(self.probabilities, batch_size, where))
+
+
+def checked_probabilities(probabilities, batch_size: int, where: str) -> torch.Tensor:
+    """A system's per-slot probabilities as a (batch_size, 3) float64 CPU tensor; None gives ones.
+
+    Args:
+        probabilities: None, or anything `torch.as_tensor` takes, of shape (batch_size, 3).
+        batch_size: the number of mixtures answered.
+        where: what produced them, named in every error.
+
+    Returns:
+        The probabilities (1.0 for every slot when None).
+
+    Raises:
+        ValueError: If the shape is not (batch_size, 3), or a value is not a number in [0, 1].
+    """
+    if probabilities is None:
+        return torch.ones(batch_size, N_SLOTS, dtype=torch.float64)
+    p = torch.as_tensor(probabilities).detach().to("cpu", torch.float64)
+    if tuple(p.shape) != (batch_size, N_SLOTS):
+        raise ValueError(f"{where}: probabilities of shape {tuple(p.shape)}, expected ({batch_size}, {N_SLOTS})")
+    if not ((p >= 0) & (p <= 1)).all():  # NaN fails both comparisons
+        raise ValueError(f"{where}: probabilities must lie in [0, 1], got {p.tolist()}")
+    return p
 
 
 class System(torch.nn.Module):
@@ -114,10 +152,17 @@ class System(torch.nn.Module):
 
         Raises:
             ValueError: If a stage has no output, or an output fails its check.
+            S5Error: If a plug-in system's `forward` raises (the message names its file and line).
         """
         self.eval()
-        # the edition travels with the batch (batch["edition"]), not as the system's state
-        outputs = self(mixture, SystemBatch(**batch, edition=edition))
+        try:  # the edition travels with the batch (batch["edition"]), not as the system's state
+            outputs = self(mixture, SystemBatch(**batch, edition=edition))
+        except Exception as err:
+            if not is_plugin(self):  # a failure of s5bench's own systems stays a bug with its traceback
+                raise
+            raise S5Error(f"system {self.config_name or type(self).__name__}: {type(self).__name__}.forward "
+                          f"failed: {plugin_failure(err, plugin_root(self))} (S5BENCH_TRACEBACK=1 shows the "
+                          "whole traceback)") from err
         missing = set(self.stages) - set(outputs)
         if missing:
             raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")

@@ -17,12 +17,17 @@ from .models.checkpoints import load_component, resolve
 from .models.m2d_slots import as_slot_tagger, pick_slot_labels
 from .models.resunet import ResUNetK
 from .official import SOURCES_2026, check_official_files, load_tagger_2026
-from .slots import dedupe, one_hots
+from .slots import dedupe, label_probabilities, one_hots
 
 
 def order_slots(labels: list[str]) -> list[str]:
     """Silent slots to the end, the others in their order (the official stable sort)."""
-    return [x for x in labels if x != SILENCE] + [x for x in labels if x == SILENCE]
+    return [labels[i] for i in slot_order(labels)]
+
+
+def slot_order(labels: list[str]) -> list[int]:
+    """The slots' indices in `order_slots`' order (to move their probabilities along)."""
+    return [i for i, x in enumerate(labels) if x != SILENCE] + [i for i, x in enumerate(labels) if x == SILENCE]
 
 
 class Baseline2026(System):
@@ -51,6 +56,10 @@ class Baseline2026(System):
         labels = pick_slot_labels(probs)
         if not repeated_classes_allowed(batch["edition"]):
             labels = [dedupe(row, p.max(-1).values) for row, p in zip(labels, probs)]
-        labels = [order_slots(row) for row in labels]
+        # each slot's softmax probability of its label (silence is the 19th entry), as the official S5
+        chosen = label_probabilities(labels, probs[..., :-1], probs[..., -1])
+        orders = [slot_order(row) for row in labels]
+        labels = [[row[i] for i in order] for row, order in zip(labels, orders)]
+        chosen = torch.stack([p[order] for p, order in zip(chosen, orders)])
         query = one_hots(labels, mixture.device).reshape(len(labels), -1)
-        return {"final": SlotOutput(labels, self.separator(mixture, query)[:, :, 0])}
+        return {"final": SlotOutput(labels, self.separator(mixture, query)[:, :, 0], chosen)}

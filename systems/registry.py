@@ -1,16 +1,17 @@
 """Build systems by name from YAML configs.
 
-configs/systems/<name>.yaml:
-    class: my_package.my_module:MySystem   # any importable System subclass; the built-in ones
-                                           # are named the same way (s5bench.systems.oracle:OracleSources)
+configs/systems/<name>.yaml, or any YAML file:
+    class: my_package.my_module:MySystem   # a System subclass; the built-in ones are named the
+                                           # same way (s5bench.systems.oracle:OracleSources)
     args: {...}                            # keyword arguments of the class
-The class is checked to be a System subclass before it is called, and `args:` keys against what
-its __init__ takes (through `**kwargs` handed on to its parents; a class that takes any sets
-`accepts_any_args = True`).
+A plug-in's module is found beside its YAML first, then among the installed packages
+(systems/plugins.py); paths under `args:` are taken against the YAML's folder
+(systems/config_paths.py). The class is checked to be a System subclass before it is called, and
+`args:` keys against what its __init__ takes (through `**kwargs` handed on to its parents; a class
+that takes any sets `accepts_any_args = True`). An error in a plug-in's own code names its file and line.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from s5bench.common.errors import S5Error
 from s5bench.common.resources import config_dir
 
 from .base import System
+from .config_paths import resolve_arg_paths
+from .plugins import import_class, is_plugin, plugin_failure, plugin_root
 
 CONFIG_DIR = config_dir("systems")  # shipped with the package (common/resources.py)
 # The project's packages before they moved under the one namespace `s5bench`.
@@ -51,6 +54,11 @@ def system_config_path(name_or_path: str | Path) -> Path:
     return find_config(name_or_path, CONFIG_DIR, "system config", "known systems")
 
 
+def is_shipped(path: Path) -> bool:
+    """Whether a system config is one of the shipped ones (configs/systems/)."""
+    return Path(path).resolve().parent == CONFIG_DIR.resolve()
+
+
 def load_system_config(name_or_path: str | Path) -> dict:
     """A system config read and checked; `name` defaults to the file's stem.
 
@@ -58,7 +66,9 @@ def load_system_config(name_or_path: str | Path) -> dict:
         name_or_path: a YAML file's path, or a name in configs/systems/.
 
     Returns:
-        {"class": "package.module:ClassName", "args": {...} (if given), "name": str}.
+        {"class": "package.module:ClassName", "args": {...} (if given), "name": str}; in a config
+        outside configs/systems/, the paths under `args:` are absolute, taken against the YAML's
+        folder (`config_paths.resolve_arg_paths`).
 
     Raises:
         FileNotFoundError: As `system_config_path`.
@@ -71,6 +81,8 @@ def load_system_config(name_or_path: str | Path) -> dict:
     if not isinstance(cfg.get("class"), str) or ":" not in cfg["class"]:
         raise ValueError(f"system config {path}: needs `class: package.module:ClassName` (a System subclass)")
     cfg.setdefault("name", path.stem)
+    if isinstance(cfg.get("args"), dict) and not is_shipped(path):
+        cfg["args"] = resolve_arg_paths(cfg["args"], path.resolve().parent)
     return cfg
 
 
@@ -148,12 +160,41 @@ def renamed_class(name: str) -> str | None:
     return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
 
 
+def system_class(cfg: dict, source=None):
+    """The class a system config names, imported (a plug-in's from beside its YAML) and checked.
+
+    Args:
+        cfg: a checked system config (`load_system_config`).
+        source: the YAML's path (its folder is searched first for the class's module).
+
+    Returns:
+        The System subclass.
+
+    Raises:
+        ValueError: If `class` names the project's old package path.
+        S5Error: If it cannot be imported (a plug-in's failure named by file and line), or is not
+            a System subclass.
+    """
+    where = f"system config {source or repr(cfg['name'])}"
+    new = renamed_class(cfg["class"])
+    if new is not None:
+        raise ValueError(f"{where}: class {cfg['class']!r} names the project's old package path; "
+                         f"the project's code now lives under one namespace: write `class: {new}`")
+    folder = None if source is None or is_shipped(Path(source)) else Path(source).resolve().parent
+    cls = import_class(cfg["class"], folder, where)
+    if not (inspect.isclass(cls) and issubclass(cls, System)):  # checked before anything of it is called
+        raise S5Error(f"{where}: class {cfg['class']!r} is not a System subclass (s5bench.systems.base.System); "
+                      "it was not called")
+    return cls
+
+
 def build_system_from_config(cfg: dict, source=None):
     """The system a config describes, built.
 
     Args:
         cfg: a checked system config (`load_system_config`): "class", optional "args", "name".
-        source: the YAML's path, named in every error (default: the config's name).
+        source: the YAML's path, named in every error (default: the config's name); a plug-in's
+            module is looked for in its folder first.
 
     Returns:
         The System instance, its `config_name` set to cfg["name"].
@@ -162,20 +203,10 @@ def build_system_from_config(cfg: dict, source=None):
         ValueError: If `class` names the project's old package path, cannot be imported, or
             `args` has a key its constructor does not take; or the constructor raises ValueError.
         FileNotFoundError: If the constructor does (e.g. a checkpoint it names is missing).
+        S5Error: If a plug-in's constructor fails otherwise (naming its file and line).
     """
     where = f"system config {source or repr(cfg['name'])}"
-    new = renamed_class(cfg["class"])
-    if new is not None:
-        raise ValueError(f"{where}: class {cfg['class']!r} names the project's old package path; "
-                         f"the project's code now lives under one namespace: write `class: {new}`")
-    module, _, attr = cfg["class"].partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"{where}: cannot import class {cfg['class']!r}: {err}") from None
-    if not (inspect.isclass(cls) and issubclass(cls, System)):  # checked before anything of it is called
-        raise S5Error(f"{where}: class {cfg['class']!r} is not a System subclass (s5bench.systems.base.System); "
-                      "it was not called")
+    cls = system_class(cfg, source)
     args = cfg.get("args") or {}
     if not isinstance(args, dict):
         raise S5Error(f"{where}: `args:` must be a mapping of keyword arguments, not {args!r}")
@@ -186,6 +217,10 @@ def build_system_from_config(cfg: dict, source=None):
         raise type(err)(f"{where}: {err}") from None
     except TypeError as err:  # e.g. an argument the class's **kwargs hands on to a parent that does not take it
         raise S5Error(f"{where}: {cls.__name__}(**args) refused its arguments: {err}") from None
+    except Exception as err:
+        if not is_plugin(cls):  # a failure of s5bench's own code stays a bug with its traceback
+            raise
+        raise S5Error(f"{where}: {cls.__name__}(**args) failed: {plugin_failure(err, plugin_root(cls))}") from None
     system.config_name = cfg["name"]
     system.config = cfg  # what made the run, by content (systems/run_claim.py)
     return system

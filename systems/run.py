@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from s5bench.common.atomic import atomic_path
-from s5bench.common.audio import write_audio_atomic, write_text_atomic
+from s5bench.common.audio import write_audio_atomic
 from s5bench.common.editions import check_edition, repeated_classes_allowed
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, list_wavs, plain_name, submission_names
 from s5bench.common.provenance import code_fingerprint
@@ -20,7 +20,7 @@ from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
-from .run_folder import DONE_DIR, ESTIMATE_DIR, claimed_run_folder, done_mixtures, remove_estimates
+from .run_folder import ESTIMATE_DIR, claimed_run_folder, done_mixtures, mark_done, remove_estimates
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,12 @@ def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages
         for stage in stages:
             slots = outputs[stage]
             waves = slots.waveforms.float().cpu().numpy()
+            assert slots.probabilities is not None  # `infer` checks them (ones where a system gives none)
+            probabilities = slots.probabilities.tolist()
             for b, name in enumerate(batch["name"]):
                 for slot, file_name in submission_names(name, slots.labels[b], edition):
                     write_audio_atomic(out / stage / ESTIMATE_DIR / file_name, waves[b, slot], sr)
-                write_text_atomic(out / stage / DONE_DIR / name, "")
+                mark_done(out, stage, name, slots.labels[b], probabilities[b])
     if world > 1:
         dist.barrier()
     if rank > 0:

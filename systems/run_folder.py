@@ -221,3 +221,43 @@ def remove_estimates(folder: Path, names: set[str], mixtures) -> None:
                 raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
             if mix in names:
                 f.unlink()
+
+
+def mark_done(out: Path, stage: str, name: str, labels: list[str], probabilities: list[float]) -> None:
+    """Write a mixture's `.done` mark for a stage, after all its files: it records the stage's answer
+    (its slots' labels and probabilities, in slot order), which the 2026 submission package reads.
+
+    Args:
+        out: the run folder.
+        stage: the stage.
+        name: the mixture.
+        labels: its N_SLOTS labels.
+        probabilities: its N_SLOTS probabilities.
+    """
+    body = {"labels": list(labels), "probabilities": [float(p) for p in probabilities]}
+    write_text_atomic(out / stage / DONE_DIR / name, json.dumps(body) + "\n")
+
+
+def recorded_answer(out: Path, stage: str, name: str) -> tuple[list[str], list[float]]:
+    """A mixture's answer as its `.done` mark records it (`mark_done`).
+
+    Args:
+        out: the run folder.
+        stage: the stage.
+        name: the mixture.
+
+    Returns:
+        (labels, probabilities), each in slot order.
+
+    Raises:
+        S5Error: the mixture is not done, or its mark records no answer (a run of an earlier s5bench).
+    """
+    path = out / stage / DONE_DIR / name
+    if not path.is_file():
+        raise S5Error(f"run folder {out}: mixture {name} is not done for stage {stage} (no {path})")
+    try:
+        body = json.loads(path.read_text() or "null")
+        return list(body["labels"]), [float(p) for p in body["probabilities"]]
+    except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+        raise S5Error(f"{path} records no answer (made by an earlier s5bench, before answers were recorded): "
+                      "run the system into a fresh --out") from None

@@ -20,7 +20,7 @@ from s5bench.common.labels import SILENCE
 from .base import SlotOutput, System
 from .models.checkpoints import load_as, load_component
 from .models.m2d_sc import EnergySourceClassifier
-from .slots import argmax_labels, dedupe, one_hots
+from .slots import argmax_labels, dedupe, label_probabilities, one_hots
 
 
 def stage_names(iterations: int) -> tuple:
@@ -53,8 +53,14 @@ class SelfGuided(System):
     def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
                  edition: int = 2025) -> list[list[str]]:
         """M2D-SC on every slot: (B, S, T) -> labels; slots with keep False stay silent."""
+        return self.classify_scored(waves, keep, edition)[0]
+
+    def classify_scored(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
+                        edition: int = 2025) -> tuple[list[list[str]], torch.Tensor]:
+        """`classify`'s labels and each slot's M2D-SC softmax probability of its label, (B, S)
+        (1.0 for a silent slot: the SC has no silence class)."""
         B, S, T = waves.shape
-        labels, energies = self.sc.classify(waves.reshape(B * S, T))
+        labels, energies, probs = self.sc.classify_scored(waves.reshape(B * S, T))
         out = []
         for b in range(B):
             row = labels[b * S:(b + 1) * S]
@@ -62,7 +68,8 @@ class SelfGuided(System):
                 row = [lab if keep[b][s] else SILENCE for s, lab in enumerate(row)]
             # 2025: a class fills one slot; 2026: two objects of one class are two targets
             out.append(row if repeated_classes_allowed(edition) else dedupe(row, -energies[b * S:(b + 1) * S]))
-        return out
+        silent = torch.tensor([[lab == SILENCE for lab in row] for row in out], device=probs.device)
+        return out, probs.reshape(B, S).masked_fill(silent, 1.0)
 
     def extract(self, mixture, enrollments, labels) -> torch.Tensor:
         """One TSE pass over the non-silent slots."""
@@ -78,15 +85,18 @@ class SelfGuided(System):
         res = self.uss(mixture)
         n_fg = self.uss.n_fg
         waves = res["waveforms"][:, :n_fg]
-        silent = torch.sigmoid(res["silence_logit"][:, :n_fg]) > self.silence_threshold
+        p_silent = torch.sigmoid(res["silence_logit"][:, :n_fg])
+        silent = p_silent > self.silence_threshold
         labels = argmax_labels(res["class_logits"][:, :n_fg], silent, unique=not repeated_classes_allowed(edition))
-        out = {"fss1_cp1": SlotOutput(labels, waves)}
-        labels = self.classify(waves, edition=edition)
-        out["fss1_cp1-1"] = SlotOutput(labels, waves)
+        # the USS class decoder's softmax of each label; its silence branch's sigmoid for a silent slot
+        probs = label_probabilities(labels, torch.softmax(res["class_logits"][:, :n_fg], -1), p_silent)
+        out = {"fss1_cp1": SlotOutput(labels, waves, probs)}
+        labels, probs = self.classify_scored(waves, edition=edition)
+        out["fss1_cp1-1"] = SlotOutput(labels, waves, probs)
         for k in range(2, self.iterations + 1):
             waves = self.extract(mixture, waves, labels)
             keep = [[lab != SILENCE for lab in row] for row in labels]
-            out[f"fss{k}_cp{k - 1}" if k > 2 else "fss2_cp1-1"] = SlotOutput(labels, waves)
-            labels = self.classify(waves, keep, edition)
-            out[f"fss{k}_cp{k}"] = SlotOutput(labels, waves)
+            out[f"fss{k}_cp{k - 1}" if k > 2 else "fss2_cp1-1"] = SlotOutput(labels, waves, probs)
+            labels, probs = self.classify_scored(waves, keep, edition)
+            out[f"fss{k}_cp{k}"] = SlotOutput(labels, waves, probs)
         return out

@@ -1,4 +1,5 @@
-"""Helpers shared by the real systems: labels from per-slot decisions, one-hots, no duplicates."""
+"""Helpers shared by the real systems: labels from per-slot decisions, one-hots, no duplicates,
+each slot's probability of its label."""
 from __future__ import annotations
 
 import torch
@@ -37,4 +38,38 @@ def argmax_labels(logits: torch.Tensor, silent: torch.Tensor, unique: bool = Tru
     for b in range(logits.shape[0]):
         labs = [SILENCE if silent[b, s] else LABELS[int(idx[b, s])] for s in range(logits.shape[1])]
         out.append(dedupe(labs, prob[b]) if unique else labs)
+    return out
+
+
+def label_probabilities(labels: list[list[str]], class_probs: torch.Tensor,
+                        silence_probs: torch.Tensor | None = None) -> torch.Tensor:
+    """Each slot's probability of the label it was given, as the system's classifier scored it.
+
+    Args:
+        labels: B lists of S slot labels.
+        class_probs: (B, S, 18) per-slot class probabilities, or (B, 18) for a tagger that scores
+            the whole mixture (every slot reads its row).
+        silence_probs: (B, S) each slot's probability of silence, for a classifier that has a
+            silence output; None: a silent slot gets 1.0 (nothing was scored there).
+
+    Returns:
+        (B, S) float tensor on class_probs' device.
+
+    Example:
+        >>> import torch
+        >>> from s5bench.common.labels import LABEL_INDEX
+        >>> from s5bench.systems.slots import label_probabilities
+        >>> p = torch.zeros(1, 18); p[0, LABEL_INDEX["Speech"]] = 0.75
+        >>> label_probabilities([["Speech", "silence", "silence"]], p).tolist()
+        [[0.75, 1.0, 1.0]]
+    """
+    B, S = len(labels), len(labels[0])
+    probs = class_probs if class_probs.dim() == 3 else class_probs[:, None, :].expand(B, S, -1)
+    out = torch.ones(B, S, device=probs.device, dtype=probs.dtype)
+    for b, row in enumerate(labels):
+        for s, lab in enumerate(row):
+            if lab != SILENCE:
+                out[b, s] = probs[b, s, LABEL_INDEX[lab]]
+            elif silence_probs is not None:
+                out[b, s] = silence_probs[b, s]
     return out

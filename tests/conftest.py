@@ -1,5 +1,6 @@
 """Shared fixtures. The tests import the installed package (`pip install -e ".[test]" --config-settings
 editable_mode=strict`, see README): nothing here touches sys.path or PYTHONPATH."""
+import os
 import sys
 from pathlib import Path
 
@@ -136,3 +137,28 @@ def fixed_batch_losses(cfg: dict, n_steps: int) -> list[float]:
     state = build_state(cfg, "cpu")  # on the CPU the task runs in full precision (task.amp_dtype None)
     batch, step = fixed_batch(cfg), StepModule(state.model, state.task)
     return [train_step(state, step, batch, cfg)[0] for _ in range(n_steps)]
+
+
+# the console command as installed beside this interpreter (it starts without the working folder on
+# sys.path, as a user's shell starts it), and an environment without PYTHONPATH
+S5BENCH = [str(Path(sys.executable).parent / "s5bench")]
+CLEAN_ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "OMP_NUM_THREADS": "1"}
+
+
+def s5bench(*args, cwd):
+    """`s5bench ARGS…` in a fresh process from `cwd`, as a user runs it; the CompletedProcess (text)."""
+    import subprocess
+
+    return subprocess.run([*S5BENCH, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=CLEAN_ENV,
+                          timeout=600)
+
+
+@pytest.fixture(scope="session")
+def builtin_two(tmp_path_factory):
+    """The first two mixtures of the built-in test set (seed 0), made with `s5bench generate` as a user
+    makes them (about 10 s)."""
+    work = tmp_path_factory.mktemp("builtin")
+    r = s5bench("generate", "--config", "builtin_test", "--n", "2", "--seed", "0", "--jobs", "1", "--out", "set",
+                cwd=work)
+    assert r.returncode == 0, r.stderr
+    return work / "set"

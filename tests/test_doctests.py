@@ -8,7 +8,8 @@ MODULES = ["s5bench.metrics.signal", "s5bench.metrics.scene", "s5bench.metrics.a
            "s5bench.metrics.separation", "s5bench.metrics.breakdown", "s5bench.metrics.folders",
            "s5bench.metrics.assignment", "s5bench.metrics.reading",
            "s5bench.systems.registry", "s5bench.systems.training.recipes", "s5bench.data_gen.config",
-           "s5bench.data_gen.writer"]
+           "s5bench.data_gen.writer", "s5bench.systems.config_paths", "s5bench.systems.slots",
+           "s5bench.systems.scaffold", "s5bench.submission.names", "s5bench.submission.package"]
 
 
 @pytest.mark.parametrize("name", MODULES)

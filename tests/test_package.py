@@ -2,6 +2,7 @@
 a cycle, the console command lists and runs the runners, and old class paths get a clear error."""
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from s5bench.runners.cli import COMMANDS, main, usage
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"namespace": "s5bench", "common": "s5bench.common", "metrics": "s5bench.metrics",
            "data_gen": "s5bench.data_gen", "systems": "s5bench.systems", "runners": "s5bench.runners",
-           "reporting": "s5bench.reporting", "benchmarks": "s5bench.benchmarks"}
+           "reporting": "s5bench.reporting", "benchmarks": "s5bench.benchmarks",
+           "submission": "s5bench.submission"}
 
 
 def project_modules() -> dict[str, Path]:
@@ -262,5 +264,10 @@ def test_the_wheel_works_from_an_empty_folder(tmp_path):
     assert summary and "CA-SDRi" in summary[0].read_text(), summary
     run("report", "run")
     assert (work / "run" / "report" / "index.html").is_file()
+    # the docs' plug-in, copied as shown into a folder of its own, runs with the wheel's command
+    shutil.copytree(ROOT / "docs" / "examples" / "my_system", work / "my_system")
+    run("run", "--system", "my_system/my_system.yaml", "--data", "data/set", "--out", "mine", "--jobs", "1")
+    assert (work / "mine" / "my_system" / "final" / "summary.csv").is_file()
+    shutil.rmtree(work / "my_system")
     # data and results only under the working folder: nothing added to the installed package
     assert sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts) == installed

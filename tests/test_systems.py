@@ -126,14 +126,16 @@ def test_eval_set_without_oracle_targets_writes_estimates_and_zip(tiny_test_set,
     (tmp_path / "repeat.yaml").write_text("class: test_systems:RepeatedSpeech\n")
     r = subprocess.run([*runner("run_system.py"), "--system",
                         str(tmp_path / "repeat.yaml"), "--data", str(eval_set), "--out", str(tmp_path / "out"),
-                        "--zip", "A_B_task4_1_out", "--edition", "2026"],
+                        "--zip", "A_B_task4_1", "--edition", "2026", "--dev-test", str(tiny_test_set)],
                        capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})  # the plug-in's folder
     assert r.returncode == 0, r.stderr
     assert "scoring skipped" in r.stdout
-    names = sorted(zipfile.ZipFile(tmp_path / "out" / "repeat" / "A_B_task4_1_out.zip").namelist())
-    assert len(names) == 12  # 6 mixtures × 2 non-silent slots
-    assert names[:2] == [f"A_B_task4_1_out/eval_out/mix_0000_{i}_Speech.wav" for i in (0, 1)]
+    names = sorted(zipfile.ZipFile(tmp_path / "out" / "repeat" / "A_B_task4_1.zip").namelist())
+    wavs = [n for n in names if n.endswith(".wav")]
+    assert len(wavs) == 12  # 6 mixtures × 2 non-silent slots
+    assert wavs[:2] == [f"A_B_task4_1/eval_out/mix_0000_{i}_Speech.wav" for i in (0, 1)]
+    assert sorted(set(names) - set(wavs)) == ["A_B_task4_1/dev_set_test_results.json", "A_B_task4_1/eval_results.json"]
     assert not (tmp_path / "out" / "repeat" / "final" / "summary.csv").exists()
 
 

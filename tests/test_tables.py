@@ -116,6 +116,20 @@ def test_ablation_and_leaderboard_end_to_end(tmp_path, tiny_test_set, tiny_syste
     got = d2.set_index("metric").loc["CA-SDRi", "difference"]
     assert got == pytest.approx(measured["tiny_CA-SDRi"].iloc[1] - measured["tiny_CA-SDRi"].iloc[0], abs=2e-4)
 
+    # case 5: a leaderboard of other systems into the same --out is refused before it runs, naming them;
+    # Table 1's real sidecar reads back as the identity an ablation of the same inputs has
+    proc = run("leaderboard.py", "--systems", tiny_systems["baseline"], "--data", f"tiny={tiny_test_set}",
+               "--out", out, "--jobs", "1")
+    assert proc.returncode == 2 and "systems baseline, self_guided -> baseline" in proc.stderr, proc.stderr
+    assert pd.read_csv(out / "table2.csv").equals(t2)
+    from s5bench.reporting.table_identity import check_table_out, identity_of_meta
+
+    first = identity_of_meta(json.loads((out / "table1.csv.meta.json").read_text()))
+    assert list(first["systems"]) == ["self_guided"] and first["data"]["test set"]["path"] == str(tiny_test_set)
+    check_table_out(out / "table1.csv", first)
+    with pytest.raises(ValueError, match="data set test set"):
+        check_table_out(out / "table1.csv", {**first, "data": {"test set": {"path": "x", "fingerprint": "0" * 64}}})
+
     # the 2026 edition: CAPI-SDRi columns, the published DCASE 2026 rows; on 2025 data the
     # ranking metric takes the same values as CA-SDRi
     proc = run("leaderboard.py", "--systems", tiny_systems["baseline"], "--data", f"tiny={tiny_test_set}",

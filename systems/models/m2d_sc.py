@@ -50,11 +50,19 @@ class EnergySourceClassifier(nn.Module):
     @torch.no_grad()
     def classify(self, wave: torch.Tensor) -> tuple[list[str], torch.Tensor]:
         """(N, T) -> labels (class or `silence`) and energies (N,)."""
+        labels, e, _ = self.classify_scored(wave)
+        return labels, e
+
+    @torch.no_grad()
+    def classify_scored(self, wave: torch.Tensor) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+        """(N, T) -> labels (class or `silence`), energies (N,) and each input's softmax
+        probability (N,) of its most likely class (the class it is labelled with unless silent)."""
         logits = self(wave)
         e = energy(logits)
         k = logits.argmax(-1)
         silent = e > self.thresholds[k]
-        return [SILENCE if s else LABELS[int(i)] for i, s in zip(k, silent)], e
+        p = torch.softmax(logits, -1).gather(-1, k[:, None])[:, 0]
+        return [SILENCE if s else LABELS[int(i)] for i, s in zip(k, silent)], e, p
 
 
 class M2DSC(EnergySourceClassifier):
