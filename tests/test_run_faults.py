@@ -112,7 +112,7 @@ def test_a_full_disk_is_a_named_error_with_exit_2(tiny_test_set, tmp_path, monke
 
     def fill_the_disk():
         monkeypatch.setattr(Path, "write_text", full_disk)
-        monkeypatch.setattr("s5bench.common.audio.wavfile.write", full_disk)
+        monkeypatch.setattr("scipy.io.wavfile.write", full_disk)  # imported where a float file is written
 
     fill_the_disk()
     status = cli(run_runner.main, ["--system", "oracle_sources", "--data", str(tiny_test_set), "--out",
