@@ -222,8 +222,8 @@ def read_differences(results: Path) -> list[tuple[str, pd.DataFrame]]:
             raise ReportError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, df.columns))})")
         df["excludes_zero"] = df["excludes_zero"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
         # the page marks what the printed table stars: interval and permutation test agree, enough mixtures
-        df["significant"] = [significant(bool(r.excludes_zero), float(r.p_value), int(r.n_mixtures))
-                             for r in df.itertuples()]
+        df["significant"] = [significant(bool(e), float(p), int(n))
+                             for e, p, n in zip(df["excludes_zero"], df["p_value"], df["n_mixtures"])]
         df[["data", "a", "b", "metric"]] = df[["data", "a", "b", "metric"]].astype(str)
         found.append((name, df))
     return found
