@@ -183,3 +183,25 @@ def test_export_only_records_the_runs_training_seconds_from_its_log(tmp_path):
     _, record = load_component(tmp_path / "separator.pt", expect_task="separator")
     assert record["training"]["train_seconds"] == round(logged, 1) and logged > 0
     assert record["training"]["command"].endswith("(exported from the last validated step)")
+
+
+def test_log_rows_with_more_keys_than_the_header_read_back_under_their_names(tmp_path):
+    """Validation rows carry figures the training rows lack (the unrolled TSE's two passes): the
+    header grows to hold them, so a resume's rewind reads every row back under its own names."""
+    from s5bench.systems.training.trainer import _log, _rewind_log
+    path = tmp_path / "log.csv"
+    _log(path, {"step": 1, "split": "train", "loss": 0.5, "seconds": 1.0})
+    _log(path, {"step": 2, "split": "val", "loss": 0.4, "sep_gain_two_passes": 2.5, "seconds": 2.0})
+    _log(path, {"step": 3, "split": "train", "loss": 0.3, "seconds": 3.0})
+    assert _rewind_log(path, 2) == 2.0
+    rows = read_log(path)
+    assert [(r["step"], r["sep_gain_two_passes"], r["seconds"]) for r in rows] == [("1", "", "1.0"), ("2", "2.5", "2.0")]
+
+
+def test_a_log_row_longer_than_its_header_is_named(tmp_path):
+    from s5bench.common.errors import S5Error
+    from s5bench.systems.training.trainer import logged_seconds
+    path = tmp_path / "log.csv"
+    path.write_text("step,split,loss,seconds\n1,train,0.5,1.0\n2,val,0.4,2.5,2.0\n")
+    with pytest.raises(S5Error, match="log.csv: the row of step 2 has more cells"):
+        logged_seconds(path)

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_text_atomic
+from s5bench.common.errors import S5Error
 from s5bench.data_gen.config import build_rooms
 from s5bench.data_gen.stem_corpus import StemStream
 from s5bench.data_gen.stream import SceneStream, collate
@@ -255,17 +256,41 @@ def validate(model, task, batches, device) -> dict:
 
 
 def _read_log(path: Path) -> tuple[list[str], list[dict]]:
-    """A run's log.csv as (header, rows); ([], []) without one."""
+    """A run's log.csv as (header, rows); ([], []) without one.
+
+    Raises:
+        S5Error: a row with more cells than the header (a log this function cannot read back).
+    """
     if not Path(path).is_file():
         return [], []
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         rows = [r for r in reader if r.get("step")]
-        return list(reader.fieldnames or []), rows
+        header = list(reader.fieldnames or [])
+    for row in rows:
+        if None in row:  # DictReader's key for cells beyond the header
+            raise S5Error(f"{path}: the row of step {row['step']} has more cells than the header "
+                          f"{','.join(header)}; add the missing column names to the header")
+    return header, rows
+
+
+def _header_of(path: Path) -> list[str]:
+    if not Path(path).is_file():
+        return []
+    with open(path, newline="") as f:
+        return next(csv.reader(f), [])
 
 
 def _seconds_of(rows: list[dict]) -> float | None:
     return float(rows[-1]["seconds"]) if rows and rows[-1].get("seconds") else None
+
+
+def _write_log(path: Path, header: list[str], rows: list[dict]) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=header, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, text.getvalue())
 
 
 def _rewind_log(path: Path, step: int) -> float:
@@ -275,11 +300,7 @@ def _rewind_log(path: Path, step: int) -> float:
     if not header:
         return 0.0
     rows = [r for r in rows if int(r["step"]) <= step]
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=header)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(path, text.getvalue())
+    _write_log(path, header, rows)
     return _seconds_of(rows) or 0.0
 
 
@@ -289,13 +310,18 @@ def logged_seconds(path: Path) -> float | None:
 
 
 def _log(path: Path, row: dict, writer=None):
-    """Append a row to the CSV log (and its numbers to TensorBoard, under train/ or val/)."""
-    new = not path.is_file()
+    """Append a row to the CSV log (and its numbers to TensorBoard, under train/ or val/).
+
+    Validation rows carry figures the training rows do not: a key the header lacks is added
+    to it (the log rewritten once), so every row of the file reads back under its own names.
+    """
+    header = _header_of(path)
+    if not set(row) <= set(header):
+        rows = _read_log(path)[1]
+        header = header + [k for k in row if k not in header]
+        _write_log(path, header, rows)
     with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            w.writeheader()
-        w.writerow(row)
+        csv.DictWriter(f, fieldnames=header, restval="").writerow(row)
     if writer is not None:
         for key, value in row.items():
             if key not in ("step", "split", "seconds") and isinstance(value, (int, float)):
