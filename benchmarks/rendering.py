@@ -11,6 +11,7 @@ import soundfile as sf
 from scipy.signal import fftconvolve
 from tqdm import tqdm
 
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.data_gen.factory import MixtureFactory
 from s5bench.data_gen.render import direct_path, normalized_ir
@@ -74,7 +75,7 @@ def straightforward_render(plan: ScenePlan, root: Path) -> np.ndarray:
 
     cfg, room = plan["config"], plan["room"]
     if not isinstance(room, str):
-        raise ValueError("the straightforward renderer takes the fork's plans (2025: the room is a SOFA file's name)")
+        raise S5Error("the straightforward renderer takes the fork's plans (2025: the room is a SOFA file's name)")
     T = int(cfg["duration"] * SR)
     mix = np.zeros((T, 4))
     with netCDF4.Dataset(str(root / "room_ir" / room)) as nc:
@@ -95,7 +96,7 @@ def straightforward_render(plan: ScenePlan, root: Path) -> np.ndarray:
                 mix[onset:onset + m] += gain * wet[:m]
     for bg in plan["bg_events"]:
         if bg["source_time"] is None:
-            raise ValueError("the straightforward renderer needs a noise excerpt (a file longer than the scene)")
+            raise S5Error("the straightforward renderer needs a noise excerpt (a file longer than the scene)")
         clip, _ = sf.read(root / "noise" / bg["source_file"], start=int(bg["source_time"] * SR), frames=T,
                           dtype="float32")
         mix += clip * np.sqrt(10 ** (cfg["ref_db"] / 10) / np.mean(np.square(clip, dtype=np.float64)))

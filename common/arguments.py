@@ -42,7 +42,8 @@ def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", type=resample_count, default=2000, metavar="N",
                         help="bootstrap resamples of the mixtures for the 95%% intervals and the paired "
                              "differences (default %(default)s; 0: no intervals)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default %(default)s)")
+    parser.add_argument("--seed", type=at_least(0), default=0,
+                        help="seed of the bootstrap resamples (default %(default)s)")
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, *, n_default: int, batch_size: int = 4,

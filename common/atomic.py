@@ -10,6 +10,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .interrupt import signals_deferred
+
 # Every temporary file starts so: readers skip such names, the next run of the job removes stale ones.
 TMP_PREFIX = ".tmp_"
 
@@ -49,18 +51,22 @@ def atomic_path(path, fsync: bool = False):
     """`with atomic_path(target) as tmp: write(tmp)`: the target appears complete or not at all.
     An OSError (a full disk, a refused permission) names the target."""
     path = Path(path)
-    tmp = staging_path(path)
+    tmp: Path | None = None
     try:
+        with signals_deferred():  # a Ctrl-C between the making and the `try` would leave the file behind
+            tmp = staging_path(path)
         yield tmp
         if fsync:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise named(err, path) from err
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
 
 
@@ -89,17 +95,18 @@ def atomic_folder(path):
     new, old = (path.parent / f"{TMP_PREFIX}{path.name}.{what}" for what in ("new", "old"))
     for leftover in (new, old):  # an interrupted writer's
         shutil.rmtree(leftover, ignore_errors=True)
-    new.mkdir()
     try:
+        new.mkdir()
         yield new
-        if path.exists():
-            os.rename(path, old)
-        try:
-            os.rename(new, path)
-        except OSError:
-            if old.exists():
-                os.rename(old, path)
-            raise
+        with signals_deferred():  # never cut between the two renames: `target` would be missing
+            if path.exists():
+                os.rename(path, old)
+            try:
+                os.rename(new, path)
+            except OSError:
+                if old.exists():
+                    os.rename(old, path)
+                raise
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

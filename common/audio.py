@@ -11,12 +11,14 @@ import numpy as np
 import soundfile as sf
 
 from .atomic import atomic_path, named, staging_path
+from .errors import S5Error
+from .interrupt import signals_deferred
 
 # What write_audio_atomic can write: 32-bit float (the default) or the official sets' 16-bit PCM.
 SUBTYPES = ("FLOAT", "PCM_16")
 
 
-class AudioFormatError(ValueError):
+class AudioFormatError(S5Error):
     """A file whose sample rate, channel count, length or values are not what the data need."""
 
 
@@ -40,7 +42,10 @@ def read_audio(path, *, sr: int | None = None, channels: int | None = None, leng
         why = ("shorter than its mixture: the file looks truncated" if info.frames < length
                else "longer than its mixture")
         raise AudioFormatError(f"{path}: {info.frames} samples, expected {length} (the mixture's length); {why}")
-    data, _ = sf.read(str(path), start=start, frames=frames, dtype=dtype, always_2d=always_2d)
+    try:
+        data, _ = sf.read(str(path), start=start, frames=frames, dtype=dtype, always_2d=always_2d)
+    except sf.SoundFileError as err:  # a header that reads, a body that does not
+        raise AudioFormatError(f"{path}: not a readable WAV file ({err})") from None
     if not np.isfinite(data).all():
         raise AudioFormatError(f"{path}: contains NaN or Inf samples")
     return data
@@ -90,19 +95,35 @@ class FileGroup:
 
     def audio(self, path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
         if subtype not in SUBTYPES:
-            raise ValueError(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
+            raise S5Error(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
         path = Path(path)
-        tmp = staging_path(path)
-        self.staged.append((tmp, path))
+        with signals_deferred():  # a Ctrl-C between the two would leave a temporary file nobody removes
+            tmp = staging_path(path)
+            self.staged.append((tmp, path))
         try:
             _write_wav(tmp, data, sr, subtype)
         except OSError as err:
             raise named(err, path) from err
 
     def commit(self) -> None:
-        for tmp, path in self.staged:
-            os.replace(tmp, path)
-        self.staged = []
+        """Move every file into place; if one cannot be (a name too long, a full directory), none of
+        the group is left: the temporary files and the files already moved are removed.
+
+        Raises:
+            OSError: the rename that failed, naming its target.
+        """
+        with signals_deferred():  # the renames are quick; a signal takes effect once they are done
+            moved: list[Path] = []
+            try:
+                for tmp, path in self.staged:
+                    os.replace(tmp, path)
+                    moved.append(path)
+            except OSError as err:
+                for p in moved:
+                    p.unlink(missing_ok=True)
+                self.discard()
+                raise type(err)(err.errno, err.strerror, str(path)) from err  # the target, not the temporary name
+            self.staged = []
 
     def discard(self) -> None:
         for tmp, _ in self.staged:
@@ -124,6 +145,7 @@ def files_together():
 
 
 def write_text_atomic(path, text: str) -> None:
-    """Write a text file through the atomic writer (common/atomic.py)."""
-    with atomic_path(path) as tmp:
+    """Write a text file through the atomic writer (common/atomic.py); a Ctrl-C takes effect when it
+    is written or removed, never between the temporary file's making and its removal."""
+    with signals_deferred(), atomic_path(path) as tmp:  # short: held back whole, never half-written
         tmp.write_text(text)

@@ -1,6 +1,8 @@
-"""Finding a YAML config given as a file path or as a name in one of configs/<kind>/."""
+"""Finding a YAML config given as a file path or as a name in one of configs/<kind>/; reading a
+YAML config or a JSON record with errors that name the file."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -35,13 +37,39 @@ def read_yaml(path, what: str) -> dict:
     return body
 
 
+def read_json(path, what: str, fix: str = "") -> dict:
+    """A JSON record (a run's run_info.json, a mixture's metadata, an index) as a mapping; a file cut
+    off or damaged is an error naming it and where it breaks.
+
+    Args:
+        path: the file.
+        what: how to name it ("run record", "mixture metadata").
+        fix: what the user can do, appended to the message (e.g. "score the stage again").
+
+    Returns:
+        The mapping.
+
+    Raises:
+        S5Error: the file is not valid JSON, not text, or its top level is not an object.
+        OSError: it cannot be read.
+    """
+    then = f": {fix}" if fix else ""
+    try:
+        body = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise S5Error(f"{what} {path}: not valid JSON ({err}); it was cut off or damaged{then}") from None
+    if not isinstance(body, dict):
+        raise S5Error(f"{what} {path}: a JSON object is needed, not {type(body).__name__}{then}")
+    return body
+
+
 def check_keys(section: dict, allowed, where: str) -> dict:
     """`section` unchanged if every key is allowed, else an error naming the place (file and
     section), the unknown key(s) and the allowed ones: a misspelt key is never dropped silently."""
     unknown = sorted(set(section or {}) - set(allowed))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                         f"allowed: {', '.join(sorted(allowed))}")
+        raise S5Error(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                      f"allowed: {', '.join(sorted(allowed))}")
     return section
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import S5Error
+
 
 @dataclass(frozen=True)
 class Edition:
@@ -44,7 +46,7 @@ def check_edition(edition) -> int:
     except (TypeError, ValueError):
         value = None
     if value not in EDITIONS:
-        raise ValueError(f"unknown edition {edition!r}; known editions: {', '.join(map(str, EDITIONS))}")
+        raise S5Error(f"unknown edition {edition!r}; known editions: {', '.join(map(str, EDITIONS))}")
     return value
 
 

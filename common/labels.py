@@ -2,6 +2,8 @@
 order, the sample rate and the channel count of the mixtures."""
 from __future__ import annotations
 
+from .errors import S5Error
+
 LABELS: tuple[str, ...] = (
     "AlarmClock", "BicycleBell", "Blender", "Buzzer", "Clapping", "Cough",
     "CupboardOpenClose", "Dishes", "Doorbell", "FootSteps", "HairDryer",
@@ -21,7 +23,7 @@ def check_label(label: str, where: str = "") -> str:
     if label == SILENCE or label in LABEL_INDEX:
         return label
     origin = f" in {where}" if where else ""
-    raise ValueError(f"unknown label {label!r}{origin}; known labels: {', '.join(LABELS)} and {SILENCE!r}")
+    raise S5Error(f"unknown label {label!r}{origin}; known labels: {', '.join(LABELS)} and {SILENCE!r}")
 
 
 def one_hot(labels, dtype=None):

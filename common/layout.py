@@ -48,7 +48,7 @@ def split_stem(stem: str) -> tuple[str, str]:
     """Split `<mix>_<Label>` at its LAST underscore (labels contain none; mix names may)."""
     mix, sep, label = stem.rpartition("_")
     if not sep or not mix:
-        raise ValueError(f"file name {stem!r} is not of the form <mixture>_<Label>")
+        raise S5Error(f"file name {stem!r} is not of the form <mixture>_<Label>")
     return mix, label
 
 
@@ -64,11 +64,11 @@ def parse_stem(stem: str, mixtures) -> tuple[str, int | None, str]:
     if sep and index.isdigit() and mix in mixtures:
         readings.append((mix, int(index), label))
     if not readings:
-        raise ValueError(f"file name {stem!r} names mixture {head!r}, which is not in the soundscape folder "
-                         "(names are <mix>_<Label> or <mix>_<i>_<Label>)")
+        raise S5Error(f"file name {stem!r} names mixture {head!r}, which is not in the soundscape folder "
+                      "(names are <mix>_<Label> or <mix>_<i>_<Label>)")
     if len(readings) > 1:
-        raise ValueError(f"file name {stem!r} is ambiguous: it fits mixture {readings[0][0]!r} and "
-                         f"slot {readings[1][1]} of mixture {readings[1][0]!r}")
+        raise S5Error(f"file name {stem!r} is ambiguous: it fits mixture {readings[0][0]!r} and "
+                      f"slot {readings[1][1]} of mixture {readings[1][0]!r}")
     return readings[0]
 
 
@@ -139,18 +139,18 @@ def group_by_mixture(folder, mixtures, what: str, edition: int = 2025,
         try:
             mix, index, label = parse_stem(path.stem, mixtures)
         except ValueError as err:
-            raise ValueError(f"{what} file {path}: {err}") from None
+            raise S5Error(f"{what} file {path}: {err}") from None
         check_label(label, where=f"{what} file {path}")
         if label == SILENCE:
-            raise ValueError(f"{what} file {path}: 'silence' is not written as a file; leave the slot out")
+            raise S5Error(f"{what} file {path}: 'silence' is not written as a file; leave the slot out")
         # what must be unique per mixture: the slot index in 2026 (a class may repeat), the label in 2025
         key = (mix, f"slot index {index}") if repeat_ok else (mix, f"label {label!r}")
         if key in seen and not (repeat_ok and index is None):
-            raise ValueError(f"{what} has two files with {key[1]} for mixture {mix!r}: {seen[key]} and {path}")
+            raise S5Error(f"{what} has two files with {key[1]} for mixture {mix!r}: {seen[key]} and {path}")
         seen[key] = path
         grouped[mix].append((label, path))
         if len(grouped[mix]) > max_files:
             names = ", ".join(p.name for _, p in grouped[mix])
-            raise ValueError(f"{what} has {len(grouped[mix])} files for mixture {mix!r} in {folder}, at most "
-                             f"{max_files} allowed: {names}")
+            raise S5Error(f"{what} has {len(grouped[mix])} files for mixture {mix!r} in {folder}, at most "
+                          f"{max_files} allowed: {names}")
     return dict(grouped)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio import write_text_atomic
+from .errors import S5Error
 from .layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, list_wavs
 from .provenance import file_sha256
 
@@ -29,7 +30,7 @@ AUDIO_DIRS = (SOUNDSCAPE_DIR, ORACLE_DIR, "stems")
 SHOWN = 8  # problems listed in one message; the rest are counted
 
 
-class DatasetError(ValueError):
+class DatasetError(S5Error):
     """A data folder that is incomplete or changed; the message names the mixtures and files."""
 
 

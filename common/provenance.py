@@ -61,6 +61,24 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
+def folder_sha256(folder) -> str:
+    """sha256 over the relative path and the sha256 of every file under `folder` (sorted, temporary
+    files of an interrupted write left out): equal hashes mean the same files with the same bytes.
+
+    Args:
+        folder: the folder (e.g. a plug-in's weights folder).
+
+    Returns:
+        The hex digest.
+    """
+    h = hashlib.sha256()
+    root = Path(folder)
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and not is_temporary(f):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + file_sha256(f).encode())
+    return h.hexdigest()
+
+
 def versions() -> dict:
     out: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
     for pkg in PACKAGES:

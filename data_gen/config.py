@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from s5bench.common.configs import check_keys, find_config, read_yaml
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 from s5bench.common.resources import config_dir
 
@@ -56,7 +57,7 @@ def load_config(name_or_path: str | Path) -> dict:
 
     Raises:
         FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
-        ValueError: If a key is unknown at the top or in `scene`.
+        S5Error: If a key is unknown at the top or in `scene`.
         S5Error: If the file is not valid YAML (naming the file, line and column).
     """
     path = find_config(name_or_path, CONFIG_DIR, "data config", "known configs")
@@ -76,7 +77,7 @@ def check_scene(scene: dict | None, where: str) -> None:
         where: the config, named in the error.
 
     Raises:
-        ValueError: If a key is not one of data_gen.plan.DEFAULT_CONFIG's (the message lists them).
+        S5Error: If a key is not one of data_gen.plan.DEFAULT_CONFIG's (the message lists them).
     """
     from .plan import DEFAULT_CONFIG
 
@@ -97,8 +98,8 @@ def _expand(cfg, value) -> str:
     text = os.path.expandvars(str(value))
     unset = re.findall(r"\$\{?(\w+)", text)
     if unset:
-        raise ValueError(f"data config {cfg.get('_path')}: environment variable {unset[0]} is not set "
-                         f"(it names a data folder: export {unset[0]}=/path/to/it, see {VARIABLES_DOC})")
+        raise S5Error(f"data config {cfg.get('_path')}: environment variable {unset[0]} is not set "
+                      f"(it names a data folder: export {unset[0]}=/path/to/it, see {VARIABLES_DOC})")
     return text
 
 
@@ -221,8 +222,8 @@ def _unrestricted_bank(cfg, kind: str, args: dict, role: str):
     if kind == "resampled":
         return ResampledFolderBank(_folder(cfg, args["root"], f"{role} bank"), label=args["label"], sr=sr)
     if kind == "combine":
-        raise ValueError("'combine' is written as {combine: [...], replace: [...]} at the top of the entry")
-    raise ValueError(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
+        raise S5Error("'combine' is written as {combine: [...], replace: [...]} at the top of the entry")
+    raise S5Error(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
 
 
 def build_sources(cfg: dict, role: str) -> SourceBank | None:
@@ -236,7 +237,7 @@ def build_sources(cfg: dict, role: str) -> SourceBank | None:
         The bank (clips at the config's `sr`, default 32 kHz), or None where the section is null.
 
     Raises:
-        ValueError: If the kind is unknown, or the bank refuses its folder (an unknown label
+        S5Error: If the kind is unknown, or the bank refuses its folder (an unknown label
             folder, no audio, wrong rate or channels); or a `${VAR}` in a path is not set.
         FileNotFoundError: If a folder it names is missing.
         KeyError: If the section is missing, or a required field (e.g. `root`) is.
@@ -260,7 +261,7 @@ def build_noise(cfg: dict) -> NoiseBank:
         The bank of 4-channel noise at the config's `sr` (default 32 kHz).
 
     Raises:
-        ValueError: If the kind is unknown, or the folder has no audio or files of the wrong rate or
+        S5Error: If the kind is unknown, or the folder has no audio or files of the wrong rate or
             channel count; or a `${VAR}` in a path is not set.
         FileNotFoundError: If the folder is missing.
         KeyError: If the section or its `root` is missing.
@@ -271,7 +272,7 @@ def build_noise(cfg: dict) -> NoiseBank:
         return ProceduralNoiseBank(sr=sr, **args)
     if kind == "folder":
         return FolderNoiseBank(_folder(cfg, args["root"], "noise bank"), sr=sr)
-    raise ValueError(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
+    raise S5Error(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
 
 
 def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
@@ -285,7 +286,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
         The bank of 4-channel (FOA) SOFA impulse responses at the config's `sr` (default 32 kHz).
 
     Raises:
-        ValueError: If the kind is unknown, the folder has no .sofa file, or a file is not a
+        S5Error: If the kind is unknown, the folder has no .sofa file, or a file is not a
             4-channel SOFA room at that rate; or a `${VAR}` in a path is not set.
         FileNotFoundError: If the folder is missing.
         KeyError: If the section or a required field (`root`, `cache_dir`) is missing.
@@ -299,7 +300,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
         return RoomBank(folder, sr=sr)
     if kind == "folder":
         return RoomBank(_folder(cfg, args["root"], "room bank"), sr=sr)
-    raise ValueError(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
+    raise S5Error(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 
 def public_config(cfg: dict) -> dict:
@@ -353,7 +354,7 @@ def bank_folders(cfg: dict) -> dict:
         interference, noise and rooms that the config fills.
 
     Raises:
-        ValueError: If a `${VAR}` in a path is not set.
+        S5Error: If a `${VAR}` in a path is not set.
 
     Example:
         >>> from s5bench.data_gen.config import bank_folders

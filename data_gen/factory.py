@@ -6,6 +6,8 @@ import zlib
 
 import numpy as np
 
+from s5bench.common.errors import S5Error
+
 from .config import bank_folders, build_noise, build_rooms, build_sources, scene_rules
 from .plan import sample_plan
 from .render import Renderer, Scene, SceneEngine
@@ -22,11 +24,11 @@ def select_engine(name: str) -> str:
         The name.
 
     Raises:
-        ValueError: any other name.
+        S5Error: any other name.
     """
     if name in ("builtin", "spatialscaper"):
         return name
-    raise ValueError(f"unknown engine {name!r}; choose builtin or spatialscaper")
+    raise S5Error(f"unknown engine {name!r}; choose builtin or spatialscaper")
 
 
 class MixtureFactory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from s5bench.common.editions import edition_of
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 
 from .draws import DRAW_ORDER, Draw, draw_event, noise_offset
@@ -51,14 +52,14 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
 
     classes = [str(lab) for lab in targets.labels if lab in LABELS]
     if not classes:
-        raise ValueError(f"{targets.name} has none of the 18 target classes")
+        raise S5Error(f"{targets.name} has none of the 18 target classes")
     lo, hi = cfg["n_targets"]
     n = int(rng.integers(lo, hi + 1))
     n_dup = 0
     if order.duplicates and n >= 2 and rng.random() < cfg["dupse_rate"]:
         n_dup = int(rng.integers(1, min(n - 1, cfg["max_n_dupse"]) + 1))
     if n - n_dup > len(classes):
-        raise ValueError(f"{n - n_dup} target classes asked for, {targets.name} has only {len(classes)}")
+        raise S5Error(f"{n - n_dup} target classes asked for, {targets.name} has only {len(classes)}")
     fg = [draw_event(rng, targets.items(str(lab)), str(lab), "foreground", cfg["target_snr"], any_position,
                      duration, sr, order.position_before_times)
           for lab in rng.choice(classes, size=n - n_dup, replace=False)]

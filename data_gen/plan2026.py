@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from s5bench.common.errors import S5Error
+
 from .draws import Draw, draw_event
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
@@ -60,13 +62,13 @@ def draw_duplicates(rng, fg: list, n_dup: int, targets, positions: np.ndarray, r
         same = [e for e in fg + out if e.label == lab]
         ok = _angles_ok(positions, [np.asarray(e.position) for e in same], cfg["dupse_min_angle"])
         if not ok.any():
-            raise ValueError(f"room {room_name}: no measured position is more than {cfg['dupse_min_angle']}° from "
-                             f"every {lab} event already placed; a duplicate of {lab} cannot be placed")
+            raise S5Error(f"room {room_name}: no measured position is more than {cfg['dupse_min_angle']}° from "
+                          f"every {lab} event already placed; a duplicate of {lab} cannot be placed")
         used = {_source(e.source_file) for e in same}
         items = [it for it in targets.items(lab) if _source(it.source_file) not in used]
         if not items:
-            raise ValueError(f"class {lab} of {targets.name}: no clip left outside the subfolders its "
-                             f"{len(same)} event(s) already use; a duplicate needs another source")
+            raise S5Error(f"class {lab} of {targets.name}: no clip left outside the subfolders its "
+                          f"{len(same)} event(s) already use; a duplicate needs another source")
         out.append(draw_event(rng, items, lab, "foreground", cfg["target_snr"],
                               lambda: positions[rng.choice(np.flatnonzero(ok))], duration, sr, position_first=True))
     return out

@@ -1,11 +1,13 @@
-"""The declared schema of a data recipe, checked before anything is drawn: every bank entry's kind
-and keys (a misspelt or unknown key is named, never dropped), the counts, ranges and durations of
-`scene` (ranges ordered, counts within the edition's limits). Each problem is an error that names
-the recipe file and the key."""
+"""The declared schema of a data recipe, checked before anything is drawn: the top-level `engine`,
+`sr` and `subtype`, every bank entry's kind and keys (a misspelt or unknown key is named, never
+dropped), the counts, ranges, levels and durations of `scene` (finite numbers, ranges ordered,
+counts within the edition's limits). Each problem is an error that names the recipe file and the key."""
 from __future__ import annotations
 
+import math
 import numbers
 
+from s5bench.common.audio import SUBTYPES
 from s5bench.common.editions import edition_of
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, N_SLOTS
@@ -27,6 +29,8 @@ ROOM_KINDS = {
 AT_LEAST = {"seed": 0, "n_per_label": 1, "cache_size": 1, "n_files": 1, "n_rooms": 1, "n_positions": 1,
             "max_order": 0}
 POSITIVE = ("seconds", "ir_seconds")
+ENGINES = ("builtin", "spatialscaper")  # data_gen/factory.select_engine
+REQUIRED = ("targets", "interference", "noise", "rooms")  # what data_gen/factory.MixtureFactory builds
 
 
 class RecipeError(S5Error):
@@ -46,13 +50,20 @@ def check_recipe(cfg: dict, where: str) -> dict:
     Raises:
         RecipeError: the first problem found, naming `where` and the key.
     """
+    if cfg.get("engine", "builtin") not in ENGINES:
+        raise RecipeError(f"{where}: engine: one of {', '.join(ENGINES)} is needed, not {cfg['engine']!r}")
+    if "sr" in cfg and not _whole(cfg["sr"], 1):
+        raise RecipeError(f"{where}: sr: a positive whole number of Hz is needed, not {cfg['sr']!r}")
+    if "subtype" in cfg and cfg["subtype"] not in SUBTYPES:
+        raise RecipeError(f"{where}: subtype: one of {', '.join(SUBTYPES)} is needed, not {cfg['subtype']!r}")
+    missing = [k for k in REQUIRED if k not in cfg]
+    if missing:
+        raise RecipeError(f"{where}: no section {', '.join(missing)}: a recipe names its {', '.join(REQUIRED)} "
+                          "(interference: null for none)")
     _check_sources(cfg.get("targets"), f"{where}: targets", may_be_empty=False)
-    if "interference" in cfg:
-        _check_sources(cfg["interference"], f"{where}: interference", may_be_empty=True)
-    if "noise" in cfg:
-        _check_entry(cfg["noise"], NOISE_KINDS, f"{where}: noise")
-    if "rooms" in cfg:
-        _check_entry(cfg["rooms"], ROOM_KINDS, f"{where}: rooms")
+    _check_sources(cfg["interference"], f"{where}: interference", may_be_empty=True)
+    _check_entry(cfg["noise"], NOISE_KINDS, f"{where}: noise")
+    _check_entry(cfg["rooms"], ROOM_KINDS, f"{where}: rooms")
     check_scene_values(cfg.get("scene") or {}, f"{where}: scene")
     return cfg
 
@@ -128,6 +139,11 @@ def check_scene_values(scene: dict, where: str) -> None:
         raise RecipeError(f"{where}.duration: a positive number of seconds is needed, not {cfg['duration']!r}")
     if not _whole(cfg["sr"], 1):
         raise RecipeError(f"{where}.sr: a positive whole number of Hz is needed, not {cfg['sr']!r}")
+    if not _number(cfg["ref_db"]):
+        raise RecipeError(f"{where}.ref_db: a level in dB (a finite number) is needed, not {cfg['ref_db']!r}")
+    if not (_whole(cfg["ref_channel"], 0) and cfg["ref_channel"] < 4):
+        raise RecipeError(f"{where}.ref_channel: a channel of the 4-channel mixture (0 to 3) is needed, "
+                          f"not {cfg['ref_channel']!r}")
     low = 0 if edition.repeated_classes else 1
     _range(cfg, "n_targets", where, whole=True, low=low, high=N_SLOTS,
            why=f"the DCASE {edition.year} edition has {low} to {N_SLOTS} targets per mixture")
@@ -139,6 +155,12 @@ def check_scene_values(scene: dict, where: str) -> None:
         raise RecipeError(f"{where}.max_event_overlap: a whole number of at least 1 is needed")
     if not (_number(cfg["dupse_rate"]) and 0 <= cfg["dupse_rate"] <= 1):
         raise RecipeError(f"{where}.dupse_rate: a probability (0 to 1) is needed, not {cfg['dupse_rate']!r}")
+    for key in ("max_n_dupse", "dupse_exclusion_folder_depth"):
+        if not _whole(cfg[key], 0):
+            raise RecipeError(f"{where}.{key}: a whole number of at least 0 is needed, not {cfg[key]!r}")
+    if not (_number(cfg["dupse_min_angle"]) and 0 <= cfg["dupse_min_angle"] <= 180):
+        raise RecipeError(f"{where}.dupse_min_angle: an angle in degrees (0 to 180) is needed, "
+                          f"not {cfg['dupse_min_angle']!r}")
 
 
 def _range(cfg: dict, key: str, where: str, whole: bool = False, low=None, high=None, why: str = "") -> None:
@@ -157,7 +179,8 @@ def _range(cfg: dict, key: str, where: str, whole: bool = False, low=None, high=
 
 
 def _number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+    """A finite real number (YAML's `.nan` and `.inf` are floats, and every comparison with NaN is False)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _whole(v, low: int) -> bool:

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.fft
 
 from s5bench.common.editions import edition_of
+from s5bench.common.errors import S5Error
 
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
@@ -104,12 +105,12 @@ def noise_clip(bank, event: BackgroundEvent, T: int, sr: int, edition: int = 202
         extend = np.tile(whole, (reps, 1)) if edition_of(edition).tile_short_noise else np.repeat(whole, reps, axis=0)
         clip = extend[:T]
     if clip.shape != (T, 4):
-        raise ValueError(f"noise {name}: got {clip.shape} from offset {event.get('source_time')} s, "
-                         f"need {T} samples of 4 channels")
+        raise S5Error(f"noise {name}: got {clip.shape} from offset {event.get('source_time')} s, "
+                      f"need {T} samples of 4 channels")
     return clip
 
 
-class SilentExcerptError(ValueError):
+class SilentExcerptError(S5Error):
     """An event's excerpt of its clip is all zeros (its level cannot be set)."""
 
 

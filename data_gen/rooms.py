@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from s5bench.common.atomic import atomic_path
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import require_dir
 
@@ -38,13 +39,13 @@ class SofaRoom:
         try:
             self._nc = netCDF4.Dataset(str(self.path), "r")
         except OSError as err:
-            raise ValueError(f"{self.unreadable(err)}") from None
+            raise S5Error(f"{self.unreadable(err)}") from None
         if "Data.IR" not in self._nc.variables:
-            raise ValueError(f"{self.path}: no Data.IR variable; not a SOFA impulse-response file")
+            raise S5Error(f"{self.path}: no Data.IR variable; not a SOFA impulse-response file")
         ir = self._nc.variables["Data.IR"]
         self.n_positions, self.n_channels, self.n_taps = ir.shape
         if self.n_channels != channels:
-            raise ValueError(f"{self.path}: {self.n_channels} receiver channel(s), expected {channels} (FOA W,Y,Z,X)")
+            raise S5Error(f"{self.path}: {self.n_channels} receiver channel(s), expected {channels} (FOA W,Y,Z,X)")
         self.sr = int(np.asarray(self._nc.variables["Data.SamplingRate"][:]).ravel()[0])
         sp = self._nc.variables["SourcePosition"]
         self.positions = _cartesian(np.asarray(sp[:], dtype=np.float64).reshape(-1, 3),
@@ -73,7 +74,7 @@ class SofaRoom:
                 return self._all[index]
             return np.asarray(var[index], dtype=np.float64)
         except (OSError, RuntimeError) as err:  # the header read, the data cut off
-            raise ValueError(self.unreadable(err)) from None
+            raise S5Error(self.unreadable(err)) from None
 
     def close(self):
         self._nc.close()
@@ -86,7 +87,7 @@ class RoomBank:
         self.root, self.sr = require_dir(root, "room"), sr
         self.names = sorted(p.name for p in self.root.glob("*.sofa"))
         if not self.names:
-            raise ValueError(f"room folder {self.root} is empty: no .sofa files found")
+            raise S5Error(f"room folder {self.root} is empty: no .sofa files found")
         self._open: dict[str, SofaRoom] = {}  # one open file per room, kept for the process's life
 
     def room(self, name: str) -> SofaRoom:
@@ -95,7 +96,7 @@ class RoomBank:
                 raise KeyError(f"room {name!r} is not in {self.root}")
             room = SofaRoom(self.root / name)
             if room.sr != self.sr:
-                raise ValueError(f"{room.path}: sample rate {room.sr} Hz, expected {self.sr} Hz")
+                raise S5Error(f"{room.path}: sample rate {room.sr} Hz, expected {self.sr} Hz")
             self._open[name] = room
         return self._open[name]
 

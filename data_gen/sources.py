@@ -17,6 +17,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from s5bench.common.audio import audio_info, read_audio
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import require_dir
 
@@ -46,7 +47,7 @@ class SourceBank:
 
     def _index(self, items: list[Item], what: str):
         if not items:
-            raise ValueError(f"{what} is empty: no audio files found")
+            raise S5Error(f"{what} is empty: no audio files found")
         for it in items:
             self._items.setdefault(it.label, []).append(it)
             self._by_file[it.source_file] = it
@@ -65,8 +66,8 @@ class SourceBank:
         is an error naming `where`."""
         missing = [c for c in classes if c not in self._items]
         if missing:
-            raise ValueError(f"{where}: classes {', '.join(missing)} have no clip in {self.name} "
-                             f"(it has {', '.join(self.labels)})")
+            raise S5Error(f"{where}: classes {', '.join(missing)} have no clip in {self.name} "
+                          f"(it has {', '.join(self.labels)})")
         self._items = {lab: items for lab, items in self._items.items() if lab in classes}
         self._by_file = {f: it for f, it in self._by_file.items() if it.label in classes}
         self.restricted_to = list(classes)
@@ -101,8 +102,8 @@ class FolderBank(SourceBank):
         items = []
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
             if allowed_labels is not None and folder.name not in allowed_labels:
-                raise ValueError(f"{folder}: unknown label folder {folder.name!r}; expected one of "
-                                 f"{', '.join(sorted(allowed_labels))}")
+                raise S5Error(f"{folder}: unknown label folder {folder.name!r}; expected one of "
+                              f"{', '.join(sorted(allowed_labels))}")
             # recursively, as both generators list them (2026 class folders hold per-source subfolders)
             files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
             items += [self._probe(p, folder.name) for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
@@ -121,9 +122,9 @@ class FolderBank(SourceBank):
     def _probe(self, path: Path, label: str) -> Item:
         info = audio_info(path)
         if info.samplerate != self.sr:
-            raise ValueError(f"{path}: sample rate {info.samplerate} Hz, the bank expects {self.sr} Hz")
+            raise S5Error(f"{path}: sample rate {info.samplerate} Hz, the bank expects {self.sr} Hz")
         if info.channels != 1:
-            raise ValueError(f"{path}: {info.channels} channels, source clips must be mono")
+            raise S5Error(f"{path}: {info.channels} channels, source clips must be mono")
         return Item(label, path.relative_to(self.root).as_posix(), info.frames)
 
     def read(self, source_file, start=0, frames=-1):
@@ -163,7 +164,7 @@ class ResampledFolderBank(SourceBank):
         end = len(data) if frames < 0 else start + frames
         out = data[start:end]
         if not np.isfinite(out).all():
-            raise ValueError(f"{self.root / source_file}: contains NaN or Inf samples")
+            raise S5Error(f"{self.root / source_file}: contains NaN or Inf samples")
         return out
 
 
@@ -175,7 +176,7 @@ class CombinedBank(SourceBank):
         super().__init__()
         self.sr = banks[0].sr
         if any(b.sr != self.sr for b in banks):
-            raise ValueError("banks to combine must share one sample rate")
+            raise S5Error("banks to combine must share one sample rate")
         self.name, self.banks = " + ".join(b.name for b in banks), list(banks)
         self._owner: dict[str, SourceBank] = {}
         items = []
@@ -257,7 +258,7 @@ class VCTKBank(ResampledFolderBank):
             raise FileNotFoundError(f"VCTK folder {corpus} has neither {' nor '.join(self.LAYOUTS)}/ "
                                     "(VCTK 0.92 or the older release)")
         if mic not in ("mic1", "mic2"):
-            raise ValueError(f"VCTK microphone {mic!r}: mic1 or mic2")
+            raise S5Error(f"VCTK microphone {mic!r}: mic1 or mic2")
         self.layout, self.mic = layout, mic
         which = f"{layout}, {mic}" if layout == "wav48_silence_trimmed" else layout
         super().__init__(corpus / layout, label, sr, name=f"VCTK {corpus} ({which})")
@@ -297,12 +298,12 @@ class FolderNoiseBank(NoiseBank):
         for p in sorted(p for p in self.root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
             info = audio_info(p)
             if info.channels != self.channels:
-                raise ValueError(f"{p}: {info.channels} channel(s), background noise must have {self.channels}")
+                raise S5Error(f"{p}: {info.channels} channel(s), background noise must have {self.channels}")
             if info.samplerate != sr:
-                raise ValueError(f"{p}: sample rate {info.samplerate} Hz, expected {sr} Hz")
+                raise S5Error(f"{p}: sample rate {info.samplerate} Hz, expected {sr} Hz")
             self._frames[p.name] = info.frames
         if not self._frames:
-            raise ValueError(f"noise folder {self.root} is empty: no audio files found")
+            raise S5Error(f"noise folder {self.root} is empty: no audio files found")
 
     def files(self):
         return sorted(self._frames)

@@ -22,6 +22,8 @@ import tempfile
 
 import numpy as np
 
+from s5bench.common.errors import S5Error
+
 from .render import Renderer, Scene
 from .schema import PlanEvent, ScenePlan
 
@@ -83,8 +85,8 @@ class SpatialScaperEngine:
         n_fg = len(plan["fg_events"])
         dry = np.asarray(out.get("dry_sources", []), dtype=np.float32).reshape(-1, T)
         if len(dry) != n_fg:
-            raise ValueError(f"the SpatialScaper fork returned {len(dry)} dry reference(s) for {n_fg} target(s); "
-                             "no soundscape is written without its oracle targets")
+            raise S5Error(f"the SpatialScaper fork returned {len(dry)} dry reference(s) for {n_fg} target(s); "
+                          "no soundscape is written without its oracle targets")
         wet = np.asarray(out.get("wet_sources", []), dtype=np.float32).reshape(-1, T, 4).transpose(0, 2, 1)
         inter = np.asarray(out.get("interference_sources", []), dtype=np.float32).reshape(-1, T, 4).transpose(0, 2, 1)
         noise = (np.asarray(out["background"], dtype=np.float32).T if "background" in out

@@ -39,7 +39,9 @@ from tqdm import tqdm
 
 from s5bench.common.atomic import staging_path
 from s5bench.common.audio import write_text_atomic
+from s5bench.common.configs import read_json
 from s5bench.common.editions import edition_of
+from s5bench.common.errors import S5Error, command
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 
 from .config import public_config
@@ -64,7 +66,7 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
     factory = MixtureFactory(cfg)
     rules = {**DEFAULT_CONFIG, **factory.rules}
     if edition_of(rules["edition"]).repeated_classes:
-        raise ValueError("the stem corpus remixes by the 2025 rules (distinct classes); use a 2025 recipe")
+        raise S5Error("the stem corpus remixes by the 2025 rules (distinct classes); use a 2025 recipe")
     out.mkdir(parents=True, exist_ok=True)
     staged = {k: staging_path(out / name) for k, name in FILES.items()}  # unique names, moved into place at the end
     handles = {k: open(staged[k], "wb") for k in FILES}
@@ -125,12 +127,12 @@ class StemCorpus:
         if not (self.folder / INDEX).is_file():
             raise FileNotFoundError(f"stem corpus {self.folder}: no {INDEX} (build it with "
                                     "python -m s5bench.data_gen.stem_corpus)")
-        self.index = json.loads((self.folder / INDEX).read_text())
+        self.index = read_json(self.folder / INDEX, "stem corpus index", "build the corpus again")
         self.rules, self.T = dict(self.index["rules"]), self.index["samples"]
         if duration is not None:
             if duration < self.rules["duration"]:
-                raise ValueError(f"stem corpus {self.folder}: remixes of {duration} s asked, shorter than its "
-                                 f"{self.rules['duration']}-s scenes (stored events would not fit)")
+                raise S5Error(f"stem corpus {self.folder}: remixes of {duration} s asked, shorter than its "
+                              f"{self.rules['duration']}-s scenes (stored events would not fit)")
             self.rules["duration"] = float(duration)
             self.T = int(round(duration * self.rules["sr"]))
         self.data = {k: np.memmap(self.folder / name, dtype=np.float32, mode="r") for k, name in FILES.items()}
@@ -140,8 +142,8 @@ class StemCorpus:
             self.by_label[ev["kind"]].setdefault(ev["label"], []).append(i)
         self.target_labels = sorted((lab for lab in self.by_label["target"] if lab in LABELS), key=LABELS.index)
         if len(self.target_labels) < self.rules["n_targets"][1]:
-            raise ValueError(f"stem corpus {self.folder}: {len(self.target_labels)} target classes, fewer than "
-                             f"the {self.rules['n_targets'][1]} a scene may need")
+            raise S5Error(f"stem corpus {self.folder}: {len(self.target_labels)} target classes, fewer than "
+                          f"the {self.rules['n_targets'][1]} a scene may need")
 
     def wet(self, i: int) -> np.ndarray:
         ev = self.events[i]
@@ -240,7 +242,7 @@ class StemStream(IterableDataset):
             yield example
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     from s5bench.common.arguments import at_least
 
     from .config import load_config
@@ -249,20 +251,19 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default="builtin_train", help="a 2025 data config (configs/data)")
     ap.add_argument("--duration", type=float, default=2.0, help="scene length in seconds (the training scenes')")
     ap.add_argument("--scenes", type=at_least(1), default=1000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=at_least(0), default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-        cfg.setdefault("scene", {})["duration"] = args.duration
-        out = build_corpus(cfg, args.out, args.scenes, args.seed)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cfg = load_config(args.config)
+    cfg.setdefault("scene", {})["duration"] = args.duration
+    out = build_corpus(cfg, args.out, args.scenes, args.seed)
     index = json.loads((out / INDEX).read_text())
     size = sum((out / name).stat().st_size for name in FILES.values())
     print(f"stem corpus {out}: {len(index['events'])} events of {args.scenes} scenes, {size / 1e9:.2f} GB")
     return 0
+
+
+main = command(_main)  # the one error boundary (common/errors.py)
 
 
 if __name__ == "__main__":

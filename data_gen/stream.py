@@ -1,7 +1,6 @@
 """Torch data sets: an endless on-the-fly training stream and a folder in the official layout."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import cast
 
@@ -10,6 +9,8 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from s5bench.common.audio import read_audio
+from s5bench.common.configs import read_json
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, one_hot
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
 from s5bench.common.manifest import check_dataset
@@ -18,7 +19,7 @@ from .config import build_rooms
 from .factory import MixtureFactory
 from .plan import slot_labels
 from .render import SilentExcerptError
-from .schema import TrainingBatch, TrainingExample
+from .schema import ScenePlan, TrainingBatch, TrainingExample
 
 N_INTERFERENCE_SLOTS = 2
 
@@ -100,7 +101,8 @@ class FolderScenes(Dataset):
     def labels_of(self, name: str) -> list[str]:
         meta = self.folder / METADATA_DIR / f"{name}.json"
         if meta.is_file() and self.has_references:
-            return slot_labels(json.loads(meta.read_text()))
+            plan = read_json(meta, "mixture metadata", "make the data set again (generate.py resumes)")
+            return slot_labels(cast(ScenePlan, plan))
         labels = sorted((lab for lab, _ in self.refs.get(name, [])), key=LABEL_INDEX.__getitem__)
         return labels + [SILENCE] * (N_SLOTS - len(labels))
 
@@ -114,8 +116,8 @@ class FolderScenes(Dataset):
             if lab != SILENCE:
                 k = next((k for k, (flab, _) in enumerate(files) if flab == lab), None)
                 if k is None:
-                    raise ValueError(f"{self.folder / ORACLE_DIR}: no oracle target file for {lab!r} of {name} "
-                                     "(its metadata names one)")
+                    raise S5Error(f"{self.folder / ORACLE_DIR}: no oracle target file for {lab!r} of {name} "
+                                  "(its metadata names one)")
                 dry.append(read_audio(files.pop(k)[1], sr=self.sr, channels=1, length=len(mixture)))
         return _example(mixture.T, np.array(dry).reshape(-1, len(mixture)), labels, name=name)
 

@@ -7,6 +7,8 @@ incomplete one are removed and it is made again.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections import Counter
 from functools import partial
@@ -17,6 +19,9 @@ from typing import cast
 from tqdm import tqdm
 
 from s5bench.common.audio import files_together, write_text_atomic
+from s5bench.common.errors import S5Error
+from s5bench.common.interrupt import quiet_worker
+from s5bench.common.labels import N_SLOTS, SAMPLE_RATE
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
 from s5bench.common.locks import folder_lock
 from s5bench.common.manifest import ManifestWriter, recipe_sha256
@@ -24,6 +29,7 @@ from s5bench.common.provenance import code_fingerprint
 
 from .config import coverage_warnings, public_config, unset_variable_hint
 from .factory import MixtureFactory
+from .plan import DEFAULT_CONFIG
 from .render import Scene, plan_edition
 from .schema import ScenePlan
 
@@ -61,7 +67,7 @@ def oracle_names(name: str, plan: ScenePlan) -> list[str]:
         occur twice).
 
     Raises:
-        ValueError: If a label is unknown.
+        S5Error: If a label is unknown.
 
     Example:
         >>> from s5bench.data_gen.writer import oracle_names
@@ -126,7 +132,7 @@ def _remove_partial(out: Path, name: str) -> bool:
     return found
 
 
-class MixtureError(ValueError):
+class MixtureError(S5Error):
     """Making one mixture failed; the message names the mixture and the cause."""
 
 
@@ -199,14 +205,94 @@ def _init_worker(cfg):
     _FACTORY = MixtureFactory(cfg)
 
 
+def _init_pool_worker(cfg):
+    quiet_worker()  # Ctrl-C is the parent's to handle; the pool's SIGTERM removes this worker's temporary files
+    _init_worker(cfg)
+
+
 def _work(args):
     out, name, seed, index, stems, subtype = args
     if _FACTORY is None:
         raise RuntimeError("_work runs in a worker started with _init_worker")
     try:
         return write_mixture(_FACTORY, Path(out), name, seed, index, stems, subtype)
-    except RENDER_ERRORS as err:
+    except (S5Error, OSError) as err:  # a bank's file, a room, a full disk; anything else is a bug, shown as one
         raise MixtureError(f"mixture {name} (seed {seed}, index {index}): {err}") from None
+
+
+def workers_for(jobs: int, tasks: int) -> int:
+    """The worker processes a job of `tasks` independent tasks can use: no more than the tasks, nor
+    than the CPUs this process may run on (more would only take turns on them), nor than asked.
+
+    Args:
+        jobs: the workers asked for (--jobs), at least 1.
+        tasks: the number of tasks.
+
+    Returns:
+        min(jobs, tasks, CPUs), at least 1.
+
+    Example:
+        >>> from s5bench.data_gen.writer import workers_for
+        >>> workers_for(1000, 4) <= 4, workers_for(1, 100)
+        (True, 1)
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(jobs, tasks, cpus))
+
+
+def bytes_per_mixture(cfg: dict, subtype: str, stems: bool) -> int:
+    """An upper bound of the bytes one mixture of a recipe takes on disk: the 4-channel mixture and
+    the most targets a scene may have in `subtype`, the float stems with `stems`, and its metadata.
+
+    Args:
+        cfg: a data config (`load_config`); its `scene` section overrides the planner's defaults.
+        subtype: "FLOAT" (4 bytes a sample) or "PCM_16" (2).
+        stems: whether the interference and noise stems (4 channels each, float) are written.
+
+    Returns:
+        The bytes, rounded up.
+
+    Example:
+        >>> from s5bench.data_gen.writer import bytes_per_mixture
+        >>> bytes_per_mixture({"sr": 32000, "scene": {"duration": 10.0}}, "PCM_16", False)  # 320000 × 7 × 2 + 64 KiB
+        4545536
+    """
+    scene = {**DEFAULT_CONFIG, **(cfg.get("scene") or {})}
+    samples = int(round(float(scene["duration"]) * int(cfg.get("sr", scene.get("sr", SAMPLE_RATE)))))
+    channels = 4 + min(int(scene["n_targets"][1]), N_SLOTS)
+    size = samples * channels * (2 if subtype == "PCM_16" else 4) + (samples * 8 * 4 if stems else 0)
+    return size + 64 * 1024  # headers and the metadata JSON (a few kB), with room to spare
+
+
+def check_free_space(out: Path, n_new: int, per_mixture: int) -> None:
+    """Refuse a generation whose mixtures would not fit on the file system of `out`, before any is made.
+
+    Args:
+        out: the data set's folder (it need not exist yet: its nearest existing parent is measured).
+        n_new: the mixtures still to make.
+        per_mixture: the bytes one takes (`bytes_per_mixture`).
+
+    Raises:
+        S5Error: naming the folder, the space needed and the space free.
+    """
+    where = Path(out).absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    need = n_new * per_mixture
+    if need > free:
+        raise S5Error(f"data folder {out}: {n_new} mixtures need about {_size(need)} and its file system has "
+                      f"{_size(free)} free: free some space, make fewer mixtures (--n) or write 16-bit PCM "
+                      "(--subtype PCM_16)")
+
+
+def _size(n: float) -> str:
+    """Bytes in the largest decimal unit that keeps the figure below 1000 (up to TB)."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
 
 
 def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False, subtype: str | None = None,
@@ -233,7 +319,7 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
         FileNotFoundError: If the folder is missing or holds no .json plan.
         MixtureError: If a plan is not a scene plan or cannot be rendered (the message names the
             mixture and the file).
-        ValueError: If `out` holds a data set of another recipe or sample format (DatasetError),
+        S5Error: If `out` holds a data set of another recipe or sample format (DatasetError),
             or the banks or rooms cannot be built.
     """
     folder = Path(metadata_dir)
@@ -246,8 +332,10 @@ def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False,
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
-    factory = MixtureFactory(cfg, progress=progress)
     names = [p.stem for p in paths]
+    made_before = sum((out / METADATA_DIR / f"{name}.json").is_file() for name in names)
+    check_free_space(out, len(names) - made_before, bytes_per_mixture(cfg, subtype, stems))  # the recipe's scene size
+    factory = MixtureFactory(cfg, progress=progress)
     recipe = {**public_config(cfg), "from_metadata": str(folder)}
     with claimed_data_folder(out, recipe, None, len(names), subtype, stems):
         manifest = ManifestWriter(out, names=names, recipe=recipe, seed=None, subtype=subtype,
@@ -290,7 +378,7 @@ def read_plan(path: Path) -> ScenePlan:
         sections = set(plan) if isinstance(plan, dict) else set()
         missing = {"config", "fg_events", "int_events", "bg_events", "room"} - sections
         if missing:
-            raise ValueError(f"not a scene plan: no {', '.join(sorted(missing))}")
+            raise S5Error(f"not a scene plan: no {', '.join(sorted(missing))}")
     except (ValueError, OSError) as err:
         raise MixtureError(f"mixture {path.stem} ({path}): {err}") from None
     return cast(ScenePlan, plan)  # its sections are there; their content is checked as it is rendered
@@ -310,7 +398,7 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         out: the data set's folder (made if needed).
         n: the number of mixtures, at least 1.
         seed: the set's seed.
-        jobs: worker processes, at least 1.
+        jobs: worker processes, at least 1 (no more are started than `workers_for` allows).
         stems: also write the interference and noise stems.
         progress: show progress bars.
         subtype: "FLOAT" or "PCM_16" (default: the config's `subtype`, else FLOAT).
@@ -320,16 +408,20 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         "class_counts" (targets made now, per class) and "sources" (the banks' descriptions).
 
     Raises:
-        ValueError: If n or jobs is below 1; `out` holds a data set of another recipe, seed or
-            sample format (DatasetError); or the banks or rooms cannot be built.
+        S5Error: If n or jobs is below 1; the mixtures to make would not fit on the disk
+            (`check_free_space`); `out` holds a data set of another recipe, seed or sample format
+            (DatasetError); or the banks or rooms cannot be built.
         MixtureError: If a mixture cannot be made (the message names it, its seed and index).
         FileNotFoundError: If a bank's or the rooms' folder is missing.
     """
     if n < 1 or jobs < 1:
-        raise ValueError(f"n and jobs must be at least 1, not n={n}, jobs={jobs}")
+        raise S5Error(f"n and jobs must be at least 1, not n={n}, jobs={jobs}")
     subtype = subtype or cfg.get("subtype", "FLOAT")
     out = Path(out)
     t0 = time.perf_counter()
+    # before anything is made or listed: the mixtures not yet there must fit (each made one has its JSON)
+    made_before = sum(1 for _ in (out / METADATA_DIR).glob("*.json")) if (out / METADATA_DIR).is_dir() else 0
+    check_free_space(out, max(n - made_before, 0), bytes_per_mixture(cfg, subtype, stems))
     names = [mixture_name(i, n) for i in range(n)]
     # the banks and rooms first: a recipe that cannot be built (an unset ${VAR}, a missing folder) is
     # refused before the output folder is made
@@ -361,15 +453,17 @@ def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stem
     redone = sum(_remove_partial(out, nm) for _, nm, *_ in todo)
     results = []
     bar = partial(tqdm, total=len(todo), desc="generating", unit="mix", disable=not progress)
+    jobs = workers_for(jobs, len(todo))
     try:
-        if jobs <= 1 or len(todo) <= 1:
+        if jobs <= 1:
             _init_worker(cfg)
             for t in bar(todo):
                 results.append(_work(t))
                 manifest.add(results[-1]["name"])
         else:
             method = "fork" if "fork" in get_all_start_methods() else "spawn"
-            with get_context(method).Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
+            # on Ctrl-C or SIGTERM, leaving the block stops the workers and waits for them (quiet_worker)
+            with get_context(method).Pool(jobs, initializer=_init_pool_worker, initargs=(cfg,)) as pool:
                 for result in bar(pool.imap_unordered(_work, todo)):
                     results.append(result)
                     manifest.add(result["name"])

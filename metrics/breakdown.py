@@ -147,7 +147,7 @@ def breakdown(per_mixture: pd.DataFrame, per_class: pd.DataFrame | None, edition
         are nullable integers, figures in dB or %. Groups without a mixture are left out.
 
     Raises:
-        ValueError: If the edition is unknown.
+        S5Error: If the edition is unknown.
         KeyError: If a column is missing.
     """
     metric = metric_column(per_mixture)

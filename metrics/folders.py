@@ -16,6 +16,7 @@ import numpy as np
 # pyright's strict mode sees common/'s unannotated parameters as unknown: those imports are marked
 from s5bench.common.audio import write_text_atomic  # pyright: ignore[reportUnknownVariableType]
 from s5bench.common.editions import EDITIONS, check_edition, edition_of, ranking_metric, summary_columns  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.interrupt import quiet_worker
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir  # pyright: ignore[reportUnknownVariableType]
 from s5bench.common.manifest import check_dataset  # pyright: ignore[reportUnknownVariableType]
@@ -52,6 +53,7 @@ class _Worker:
 
 
 def _start_worker(sr: int, channels: int, edition: int) -> None:
+    quiet_worker()  # Ctrl-C is the parent's to handle: it stops the pool
     _Worker.reader, _Worker.edition = MixtureReader(sr, channels), edition
 
 
@@ -87,7 +89,7 @@ def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_d
 
     Raises:
         FileNotFoundError: If a folder is missing or holds no mixture.
-        ValueError: If the edition is unknown; the data set's manifest shows it incomplete or
+        S5Error: If the edition is unknown; the data set's manifest shows it incomplete or
             changed (DatasetError); a file name, label or count breaks the official layout; an
             audio file has the wrong rate, channel count or length, or NaN/Inf samples
             (AudioFormatError); or as `score_mixture`.
@@ -105,6 +107,7 @@ def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_d
         print(f"note: {len(no_estimate)} mixture(s) have no estimate file and are scored as all misses: {shown}",
               file=sys.stderr)
     tasks = [_Task(m, mixtures[m], refs.get(m, []), ests.get(m, [])) for m in mixtures]
+    jobs = min(jobs, len(tasks))  # no more workers than mixtures
     if jobs <= 1:
         reader = MixtureReader(sr, channels)
         return [_score(reader, t, edition, blas_dot) for t in _progress(tasks, len(tasks), progress)]

@@ -40,6 +40,7 @@ import numpy as np
 # (contributions, aggregate) does not pay the ~0.2 s of importing it
 from s5bench.common.arguments import MAX_RESAMPLES
 from s5bench.common.editions import ranking_metric
+from s5bench.common.errors import S5Error
 
 from .scene import MixtureScore
 
@@ -93,13 +94,13 @@ def contributions(scores: list[MixtureScore]) -> Contributions:
         Contributions whose `aggregate` equals `summarize(scores)` figure by figure.
 
     Raises:
-        ValueError: no scores, or scores of several editions.
+        S5Error: no scores, or scores of several editions.
     """
     if not scores:
-        raise ValueError("no mixtures to compute contributions of")
+        raise S5Error("no mixtures to compute contributions of")
     editions = {s.edition for s in scores}
     if len(editions) > 1:
-        raise ValueError(f"scores of several editions cannot be pooled: {sorted(editions)}")
+        raise S5Error(f"scores of several editions cannot be pooled: {sorted(editions)}")
     return _build(editions.pop(), [s.soundscape for s in scores], [s.capi_sdri for s in scores],
                   [float(np.sum(s.snri)) for s in scores], [len(s.snri) for s in scores],
                   [s.label_match for s in scores], [s.tp for s in scores], [s.fp for s in scores],
@@ -119,13 +120,13 @@ def contributions_from_table(per_mixture: pd.DataFrame, edition: int, where: str
         Contributions (SNRi's sum is the row's mean times its number of targets).
 
     Raises:
-        ValueError: a column is missing or the table is empty.
+        S5Error: a column is missing or the table is empty.
     """
     col = ranking_metric(edition).lower().replace("-", "_")
     missing = [c for c in ("soundscape", col, "snri", "label_match", "n_ref", "tp", "fp", "fn")
                if c not in per_mixture.columns]
     if missing or per_mixture.empty:
-        raise ValueError(f"{where}: " + (f"no column(s) {', '.join(missing)}" if missing else "no mixtures"))
+        raise S5Error(f"{where}: " + (f"no column(s) {', '.join(missing)}" if missing else "no mixtures"))
     n_ref = per_mixture["n_ref"].to_numpy(dtype=float)
     snri_sum = np.where(n_ref > 0, per_mixture["snri"].to_numpy(dtype=float) * n_ref, 0.0)
     match = per_mixture["label_match"].astype(str).str.lower().eq("true")
@@ -253,12 +254,12 @@ def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int
 
 
 def paired(a: Contributions, b: Contributions) -> tuple[Contributions, Contributions]:
-    """`b` reordered to `a`'s mixtures; a ValueError when the two were not scored on the same ones."""
+    """`b` reordered to `a`'s mixtures; an S5Error when the two were not scored on the same ones."""
     if a.metrics != b.metrics:
-        raise ValueError(f"cannot pair figures {a.metrics} with {b.metrics} (another edition?)")
+        raise S5Error(f"cannot pair figures {a.metrics} with {b.metrics} (another edition?)")
     if set(a.mixtures) != set(b.mixtures) or len(set(a.mixtures)) != len(a):
         only = sorted(set(a.mixtures) ^ set(b.mixtures))[:3]
-        raise ValueError(f"a paired comparison needs the same mixtures on both sides; differing: {only}")
+        raise S5Error(f"a paired comparison needs the same mixtures on both sides; differing: {only}")
     order = np.array([b.mixtures.index(m) for m in a.mixtures]) if a.mixtures != b.mixtures else np.arange(len(b))
     return a, Contributions(b.metrics, a.mixtures, b.num[order], b.den[order])
 

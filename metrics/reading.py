@@ -62,7 +62,7 @@ class MixtureReader:
 
         Raises:
             FileNotFoundError: If a file is missing.
-            ValueError: If a file is empty or not audio, or has the wrong rate, channel count or
+            S5Error: If a file is empty or not audio, or has the wrong rate, channel count or
                 length (AudioFormatError), or the mixture holds NaN or Inf samples; a mono file's
                 NaN or Inf is left to the scoring, which names it.
         """

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from s5bench.common.editions import check_edition, edition_of  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import N_SLOTS, SILENCE, check_label
 
 from .assignment import best_assignment, best_class_pairing
@@ -87,12 +88,12 @@ def _check_labels(labels: list[str], what: str, name: str, edition: int) -> None
     for label in labels:
         check_label(label, where=f"{what} of {name}" if name else what)
         if label == SILENCE:
-            raise ValueError(f"{name or 'mixture'}: 'silence' cannot be a reference target" if what == "references"
-                             else f"{name or 'mixture'}: a 'silence' estimate has no waveform to score")
+            raise S5Error(f"{name or 'mixture'}: 'silence' cannot be a reference target" if what == "references"
+                          else f"{name or 'mixture'}: a 'silence' estimate has no waveform to score")
     if not edition_of(edition).repeated_classes and len(set(labels)) != len(labels):
         twice = sorted(lab for lab, n in Counter(labels).items() if n > 1)
-        raise ValueError(f"{name or 'mixture'}: two {what} with label {twice[0]!r} (a class may occur only once "
-                         "in the 2025 edition; score as 2026 for repeated classes)")
+        raise S5Error(f"{name or 'mixture'}: two {what} with label {twice[0]!r} (a class may occur only once "
+                      "in the 2025 edition; score as 2026 for repeated classes)")
 
 
 def _labelled(items: Mapping[str, W] | Iterable[tuple[str, W]], what: str, name: str, edition: int,
@@ -107,7 +108,7 @@ def _labelled(items: Mapping[str, W] | Iterable[tuple[str, W]], what: str, name:
         check_label(label, where=f"{what} of {name}" if name else what)
         if label == SILENCE:
             if not allow_silence:
-                raise ValueError(f"{name or 'mixture'}: 'silence' cannot be a reference target")
+                raise S5Error(f"{name or 'mixture'}: 'silence' cannot be a reference target")
             continue
         out.append((label, wave))
     _check_labels([lab for lab, _ in out], what, name, edition)
@@ -139,7 +140,7 @@ def score_mixture(mixture: Waveform, refs: Mapping[str, Waveform] | Iterable[tup
         The mixture's MixtureScore (all figures in dB).
 
     Raises:
-        ValueError: If the edition is unknown; a label is unknown, or `silence` is a reference; a
+        S5Error: If the edition is unknown; a label is unknown, or `silence` is a reference; a
             2025 class is given twice on one side; there are more than `n_slots` non-silent
             estimates; a waveform is not mono or not as long as the mixture; or a signal holds
             NaN or Inf. The message names the mixture and the signal.
@@ -168,7 +169,7 @@ def score_mixture(mixture: Waveform, refs: Mapping[str, Waveform] | Iterable[tup
     est_items = [(lab, w) for lab, w in _labelled(ests, "estimates", name, edition, allow_silence=True)
                  if w is not None]
     if len(est_items) > n_slots:
-        raise ValueError(f"{where}: {len(est_items)} non-silent estimates, at most {n_slots} slots allowed")
+        raise S5Error(f"{where}: {len(est_items)} non-silent estimates, at most {n_slots} slots allowed")
     row_names = ([f"mixture {where}"] + [f"reference {lab!r} of {where}" for lab, _ in ref_items]
                  + [f"estimate {lab!r} of {where}" for lab, _ in est_items])
     length = x0.shape[-1]
@@ -207,9 +208,10 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
         The mixture's MixtureScore (all figures in dB).
 
     Raises:
-        ValueError: If the edition or a label is unknown; `silence` is given on either side; a
-            2025 class is given twice on one side; there are more than `n_slots` estimates; the
-            number of rows is not 1 + R + E; or a row holds NaN or Inf (the message names it).
+        S5Error: If the edition or a label is unknown; `silence` is given on either side; a
+            2025 class is given twice on one side; there are more than `n_slots` estimates; or a
+            row holds NaN or Inf (the message names it).
+        ValueError: If the number of rows is not 1 + R + E (the caller's bug).
 
     Example:
         >>> import numpy as np
@@ -224,7 +226,7 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
     _check_labels(ref_labels, "references", name, edition)
     _check_labels(est_labels, "estimates", name, edition)
     if len(est_labels) > n_slots:
-        raise ValueError(f"{where}: {len(est_labels)} non-silent estimates, at most {n_slots} slots allowed")
+        raise S5Error(f"{where}: {len(est_labels)} non-silent estimates, at most {n_slots} slots allowed")
     n_ref = len(ref_labels)
     if rows.ndim != 2 or rows.shape[0] != 1 + n_ref + len(est_labels):
         raise ValueError(f"{where}: rows of shape {rows.shape} for 1 mixture, {n_ref} reference(s) and "
@@ -234,7 +236,7 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
     if bad:
         names = row_names or ([f"mixture {where}"] + [f"reference {lab!r} of {where}" for lab in ref_labels]
                               + [f"estimate {lab!r} of {where}" for lab in est_labels])
-        raise ValueError(f"{names[bad[0]]}: contains NaN or Inf samples")
+        raise S5Error(f"{names[bad[0]]}: contains NaN or Inf samples")
     if not n_ref:  # nothing to compare with: every estimate is a false alarm (a zero term)
         terms = {lab: [0.0] * est_labels.count(lab) for lab in sorted(set(est_labels))}
         return MixtureScore(name, edition, 0.0 if est_labels else math.nan, [], list(ref_labels), list(est_labels),
@@ -303,9 +305,9 @@ def _checked(wave: Waveform, length: int, what: str) -> npt.NDArray[np.generic]:
     """A mono waveform of the mixture's length (NaN/Inf are caught from the energies)."""
     array = _array(wave)
     if array.ndim != 1:
-        raise ValueError(f"{what}: expected a mono waveform, got shape {array.shape}")
+        raise S5Error(f"{what}: expected a mono waveform, got shape {array.shape}")
     if array.shape[0] != length:
-        raise ValueError(f"{what}: {array.shape[0]} samples, the mixture has {length}")
+        raise S5Error(f"{what}: {array.shape[0]} samples, the mixture has {length}")
     return array
 
 
@@ -328,7 +330,7 @@ def ca_sdri(mixture: Waveform, refs: Mapping[str, Waveform] | Iterable[tuple[str
         NaN when neither side has a label.
 
     Raises:
-        ValueError: As `score_mixture`.
+        S5Error: As `score_mixture`.
 
     Example:
         >>> import numpy as np
@@ -368,7 +370,7 @@ def snri(mixture: Waveform, refs: Mapping[str, Waveform] | Iterable[tuple[str, W
         One value in dB per reference, in reference order.
 
     Raises:
-        ValueError: As `score_mixture`.
+        S5Error: As `score_mixture`.
 
     Example:
         >>> import numpy as np

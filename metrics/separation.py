@@ -98,7 +98,7 @@ def folder_separation_gains(soundscape_dir: str | Path, oracle_dir: str | Path, 
 
     Raises:
         FileNotFoundError: If a folder or an audio file is missing, or there are no mixtures.
-        ValueError: If a file name, label or count breaks the official layout, or an audio file
+        S5Error: If a file name, label or count breaks the official layout, or an audio file
             has the wrong rate, channel count or length, or NaN/Inf samples.
     """
     mixtures = list_mixtures(soundscape_dir)
@@ -134,7 +134,7 @@ def stage_separation(data_dir: str | Path, run_dir: str | Path, stages: list[str
         (dB; NaN for a stage without true-positive pairs).
 
     Raises:
-        FileNotFoundError, ValueError: As `folder_separation_gains`.
+        FileNotFoundError, S5Error: As `folder_separation_gains`.
     """
     data, run = Path(data_dir), Path(run_dir)
     rows = folder_separation_gains(data / SOUNDSCAPE_DIR, data / ORACLE_DIR,

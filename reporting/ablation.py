@@ -11,6 +11,7 @@ import pandas as pd
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import ranking_metric
+from s5bench.common.errors import S5Error
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
 from s5bench.systems.distributed import shard_info
@@ -61,8 +62,8 @@ def parse_stage(name: str) -> str:
     except ValueError:
         pass
     if k is None or name not in stage_names(max(k, 3)):
-        raise ValueError(f"unknown ablation config {name!r}; known: {', '.join(TABLE1)} "
-                         "(and fss{k}_cp{k} for k > 3)")
+        raise S5Error(f"unknown ablation config {name!r}; known: {', '.join(TABLE1)} "
+                      "(and fss{k}_cp{k} for k > 3)")
     return name
 
 

@@ -10,12 +10,13 @@ import pandas as pd
 
 from s5bench.common.cpu_memory import keep_freed_memory
 from s5bench.common.editions import edition_of, ranking_metric, repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.intervals import Contributions
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import load_system_config
 from s5bench.systems.run import run_system
-from s5bench.systems.run_folder import checkpoint_hashes, run_dir_for, system_code_fingerprint
+from s5bench.systems.run_folder import referenced_files, run_dir_for, system_code_fingerprint
 
 from .differences import stage_contributions
 from .published import PUBLISHED_LEADERBOARDS
@@ -46,6 +47,11 @@ def parse_data(items, n: int, edition: int = 2025) -> dict:
         name, sep, path = item.partition("=")
         if not sep:
             name, path = Path(item).name, item
+        if not name:
+            raise S5Error(f"--data {item}: a data set needs a name (NAME=DIR): it names the table's columns")
+        if name in out:  # one column per name: a second set of the same name would replace the first unseen
+            raise S5Error(f"--data: the name {name!r} is given twice ({out[name]} and {path}): each data set "
+                          "needs its own name (NAME=DIR), which names its columns of the table")
         out[name] = check_test_set(path)
     return out
 
@@ -183,7 +189,7 @@ def write_table2(run: LeaderboardRun, options: TableOptions) -> list[str]:
             + interval_note(bootstrap, seed, "table2.csv"))
     display = write_measured_table(
         df, results / "table2.csv", "Table 2: leaderboard", note, intervals,
-        systems={n: {"config": cfgs[n], "checkpoints": checkpoint_hashes(cfgs[n]),
+        systems={n: {"config": cfgs[n], "checkpoints": referenced_files(cfgs[n]),
                      "code_fingerprint": system_code_fingerprint(cfgs[n])} for n in names},
         data={d: {"path": str(p), "fingerprint": run.fingerprints[d]} for d, p in data.items()},
         runs=run.run_dirs, edition=edition, seed=BUILTIN["seed"], seconds=time.perf_counter() - run.started,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from s5bench.common.atomic import atomic_folder
+from s5bench.common.atomic import atomic_folder, named
 from s5bench.common.editions import ranking_metric
 from s5bench.common.layout import group_by_mixture, list_mixtures
 from s5bench.common.locks import exclusive
@@ -58,11 +58,22 @@ def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progres
         The path of the report's index.html.
 
     Raises:
-        ReportError: when the folder is not a results folder, or a named mixture is unknown.
+        ReportError: when the folder is not a results folder, a file of it is missing, cut off or
+            damaged, or a named mixture is unknown.
+        OSError: when the report cannot be written (a full disk, a refused permission), naming the file.
     """
     results = Path(results)
     kind, tables, runs = discover(results)
     differences = read_differences(results)
+    try:
+        return _build(results, kind, tables, runs, differences, mixtures, n_random, seed, progress)
+    except OSError as err:  # a full disk names no file: the report's folder, then
+        raise named(err, results / REPORT_DIR) from err
+
+
+def _build(results: Path, kind: str, tables, runs, differences, mixtures, n_random: int, seed: int,
+           progress: bool) -> Path:
+    """build_report's work, once the results folder is read: the report folder, built beside the old one."""
     with exclusive(results), atomic_folder(results / REPORT_DIR) as out:
         (out / "audio").mkdir()
         (out / "img").mkdir()

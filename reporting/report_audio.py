@@ -3,12 +3,14 @@ every stage's estimate) with their SNR figures, written as Ogg files and spectro
 on estimate files that are missing, consistent with the scores the page shows."""
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
+from s5bench.common.atomic import named
 from s5bench.common.audio import audio_info, read_audio
 from s5bench.metrics.breakdown import labels_of
 from s5bench.metrics.signal import snr
@@ -95,19 +97,29 @@ def write_clip_assets(clips: list[dict], name: str, sr: int, out: Path) -> None:
     """Ogg files and spectrogram PNGs of one mixture's clips (one gain, one colour scale). Each clip
     gets `audio` and `image`: links relative to the report's folder, URL-encoded (a mixture's name
     may hold `#`, `?`, `%` or spaces, which a browser would otherwise read as URL syntax)."""
-    import soundfile as sf
-
     peak = max(float(np.abs(c["wave"]).max()) for c in clips)
     gain = 0.9 / peak if peak > 0 else 1.0
     specs = [spectrogram_db(c["wave"] * gain) for c in clips]
     vmax = max(float(s.max()) for s in specs)
     for i, (clip, db) in enumerate(zip(clips, specs)):
         stem = f"{name}__{i:02d}"
-        sf.write(out / "audio" / f"{stem}.ogg", (clip["wave"] * gain).astype(np.float32), sr, format="OGG",
-                 subtype="VORBIS")
+        write_ogg(out / "audio" / f"{stem}.ogg", (clip["wave"] * gain).astype(np.float32), sr)
         plot_spectrogram(db, vmax, sr, len(clip["wave"]) / sr, out / "img" / f"{stem}.png")
         clip.update(audio=f"audio/{quote(stem)}.ogg", image=f"img/{quote(stem)}.png", seconds=len(clip["wave"]) / sr)
         del clip["wave"]
+
+
+def write_ogg(path: Path, wave: np.ndarray, sr: int) -> None:
+    """An Ogg Vorbis file of `wave`. Encoded in memory and written by Python, so that a full disk or
+    a refused write is an OSError naming the file (libsndfile writing to a path says "System error")."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, sr, format="OGG", subtype="VORBIS")
+    try:
+        path.write_bytes(buffer.getvalue())
+    except OSError as err:
+        raise named(err, path) from err
 
 
 def sr_of(info: dict, name: str) -> int:

@@ -3,13 +3,15 @@ paths found again when the folder was copied), its tables and their sidecars, th
 tables with their intervals, and each run's provenance."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from s5bench.common.configs import read_json as read_record
+from s5bench.common.editions import check_edition, ranking_metric
+from s5bench.common.errors import S5Error
 from s5bench.metrics.folders import RUN_INFO
 from s5bench.metrics.intervals import significant
 
@@ -20,9 +22,14 @@ DIFFERENCE_TABLES = ("table1", "table2")
 PROVENANCE_KEYS = ("system", "edition", "data", "data_fingerprint", "checkpoints", "code_fingerprint", "stages",
                    "written_utc")
 RECORDED_PATHS = ("soundscape_dir", "oracle_dir", "estimate_dir")
+# what the report reads of a stage's per_mixture.csv and per_class.csv (MixtureScore.row, per_class_table);
+# the ranking metric's column (ca_sdri or capi_sdri) is the edition's
+PER_MIXTURE_COLUMNS = ("soundscape", "snri", "acc_src", "label_match", "n_ref", "n_est", "tp", "fp", "fn",
+                       "ref_labels", "est_labels")
+PER_CLASS_COLUMNS = ("class", "n_ref", "tp", "fp", "fn")
 
 
-class ReportError(ValueError):
+class ReportError(S5Error):
     """A results folder the report cannot be built from (the message says why)."""
 
 
@@ -103,17 +110,28 @@ def load_stage(folder: Path, name: str | None = None) -> Stage:
     if not info_path.is_file():
         raise ReportError(f"{folder}: no {RUN_INFO} (written by run_system.py and evaluate.py since this version; "
                           "run the system again to write it)")
-    info = json.loads(info_path.read_text())
+    info = read_json(info_path)
+    missing = [k for k in ("soundscape_dir", "estimate_dir") if not isinstance(info.get(k), str)]
+    if missing:
+        raise ReportError(f"{info_path}: no {' or '.join(missing)} recorded; it was not written by run_system.py or "
+                          "evaluate.py, or was damaged: score the stage again")
+    try:
+        metric = ranking_metric(check_edition(info.get("edition", 2025))).lower().replace("-", "_")
+    except S5Error as err:
+        raise ReportError(f"{info_path}: {err}") from None
     info.update({k: str(relocate(info[k], folder)) for k in RECORDED_PATHS if info.get(k)})
     stage = Stage(name or info.get("stage") or folder.name, folder, info)
     if (folder / "per_mixture.csv").is_file():
-        stage.per_mixture = pd.read_csv(folder / "per_mixture.csv", keep_default_na=False,
+        stage.per_mixture = read_scores(folder / "per_mixture.csv", (metric, *PER_MIXTURE_COLUMNS),
+                                        keep_default_na=False,
                                         na_values={"ca_sdri": [""], "capi_sdri": [""], "snri": [""],
                                                    "acc_src": [""]})
-        stage.per_class = pd.read_csv(folder / "per_class.csv") if (folder / "per_class.csv").is_file() else None
-        summary = pd.read_csv(folder / "summary.csv") if (folder / "summary.csv").is_file() else None
-        if summary is not None and len(summary):  # a row of ints and floats reads as floats: the count back to int
-            stage.summary = {k: int(v) if k == "n_mixtures" else v for k, v in summary.iloc[0].to_dict().items()}
+        if (folder / "per_class.csv").is_file():
+            stage.per_class = read_scores(folder / "per_class.csv", PER_CLASS_COLUMNS, rows=False)
+        # the last file the scoring writes (metrics/folders.write_reports): without it the scoring did not finish
+        summary = read_scores(folder / "summary.csv", ("n_mixtures",))
+        # a row of ints and floats reads as floats: the count back to int
+        stage.summary = {k: int(v) if k == "n_mixtures" else v for k, v in summary.iloc[0].to_dict().items()}
     elif info.get("oracle_dir"):
         stage.notes.append("this stage has references but was not scored (no per_mixture.csv)")
     else:
@@ -124,7 +142,49 @@ def load_stage(folder: Path, name: str | None = None) -> Stage:
 
 
 def read_sidecar(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path) if path.is_file() else {}
+
+
+def read_json(path: Path) -> dict:
+    """A JSON record of a results folder (run_info.json, a table's sidecar); a damaged one is a
+    ReportError naming the file and where it breaks (`common.configs.read_json`)."""
+    try:
+        return read_record(path, "results record", "write it again (score the stage again, or run the table's "
+                                                    "job again)")
+    except ReportError:
+        raise
+    except S5Error as err:
+        raise ReportError(str(err)) from None
+
+
+def read_scores(path: Path, columns, rows: bool = True, **read_csv) -> pd.DataFrame:
+    """A score CSV of a stage (per_mixture.csv, per_class.csv, summary.csv), checked: it exists,
+    parses, has `columns` and (with `rows`) at least one row. A full disk during the scoring leaves
+    such files missing, cut off, or with a header alone.
+
+    Args:
+        path: the file.
+        columns: the columns it must have.
+        rows: whether it must have a row.
+        **read_csv: passed to pandas.read_csv.
+
+    Returns:
+        The table.
+
+    Raises:
+        ReportError: naming the file and what is wrong.
+    """
+    again = "the scoring did not finish (a full disk?): score the stage again (run_system.py or evaluate.py)"
+    if not path.is_file():
+        raise ReportError(f"{path} is missing beside {path.parent / 'per_mixture.csv'}: {again}")
+    df = read_table(path, again, **read_csv)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ReportError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, df.columns))}): "
+                          f"{again}")
+    if rows and df.empty:
+        raise ReportError(f"{path}: a header and no row: {again}")
+    return df
 
 
 def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -140,13 +200,24 @@ def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     return df.drop(columns=pub), df.loc[:, [df.columns[0], *pub]]
 
 
+def read_table(path: Path, fix: str, **read_csv) -> pd.DataFrame:
+    """pandas.read_csv of a results folder's CSV; an empty, cut-off or binary file is a ReportError
+    naming it, with `fix` (what to do) appended."""
+    try:
+        return pd.read_csv(path, **read_csv)
+    except pd.errors.EmptyDataError:
+        raise ReportError(f"{path}: an empty file: {fix}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ReportError(f"{path}: not a readable CSV ({str(err).strip()}): {fix}") from None
+
+
 def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):
     """A table CSV's sidecar and its measured and published parts; a ReportError when the sidecar
     lacks what the report needs."""
     meta = read_sidecar(results / f"{name}.csv.meta.json")
     if needed not in meta:
         raise ReportError(f"{results / f'{name}.csv.meta.json'}: missing or without {needed} (run {runner} again)")
-    measured, published = split_measured(pd.read_csv(results / f"{name}.csv"))
+    measured, published = split_measured(read_table(results / f"{name}.csv", f"run {runner} again"))
     title = name.replace("table", "Table ")
     return meta, [(f"{title}, measured", measured), (f"{title}, published ({published_by}; not measured here)",
                                                      published)]
@@ -187,7 +258,7 @@ def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[R
     systems = sorted({p.parent.parent for p in results.glob(f"*/*/{RUN_INFO}")})
     if systems:  # run_system.py: OUT/<system>/<stage>/
         if (results / "summary.csv").is_file():
-            tables = [("Summary, measured", pd.read_csv(results / "summary.csv"))]
+            tables = [("Summary, measured", read_table(results / "summary.csv", "run run_system.py again"))]
         for folder in systems:
             stages = [load_stage(p.parent) for p in sorted(folder.glob(f"*/{RUN_INFO}"))]
             order = {name: i for i, name in enumerate(stages[0].info.get("stages", []))}
@@ -216,7 +287,8 @@ def read_differences(results: Path) -> list[tuple[str, pd.DataFrame]]:
         path = results / f"{name}_differences.csv"
         if not path.is_file():
             continue
-        df = pd.read_csv(path, keep_default_na=False, na_values={c: [""] for c in DIFFERENCE_COLUMNS[4:]})
+        df = read_table(path, "run the table's job again", keep_default_na=False,
+                        na_values={c: [""] for c in DIFFERENCE_COLUMNS[4:]})
         missing = [c for c in DIFFERENCE_COLUMNS if c not in df.columns]
         if missing:
             raise ReportError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, df.columns))})")

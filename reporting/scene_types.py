@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from s5bench.common.editions import ranking_metric
+from s5bench.common.errors import S5Error
 from s5bench.metrics.breakdown import SCENE_TYPES, labels_of, scene_type
 from s5bench.metrics.intervals import Contributions, contributions_from_table, figure_intervals
 
@@ -65,7 +66,7 @@ def scene_type_table(stages: dict[tuple[str, str], Path], edition: int, n_resamp
         path = Path(folder) / "per_mixture.csv"
         table = pd.read_csv(path)
         if "ref_labels" not in table.columns:
-            raise ValueError(f"{path}: no column ref_labels")
+            raise S5Error(f"{path}: no column ref_labels")
         contrib = contributions_from_table(table, edition, where=str(path))
         types = np.array([scene_type(labels_of(cell)) for cell in table["ref_labels"]])
         for kind in SCENE_TYPES:

@@ -14,7 +14,7 @@ from s5bench.data_gen.writer import generate_set
 from s5bench.systems.base import System
 from s5bench.systems.registry import build_system_from_config, load_system_config, system_config_path
 from s5bench.systems.run import RunOptions
-from s5bench.systems.run_folder import checkpoint_hashes, system_code_fingerprint
+from s5bench.systems.run_folder import referenced_files, system_code_fingerprint
 
 # The default is the first 20 mixtures (a few minutes on 2 CPU cores); --n 100 gives the full built-in set.
 BUILTIN = {"seed": 0, "n": 20, "full_n": 100}  # the data config is the edition's (common/editions.py)
@@ -114,7 +114,7 @@ def provenance(system_name: str, system_cfg: dict, data_dir, fingerprint: str, *
         system, system_config, checkpoints, code_fingerprint, data, data_fingerprint and `extra`.
     """
     return {"system": Path(system_name).stem, "system_config": system_cfg,
-            "checkpoints": checkpoint_hashes(system_cfg), "code_fingerprint": system_code_fingerprint(system_cfg),
+            "checkpoints": referenced_files(system_cfg), "code_fingerprint": system_code_fingerprint(system_cfg),
             "data": str(data_dir), "data_fingerprint": fingerprint, **extra}
 
 

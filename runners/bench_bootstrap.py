@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--mixtures", type=at_least(2), default=1000, help="mixtures of the synthetic data set")
     ap.add_argument("--resamples", type=at_least(1), default=2000, help="bootstrap resamples per interval")
     ap.add_argument("--repeats", type=at_least(1), default=3, help="timed repeats of each method (the median is shown)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the data set and of the resamples")
+    ap.add_argument("--seed", type=at_least(0), default=0, help="seed of the data set and of the resamples")
     return ap
 
 

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=at_least(1), default=1000, help="mixtures scored")
     ap.add_argument("--seconds", type=float, default=SECONDS, help="length of each mixture in seconds")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the drawn mixtures")
+    ap.add_argument("--seed", type=at_least(0), default=0, help="seed of the drawn mixtures")
     return ap
 
 

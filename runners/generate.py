@@ -56,9 +56,9 @@ def _main(argv=None) -> int:
     if not (args.config and args.out):
         ap.error("--config and --out are required (or --verify DIR)")
     keep_freed_memory()
-    try:  # OSError and ValueError go to the boundary as they are; these two get their file named
+    try:  # S5Error and OSError go to the boundary as they are; an optional package missing gets the recipe named
         if (args.n is None) == (args.from_metadata is None):
-            raise ValueError("give either --n (draw new scenes) or --from-metadata DIR (render existing plans)")
+            raise S5Error("give either --n (draw new scenes) or --from-metadata DIR (render existing plans)")
         cfg = load_config(args.config)
         full = args.references_out or args.out  # an evaluation set is made from a full one
         if args.references_out:
@@ -71,8 +71,6 @@ def _main(argv=None) -> int:
                                    subtype=args.subtype)
         if args.references_out:
             n_eval = export_evaluation_set(full, args.out)
-    except KeyError as err:
-        raise S5Error(f"data config {args.config}: missing key {err}") from err
     except ImportError as err:
         raise S5Error(f"data config {args.config}: {err} (an optional package it needs is not installed)") from err
     print(f"{summary['made']} made, {summary['kept']} kept from an earlier run "
@@ -94,7 +92,7 @@ def _main(argv=None) -> int:
 
 
 def verify(folder) -> int:
-    verdict = verify_dataset(folder, checksums=True)  # a DatasetError (a ValueError) goes to the boundary
+    verdict = verify_dataset(folder, checksums=True)  # a DatasetError (an S5Error) goes to the boundary
     if not verdict.ok:
         raise S5Error(verdict.message())
     how = (f"every file's size and sha256 match its {MANIFEST}" if verdict.has_manifest else

@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("results", help="a results folder of ablation.py, leaderboard.py, run_system.py or evaluate.py")
     ap.add_argument("--mixtures", default="", help="comma-separated mixture names to add to the selection")
     ap.add_argument("--random", type=at_least(0), default=3, help="mixtures drawn at random besides best/median/worst")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the random selection")
+    ap.add_argument("--seed", type=at_least(0), default=0, help="seed of the random selection")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     return ap
 

@@ -37,7 +37,7 @@ from s5bench.submission.from_run import write_run_package
 from s5bench.submission.package import check_package_free
 from s5bench.systems.distributed import shard_info
 from s5bench.systems.registry import build_system
-from s5bench.systems.run import RunOptions, run_system, write_submission_zip
+from s5bench.systems.run import RunOptions, check_outside, run_system, write_submission_zip
 from s5bench.systems.run_folder import ESTIMATE_DIR
 
 DEV_TEST_SUFFIX = "_dev_test"  # OUT/<system>_dev_test/: the 2026 package's run on the dev set's test split
@@ -71,6 +71,7 @@ def _main(argv=None) -> int:
     package = edition_of(args.edition).package_results  # 2026: the official package, scored on --dev-test
     names = args.system.split(",")
     check_submission_arguments(args, package, names)  # refused before anything runs
+    check_outside(args.out, args.data, ("--out", "--data"))
     for name in names:
         out = Path(args.out) / Path(name).stem
         system = build_system(name)
@@ -152,8 +153,8 @@ def merged_summary(path: Path, new: pd.DataFrame) -> tuple[pd.DataFrame, list[st
         return new, []
     old = pd.read_csv(path)
     if list(old.columns) != list(new.columns):
-        raise ValueError(f"{path} holds results with the columns {', '.join(old.columns)}, not "
-                         f"{', '.join(new.columns)} (another edition?): write these to another --out")
+        raise S5Error(f"{path} holds results with the columns {', '.join(old.columns)}, not "
+                      f"{', '.join(new.columns)} (another edition?): write these to another --out")
     old = old.loc[~old["system"].isin(set(new["system"]))]
     kept = list(dict.fromkeys(old["system"]))
     return pd.concat([old, new], ignore_index=True) if len(old) else new, kept

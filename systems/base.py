@@ -52,23 +52,23 @@ class SlotOutput:
             probabilities as a float tensor of shape (batch_size, 3) on the CPU (ones where none were given).
 
         Raises:
-            ValueError: If the waveforms' shape is not (batch_size, 3, length); there are not
+            S5Error: If the waveforms' shape is not (batch_size, 3, length); there are not
                 batch_size lists of 3 labels; a label is unknown; a class fills two slots in 2025;
                 a sample is NaN or Inf; the probabilities are not of shape (batch_size, 3) or not
                 all in [0, 1]; or the edition is unknown.
         """
         if tuple(self.waveforms.shape) != (batch_size, N_SLOTS, length):
-            raise ValueError(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
-                             f"({batch_size}, {N_SLOTS}, {length})")
+            raise S5Error(f"{where}: waveforms of shape {tuple(self.waveforms.shape)}, expected "
+                          f"({batch_size}, {N_SLOTS}, {length})")
         if len(self.labels) != batch_size or any(len(lb) != N_SLOTS for lb in self.labels):
-            raise ValueError(f"{where}: expected {batch_size} lists of {N_SLOTS} labels, got {self.labels}")
+            raise S5Error(f"{where}: expected {batch_size} lists of {N_SLOTS} labels, got {self.labels}")
         for lb in self.labels:
             real = [check_label(x, where=where) for x in lb if x != SILENCE]
             if len(set(real)) != len(real) and not repeated_classes_allowed(edition):
-                raise ValueError(f"{where}: a label appears twice among the slots {lb} (allowed in the 2026 "
-                                 "edition only)")
+                raise S5Error(f"{where}: a label appears twice among the slots {lb} (allowed in the 2026 "
+                              "edition only)")
         if not torch.isfinite(self.waveforms).all():
-            raise ValueError(f"{where}: NaN or Inf in the output waveforms")
+            raise S5Error(f"{where}: NaN or Inf in the output waveforms")
         silent = torch.tensor([[x == SILENCE for x in lb] for lb in self.labels], device=self.waveforms.device)
         return SlotOutput(self.labels, self.waveforms.masked_fill(silent[..., None], 0.0),
                           checked_probabilities(self.probabilities, batch_size, where))
@@ -86,15 +86,15 @@ def checked_probabilities(probabilities, batch_size: int, where: str) -> torch.T
         The probabilities (1.0 for every slot when None).
 
     Raises:
-        ValueError: If the shape is not (batch_size, 3), or a value is not a number in [0, 1].
+        S5Error: If the shape is not (batch_size, 3), or a value is not a number in [0, 1].
     """
     if probabilities is None:
         return torch.ones(batch_size, N_SLOTS, dtype=torch.float64)
     p = torch.as_tensor(probabilities).detach().to("cpu", torch.float64)
     if tuple(p.shape) != (batch_size, N_SLOTS):
-        raise ValueError(f"{where}: probabilities of shape {tuple(p.shape)}, expected ({batch_size}, {N_SLOTS})")
+        raise S5Error(f"{where}: probabilities of shape {tuple(p.shape)}, expected ({batch_size}, {N_SLOTS})")
     if not ((p >= 0) & (p <= 1)).all():  # NaN fails both comparisons
-        raise ValueError(f"{where}: probabilities must lie in [0, 1], got {p.tolist()}")
+        raise S5Error(f"{where}: probabilities must lie in [0, 1], got {p.tolist()}")
     return p
 
 
@@ -151,7 +151,7 @@ class System(torch.nn.Module):
             the mixture's batch size and length, silent slots zeroed.
 
         Raises:
-            ValueError: If a stage has no output, or an output fails its check.
+            S5Error: If a stage has no output, or an output fails its check.
             S5Error: If a plug-in system's `forward` raises (the message names its file and line).
         """
         self.eval()
@@ -165,6 +165,6 @@ class System(torch.nn.Module):
                           "whole traceback)") from err
         missing = set(self.stages) - set(outputs)
         if missing:
-            raise ValueError(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")
+            raise S5Error(f"{type(self).__name__} returned no output for stage(s) {sorted(missing)}")
         B, _, T = mixture.shape
         return {s: outputs[s].checked(B, T, f"{type(self).__name__} stage {s!r}", edition) for s in self.stages}

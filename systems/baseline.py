@@ -2,6 +2,8 @@
 class (1–3 slots in class-index order, the rest silence)."""
 from __future__ import annotations
 
+from s5bench.common.errors import S5Error
+
 from .base import SlotOutput, System
 from .models.checkpoints import load_component, resolve
 from .models.m2d import M2DTagger
@@ -23,7 +25,7 @@ class Baseline(System):
         super().__init__()
         self.oracle_labels, self.threshold = oracle_labels, threshold
         if separator is None or (tagger is None and not oracle_labels):
-            raise ValueError("the baseline needs `separator`, and `tagger` unless `oracle_labels: true`")
+            raise S5Error("the baseline needs `separator`, and `tagger` unless `oracle_labels: true`")
         if official:
             tagger, separator, weight_file = (resolve(p) if p else None for p in (tagger, separator, weight_file))
             check_official_files({"separator": separator, "tagger": tagger, "weight_file": weight_file},

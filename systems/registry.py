@@ -72,14 +72,14 @@ def load_system_config(name_or_path: str | Path) -> dict:
 
     Raises:
         FileNotFoundError: As `system_config_path`.
-        ValueError: If a top-level key is unknown, or `class` is not a "module:Class" string.
+        S5Error: If a top-level key is unknown, or `class` is not a "module:Class" string.
         S5Error: If the file is not valid YAML (naming the file, line and column).
     """
     path = system_config_path(name_or_path)
     cfg = read_yaml(path, "system config")
     check_keys(cfg, ("class", "args", "name"), f"system config {path}")
     if not isinstance(cfg.get("class"), str) or ":" not in cfg["class"]:
-        raise ValueError(f"system config {path}: needs `class: package.module:ClassName` (a System subclass)")
+        raise S5Error(f"system config {path}: needs `class: package.module:ClassName` (a System subclass)")
     cfg.setdefault("name", path.stem)
     if isinstance(cfg.get("args"), dict) and not is_shipped(path):
         cfg["args"] = resolve_arg_paths(cfg["args"], path.resolve().parent)
@@ -96,7 +96,7 @@ def build_system(name_or_path: str | Path):
         The System instance, its `config_name` set to the config's name.
 
     Raises:
-        FileNotFoundError, ValueError: As `load_system_config` and `build_system_from_config`.
+        FileNotFoundError, S5Error: As `load_system_config` and `build_system_from_config`.
     """
     return build_system_from_config(load_system_config(name_or_path), source=system_config_path(name_or_path))
 
@@ -138,8 +138,8 @@ def check_arguments(cls, args: dict, where: str) -> None:
         return
     unknown = sorted(set(args) - set(allowed))
     if unknown:
-        raise ValueError(f"{where}: unknown argument(s) {', '.join(map(repr, unknown))} under `args:` for "
-                         f"{cls.__name__}; it takes: {', '.join(allowed) or 'no arguments'}")
+        raise S5Error(f"{where}: unknown argument(s) {', '.join(map(repr, unknown))} under `args:` for "
+                      f"{cls.__name__}; it takes: {', '.join(allowed) or 'no arguments'}")
 
 
 def renamed_class(name: str) -> str | None:
@@ -171,15 +171,15 @@ def system_class(cfg: dict, source=None):
         The System subclass.
 
     Raises:
-        ValueError: If `class` names the project's old package path.
+        S5Error: If `class` names the project's old package path.
         S5Error: If it cannot be imported (a plug-in's failure named by file and line), or is not
             a System subclass.
     """
     where = f"system config {source or repr(cfg['name'])}"
     new = renamed_class(cfg["class"])
     if new is not None:
-        raise ValueError(f"{where}: class {cfg['class']!r} names the project's old package path; "
-                         f"the project's code now lives under one namespace: write `class: {new}`")
+        raise S5Error(f"{where}: class {cfg['class']!r} names the project's old package path; "
+                      f"the project's code now lives under one namespace: write `class: {new}`")
     folder = None if source is None or is_shipped(Path(source)) else Path(source).resolve().parent
     cls = import_class(cfg["class"], folder, where)
     if not (inspect.isclass(cls) and issubclass(cls, System)):  # checked before anything of it is called
@@ -200,8 +200,8 @@ def build_system_from_config(cfg: dict, source=None):
         The System instance, its `config_name` set to cfg["name"].
 
     Raises:
-        ValueError: If `class` names the project's old package path, cannot be imported, or
-            `args` has a key its constructor does not take; or the constructor raises ValueError.
+        S5Error: If `class` names the project's old package path, cannot be imported, or
+            `args` has a key its constructor does not take; or the constructor raises S5Error.
         FileNotFoundError: If the constructor does (e.g. a checkpoint it names is missing).
         S5Error: If a plug-in's constructor fails otherwise (naming its file and line).
     """
@@ -213,8 +213,10 @@ def build_system_from_config(cfg: dict, source=None):
     check_arguments(cls, args, where)
     try:
         system = cls(**args)
-    except (FileNotFoundError, ValueError) as err:
-        raise type(err)(f"{where}: {err}") from None
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{where}: {err}") from None
+    except S5Error as err:  # a named error of the system's own (a plain ValueError is a bug, not dressed as one)
+        raise S5Error(f"{where}: {err}") from None
     except TypeError as err:  # e.g. an argument the class's **kwargs hands on to a parent that does not take it
         raise S5Error(f"{where}: {cls.__name__}(**args) refused its arguments: {err}") from None
     except Exception as err:

@@ -14,13 +14,14 @@ from tqdm import tqdm
 from s5bench.common.atomic import atomic_path
 from s5bench.common.audio import write_audio_atomic
 from s5bench.common.editions import check_edition, repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, list_wavs, plain_name, submission_names
 from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
 from .distributed import local_device, shard_info
-from .run_folder import ESTIMATE_DIR, claimed_run_folder, done_mixtures, mark_done, remove_estimates
+from .run_folder import ESTIMATE_DIR, claimed_run_folder, done_mixtures, forget, mark_done
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def run_system(system, data_dir, out_dir, options: RunOptions = RunOptions(), *,
         {stage: summary} (empty summaries without references), or None on a rank other than 0.
 
     Raises:
-        ValueError: an unknown stage; RunFolderError: a run folder that holds another run.
+        S5Error: an unknown stage, or a run folder inside the data set; RunFolderError: a run folder
+            that holds another run.
     """
     edition = check_edition(options.edition)
     device = local_device(options.device)
@@ -93,12 +95,31 @@ def run_system(system, data_dir, out_dir, options: RunOptions = RunOptions(), *,
     stages = tuple(plain_name(s, f"{label}: stage name") for s in (stages or system.stages))
     unknown = set(stages) - set(system.stages)
     if unknown:
-        raise ValueError(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
-    data = FolderScenes(data_dir, sr=system.sample_rate, edition=edition)
+        raise S5Error(f"{label} has no stage(s) {sorted(unknown)}; its stages: {', '.join(system.stages)}")
     out = Path(out_dir)
+    check_outside(out, data_dir)
+    data = FolderScenes(data_dir, sr=system.sample_rate, edition=edition)
     options = replace(options, device=device, edition=edition)  # as resolved
     with claimed_run_folder(out, system, data_dir, edition, stages, data_fingerprint):
         return _run_and_score(system, data, Path(data_dir), out, stages, options)
+
+
+def check_outside(out, data_dir, flags: tuple[str, str] = ("run folder", "data set")) -> None:
+    """Refuse a run folder inside the data set (or the data set itself): results written there
+    would change the data set (its fingerprint), and the same command would then refuse it.
+
+    Args:
+        out: the run folder (or the --out it is made under).
+        data_dir: the data folder.
+        flags: how the two are named in the message (a runner names its flags: "--out", "--data").
+
+    Raises:
+        S5Error: `out` is `data_dir` or inside it, naming both.
+    """
+    inner, data = Path(out).resolve(), Path(data_dir).resolve()
+    if inner == data or inner.is_relative_to(data):
+        raise S5Error(f"{flags[0]} {out} is inside the {flags[1]} {data_dir}: results written there would change "
+                      "the data set (its fingerprint); write them to a folder outside it")
 
 
 def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages: tuple[str, ...],
@@ -108,12 +129,13 @@ def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages
     rank, world = shard_info()  # gloo: ranks only wait for each other, no tensors travel
     label = system.config_name or type(system).__name__
     sr = system.sample_rate  # the system says at which rate it works
-    done = done_mixtures(out, stages, data.names)
+    done, changed = done_mixtures(out, stages, data.names, data.mixtures)
+    for line in changed:  # never scored as they are now: they run again
+        print(f"note: {line}", file=sys.stderr)
     todo = [i for i, nm in enumerate(data.names) if nm not in done and i % world == rank]
     if done and progress:
         print(f"resuming: {len(done)} mixture(s) already done for stage(s) {', '.join(stages)}, {len(todo)} to run")
-    for stage in stages:  # estimates left by an interrupted earlier attempt at the mixtures to run
-        remove_estimates(out / stage / ESTIMATE_DIR, {data.names[i] for i in todo}, data.mixtures)
+    forget(out, stages, {data.names[i] for i in todo}, data.mixtures)  # an interrupted or changed attempt's files
     loader = DataLoader(Subset(data, todo), batch_size=options.batch_size, collate_fn=collate, num_workers=0)
     for batch in tqdm(loader, desc=f"running {label}", unit="batch", disable=not progress or rank > 0):
         outputs = system.infer(batch["mixture"].to(device), batch, edition)
@@ -123,9 +145,11 @@ def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages
             assert slots.probabilities is not None  # `infer` checks them (ones where a system gives none)
             probabilities = slots.probabilities.tolist()
             for b, name in enumerate(batch["name"]):
+                files = []
                 for slot, file_name in submission_names(name, slots.labels[b], edition):
-                    write_audio_atomic(out / stage / ESTIMATE_DIR / file_name, waves[b, slot], sr)
-                mark_done(out, stage, name, slots.labels[b], probabilities[b])
+                    files.append(out / stage / ESTIMATE_DIR / file_name)
+                    write_audio_atomic(files[-1], waves[b, slot], sr)
+                mark_done(out, stage, name, files, slots.labels[b], probabilities[b])  # after its files, recording them
     if world > 1:
         dist.barrier()
     if rank > 0:

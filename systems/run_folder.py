@@ -1,12 +1,14 @@
 """A run folder: what made its estimates, who writes it, and which mixtures it holds already.
 
 Identity: `<out>/run_identity.json` records what made the estimates (the system config's content,
-its checkpoints, the data fingerprint, the edition, the code: `run_identity`), and a run resumed
-into the folder must have the same; otherwise it is refused, naming what differs, and no other
-run's estimates are ever scored. The tables' cached run folders are named after that identity
-(`run_dir_for`). Claim: the folder is locked while a run writes it (common/locks.py). Resume: a
-mixture is done for a stage when `<stage>/.done/<mix>` exists (written after all its files);
-estimates of a mixture not done are an interrupted attempt's and are removed before it runs again."""
+every file and folder it names, by content; the data fingerprint, the edition, the code:
+`run_identity`), and a run resumed into the folder must have the same; otherwise it is refused,
+naming what differs, and no other run's estimates are ever scored. The tables' cached run folders
+are named after that identity (`run_dir_for`). Claim: the folder is locked while a run writes it
+(common/locks.py). Resume: a mixture is done for a stage when `<stage>/.done/<mix>` exists, written
+after all its files and recording each with its size and sha256 (`mark_done`); a mixture whose
+files no longer match (one changed, deleted or added) is not done. Estimates of a mixture not done
+are an interrupted attempt's (or were changed) and are removed before it runs again."""
 from __future__ import annotations
 
 import hashlib
@@ -18,38 +20,63 @@ from s5bench.common.audio import write_text_atomic
 from s5bench.common.errors import S5Error
 from s5bench.common.layout import list_wavs, parse_stem
 from s5bench.common.locks import folder_lock
-from s5bench.common.provenance import code_fingerprint, data_fingerprint, file_sha256
+from s5bench.common.manifest import file_entry
+from s5bench.common.provenance import code_fingerprint, data_fingerprint, file_sha256, folder_sha256
 
 from .models.checkpoints import resolve
 
 ESTIMATE_DIR = "estimate"  # <stage>/estimate/: the estimates
 DONE_DIR = ".done"  # <stage>/.done/<mix>: written after all of a mixture's files
 IDENTITY = "run_identity.json"
-WHAT = {"cfg": "system config (its content)", "ckpt": "checkpoints", "data": "data set (its fingerprint)",
-        "edition": "edition", "code": "code"}
+CHECKPOINT_SUFFIXES = (".pt", ".ckpt", ".pth")
+WHAT = {"cfg": "system config (its content)", "ckpt": "files its config names (their content)",
+        "data": "data set (its fingerprint)", "edition": "edition", "code": "code"}
 
 
 # ---------------------------------------------------------------- identity
 
-def checkpoint_hashes(system_cfg: dict) -> dict:
-    """sha256 of every checkpoint file named in a system config's arguments.
+def referenced_files(system_cfg: dict) -> dict:
+    """sha256 of every file and folder a system config's arguments name, at any depth and whatever
+    the suffix (`weights: w.safetensors`, `files: {gain: g.pt}`, a list of paths), so that a run
+    with other weights is another run.
+
+    A string is taken as a path when it names an existing file or folder (as given, else the one
+    shipped with the package: `checkpoints/...`); one ending in a checkpoint suffix is recorded even
+    when missing. A folder that holds the working folder (".", "..") is not hashed: it names no
+    weights, and hashing it would read everything under it.
 
     Args:
         system_cfg: a system config (its `args`).
 
     Returns:
-        {argument: {"path", "sha256"}} (sha256 None for a file that does not exist).
+        {argument: {"path", "sha256"}}: the argument's key (nested ones dotted, `files.gain`, list
+        items by index, `paths.0`), the path as written and the content's sha256 (None for a
+        missing checkpoint).
     """
-    out = {}
-    for key, value in (system_cfg.get("args") or {}).items():
-        if isinstance(value, str) and value.endswith((".pt", ".ckpt", ".pth")):
+    out: dict[str, dict] = {}
+
+    def walk(value, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{key}.{i}")
+        elif isinstance(value, str) and value.strip():
             path = resolve(value)
-            out[key] = {"path": value, "sha256": file_sha256(path) if path.is_file() else None}
+            if path.is_file():
+                out[key] = {"path": value, "sha256": file_sha256(path)}
+            elif path.is_dir() and not Path.cwd().resolve().is_relative_to(path.resolve()):
+                out[key] = {"path": value, "sha256": folder_sha256(path)}
+            elif value.endswith(CHECKPOINT_SUFFIXES):
+                out[key] = {"path": value, "sha256": None}
+
+    walk(system_cfg.get("args") or {}, "")
     return out
 
 
 def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dict:
-    """What makes a run: the system config's content, its checkpoints' sha256, the data set's
+    """What makes a run: the system config's content, the sha256 of every file it names, the data set's
     fingerprint, the edition and the code. Two runs with equal identities give the same estimates.
 
     Args:
@@ -60,7 +87,7 @@ def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dic
     Returns:
         {"cfg", "ckpt", "data", "code", "edition"} (JSON-serialisable).
     """
-    return {"cfg": system_cfg, "ckpt": checkpoint_hashes(system_cfg), "data": fingerprint,
+    return {"cfg": system_cfg, "ckpt": referenced_files(system_cfg), "data": fingerprint,
             "code": system_code_fingerprint(system_cfg), "edition": edition}
 
 
@@ -184,22 +211,104 @@ def _stage_dirs(out: Path) -> list[str]:
 
 # ---------------------------------------------------------------- resume
 
-def done_mixtures(out: Path, stages, names) -> set[str]:
-    """The mixtures of `names` done for every one of `stages` (each has its `.done` mark).
+def mark_done(out: Path, stage: str, name: str, files, labels: list[str], probabilities: list[float]) -> None:
+    """Mark mixture `name` done for `stage`, after all its estimate files are written. The mark
+    records each file's name, size and sha256, so that one changed, deleted or added later is
+    noticed before it is scored (`done_mixtures`), and the stage's answer (its slots' labels and
+    probabilities, in slot order), which the 2026 submission package reads (`recorded_answer`).
+
+    Args:
+        out: the run folder.
+        stage: the stage.
+        name: the mixture.
+        files: the paths of its estimate files (none: every slot answered as silence).
+        labels: its N_SLOTS labels.
+        probabilities: its N_SLOTS probabilities.
+    """
+    record = {"files": {Path(f).name: file_entry(Path(f)) for f in files},
+              "labels": list(labels), "probabilities": [float(p) for p in probabilities]}
+    write_text_atomic(out / stage / DONE_DIR / name, json.dumps(record, sort_keys=True) + "\n")
+
+
+def done_mixtures(out: Path, stages, names, mixtures) -> tuple[set[str], list[str]]:
+    """The mixtures of `names` done for every one of `stages`: each has its `.done` mark, and the
+    estimate files it has now are those its mark records, of the same size and sha256.
 
     Args:
         out: the run folder.
         stages: the stages asked for.
         names: the data set's mixture names.
+        mixtures: every mixture name of the data set (to tell whose an estimate file is).
 
     Returns:
-        The names done in all of them (a mixture lacking any stage's mark runs again).
+        (the names done in all of them: a mixture lacking any stage's mark, or whose files changed,
+        runs again; one line per mixture whose files changed after it was done, saying how).
+
+    Raises:
+        S5Error: an estimate file that names no mixture of the data set (not this run's).
     """
-    done = set(names)
+    done, changed = set(names), []
     for stage in stages:
         marks = out / stage / DONE_DIR
-        done &= {p.name for p in marks.glob("*")} if marks.is_dir() else set()
-    return done
+        marked = {p.name for p in marks.glob("*")} & done if marks.is_dir() else set()
+        found = estimates_by_mixture(out / stage / ESTIMATE_DIR, mixtures) if marked else {}
+        for name in sorted(marked):
+            why = _changed(marks / name, found.get(name, {}))
+            if why:
+                changed.append(f"{stage}: mixture {name}: {why}")
+                marked.discard(name)
+        done &= marked
+    return done, changed
+
+
+def estimates_by_mixture(folder: Path, mixtures) -> dict[str, dict[str, Path]]:
+    """A stage's estimate files by mixture: {mixture: {file name: path}}.
+
+    Raises:
+        S5Error: a file that names no mixture of the data set.
+    """
+    out: dict[str, dict[str, Path]] = {}
+    for f in list_wavs(folder) if folder.is_dir() else []:
+        try:
+            mix = parse_stem(f.stem, mixtures)[0]
+        except ValueError as err:
+            raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
+        out.setdefault(mix, {})[f.name] = f
+    return out
+
+
+def _changed(mark: Path, files: dict[str, Path]) -> str:
+    """How a done mixture's estimate files differ from what its mark records ("" when they do not)."""
+    try:
+        recorded = json.loads(mark.read_text())["files"]
+        assert isinstance(recorded, dict)
+    except (json.JSONDecodeError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
+        return f"its mark {mark} records no files (damaged, or written by an earlier version): it is run again"
+    deleted, added = sorted(set(recorded) - set(files)), sorted(set(files) - set(recorded))
+    if deleted:
+        return f"estimate {', '.join(deleted)} deleted after the mixture was done: it is run again"
+    if added:
+        return f"estimate {', '.join(added)} added after the mixture was done: it is run again"
+    for file_name, path in sorted(files.items()):
+        if file_entry(path) != recorded[file_name]:
+            return f"estimate {file_name} changed after the mixture was done: it is run again"
+    return ""
+
+
+def forget(out: Path, stages, names: set[str], mixtures) -> None:
+    """Before mixtures `names` run (again): their done marks and estimate files, an interrupted or
+    changed attempt's, are removed (marks first, so that nothing is left marked without its files).
+
+    Args:
+        out: the run folder.
+        stages: the stages about to be written.
+        names: the mixtures about to run.
+        mixtures: every mixture name of the data set.
+    """
+    for stage in stages:
+        for name in names:
+            (out / stage / DONE_DIR / name).unlink(missing_ok=True)
+        remove_estimates(out / stage / ESTIMATE_DIR, names, mixtures)
 
 
 def remove_estimates(folder: Path, names: set[str], mixtures) -> None:
@@ -213,29 +322,11 @@ def remove_estimates(folder: Path, names: set[str], mixtures) -> None:
     Raises:
         S5Error: a file that names no mixture of the data set (not this run's).
     """
-    if folder.is_dir() and names:
-        for f in list_wavs(folder):
-            try:
-                mix = parse_stem(f.stem, mixtures)[0]
-            except ValueError as err:
-                raise S5Error(f"estimate file {f}: {err}; it is not this run's: remove it") from None
+    if names:
+        for mix, files in estimates_by_mixture(folder, mixtures).items():
             if mix in names:
-                f.unlink()
-
-
-def mark_done(out: Path, stage: str, name: str, labels: list[str], probabilities: list[float]) -> None:
-    """Write a mixture's `.done` mark for a stage, after all its files: it records the stage's answer
-    (its slots' labels and probabilities, in slot order), which the 2026 submission package reads.
-
-    Args:
-        out: the run folder.
-        stage: the stage.
-        name: the mixture.
-        labels: its N_SLOTS labels.
-        probabilities: its N_SLOTS probabilities.
-    """
-    body = {"labels": list(labels), "probabilities": [float(p) for p in probabilities]}
-    write_text_atomic(out / stage / DONE_DIR / name, json.dumps(body) + "\n")
+                for f in files.values():
+                    f.unlink()
 
 
 def recorded_answer(out: Path, stage: str, name: str) -> tuple[list[str], list[float]]:

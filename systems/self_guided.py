@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SILENCE
 
 from .base import SlotOutput, System
@@ -25,7 +26,7 @@ from .slots import argmax_labels, dedupe, label_probabilities, one_hots
 
 def stage_names(iterations: int) -> tuple:
     if iterations < 1:
-        raise ValueError(f"iterations must be at least 1, not {iterations}")
+        raise S5Error(f"iterations must be at least 1, not {iterations}")
     names = ["fss1_cp1", "fss1_cp1-1"]
     if iterations >= 2:
         names += ["fss2_cp1-1", "fss2_cp2"]
@@ -38,7 +39,7 @@ def iterations_for(stage: str) -> int:
     try:
         return int(stage.split("_")[0][3:])
     except ValueError:
-        raise ValueError(f"{stage!r} is not an ablation stage name like fss3_cp3") from None
+        raise S5Error(f"{stage!r} is not an ablation stage name like fss3_cp3") from None
 
 
 class SelfGuided(System):

@@ -36,8 +36,8 @@ def test_a_class_that_is_no_system_is_refused_before_it_is_called(tmp_path, monk
     assert CALLED == []
     (tmp_path / "os.yaml").write_text("class: os:system\nargs: {command: touch pwned}\n")
     r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system", str(tmp_path / "os.yaml"),
-                        "--data", str(tmp_path), "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                       cwd=tmp_path)
+                        "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")],  # out apart from data
+                       capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "is not a System subclass" in r.stderr and not (tmp_path / "pwned").exists()
 
 

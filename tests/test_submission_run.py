@@ -8,6 +8,7 @@ import zipfile
 import pandas as pd
 import pytest
 
+from s5bench.common.errors import S5Error
 from s5bench.runners.run_system import main
 from s5bench.submission.checks import validate
 from s5bench.systems.run_folder import mark_done, recorded_answer
@@ -109,8 +110,8 @@ def test_dev_test_without_the_2026_package_and_a_package_in_the_way_are_refused(
 
 
 def test_a_done_mark_records_the_answer(tmp_path):
-    mark_done(tmp_path, "final", "mix_1", ["Speech", "silence", "Cough"], [0.5, 1.0, 0.25])
+    mark_done(tmp_path, "final", "mix_1", [], ["Speech", "silence", "Cough"], [0.5, 1.0, 0.25])
     assert recorded_answer(tmp_path, "final", "mix_1") == (["Speech", "silence", "Cough"], [0.5, 1.0, 0.25])
     (tmp_path / "final" / ".done" / "mix_2").write_text("")  # an earlier s5bench's mark
-    with pytest.raises(ValueError, match="records no answer"):
+    with pytest.raises(S5Error, match="records no answer"):
         recorded_answer(tmp_path, "final", "mix_2")

@@ -195,7 +195,8 @@ def test_log_rows_with_more_keys_than_the_header_read_back_under_their_names(tmp
     _log(path, {"step": 3, "split": "train", "loss": 0.3, "seconds": 3.0})
     assert _rewind_log(path, 2) == 2.0
     rows = read_log(path)
-    assert [(r["step"], r["sep_gain_two_passes"], r["seconds"]) for r in rows] == [("1", "", "1.0"), ("2", "2.5", "2.0")]
+    assert [(r["step"], r["sep_gain_two_passes"], r["seconds"]) for r in rows] == [("1", "", "1.0"),
+                                                                                   ("2", "2.5", "2.0")]
 
 
 def test_a_log_row_longer_than_its_header_is_named(tmp_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from s5bench.common.errors import S5Error
+
 from . import environment, inference, parity, report, training, uss_budget
 from .common import Budget
 
@@ -21,9 +23,9 @@ BUDGETS = {"device": {"parity": 45, "training": 120, "inference": 40, "uss": 270
 
 
 def check_device(device: str) -> None:
-    """Raises ValueError for a CUDA device this process cannot use (before any part starts)."""
+    """Raises S5Error for a CUDA device this process cannot use (before any part starts)."""
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device")
+        raise S5Error(f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device")
 
 
 def run_bench(out_dir, device: str = "cuda", tiny: bool = False, parts=PARTS, budgets: dict | None = None,
@@ -46,11 +48,11 @@ def run_bench(out_dir, device: str = "cuda", tiny: bool = False, parts=PARTS, bu
         command: the command line, for the summary.
 
     Raises:
-        ValueError: an unknown part, or a CUDA device that is not there.
+        S5Error: an unknown part, or a CUDA device that is not there.
     """
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
-        raise ValueError(f"unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
+        raise S5Error(f"unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
     check_device(device)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

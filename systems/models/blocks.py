@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 
 from .precision import full_precision, to_float
@@ -106,7 +107,7 @@ class MultiHeadSelfAttention(nn.Module):
     def __init__(self, dim: int, heads: int):
         super().__init__()
         if dim % heads:
-            raise ValueError(f"width {dim} is not a multiple of {heads} heads")
+            raise S5Error(f"width {dim} is not a multiple of {heads} heads")
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)

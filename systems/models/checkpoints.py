@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import torch
 
+from s5bench.common.errors import S5Error
 from s5bench.common.resources import shipped
 
 from .state_dicts import CHECKPOINT_FORMAT, load_state_dict_strict, read_record
@@ -52,7 +53,7 @@ def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
     if task == "sc":
         from .m2d_sc import M2DSC
         return M2DSC(**_m2d_kw(model_cfg))
-    raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
+    raise S5Error(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
 
 
 # `model: {architecture: NAME}`: another network for a task instead of the paper's model: the
@@ -73,7 +74,7 @@ ARCHITECTURES = {
 def _reference_model(task: str, architecture: str, model_cfg: dict) -> torch.nn.Module:
     if (task, architecture) not in ARCHITECTURES:
         known = ", ".join(f"{a} (task {t})" for t, a in sorted(ARCHITECTURES))
-        raise ValueError(f"no architecture {architecture!r} for task {task!r}; known: {known}")
+        raise S5Error(f"no architecture {architecture!r} for task {task!r}; known: {known}")
     module, name = ARCHITECTURES[task, architecture]
     return getattr(importlib.import_module(f"{__package__}.{module}"), name)(**model_cfg)
 
@@ -89,13 +90,13 @@ def m2d_encoder(model: torch.nn.Module) -> M2DEncoder:
     """The M2D encoder of a tagger, a slot tagger (1- or 4-channel) or an SC.
 
     Raises:
-        ValueError: if the model has none (e.g. a CPU-size CNN classifier).
+        S5Error: if the model has none (e.g. a CPU-size CNN classifier).
     """
     from .m2d import M2DEncoder
 
     encoder = getattr(getattr(model, "m2d", model), "encoder", None)
     if not isinstance(encoder, M2DEncoder):
-        raise ValueError(f"a {type(model).__name__} has no M2D encoder")
+        raise S5Error(f"a {type(model).__name__} has no M2D encoder")
     return encoder
 
 
@@ -117,13 +118,13 @@ def migrate(record: dict, path) -> dict:
     cfg = dict(record["config"].get("model") or {})
     version = int(record.get("format", 1))
     if version > CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: checkpoint format {version}, this version reads up to {CHECKPOINT_FORMAT}")
+        raise S5Error(f"{path}: checkpoint format {version}, this version reads up to {CHECKPOINT_FORMAT}")
     if version == 1 and record["config"]["task"] in ("uss", "tse") and "architecture" not in cfg:
         for key, kept in REMOVED_OPTIONS.items():
             value = cfg.pop(key, "spectrum" if key == "decoder" else False)  # format 1's defaults
             if value != kept:
-                raise ValueError(f"{path}: trained with {key}={value!r}, which this version no longer has "
-                                 f"(only {key}={kept!r}); retrain it with today's recipe")
+                raise S5Error(f"{path}: trained with {key}={value!r}, which this version no longer has "
+                              f"(only {key}={kept!r}); retrain it with today's recipe")
     return cfg
 
 
@@ -134,9 +135,9 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
     record = read_record(path)
     cfg = record.get("config", {})
     if "task" not in cfg:
-        raise ValueError(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")
+        raise S5Error(f"{path}: not a checkpoint exported by runners/train.py (no config.task)")
     if expect_task and cfg["task"] != expect_task:
-        raise ValueError(f"{path}: a {cfg['task']!r} checkpoint where a {expect_task!r} one is needed")
+        raise S5Error(f"{path}: a {cfg['task']!r} checkpoint where a {expect_task!r} one is needed")
     model = build_model(cfg["task"], migrate(record, path))
     load_state_dict_strict(model, record["state_dict"], source=str(path))
     return model.to(device).eval(), record
@@ -147,9 +148,9 @@ def load_as(path, expect_task: str, interface: type[Component], device="cpu") ->
     Protocol such as SourceClassifier) so that callers use it typed.
 
     Raises:
-        ValueError: if the checkpoint's model does not offer it.
+        S5Error: if the checkpoint's model does not offer it.
     """
     model, _ = load_component(path, expect_task, device)
     if not isinstance(model, interface):
-        raise ValueError(f"{resolve(path)}: a {type(model).__name__}, which is not a {interface.__name__}")
+        raise S5Error(f"{resolve(path)}: a {type(model).__name__}, which is not a {interface.__name__}")
     return model

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, SAMPLE_RATE, SILENCE
 
 from .blocks import LogMel, MultiHeadSelfAttention
@@ -91,8 +92,8 @@ def parse_weight_folder(name: str) -> dict:
     """`m2d_as_vit_base-80x1001p16x16p32k-…` -> input 80×1001, patch 16×16, 32 kHz."""
     m = re.match(r"^[^-]+-(\d+)x(\d+)p(\d+)x(\d+)(?:p(\d+)k)?", name)
     if not m:
-        raise ValueError(f"folder name {name!r} does not say the M2D input and patch size "
-                         "(expected e.g. m2d_as_vit_base-80x1001p16x16p32k-…)")
+        raise S5Error(f"folder name {name!r} does not say the M2D input and patch size "
+                      "(expected e.g. m2d_as_vit_base-80x1001p16x16p32k-…)")
     f, t, pf, pt, sr = m.groups()
     return {"input_size": (int(f), int(t)), "patch_size": (int(pf), int(pt)), "sr": int(sr or 16) * 1000}
 
@@ -112,7 +113,7 @@ class M2DEncoder(nn.Module):
                  num_heads=12):
         super().__init__()
         if sr != SAMPLE_RATE:
-            raise ValueError(f"only the 32 kHz M2D front end is built in, not {sr} Hz")
+            raise S5Error(f"only the 32 kHz M2D front end is built in, not {sr} Hz")
         self.backbone = M2DBackbone(input_size, patch_size, embed_dim, depth, num_heads)
         self.to_lms = LogMel(sr=SAMPLE_RATE, n_fft=800, hop=320, n_mels=input_size[0], f_min=50.0, f_max=16000.0,
                              mean=0.0, std=1.0)
@@ -139,7 +140,7 @@ class M2DEncoder(nn.Module):
         cfg = parse_weight_folder(Path(path).parent.name)
         state = read_m2d_weights(path)
         if "pos_embed" not in state:
-            raise ValueError(f"{path}: no 'pos_embed' tensor; not an M2D weight file")
+            raise S5Error(f"{path}: no 'pos_embed' tensor; not an M2D weight file")
         dim = state["pos_embed"].shape[-1]
         depth = len({k.split(".")[1] for k in state if k.startswith("blocks.")})
         return {**cfg, "embed_dim": dim, "depth": depth, "num_heads": max(1, dim // 64)}

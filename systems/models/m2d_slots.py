@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, SILENCE
 
 from .m2d import M2DTagger
@@ -74,11 +75,11 @@ class M2DSlotTagger(M2DTagger):
         count limits do not apply to slots: only their defaults are accepted.
 
         Raises:
-            ValueError: for any other threshold, n_min or n_max.
+            S5Error: for any other threshold, n_min or n_max.
         """
         if (threshold, n_min, n_max) != (0.5, 1, 3):
-            raise ValueError("a slot tagger takes each slot's most probable entry: threshold, n_min and n_max "
-                             "do not apply")
+            raise S5Error("a slot tagger takes each slot's most probable entry: threshold, n_min and n_max "
+                          "do not apply")
         return pick_slot_labels(probs)
 
 
@@ -99,7 +100,7 @@ class M2DSpatialSlotTagger(nn.Module):
         """(B, C, T) mixture -> (B, n_slots, 19) logits."""
         B, C, T = mixture.shape
         if C != self.n_channels:
-            raise ValueError(f"the spatial tagger takes {self.n_channels}-channel mixtures, got {C} channels")
+            raise S5Error(f"the spatial tagger takes {self.n_channels}-channel mixtures, got {C} channels")
         feats = self.m2d.encoder(mixture.reshape(B * C, T))  # (B·C, frames, D)
         _, frames, D = feats.shape
         feats = feats.reshape(B, C, frames, D).permute(0, 2, 1, 3).reshape(B, frames, C * D)
@@ -124,8 +125,8 @@ def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
     """`model` typed as a slot tagger (1 or 4 channels).
 
     Raises:
-        ValueError: naming `where` (its checkpoint) if it is another model.
+        S5Error: naming `where` (its checkpoint) if it is another model.
     """
     if not isinstance(model, SlotTagger):  # has mixture_logits: M2D's two slot taggers, the CPU size's CNN one
-        raise ValueError(f"{where}: a {type(model).__name__}, not a slot tagger")
+        raise S5Error(f"{where}: a {type(model).__name__}, not a slot tagger")
     return model

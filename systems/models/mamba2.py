@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from s5bench.common.errors import S5Error
+
 
 def _kernel_scan():
     try:
@@ -110,7 +112,7 @@ class Mamba2(nn.Module):
         self.d_model, self.d_state, self.d_conv, self.expand = d_model, d_state, d_conv, expand
         self.d_inner = expand * d_model
         if self.d_inner % headdim:
-            raise ValueError(f"d_inner = {self.d_inner} is not a multiple of headdim = {headdim}")
+            raise S5Error(f"d_inner = {self.d_inner} is not a multiple of headdim = {headdim}")
         self.headdim, self.ngroups, self.chunk_size = headdim, ngroups, chunk_size
         self.nheads = self.d_inner // headdim
         self.use_kernels = use_kernels

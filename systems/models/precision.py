@@ -13,6 +13,8 @@ from typing import TypeVar, overload
 
 import torch
 
+from s5bench.common.errors import S5Error
+
 _T = TypeVar("_T")
 
 AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -65,10 +67,10 @@ def amp_dtype(name: str) -> torch.dtype:
     """The autocast dtype of a recipe's `amp_dtype` ("bfloat16" or "float16").
 
     Raises:
-        ValueError: for any other name.
+        S5Error: for any other name.
     """
     if name not in AMP_DTYPES:
-        raise ValueError(f"amp_dtype {name!r} is not one of {', '.join(AMP_DTYPES)}")
+        raise S5Error(f"amp_dtype {name!r} is not one of {', '.join(AMP_DTYPES)}")
     return AMP_DTYPES[name]
 
 

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from s5bench.common.atomic import atomic_path
+from s5bench.common.errors import S5Error
 
 # The layout of an exported record; checkpoints.migrate reads older ones (files without the key are format 1).
 CHECKPOINT_FORMAT = 2
@@ -36,7 +37,7 @@ def load_state_dict_strict(model: nn.Module, state: dict, source: str = "checkpo
             lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected[:20])}")
         for k in wrong[:20]:
             lines.append(f"  {k}: shape {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model")
-        raise ValueError("\n".join(lines))
+        raise S5Error("\n".join(lines))
     model.load_state_dict(state, strict=True)
 
 
@@ -56,8 +57,8 @@ def load_submodules(model: nn.Module, state: dict, names: list[str], source: str
     modules = dict(model.named_children())
     for name in names:
         if name not in modules:
-            raise ValueError(f"{source}: init_modules names {name!r}, not a submodule of {type(model).__name__} "
-                             f"(it has: {', '.join(modules)})")
+            raise S5Error(f"{source}: init_modules names {name!r}, not a submodule of {type(model).__name__} "
+                          f"(it has: {', '.join(modules)})")
         prefix = f"{name}."
         part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         load_state_dict_strict(modules[name], part, source=f"{source} ({name})")
@@ -77,8 +78,8 @@ def read_record(path) -> dict:
         record = torch.load(path, map_location="cpu", weights_only=False)
     except (RuntimeError, EOFError, OSError, ValueError) as err:
         size = Path(path).stat().st_size
-        raise ValueError(f"checkpoint {path} ({size} bytes) cannot be loaded: {err}; the file looks truncated or "
-                         "is not a PyTorch checkpoint (copy or export it again)") from None
+        raise S5Error(f"checkpoint {path} ({size} bytes) cannot be loaded: {err}; the file looks truncated or "
+                      "is not a PyTorch checkpoint (copy or export it again)") from None
     if not isinstance(record, dict):
-        raise ValueError(f"checkpoint {path}: holds a {type(record).__name__}, not a checkpoint record")
+        raise S5Error(f"checkpoint {path}: holds a {type(record).__name__}, not a checkpoint record")
     return record

@@ -65,7 +65,7 @@ def load_train_config(name_or_path) -> dict:
 
     Raises:
         FileNotFoundError: If it is neither a file nor a known name (the message lists the known ones).
-        ValueError: If a top-level key is unknown, `task` is not a known task, or a `task_options`
+        S5Error: If a top-level key is unknown, `task` is not a known task, or a `task_options`
             key is not an option of that task.
         S5Error: If the file is not valid YAML (naming the file, line and column).
     """
@@ -77,9 +77,9 @@ def load_train_config(name_or_path) -> dict:
     cfg = {**DEFAULTS, **raw}
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:
-        raise ValueError(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
+        raise S5Error(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
     if not isinstance(cfg["log_every"], int) or cfg["log_every"] < 1:
-        raise ValueError(f"{path}: log_every must be a whole number of steps >= 1, not {cfg['log_every']!r}")
+        raise S5Error(f"{path}: log_every must be a whole number of steps >= 1, not {cfg['log_every']!r}")
     check_keys(cfg["task_options"] or {}, TASK_CLASSES[cfg["task"]].OPTIONS,
                f"training config {path}, section 'task_options' (task {cfg['task']})")
     return cfg
@@ -98,8 +98,8 @@ def data_config(cfg: dict) -> dict:
         The data config (`data_gen.config.load_config` of cfg["data"]), overridden.
 
     Raises:
-        FileNotFoundError, ValueError: As `load_config` for cfg["data"].
-        ValueError: If an override names an unknown section, or leaves an unknown key in `scene`.
+        FileNotFoundError, S5Error: As `load_config` for cfg["data"].
+        S5Error: If an override names an unknown section, or leaves an unknown key in `scene`.
     """
     data = load_config(cfg["data"])
     where = f"data_overrides of training config {cfg.get('name')!r}"
@@ -126,7 +126,7 @@ def selection_score(val: dict, cfg: dict) -> float:
         The figure, negated when larger is better.
 
     Raises:
-        ValueError: If `select_metric` is not among the figures, or `select_mode` is neither "min"
+        S5Error: If `select_metric` is not among the figures, or `select_mode` is neither "min"
             nor "max".
 
     Example:
@@ -137,10 +137,10 @@ def selection_score(val: dict, cfg: dict) -> float:
     """
     metric, mode = cfg["select_metric"], cfg["select_mode"]
     if metric not in val:
-        raise ValueError(f"select_metric {metric!r} is not a validation figure of task {cfg['task']!r}: "
-                         f"{', '.join(sorted(val))}")
+        raise S5Error(f"select_metric {metric!r} is not a validation figure of task {cfg['task']!r}: "
+                      f"{', '.join(sorted(val))}")
     if mode not in ("min", "max"):
-        raise ValueError(f"select_mode must be 'min' or 'max', not {mode!r}")
+        raise S5Error(f"select_mode must be 'min' or 'max', not {mode!r}")
     return float(val[metric]) if mode == "min" else -float(val[metric])
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 import torch
 import torch.nn.functional as F
 
+from s5bench.common.errors import S5Error
 from s5bench.metrics.signal import best_scaled, si_snr, snr
 
 from ..models.checkpoints import m2d_encoder
@@ -38,8 +39,8 @@ class Task:
     def __init__(self, **options):
         unknown = sorted(set(options) - set(self.OPTIONS))
         if unknown:
-            raise ValueError(f"unknown task option(s) {', '.join(map(repr, unknown))} for {type(self).__name__}; "
-                             f"it takes: {', '.join(sorted(self.OPTIONS)) or 'none'}")
+            raise S5Error(f"unknown task option(s) {', '.join(map(repr, unknown))} for {type(self).__name__}; "
+                          f"it takes: {', '.join(sorted(self.OPTIONS)) or 'none'}")
         self.options = {**self.OPTIONS, **options}
         self.global_step = 0
         self.amp_dtype = None  # torch.bfloat16 / torch.float16 under mixed precision
@@ -141,7 +142,7 @@ class SeparatorTask(Task):
         super().__init__(**options)
         self.loss = self.options["loss"]
         if self.loss not in SEPARATOR_LOSSES:
-            raise ValueError(f"separator loss {self.loss!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
+            raise S5Error(f"separator loss {self.loss!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
 
     def step(self, model, batch):
         B = batch["mixture"].shape[0]
@@ -266,7 +267,7 @@ class SCTask(Task):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
         if self.options["tse_checkpoint"] and self.uss is None:
-            raise ValueError("SC task option tse_checkpoint needs uss_checkpoint (the TSE's enrollments)")
+            raise S5Error("SC task option tse_checkpoint needs uss_checkpoint (the TSE's enrollments)")
         self.tse = frozen(self.options["tse_checkpoint"], "tse") if self.options["tse_checkpoint"] else None
 
     def trainable(self, model):
@@ -365,10 +366,10 @@ class TSETask(Task):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
         if int(self.options["unrolled_passes"]) not in (1, 2):
-            raise ValueError(f"TSE task option unrolled_passes is {self.options['unrolled_passes']!r}; it takes 1 or 2")
+            raise S5Error(f"TSE task option unrolled_passes is {self.options['unrolled_passes']!r}; it takes 1 or 2")
         if self.options["loss"] not in SEPARATOR_LOSSES:
-            raise ValueError(f"TSE task option loss is {self.options['loss']!r}; "
-                             f"it takes {', '.join(SEPARATOR_LOSSES)}")
+            raise S5Error(f"TSE task option loss is {self.options['loss']!r}; "
+                          f"it takes {', '.join(SEPARATOR_LOSSES)}")
 
     def enrollments(self, batch):
         if self.uss is None:

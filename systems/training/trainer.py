@@ -74,7 +74,7 @@ def build_state(cfg: dict, device: str) -> TrainingState:
     try:
         model = build_model(cfg["task"], cfg["model"])
     except TypeError as err:  # an unknown or misspelt model option
-        raise ValueError(f"training config {cfg['name']!r}, section 'model': {err}") from None
+        raise S5Error(f"training config {cfg['name']!r}, section 'model': {err}") from None
     if cfg.get("m2d_weights"):  # an official M2D weight file under the encoder (taggers, SC)
         m2d_encoder(model).load_official(resolve(cfg["m2d_weights"]))
     if cfg.get("init"):

@@ -1,0 +1,90 @@
+"""Issue 41, the error boundary: a named error (S5Error, an OSError in words) ends a command with
+`error: …` and exit 2; any other exception is a bug in s5bench, shown with its traceback, one line
+saying so and exit 1; Ctrl-C and SIGTERM end it with `interrupted` and exit 130."""
+import os
+import signal
+
+import pytest
+
+from s5bench.common.errors import BUG_LINE, S5Error, cli
+from s5bench.common.interrupt import Interrupted, signals_deferred, stop_on_signals
+
+
+def test_a_named_error_is_refused_with_exit_2(capsys):
+    def refused(argv):
+        raise S5Error("data config x.yaml: scene.sr: a positive whole number of Hz is needed, not 'fast'")
+
+    assert cli(refused, []) == 2
+    assert capsys.readouterr().err == ("error: data config x.yaml: scene.sr: a positive whole number of Hz is "
+                                       "needed, not 'fast'\n")
+
+
+@pytest.mark.parametrize("bug", [ValueError("could not convert string to float: 'x'"), KeyError("n_ref"),
+                                 TypeError("'NoneType' object is not iterable"), ZeroDivisionError("division")])
+def test_any_other_exception_is_a_bug_with_its_traceback_and_exit_1(capsys, bug):
+    def buggy(argv):
+        raise bug
+
+    assert cli(buggy, []) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert f"{type(bug).__name__}: " in err and "in buggy" in err  # the frame that raised it is shown
+    assert err.endswith(BUG_LINE + "\n") and "bug in s5bench" in BUG_LINE and "report" in BUG_LINE
+    assert "\nerror: " not in err  # never dressed as a user's mistake
+
+
+def test_a_bug_is_not_dressed_even_with_the_traceback_switch(capsys, monkeypatch):
+    monkeypatch.setenv("S5BENCH_TRACEBACK", "1")
+    assert cli(lambda argv: int("x"), []) == 1
+    assert capsys.readouterr().err.endswith(BUG_LINE + "\n")
+    with pytest.raises(S5Error):  # the switch lets a named error's traceback through, for debugging
+        cli(lambda argv: (_ for _ in ()).throw(S5Error("x")), [])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_the_command_with_interrupted_and_130_after_its_cleanup(capsys, signum):
+    cleaned = []
+
+    def long_job(argv):
+        try:
+            os.kill(os.getpid(), signum)
+            for _ in range(10**8):  # the handler raises at the next bytecode
+                pass
+        finally:
+            cleaned.append(True)
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli(long_job, []) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert cleaned == [True]
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers of the caller are put back
+
+
+def test_a_second_signal_does_not_break_the_cleanup_of_the_first():
+    steps = []
+    with pytest.raises(Interrupted) as caught:
+        with stop_on_signals():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(10**8):
+                    pass
+            finally:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C pressed again while the files are removed
+                for _ in range(1000):
+                    pass
+                steps.append("cleaned")
+    assert caught.value.signum == signal.SIGTERM and steps == ["cleaned"]
+
+
+def test_a_signal_inside_a_deferred_step_takes_effect_at_its_end():
+    steps = []
+    with pytest.raises(Interrupted):
+        with stop_on_signals():
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(1000):
+                    pass
+                steps.append("the step ran to its end")
+            steps.append("not reached")
+    assert steps == ["the step ran to its end"]
