@@ -1,8 +1,11 @@
 import pytest
 import torch
+from conftest import TINY_MODELS
 
 from s5bench.common.labels import LABELS
+from s5bench.systems.models.checkpoints import build_model, m2d_encoder
 from s5bench.systems.models.m2d import M2DEncoder, M2DTagger, parse_weight_folder
+from s5bench.systems.models.m2d_slots import M2DSlotTagger
 
 D, DEPTH = 64, 2  # a tiny configuration of the same architecture
 
@@ -90,3 +93,21 @@ def test_tiny_tagger_state_dict_round_trip_and_short_input():
     torch.testing.assert_close(a(x), b(x))
     feats = a.encoder(x)
     assert feats.shape == (1, 19, 5 * D)  # 301 frames padded to 304 = 19 patches of 16
+
+
+def test_a_slot_tagger_picks_labels_with_its_base_class_signature():
+    """M2DSlotTagger is an M2DTagger: its pick_labels takes the base's arguments (it used to raise
+    TypeError on `threshold`) and refuses the ones that do not apply to slots, by name."""
+    probs = torch.tensor([[[0.0] * 18 + [1.0], [1.0] + [0.0] * 18, [0.0] * 18 + [1.0]]])
+    assert M2DSlotTagger.pick_labels(probs) == M2DSlotTagger.pick_labels(probs, threshold=0.5)
+    assert M2DSlotTagger.pick_labels(probs)[0][1] == M2DTagger.pick_labels(probs[:, 1, :18])[0][0]
+    with pytest.raises(ValueError, match="threshold, n_min and n_max"):
+        M2DSlotTagger.pick_labels(probs, threshold=0.3)
+
+
+def test_the_m2d_encoder_of_a_model_without_one_is_a_clear_error():
+    """A CPU-size CNN classifier has no M2D encoder: its own CNN encoder used to be returned as if it
+    were one (an `m2d_weights:` or freezing option then failed inside it)."""
+    assert m2d_encoder(build_model("sc", TINY_MODELS["sc"])) is not None
+    with pytest.raises(ValueError, match="CNNSC has no M2D encoder"):
+        m2d_encoder(build_model("sc", {"architecture": "cnn"}))

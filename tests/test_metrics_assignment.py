@@ -42,3 +42,11 @@ def test_best_class_pairing_by_hand():
     assert best_class_pairing(np.array([[1.0, 5.0], [4.0, 3.0]])) == ([0, 1], [1, 0])
     assert best_class_pairing(np.array([[1.0, 5.0, 6.0]])) == ([0], [2])
     assert best_class_pairing(np.array([[1.0], [5.0]])) == ([1], [0])
+
+
+def test_best_pairing_exists_when_every_candidate_is_minus_infinity():
+    """"The first with the largest mean": with every mean -inf (a silent reference scored without
+    eps) that is the first candidate; it used to return None, which callers cannot unpack."""
+    assert best_class_pairing(np.full((1, 1), -np.inf)) == ([0], [0])
+    assert best_class_pairing(np.array([[-np.inf, -np.inf], [-np.inf, -np.inf]])) == ([0, 1], [0, 1])
+    assert best_class_pairing(np.array([[1.0, 3.0], [2.0, 0.0]])) == ([0, 1], [1, 0])  # finite: unchanged

@@ -8,6 +8,7 @@ import torch
 from conftest import runner
 
 from s5bench.systems import SlotOutput, System, build_system
+from s5bench.systems.baseline import Baseline
 from s5bench.systems.run import RunOptions, run_system, write_submission_zip
 
 QUIET = RunOptions(progress=False)
@@ -164,3 +165,14 @@ def test_infer_passes_the_edition_in_the_batch_not_on_the_system():
     assert system.infer(torch.zeros(1, 4, 10), {}, edition=2026)["final"].labels == [["Speech", "silence", "silence"]]
     assert system.infer(torch.zeros(2, 4, 10), {}, edition=2025)["final"].labels[1][0] == "Cough"
     assert not hasattr(system, "edition")
+
+
+def test_a_baseline_without_the_tagger_it_needs_is_refused():
+    """It used to fail inside Path(None) (trained) or build and crash on the first batch (official)."""
+    with pytest.raises(ValueError, match="`tagger` unless `oracle_labels: true`"):
+        Baseline(separator="checkpoints/separator_tiny.pt")
+    with pytest.raises(ValueError, match="`tagger` unless `oracle_labels: true`"):
+        Baseline(official=True, separator="nowhere/resunetk.ckpt")
+    with pytest.raises(ValueError, match="needs `separator`"):
+        Baseline(tagger="checkpoints/tagger_tiny.pt")
+    assert Baseline(separator="checkpoints/separator_tiny.pt", oracle_labels=True).tagger is None

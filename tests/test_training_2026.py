@@ -121,3 +121,50 @@ def test_the_separators_occurrence_query_starts_as_the_2025_model_and_can_tell_t
         occ.occurrence.weight.normal_()
         out = occ(mixture, query)
     assert not torch.allclose(out[0, 0], out[0, 1])  # the second query of class 5 asks for another source
+
+
+def _recipe_2026(tmp_path, task, model, **extra):
+    """A tiny recipe of the 2026 CPU-size pipeline's shape: 1-second 2026-rule scenes (0-3 targets,
+    a class may repeat), the band-split separators and the CNN SC at a few hundred parameters."""
+    import yaml
+    from conftest import tiny_data_config
+
+    scene = {"duration": 1.0, "edition": 2026, "n_targets": [0, 3], "n_interference": [0, 2], "dupse_rate": 0.5,
+             "max_n_dupse": 2, "dupse_min_angle": 60.0}
+    data = tiny_data_config(tmp_path, duration=1.0, scene=scene)
+    cfg = {"task": task, "model": model, "data": data["_path"], "steps": 2, "batch_size": 2, "val_every": 2,
+           "val_size": 2, "lr": 1e-3, "export": str(tmp_path / f"{task}.pt"), **extra}
+    path = tmp_path / f"{task}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_a_training_step_of_each_2026_pipeline_model_at_tiny_shapes(tmp_path):
+    """The recipes of configs/train/{tse2026_cpu,sc2026_cpu}.yaml at tiny shapes: the TSE with the
+    class-aware PIT loss, both passes unrolled and USS enrollments; the SC on 0-3 targets with the
+    USS's outputs and the TSE's re-extractions, its per-class thresholds calibrated at export."""
+    import csv
+
+    from s5bench.systems.models.checkpoints import load_component
+    from s5bench.systems.training.recipes import load_train_config
+    from s5bench.systems.training.trainer import train
+
+    separator = {"architecture": "bandsplit", "dim": 8, "n_blocks": 1, "n_fft": 256, "hop": 128}
+
+    def run(task, model, **extra):
+        work = tmp_path / f"{task}_work"
+        result = train(load_train_config(_recipe_2026(tmp_path, task, model, **extra)), work, progress=False)
+        with open(work / "log.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert [r["split"] for r in rows] == ["train", "train", "val"]
+        assert all(math.isfinite(float(r["loss"])) for r in rows), rows
+        return result["export"], rows
+
+    uss, _ = run("uss", separator)
+    tse, rows = run("tse", separator, task_options={"uss_checkpoint": uss, "mixture_enroll_prob": 0.1,
+                                                   "unrolled_passes": 2, "loss": "class_aware_pit"})
+    assert math.isfinite(float(rows[-1]["sep_gain_two_passes"]))  # the figure its recipe selects on
+    sc, _ = run("sc", {"architecture": "cnn", "channels": [4, 8], "n_mels": 16}, calibration_size=4,
+                task_options={"uss_checkpoint": uss, "tse_checkpoint": tse, "leak": 0.1})
+    model, _ = load_component(sc, expect_task="sc")
+    assert torch.isfinite(model.thresholds).all()  # the silence decision calibrated at export

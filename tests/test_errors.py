@@ -1,6 +1,7 @@
-"""Issue 41, the error boundary: a named error (S5Error, an OSError in words) ends a command with
-`error: …` and exit 2; any other exception is a bug in s5bench, shown with its traceback, one line
-saying so and exit 1; Ctrl-C and SIGTERM end it with `interrupted` and exit 130."""
+"""common/errors.py and common/interrupt.py, the error boundary (issue 41): a named error (S5Error, an
+OSError in words) ends a command with `error: …` and exit 2; any other exception is a bug in s5bench,
+shown with its traceback, one line saying so and exit 1; Ctrl-C and SIGTERM end it with `interrupted`
+and exit 130."""
 import os
 import signal
 

@@ -1,7 +1,7 @@
-"""Issue 41, rows 1, 2, 3, 9 and 10: a run's identity covers every file its config names; a finished
-mixture's mark records its files, so a changed, deleted or added estimate is run again rather than
-scored; two data sets of one name, a run folder inside the data set and a negative --seed are
-refused before any work."""
+"""systems/run_folder.py and run_system's checks (issue 41, rows 1, 2, 3, 9 and 10): a run's identity
+covers every file its config names; a finished mixture's mark records its files, so a changed, deleted
+or added estimate is run again rather than scored; two data sets of one name, a run folder inside the
+data set and a negative --seed are refused before any work."""
 import json
 import re
 import shutil
@@ -50,7 +50,7 @@ def test_a_changed_file_named_anywhere_in_the_config_makes_another_run(tiny_test
     for path in (weights, nested, folder / "gain.txt"):
         path.write_text("1.0")
     config = tmp_path / "gain.yaml"
-    config.write_text(yaml.safe_dump({"class": "test_run_records:GainOracle",
+    config.write_text(yaml.safe_dump({"class": "test_run_folder:GainOracle",
                                       "args": {"weights": str(weights), "files": {"gain": str(nested)},
                                                "folder": str(folder)}}))
     out = tmp_path / "out"
@@ -111,7 +111,8 @@ def test_a_mark_records_its_files_with_sizes_and_hashes(tiny_test_set, tmp_path)
     run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
     mark = json.loads((out / "final" / ".done" / "mix_0000").read_text())
     files = sorted((out / "final" / "estimate").glob("mix_0000_*.wav"))
-    assert mark == {"files": {f.name: {"bytes": f.stat().st_size, "sha256": file_sha256(f)} for f in files}}
+    assert mark["files"] == {f.name: {"bytes": f.stat().st_size, "sha256": file_sha256(f)} for f in files}
+    assert set(mark) == {"files", "labels", "probabilities"} and len(mark["labels"]) == 3  # the slots' answer too
 
 
 # ---------------------------------------------------------------- row 2: two data sets of one name
