@@ -77,6 +77,7 @@ class Manifest(_ManifestRequired, total=False):
     code_fingerprint: str
     complete: bool  # every expected mixture is listed
     expected: list[str]  # the names of the mixtures asked for
+    evaluation_set: bool  # written by data_gen/evaluation_set.py: mixtures only, no references
 
 
 def file_entry(path: Path) -> FileEntry:
