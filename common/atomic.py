@@ -7,29 +7,58 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .interrupt import signals_deferred
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath  # str | os.PathLike[str]
 
 # Every temporary file starts so: readers skip such names, the next run of the job removes stale ones.
 TMP_PREFIX = ".tmp_"
 
 
-def is_temporary(path) -> bool:
-    """Whether `path` names a temporary file of the atomic writer (never a result)."""
+def is_temporary(path: StrPath) -> bool:
+    """Whether `path` names a temporary file of the atomic writer (never a result).
+
+    Args:
+        path: a file path; only its name is looked at.
+
+    Returns:
+        True when the name starts with `TMP_PREFIX`.
+    """
     return Path(path).name.startswith(TMP_PREFIX)
 
 
 def usual_mode(folder: bool = False) -> int:
-    """The mode a plain open() would give a new file (0o666 less the umask), or mkdir() a new folder (0o777)."""
+    """The mode a plain open() would give a new file (0o666 less the umask), or mkdir() a new folder (0o777).
+
+    Args:
+        folder: the mode of a new folder instead of a new file.
+
+    Returns:
+        The permission bits, e.g. 0o644 under a umask of 0o022.
+    """
     mask = os.umask(0)
     os.umask(mask)
     return (0o777 if folder else 0o666) & ~mask
 
 
-def staging_path(path) -> Path:
-    """A new, empty, closed temporary file beside `path` (its folder is made), with the usual mode."""
+def staging_path(path: StrPath) -> Path:
+    """A new, empty, closed temporary file beside `path` (its folder is made), with the usual mode.
+
+    Args:
+        path: the target the temporary file stands in for; its suffix is kept.
+
+    Returns:
+        The temporary file, `<folder>/.tmp_<random><suffix>`.
+
+    Raises:
+        OSError: the folder cannot be made or the file cannot be created.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=path.suffix)
@@ -38,18 +67,37 @@ def staging_path(path) -> Path:
     return Path(tmp)
 
 
-def named(err: OSError, path) -> OSError:
+def named(err: OSError, path: StrPath) -> OSError:
     """The same OSError with the file it concerns, when the system gave none (a write that fails
-    with ENOSPC names no file)."""
+    with ENOSPC names no file).
+
+    Args:
+        err: the error raised.
+        path: the file it concerns.
+
+    Returns:
+        `err` itself when it names a file or has no errno, else a new error of its type naming `path`.
+    """
     if err.filename is not None or err.errno is None:
         return err
     return type(err)(err.errno, err.strerror, str(path))
 
 
 @contextmanager
-def atomic_path(path, fsync: bool = False):
+def atomic_path(path: StrPath, fsync: bool = False) -> Generator[Path, None, None]:
     """`with atomic_path(target) as tmp: write(tmp)`: the target appears complete or not at all.
-    An OSError (a full disk, a refused permission) names the target."""
+
+    Args:
+        path: the target file.
+        fsync: flush the temporary file to disk before the rename.
+
+    Yields:
+        The temporary file to write (it exists, empty); renamed over `path` when the block ends.
+
+    Raises:
+        OSError: the block, the fsync or the rename failed (a full disk, a refused permission), naming
+            the target; the temporary file is removed.
+    """
     path = Path(path)
     tmp: Path | None = None
     try:
@@ -73,7 +121,7 @@ def atomic_path(path, fsync: bool = False):
 # ---------------------------------------------------------------- folders
 
 @contextmanager
-def atomic_folder(path):
+def atomic_folder(path: StrPath) -> Generator[Path, None, None]:
     """`with atomic_folder(target) as tmp: write files under tmp`: the folder is built in a temporary
     folder beside `target` (`.tmp_<name>.new`), then the old `target` is renamed aside and the new one
     renamed into place; the old one is removed. If the block or the rename fails, `target` stays as
@@ -113,7 +161,7 @@ def atomic_folder(path):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def check_writable(folder) -> Path:
+def check_writable(folder: StrPath) -> Path:
     """Make `folder` if needed and prove a file can be written in it, before a long job starts.
 
     Args:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -13,6 +14,9 @@ import soundfile as sf
 from .atomic import atomic_path, named, staging_path
 from .errors import S5Error
 from .interrupt import signals_deferred
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath  # str | os.PathLike[str]
 
 # What write_audio_atomic can write: 32-bit float (the default) or the official sets' 16-bit PCM.
 SUBTYPES = ("FLOAT", "PCM_16")
@@ -22,13 +26,38 @@ class AudioFormatError(S5Error):
     """A file whose sample rate, channel count, length or values are not what the data need."""
 
 
-def read_audio(path, *, sr: int | None = None, channels: int | None = None, length: int | None = None,
+class AudioInfo(Protocol):
+    """What `audio_info` reads from a file's header (soundfile's info object)."""
+
+    samplerate: int  # Hz
+    channels: int
+    frames: int  # samples per channel
+    duration: float  # seconds
+    subtype: str  # sample format, e.g. "PCM_16", "FLOAT"
+
+
+def read_audio(path: StrPath, *, sr: int | None = None, channels: int | None = None, length: int | None = None,
                start: int = 0, frames: int = -1, dtype: Literal["float64", "float32", "int32", "int16"] = "float64",
                always_2d: bool = False) -> np.ndarray:
-    """Read `path` as (samples,) or (samples, channels) and check it.
+    """Read `path` as (samples,) or (samples, channels) and check it; NaN or Inf samples are refused.
 
-    sr / channels / length: the values the file must have (None = any). `start`/`frames` read
-    only part of the file. NaN or Inf samples are refused.
+    Args:
+        path: the audio file.
+        sr: the sample rate the file must have, in Hz (None: any).
+        channels: the channel count the file must have (None: any).
+        length: the length the file must have, in samples per channel (None: any).
+        start: the first sample read.
+        frames: how many samples per channel to read (-1: to the end).
+        dtype: the sample type of the array returned.
+        always_2d: return (samples, 1) for a mono file instead of (samples,).
+
+    Returns:
+        The samples, shape (samples,) for a mono file (unless `always_2d`) or (samples, channels).
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        AudioFormatError: the file is not readable audio, its sample rate, channel count or length
+            differs from the one asked for, or it holds NaN or Inf samples.
     """
     path = Path(path)
     if not path.is_file():
@@ -51,8 +80,19 @@ def read_audio(path, *, sr: int | None = None, channels: int | None = None, leng
     return data
 
 
-def audio_info(path):
-    """soundfile's header reading, with an error that names the file when it is not audio."""
+def audio_info(path: StrPath) -> AudioInfo:
+    """soundfile's header reading, with an error that names the file when it is not audio.
+
+    Args:
+        path: the audio file.
+
+    Returns:
+        Its sample rate, channel count, length, duration and sample format.
+
+    Raises:
+        AudioFormatError: the file is empty or not readable audio.
+        OSError: it does not exist or may not be read (PermissionError naming it).
+    """
     path = Path(path)
     if path.stat().st_size == 0:
         raise AudioFormatError(f"{path}: an empty file (0 bytes), not a readable WAV file")
@@ -64,14 +104,15 @@ def audio_info(path):
         raise AudioFormatError(f"{path}: not a readable WAV file ({err})") from None
 
 
-def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
+def _write_wav(path: StrPath, data: np.ndarray, sr: int, subtype: str) -> None:
     """The same samples always give the same bytes: float files are written by scipy, whose header
     has no PEAK chunk (libsndfile's carries a timestamp); 16-bit PCM through libsndfile (no PEAK
     chunk there), with its rounding and clipping."""
     if subtype == "FLOAT":
         from scipy.io import wavfile  # here, not at the top: a scoring run, which only reads, saves its 0.1 s import
 
-        wavfile.write(path, int(sr), np.asarray(data, dtype=np.float32))
+        # scipy leaves wavfile.write's parameters unannotated
+        wavfile.write(path, int(sr), np.asarray(data, dtype=np.float32))  # pyright: ignore[reportUnknownMemberType]
         return
     try:
         sf.write(path, data, sr, subtype=subtype)
@@ -80,8 +121,19 @@ def _write_wav(path, data: np.ndarray, sr: int, subtype: str) -> None:
                       str(path)) from None
 
 
-def write_audio_atomic(path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
-    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file."""
+def write_audio_atomic(path: StrPath, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
+    """Write a wav through a temporary file and a rename, so a crash never leaves a partial file.
+
+    Args:
+        path: the target file.
+        data: the samples, shape (samples,) or (samples, channels); floats in [-1, 1].
+        sr: the sample rate, in Hz.
+        subtype: "FLOAT" (32-bit float) or "PCM_16" (16-bit, rounded and clipped).
+
+    Raises:
+        S5Error: `subtype` is not one of `SUBTYPES`.
+        OSError: the file cannot be written (a full disk, a refused permission), naming it.
+    """
     with files_together() as group:
         group.audio(path, data, sr, subtype)
 
@@ -93,7 +145,19 @@ class FileGroup:
     def __init__(self):
         self.staged: list[tuple[Path, Path]] = []
 
-    def audio(self, path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
+    def audio(self, path: StrPath, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> None:
+        """Write one file of the group under a temporary name beside `path` (moved there by `commit`).
+
+        Args:
+            path: the target file.
+            data: the samples, shape (samples,) or (samples, channels); floats in [-1, 1].
+            sr: the sample rate, in Hz.
+            subtype: "FLOAT" (32-bit float) or "PCM_16" (16-bit, rounded and clipped).
+
+        Raises:
+            S5Error: `subtype` is not one of `SUBTYPES`.
+            OSError: the temporary file cannot be made or written, naming `path`.
+        """
         if subtype not in SUBTYPES:
             raise S5Error(f"{path}: audio subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
         path = Path(path)
@@ -114,27 +178,35 @@ class FileGroup:
         """
         with signals_deferred():  # the renames are quick; a signal takes effect once they are done
             moved: list[Path] = []
-            try:
-                for tmp, path in self.staged:
+            for tmp, path in self.staged:
+                try:
                     os.replace(tmp, path)
-                    moved.append(path)
-            except OSError as err:
-                for p in moved:
-                    p.unlink(missing_ok=True)
-                self.discard()
-                raise type(err)(err.errno, err.strerror, str(path)) from err  # the target, not the temporary name
+                except OSError as err:
+                    for p in moved:
+                        p.unlink(missing_ok=True)
+                    self.discard()
+                    raise type(err)(err.errno, err.strerror, str(path)) from err  # the target, not the temporary name
+                moved.append(path)
             self.staged = []
 
     def discard(self) -> None:
+        """Remove the group's temporary files (those not yet moved into place) and forget them."""
         for tmp, _ in self.staged:
             tmp.unlink(missing_ok=True)
         self.staged = []
 
 
 @contextmanager
-def files_together():
+def files_together() -> Generator[FileGroup, None, None]:
     """`with files_together() as group: group.audio(...)`: committed when the block ends, discarded
-    when it raises."""
+    when it raises.
+
+    Yields:
+        An empty `FileGroup`.
+
+    Raises:
+        OSError: the commit failed (none of the group's files is left), naming the target.
+    """
     group = FileGroup()
     try:
         yield group
@@ -144,8 +216,16 @@ def files_together():
     group.commit()
 
 
-def write_text_atomic(path, text: str) -> None:
+def write_text_atomic(path: StrPath, text: str) -> None:
     """Write a text file through the atomic writer (common/atomic.py); a Ctrl-C takes effect when it
-    is written or removed, never between the temporary file's making and its removal."""
+    is written or removed, never between the temporary file's making and its removal.
+
+    Args:
+        path: the target file.
+        text: its whole content (written in the locale's encoding, as Path.write_text does).
+
+    Raises:
+        OSError: it cannot be written (a full disk, a refused permission), naming the target.
+    """
     with signals_deferred(), atomic_path(path) as tmp:  # short: held back whole, never half-written
         tmp.write_text(text)

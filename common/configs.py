@@ -3,14 +3,21 @@ YAML config or a JSON record with errors that name the file."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import yaml
 
 from .errors import S5Error
 
+if TYPE_CHECKING:
+    from _typeshed import StrPath  # str | os.PathLike[str]
 
-def read_yaml(path, what: str) -> dict:
+_Section = TypeVar("_Section", bound="Mapping[str, Any] | None")
+
+
+def read_yaml(path: StrPath, what: str) -> dict[str, Any]:
     """A YAML config file as a mapping; malformed YAML is an error naming the file, line and column.
 
     Args:
@@ -34,10 +41,10 @@ def read_yaml(path, what: str) -> dict:
         return {}
     if not isinstance(body, dict):
         raise S5Error(f"{what} {path}: the top level must be a mapping of keys, not {type(body).__name__}")
-    return body
+    return cast("dict[str, Any]", body)  # YAML's keys are strings in every config of the project
 
 
-def read_json(path, what: str, fix: str = "") -> dict:
+def read_json(path: StrPath, what: str, fix: str = "") -> dict[str, Any]:
     """A JSON record (a run's run_info.json, a mixture's metadata, an index) as a mapping; a file cut
     off or damaged is an error naming it and where it breaks.
 
@@ -60,12 +67,24 @@ def read_json(path, what: str, fix: str = "") -> dict:
         raise S5Error(f"{what} {path}: not valid JSON ({err}); it was cut off or damaged{then}") from None
     if not isinstance(body, dict):
         raise S5Error(f"{what} {path}: a JSON object is needed, not {type(body).__name__}{then}")
-    return body
+    return cast("dict[str, Any]", body)  # a JSON object's keys are strings
 
 
-def check_keys(section: dict, allowed, where: str) -> dict:
+def check_keys(section: _Section, allowed: Collection[str], where: str) -> _Section:
     """`section` unchanged if every key is allowed, else an error naming the place (file and
-    section), the unknown key(s) and the allowed ones: a misspelt key is never dropped silently."""
+    section), the unknown key(s) and the allowed ones: a misspelt key is never dropped silently.
+
+    Args:
+        section: a config's mapping (None or empty: nothing to check).
+        allowed: the keys it may have.
+        where: the file and section, for the message ("data config x.yaml, section 'scene'").
+
+    Returns:
+        `section`, unchanged.
+
+    Raises:
+        S5Error: it has a key that is not allowed.
+    """
     unknown = sorted(set(section or {}) - set(allowed))
     if unknown:
         raise S5Error(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
@@ -73,13 +92,34 @@ def check_keys(section: dict, allowed, where: str) -> dict:
     return section
 
 
-def known_names(folder: Path) -> list[str]:
+def known_names(folder: StrPath) -> list[str]:
+    """The names of the YAML configs in a folder.
+
+    Args:
+        folder: a config folder (configs/<kind>/).
+
+    Returns:
+        The stems of its `*.yaml` files, sorted.
+    """
     return sorted(p.stem for p in Path(folder).glob("*.yaml"))
 
 
-def find_config(name_or_path, folder: Path, what: str, known_label: str = "known") -> Path:
+def find_config(name_or_path: StrPath, folder: StrPath, what: str, known_label: str = "known") -> Path:
     """`name_or_path` if it is a file, else <folder>/<name>.yaml; otherwise an error that lists
-    the names in `folder` ("<what> 'x' not found; <known_label>: a, b")."""
+    the names in `folder` ("<what> 'x' not found; <known_label>: a, b").
+
+    Args:
+        name_or_path: a config file's path, or the name of one in `folder`.
+        folder: the folder of the shipped configs of its kind.
+        what: how to name it in the message ("system config").
+        known_label: how to introduce the names listed ("known systems").
+
+    Returns:
+        The config file.
+
+    Raises:
+        FileNotFoundError: neither is a file.
+    """
     path = Path(name_or_path)
     if not path.is_file():
         path = Path(folder) / f"{name_or_path}.yaml"

@@ -36,8 +36,12 @@ def _libc():
 def keep_freed_memory(enable: bool = True) -> bool:
     """Switch glibc to keeping freed memory (or back to its defaults with enable=False).
 
-    Returns True when the setting was applied; False on other platforms/allocators, or when
-    S5BENCH_MALLOC=default asks to leave the allocator alone.
+    Args:
+        enable: keep freed memory (True), or put glibc's default thresholds back (False).
+
+    Returns:
+        True when the setting was applied; False on other platforms/allocators, or when
+        S5BENCH_MALLOC=default asks to leave the allocator alone (enable=True only).
     """
     if enable and os.environ.get("S5BENCH_MALLOC", "").lower() == "default":
         return False

@@ -4,6 +4,7 @@ through `add_edition_argument`; what an edition implies is asked of its `Edition
 module is the one place that decides it."""
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 from .errors import S5Error
@@ -39,8 +40,18 @@ EDITIONS = tuple(_EDITIONS)
 DEFAULT_EDITION = 2025
 
 
-def check_edition(edition) -> int:
-    """The edition as an int, or an error naming the known ones."""
+def check_edition(edition: int | str) -> int:
+    """The edition as an int, or an error naming the known ones.
+
+    Args:
+        edition: a year, as an int or a string ("2026"; argparse's `type`).
+
+    Returns:
+        The year, one of `EDITIONS`.
+
+    Raises:
+        S5Error: it is no whole number or not a known edition.
+    """
     try:
         value = int(edition)
     except (TypeError, ValueError):
@@ -50,26 +61,72 @@ def check_edition(edition) -> int:
     return value
 
 
-def edition_of(edition) -> Edition:
-    """The description of an edition given as a year (int or string), or an error naming the known ones."""
+def edition_of(edition: int | str) -> Edition:
+    """The description of an edition given as a year (int or string), or an error naming the known ones.
+
+    Args:
+        edition: a year, as an int or a string.
+
+    Returns:
+        What follows from that edition.
+
+    Raises:
+        S5Error: it is not a known edition.
+    """
     return _EDITIONS[check_edition(edition)]
 
 
-def ranking_metric(edition: int) -> str:
-    """The column name of the edition's ranking metric."""
+def ranking_metric(edition: int | str) -> str:
+    """The column name of the edition's ranking metric.
+
+    Args:
+        edition: a year, as an int or a string.
+
+    Returns:
+        "CA-SDRi" (2025) or "CAPI-SDRi" (2026).
+
+    Raises:
+        S5Error: it is not a known edition.
+    """
     return edition_of(edition).ranking_metric
 
 
-def summary_columns(edition: int) -> list[str]:
+def summary_columns(edition: int | str) -> list[str]:
+    """The columns of a results table's summary for an edition, in order.
+
+    Args:
+        edition: a year, as an int or a string.
+
+    Returns:
+        n_mixtures, the ranking metric, SNRi, Acc_mix and Acc_src.
+
+    Raises:
+        S5Error: it is not a known edition.
+    """
     return ["n_mixtures", ranking_metric(edition), "SNRi", "Acc_mix", "Acc_src"]
 
 
-def repeated_classes_allowed(edition: int) -> bool:
-    """2026: a class may fill several slots (and all three slots may be silent)."""
+def repeated_classes_allowed(edition: int | str) -> bool:
+    """Whether a class may fill several slots of a mixture (and all three slots may be silent): 2026.
+
+    Args:
+        edition: a year, as an int or a string.
+
+    Returns:
+        True for 2026, False for 2025.
+
+    Raises:
+        S5Error: it is not a known edition.
+    """
     return edition_of(edition).repeated_classes
 
 
-def add_edition_argument(parser) -> None:
+def add_edition_argument(parser: argparse.ArgumentParser) -> None:
+    """Add `--edition` (2025 or 2026, default `DEFAULT_EDITION`, parsed by `check_edition`) to a runner's parser.
+
+    Args:
+        parser: the runner's argument parser.
+    """
     parser.add_argument("--edition", type=check_edition, default=DEFAULT_EDITION, choices=EDITIONS,
                         help="task edition: 2025 (CA-SDRi, one file per class) or 2026 (CAPI-SDRi, "
                              "<mix>_<i>_<Label>.wav, classes may repeat); default %(default)s")

@@ -20,8 +20,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
+from types import FrameType
 
 # The exit status of a command ended by a signal it was asked to stop with (128 + SIGINT, as a shell's).
 EXIT_INTERRUPTED = 130
@@ -49,7 +50,7 @@ def _held_back(signum: int) -> bool:
 
 
 @contextmanager
-def signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Generator[None, None, None]:
     """While the block runs, a SIGINT or SIGTERM handled by this module waits; at its end it takes
     effect (raises) as if it had just arrived. For steps that leave a file behind when cut half-way.
 
@@ -73,7 +74,11 @@ def signals_deferred() -> Iterator[None]:
 
 class Interrupted(KeyboardInterrupt):
     """The command was asked to stop (SIGINT or SIGTERM); a KeyboardInterrupt, so code that already
-    treats Ctrl-C treats SIGTERM the same."""
+    treats Ctrl-C treats SIGTERM the same.
+
+    Args:
+        signum: the signal received (signal.SIGINT or signal.SIGTERM); its name is the message.
+    """
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
@@ -81,7 +86,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals() -> Generator[None, None, None]:
     """While the block runs, SIGINT and SIGTERM raise `Interrupted` in the main thread, once; the
     handlers before are put back when it ends. Outside the main thread (where Python lets no handler
     be set) the block runs as it is.
@@ -95,7 +100,7 @@ def stop_on_signals() -> Iterator[None]:
     owner = os.getpid()
     first: list[float] = []
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != owner:  # a child forked before it set its own handlers: end it quietly
             os._exit(EXIT_INTERRUPTED)
         if _held_back(signum):
@@ -116,7 +121,7 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _exit_worker(signum, frame):
+def _exit_worker(signum: int, frame: FrameType | None) -> None:
     if not _held_back(signum):
         raise SystemExit(EXIT_INTERRUPTED)  # unwinds the worker's `with` blocks; no traceback
 

@@ -2,7 +2,14 @@
 order, the sample rate and the channel count of the mixtures."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from .errors import S5Error
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 LABELS: tuple[str, ...] = (
     "AlarmClock", "BicycleBell", "Blender", "Buzzer", "Clapping", "Cough",
@@ -19,15 +26,37 @@ LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
 
 
 def check_label(label: str, where: str = "") -> str:
-    """Return `label` if it is a target class or `silence`, else raise naming `where`."""
+    """Return `label` if it is a target class or `silence`, else raise naming `where`.
+
+    Args:
+        label: a class name, or "silence".
+        where: the file or place it comes from, for the message ("" names none).
+
+    Returns:
+        `label`, unchanged.
+
+    Raises:
+        S5Error: it is neither one of `LABELS` nor `SILENCE`.
+    """
     if label == SILENCE or label in LABEL_INDEX:
         return label
     origin = f" in {where}" if where else ""
     raise S5Error(f"unknown label {label!r}{origin}; known labels: {', '.join(LABELS)} and {SILENCE!r}")
 
 
-def one_hot(labels, dtype=None):
-    """(len(labels), 18) one-hot matrix as numpy; `silence` is an all-zero row."""
+def one_hot(labels: Sequence[str], dtype: npt.DTypeLike | None = None) -> np.ndarray[Any, Any]:
+    """(len(labels), 18) one-hot matrix as numpy; `silence` is an all-zero row.
+
+    Args:
+        labels: one class name (or "silence") per row.
+        dtype: the matrix's dtype (None: float32).
+
+    Returns:
+        Shape (len(labels), N_CLASSES): 1 in the column of each row's class (`LABEL_INDEX`), 0 elsewhere.
+
+    Raises:
+        S5Error: a label is unknown.
+    """
     import numpy as np
 
     out = np.zeros((len(labels), N_CLASSES), dtype=dtype or np.float32)

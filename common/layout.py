@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Container, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import is_temporary
 from .editions import edition_of, repeated_classes_allowed
 from .errors import S5Error
 from .labels import N_SLOTS, SILENCE, check_label
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath  # str | os.PathLike[str]
 
 SOUNDSCAPE_DIR = "soundscape"
 ORACLE_DIR = "oracle_target"
@@ -31,13 +36,27 @@ def plain_name(name: str, what: str) -> str:
     Raises:
         S5Error: the name could write outside its folder or is not a plain name.
     """
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_+][A-Za-z0-9_.+-]*", name) or ".." in name:
+    # a config value may be no string at all, whatever the annotation says
+    plain = isinstance(name, str)  # pyright: ignore[reportUnnecessaryIsInstance]
+    if not plain or not re.fullmatch(r"[A-Za-z0-9_+][A-Za-z0-9_.+-]*", name) or ".." in name:
         raise S5Error(f"{what} {name!r} is not a plain file name (letters, digits, _ - . + only, no '/' or '..'): "
                       "nothing may be written outside the output folder")
     return name
 
 
-def require_dir(path, what: str) -> Path:
+def require_dir(path: StrPath, what: str) -> Path:
+    """`path` as a Path if it is a folder, else an error naming it.
+
+    Args:
+        path: the folder.
+        what: how to name it in the message ("soundscape", "oracle target").
+
+    Returns:
+        The folder, as a Path.
+
+    Raises:
+        FileNotFoundError: it is not an existing folder.
+    """
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"{what} folder not found: {path}")
@@ -45,19 +64,40 @@ def require_dir(path, what: str) -> Path:
 
 
 def split_stem(stem: str) -> tuple[str, str]:
-    """Split `<mix>_<Label>` at its LAST underscore (labels contain none; mix names may)."""
+    """Split `<mix>_<Label>` at its LAST underscore (labels contain none; mix names may).
+
+    Args:
+        stem: a file name without its suffix.
+
+    Returns:
+        (what comes before the last underscore, the label after it); the label is not checked.
+
+    Raises:
+        S5Error: the stem has no underscore, or nothing before it.
+    """
     mix, sep, label = stem.rpartition("_")
     if not sep or not mix:
         raise S5Error(f"file name {stem!r} is not of the form <mixture>_<Label>")
     return mix, label
 
 
-def parse_stem(stem: str, mixtures) -> tuple[str, int | None, str]:
+def parse_stem(stem: str, mixtures: Container[str]) -> tuple[str, int | None, str]:
     """(mixture, slot index or None, label) of `<mix>_<Label>` (2025) or `<mix>_<i>_<Label>`
     (2026), matched exactly against the known mixture names: `mix_7_0_Speech` is slot 0 of
-    `mix_7` and never a file of `mix_70` or `mix`. A name that fits two mixtures is an error."""
+    `mix_7` and never a file of `mix_70` or `mix`. A name that fits two mixtures is an error.
+
+    Args:
+        stem: a file name without its suffix.
+        mixtures: the known mixture names.
+
+    Returns:
+        (mixture name, slot index or None when the name has none, label); the label is not checked.
+
+    Raises:
+        S5Error: the stem is not of either form, names no known mixture, or fits two.
+    """
     head, label = split_stem(stem)
-    readings = []
+    readings: list[tuple[str, int | None, str]] = []
     if head in mixtures:
         readings.append((head, None, label))
     mix, sep, index = head.rpartition("_")
@@ -73,26 +113,61 @@ def parse_stem(stem: str, mixtures) -> tuple[str, int | None, str]:
 
 
 def estimate_name(mix: str, label: str, index: int | None = None) -> str:
-    """`<mix>_<Label>.wav` (2025), or `<mix>_<i>_<Label>.wav` (2026) when a slot index is given."""
+    """`<mix>_<Label>.wav` (2025), or `<mix>_<i>_<Label>.wav` (2026) when a slot index is given.
+
+    Args:
+        mix: the mixture's name.
+        label: the class of the file.
+        index: the file's number among the mixture's files (2026), or None (2025).
+
+    Returns:
+        The file name.
+
+    Raises:
+        S5Error: the label is unknown.
+    """
     check_label(label)
     return f"{mix}_{label}.wav" if index is None else f"{mix}_{int(index)}_{label}.wav"
 
 
-def submission_names(mix: str, labels, edition: int) -> list[tuple[int, str]]:
+def submission_names(mix: str, labels: Iterable[str], edition: int | str) -> list[tuple[int, str]]:
     """(slot, file name) for the non-silent slots of one mixture. 2026: silent slots sorted
-    last, so the files are numbered 0…k−1 in slot order; 2025: `<mix>_<Label>.wav`."""
+    last, so the files are numbered 0…k−1 in slot order; 2025: `<mix>_<Label>.wav`.
+
+    Args:
+        mix: the mixture's name.
+        labels: the class (or "silence") of each slot, in slot order.
+        edition: the task edition, which decides the naming.
+
+    Returns:
+        (slot index, file name) for each non-silent slot, in slot order.
+
+    Raises:
+        S5Error: a label or the edition is unknown.
+    """
     real = [(s, lab) for s, lab in enumerate(labels) if check_label(lab) != SILENCE]
     if edition_of(edition).slot_index_in_names:
         return [(s, estimate_name(mix, lab, i)) for i, (s, lab) in enumerate(real)]
     return [(s, estimate_name(mix, lab)) for s, lab in real]
 
 
-def list_wavs(folder: Path) -> list[Path]:
+def list_wavs(folder: StrPath) -> list[Path]:
     """Every .wav file directly in `folder` (any case of the suffix), sorted by name; the atomic
     writer's temporary files (`.tmp_*`, left by an interrupted write) are not results and are skipped.
     A `.wav` name that is no regular file (a dangling link, a link loop, a folder) is an error:
-    never silently left out (and scored as a miss)."""
-    out = []
+    never silently left out (and scored as a miss).
+
+    Args:
+        folder: the folder listed (not its sub-folders).
+
+    Returns:
+        The .wav files, sorted by path.
+
+    Raises:
+        S5Error: a `.wav` name is no regular file.
+        OSError: the folder cannot be listed.
+    """
+    out: list[Path] = []
     for p in sorted(Path(folder).iterdir()):
         if p.suffix.lower() != ".wav" or is_temporary(p):
             continue
@@ -103,7 +178,14 @@ def list_wavs(folder: Path) -> list[Path]:
 
 
 def not_a_file(path: Path) -> str:
-    """What a path that is no regular file is, in words."""
+    """What a path that is no regular file is, in words.
+
+    Args:
+        path: a path that is not a regular file.
+
+    Returns:
+        e.g. "a dangling symbolic link (to x.wav, which does not exist)", "a folder".
+    """
     if path.is_symlink():
         try:
             path.resolve(strict=True)
@@ -114,7 +196,19 @@ def not_a_file(path: Path) -> str:
     return "a folder" if path.is_dir() else "not a regular file"
 
 
-def list_mixtures(soundscape_dir) -> dict[str, Path]:
+def list_mixtures(soundscape_dir: StrPath) -> dict[str, Path]:
+    """The mixtures of a soundscape folder, by name.
+
+    Args:
+        soundscape_dir: the folder of the mixtures (`<data>/soundscape`).
+
+    Returns:
+        Mixture name (the file's stem) -> its .wav file, in name order.
+
+    Raises:
+        FileNotFoundError: the folder does not exist or holds no .wav file.
+        S5Error: a `.wav` name in it is no regular file.
+    """
     folder = require_dir(soundscape_dir, "soundscape")
     mixtures = {p.stem: p for p in list_wavs(folder)}
     if not mixtures:
@@ -122,7 +216,7 @@ def list_mixtures(soundscape_dir) -> dict[str, Path]:
     return mixtures
 
 
-def group_by_mixture(folder, mixtures, what: str, edition: int = 2025,
+def group_by_mixture(folder: StrPath, mixtures: Container[str], what: str, edition: int | str = 2025,
                      max_files: int = N_SLOTS) -> dict[str, list[tuple[str, Path]]]:
     """Map mixture -> [(label, path)] in file-name order, for the `<mix>_<Label>.wav` and
     `<mix>_<i>_<Label>.wav` files of `folder`.
@@ -130,11 +224,25 @@ def group_by_mixture(folder, mixtures, what: str, edition: int = 2025,
     Exact-name matching against the known mixtures (never prefixes: `mix_7` vs `mix_70`). An
     unknown mixture or label, a `silence` file, more than `max_files` files for one mixture, a
     label given twice (2025) or a slot index given twice (2026) is an error naming the files.
+
+    Args:
+        folder: the folder of the files (oracle targets or estimates).
+        mixtures: the known mixture names.
+        what: how to name the files in messages ("oracle target", "estimate").
+        edition: the task edition, which decides the naming and what may repeat.
+        max_files: the most files one mixture may have.
+
+    Returns:
+        Mixture name -> [(label, file)] in file-name order, for the mixtures that have files.
+
+    Raises:
+        FileNotFoundError: `folder` does not exist.
+        S5Error: a file breaks one of the rules above.
     """
     folder = require_dir(folder, what)
     repeat_ok = repeated_classes_allowed(edition)
     grouped: dict[str, list[tuple[str, Path]]] = defaultdict(list)
-    seen: dict[tuple, Path] = {}
+    seen: dict[tuple[str, str], Path] = {}
     for path in list_wavs(folder):
         try:
             mix, index, label = parse_stem(path.stem, mixtures)

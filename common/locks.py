@@ -9,14 +9,27 @@ import json
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypedDict, cast
 
 from .atomic import TMP_PREFIX
 from .errors import S5Error
 
+if TYPE_CHECKING:
+    from _typeshed import StrPath  # str | os.PathLike[str]
+
 LOCK = ".lock"
+
+
+class _Holder(TypedDict):
+    """What a lock file holds (as JSON): its writer and the key of its arguments."""
+
+    pid: int
+    host: str
+    started: float  # time.time() when the lock was taken
+    key: Any  # the job's key, as it reads back from JSON
 
 
 class FolderBusyError(S5Error):
@@ -41,21 +54,21 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _live(holder: dict) -> bool:
+def _live(holder: Mapping[str, Any]) -> bool:
     pid = holder.get("pid")
     return isinstance(pid, int) and holder.get("host") == socket.gethostname() and pid_alive(pid)
 
 
-def _parse(text: str) -> dict:
+def _parse(text: str) -> dict[str, Any]:
     try:
         body = json.loads(text)
     except json.JSONDecodeError:
         return {}  # empty or garbage: no live writer can be proven
-    return body if isinstance(body, dict) else {}
+    return cast("dict[str, Any]", body) if isinstance(body, dict) else {}  # a JSON object's keys are strings
 
 
 @contextmanager
-def _locked_file(path: Path, create: bool = True):
+def _locked_file(path: Path, create: bool = True) -> Generator[TextIO | None, None, None]:
     """The lock file `path` opened (made if missing) and held with flock, so that reading its holder
     and replacing it is one step for one process at a time; None when the file was unlinked (its
     owner released it) between the open and the flock: the caller tries again."""
@@ -75,7 +88,8 @@ def _locked_file(path: Path, create: bool = True):
 
 
 @contextmanager
-def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
+def folder_lock(folder: StrPath, key: Mapping[str, Any], what: str,
+                clean: Sequence[str] = ()) -> Generator[bool, None, None]:
     """Hold `folder` for one job while the block runs.
 
     Reading the lock's holder and taking a dead writer's lock over happen under flock on the lock
@@ -97,8 +111,8 @@ def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK
     key = json.loads(json.dumps(key, sort_keys=True, default=str))
-    body = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "key": key}
-    owner = None
+    body: _Holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "key": key}
+    owner: bool | None = None
     for _ in range(50):  # the lock file unlinked by its releasing owner under us: open it again
         with _locked_file(path) as f:
             if f is None:
@@ -108,8 +122,8 @@ def folder_lock(folder, key: dict, what: str, clean: Sequence[str] = ()):
                 if holder.get("pid") == os.getpid() or holder.get("key") == key:
                     owner = False  # the same job: share
                     break
-                differs = [k for k in sorted(set(key) | set(holder.get("key") or {}))
-                           if key.get(k) != (holder.get("key") or {}).get(k)]
+                theirs: Mapping[str, Any] = holder.get("key") or {}
+                differs = [k for k in sorted(set(key) | set(theirs)) if key.get(k) != theirs.get(k)]
                 raise FolderBusyError(f"{what} {folder} is being written by another job (pid {holder['pid']}, "
                                       f"see {path}) with other arguments ({', '.join(differs) or 'unknown'} "
                                       "differ): wait for it to finish or write to another folder")
@@ -146,7 +160,7 @@ def _release(path: Path) -> None:
 
 
 @contextmanager
-def exclusive(path):
+def exclusive(path: StrPath) -> Generator[None, None, None]:
     """Hold an exclusive lock on `path` while the block runs; others wait. For a short
     read-modify-write of a file several jobs update (e.g. a results folder's summary.csv), or a
     folder rewritten whole (the report's). The system releases the lock when its holder dies, so it
@@ -155,6 +169,9 @@ def exclusive(path):
     Args:
         path: a lock file (made if missing), or an existing folder, which is locked itself (no lock
             file is left in it).
+
+    Yields:
+        Nothing; the lock is held until the block ends.
     """
     import fcntl  # POSIX; the project's runners run on Linux and macOS
 
@@ -174,10 +191,18 @@ def exclusive(path):
         os.close(fd)
 
 
-def remove_stale_temps(folders, before: float) -> list[Path]:
+def remove_stale_temps(folders: Iterable[StrPath], before: float) -> list[Path]:
     """Remove the `.tmp_*` files in `folders` last written before `before` (a time.time()):
-    left by writers that died; a live writer's are newer than the lock its owner just took."""
-    removed = []
+    left by writers that died; a live writer's are newer than the lock its owner just took.
+
+    Args:
+        folders: the folders cleaned (not their sub-folders); a missing one is skipped.
+        before: the cut-off, in seconds since the epoch: files modified earlier are removed.
+
+    Returns:
+        The files removed.
+    """
+    removed: list[Path] = []
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():

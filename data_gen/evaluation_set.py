@@ -55,7 +55,7 @@ def export_evaluation_set(references: Path, out: Path) -> int:
                 with atomic_path(target) as tmp:
                     shutil.copyfile(references / rel, tmp)
         mixtures[name] = {"files": files}
-    head = {k: body[k] for k in ("format", "recipe_sha256", "seed", "subtype") if k in body}
+    head = {k: body.get(k) for k in ("format", "recipe_sha256", "seed", "subtype") if k in body}
     manifest = {**head, "evaluation_set": True, "n": len(mixtures), "complete": True,
                 "expected": body.get("expected", sorted(mixtures)), "mixtures": dict(sorted(mixtures.items()))}
     write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")

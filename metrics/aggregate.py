@@ -7,10 +7,7 @@ import warnings
 
 import numpy as np
 
-from s5bench.common.editions import (
-    edition_of,  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
-    ranking_metric,
-)
+from s5bench.common.editions import edition_of, ranking_metric
 from s5bench.common.labels import LABELS
 
 from .accuracy import acc_mix, acc_src

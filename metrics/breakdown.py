@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from s5bench.common.editions import edition_of  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
+from s5bench.common.editions import edition_of
 from s5bench.common.labels import N_SLOTS
 
 # pandas declares few of its types: a table is handled as `Any` inside a function (`table: Any = rows`),

@@ -13,13 +13,12 @@ from typing import NamedTuple, TypeGuard, TypeVar
 
 import numpy as np
 
-# pyright's strict mode sees common/'s unannotated parameters as unknown: those imports are marked
-from s5bench.common.audio import write_text_atomic  # pyright: ignore[reportUnknownVariableType]
-from s5bench.common.editions import EDITIONS, check_edition, edition_of, ranking_metric, summary_columns  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.audio import write_text_atomic
+from s5bench.common.editions import EDITIONS, check_edition, edition_of, ranking_metric, summary_columns
 from s5bench.common.interrupt import quiet_worker
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir  # pyright: ignore[reportUnknownVariableType]
-from s5bench.common.manifest import check_dataset  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
+from s5bench.common.manifest import check_dataset
 
 from .aggregate import per_class_table, summarize
 from .mixture_score import MixtureScore

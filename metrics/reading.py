@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from s5bench.common.audio import read_audio  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
+from s5bench.common.audio import read_audio
 
 # Subtypes whose every sample float32 holds exactly: read as float32 (half the bytes, and libsndfile's
 # own conversion to float64 is slow), then converted by numpy.

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar, Union, cast
 import numpy as np
 import numpy.typing as npt
 
-from s5bench.common.editions import check_edition, edition_of  # pyright: ignore[reportUnknownVariableType]  # common/: unannotated
+from s5bench.common.editions import check_edition, edition_of
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import N_SLOTS, SILENCE, check_label
 

@@ -18,10 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-# pyright's strict mode sees common/'s unannotated parameters as unknown: those imports are marked
-from s5bench.common.audio import read_audio  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.audio import read_audio
 from s5bench.common.labels import SAMPLE_RATE
-from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures  # pyright: ignore[reportUnknownVariableType]
+from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR, group_by_mixture, list_mixtures
 
 from .assignment import best_class_pairing
 from .signal import best_scaled, snr
