@@ -52,8 +52,14 @@ MEASURED = ["SNRi", "Acc_src", "Acc_mix"]  # after the edition's ranking metric
 def parse_stage(name: str) -> str:
     """A stage name (`fss2_cp1-1`, `FSS2+CP1-1`) checked against the pipeline's stages.
 
+    Args:
+        name: the stage as given (any case, `+` for `_`, surrounding spaces ignored).
+
+    Returns:
+        The stage's name, lower-case with `_` (`fss2_cp1-1`).
+
     Raises:
-        ValueError: an unknown stage, naming the known ones.
+        S5Error: an unknown stage, naming the known ones.
     """
     name = name.strip().lower().replace("+", "_")
     k = None
@@ -69,7 +75,14 @@ def parse_stage(name: str) -> str:
 
 def stage_comparisons(stages: list[str]) -> list[tuple[str, str]]:
     """(a, b) pairs of Table 1's differences: each stage against the one before it and against the
-    first stage fss1_cp1 (once where the two are the same)."""
+    first stage fss1_cp1 (once where the two are the same).
+
+    Args:
+        stages: the stages run, in Table 1's order.
+
+    Returns:
+        The (a, b) pairs, difference = a − b, in the order the differences table lists them.
+    """
     pairs = []
     for i in range(1, len(stages)):
         pairs.append((stages[i], stages[i - 1]))

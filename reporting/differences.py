@@ -49,6 +49,14 @@ def stage_contributions(run_dir: Path, stage: str, edition: int) -> Contribution
 
 
 def interval_columns(column: str) -> list[str]:
+    """The names of a column's interval bounds.
+
+    Args:
+        column: a table's column, e.g. `SNRi`.
+
+    Returns:
+        [`<column>_ci_low`, `<column>_ci_high`].
+    """
     return [f"{column}_ci_low", f"{column}_ci_high"]
 
 
@@ -73,7 +81,15 @@ def insert_intervals(df: pd.DataFrame, intervals: dict[str, list[tuple[float, fl
 
 def shown(df: pd.DataFrame) -> pd.DataFrame:
     """The table as printed and in Markdown: each figure with an interval as `5.75 ± 0.41` (the
-    half-width; the exact bounds stay in the CSV), the bound columns dropped."""
+    half-width; the exact bounds stay in the CSV), the bound columns dropped.
+
+    Args:
+        df: a table with `<column>_ci_low` / `_ci_high` beside the columns that have intervals.
+
+    Returns:
+        A new table: those columns as text (`plus_minus`; NaN stays NaN), their bound columns
+        removed; the other columns unchanged.
+    """
     out = df.copy()
     for column in df.columns:
         low, high = interval_columns(column)
@@ -107,7 +123,14 @@ def differences(comparisons: list[tuple[str, str, str, Contributions, Contributi
 
 
 def mark_note(df: pd.DataFrame) -> str:
-    """What the marks of a differences table mean; `(too few)` explained only where it occurs."""
+    """What the marks of a differences table mean; `(too few)` explained only where it occurs.
+
+    Args:
+        df: a differences table (`differences`).
+
+    Returns:
+        One sentence (no final full stop).
+    """
     note = "*: the 95 % interval excludes 0 and the paired permutation test gives p < 0.05"
     if (df["n_mixtures"] < min_mixtures()).any():
         note += (f"; (too few): under {min_mixtures()} mixtures, with which no paired test can reach p < 0.05, "
@@ -124,7 +147,16 @@ def _mark(row: Any) -> str:
 
 def write_differences(df: pd.DataFrame, path: Path, title: str = "Paired differences") -> Path:
     """The differences CSV and its Markdown twin (each difference with its interval and its mark,
-    `_mark`)."""
+    `_mark`).
+
+    Args:
+        df: a differences table (`differences`).
+        path: the CSV to write; the Markdown goes beside it with the suffix `.md`.
+        title: the Markdown's heading.
+
+    Returns:
+        `path`.
+    """
     write_text_atomic(path, df.to_csv(index=False, float_format="%.4f"))
     view = pd.DataFrame({
         "data": df["data"], "a − b": [f"{a} − {b}" for a, b in zip(df["a"], df["b"])], "metric": df["metric"],
@@ -145,7 +177,14 @@ def _signed(v: float) -> str:
 
 def differences_text(df: pd.DataFrame) -> str:
     """One line per comparison, one column per metric: `+0.42 [+0.10, +0.75] p=0.012 *` (`_mark`),
-    with the paired permutation p-value."""
+    with the paired permutation p-value.
+
+    Args:
+        df: a differences table (`differences`).
+
+    Returns:
+        A heading, the marks' meaning and the table as text; "" for an empty table.
+    """
     if df.empty:
         return ""
     many_sets = df["data"].nunique() > 1
@@ -162,7 +201,15 @@ def differences_text(df: pd.DataFrame) -> str:
 
 def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:
     """The smallest difference the run can detect (95 %, 80 % power) per metric: the median over
-    its comparisons and their range, at the run's n and, scaled by √(n / also_n), at n = also_n."""
+    its comparisons and their range, at the run's n and, scaled by √(n / also_n), at n = also_n.
+
+    Args:
+        df: a differences table (`differences`); n is its first row's n_mixtures.
+        also_n: a second number of mixtures to scale the medians to (not shown when it is n).
+
+    Returns:
+        One line; "" for an empty table.
+    """
     if df.empty:
         return ""
     n = int(df["n_mixtures"].iloc[0])
@@ -180,7 +227,14 @@ def min_detectable_text(df: pd.DataFrame, also_n: int = 100) -> str:
 
 
 def below_detectable_warnings(df: pd.DataFrame) -> list[str]:
-    """`warning: …` for each comparison with printed differences smaller than the run can detect."""
+    """`warning: …` for each comparison with printed differences smaller than the run can detect.
+
+    Args:
+        df: a differences table (`differences`).
+
+    Returns:
+        One line per (data, a, b) with a |difference| below its min_detectable, naming those metrics.
+    """
     lines = []
     small = df.loc[df["difference"].abs() < df["min_detectable"]]
     for key, group in small.groupby(["data", "a", "b"], sort=False):

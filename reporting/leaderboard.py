@@ -37,9 +37,22 @@ DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu",
                    2026: "baseline2026_cpu,baseline2026_tiny,baseline_cpu,self_guided_cpu"}
 
 
-def parse_data(items, n: int, edition: int = 2025) -> dict:
+def parse_data(items: list[str] | None, n: int, edition: int = 2025) -> dict:
     """{name: folder} from NAME=DIR items (a bare DIR is named after its folder); the built-in set
-    of `n` mixtures without any."""
+    of `n` mixtures without any.
+
+    Args:
+        items: the --data values, NAME=DIR or DIR (None or empty: the built-in set, generated on first use).
+        n: mixtures of the built-in set.
+        edition: the DCASE edition (whose built-in set, and its name).
+
+    Returns:
+        {name: the checked data folder (`check_test_set`)}, in the order given.
+
+    Raises:
+        S5Error: an empty name (`=DIR`), or a name given twice.
+        FileNotFoundError: a folder, its mixtures or its oracle targets missing (`check_test_set`).
+    """
     if not items:
         return {edition_of(edition).builtin_label: builtin_test_set(n, edition=edition)}
     out = {}

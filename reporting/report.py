@@ -20,6 +20,7 @@ their levels compare by ear; all its spectrograms share one colour scale.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,7 +43,8 @@ __all__ = ["REPORT_DIR", "ReportError", "build_report"]
 REPORT_DIR = "report"
 
 
-def build_report(results, mixtures=(), n_random: int = 3, seed: int = 0, progress: bool = True) -> Path:
+def build_report(results: str | Path, mixtures: Sequence[str] = (), n_random: int = 3, seed: int = 0,
+                 progress: bool = True) -> Path:
     """Write RESULTS/report/ and return its index.html. The folder is built beside the old one and
     renamed into place (common/atomic.py), so a failed build leaves the previous report; two builds
     of one folder's report take turns (they lock the results folder).
@@ -98,13 +100,25 @@ def _build(results: Path, kind: str, tables, runs, differences, mixtures, n_rand
     return results / REPORT_DIR / "index.html"
 
 
-def run_view(run: Run, index: int, out: Path, mixtures, n_random: int, seed: int,
+def run_view(run: Run, index: int, out: Path, mixtures: Sequence[str], n_random: int, seed: int,
              progress: bool) -> tuple[dict, list[pd.DataFrame], pd.DataFrame]:
     """One run's part of the page, its clips written under `out` (named after the run's `index`).
+
+    Args:
+        run: the run (`discover`).
+        index: its position on the page, which prefixes its clips' file names.
+        out: the report folder being built (with audio/ and img/).
+        mixtures: mixture names to add to the listened selection.
+        n_random: mixtures drawn at random besides the best, median and worst.
+        seed: the seed of that draw.
+        progress: show a progress bar.
 
     Returns:
         (the template's view of the run, its breakdowns per stage, its stage changes): the last two
         are rows of the report's breakdown.csv and stage_changes.csv.
+
+    Raises:
+        ReportError: a named mixture is unknown (`select_mixtures`).
     """
     from tqdm import tqdm
 

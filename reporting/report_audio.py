@@ -20,6 +20,16 @@ from .report_plots import plot_spectrogram
 
 
 def spectrogram_db(x: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.ndarray:
+    """A clip's STFT magnitude in dB (scipy's `stft`, Hann window, no edge padding).
+
+    Args:
+        x: the clip, shape (samples,).
+        n_fft: the window length in samples.
+        hop: the step between windows in samples.
+
+    Returns:
+        20·log10(|STFT| + 1e-10), shape (n_fft // 2 + 1, frames), low frequencies first.
+    """
     from scipy.signal import stft
 
     # scipy documents `boundary` as "str or None"; unannotated, its type is inferred from the default "zeros"
@@ -62,7 +72,22 @@ def estimate_notes(stage: Stage, name: str, present: list[str]) -> list[str]:
 
 def mixture_clips(run: Run, name: str, est_files: dict, ref_files: dict) -> tuple[list[dict], list[str]]:
     """The clips of one mixture: its channel 0, each reference, each stage's estimate of each slot,
-    with their SNR figures; and notes on what is missing."""
+    with their SNR figures; and notes on what is missing.
+
+    Args:
+        run: the run (its first stage's run_info names the mixtures' folder).
+        name: the mixture.
+        est_files: {stage: {mixture: [(label, estimate file)]}} of the stages whose estimate folder exists.
+        ref_files: {mixture: [(label, oracle target file)]} (empty without references).
+
+    Returns:
+        (clips, notes): one dict per clip, in page order, with `kind` (mixture, reference or
+        estimate), `title`, `wave` of shape (samples,) (a file of another length than the mixture
+        is an error), `figure` (text: a reference's SNR of the mixture; an estimate's SNR and SDRi
+        in dB against the best reference of its label, or why it has none; "" for the mixture)
+        and, but for the mixture, `label` (and `stage` for an estimate); the notes on missing
+        estimate folders and files (`estimate_notes`).
+    """
     info = run.stages[0].info
     mixture = read_audio(Path(info["soundscape_dir"]) / f"{name}.wav", always_2d=True)
     x0 = mixture[:, 0]
@@ -96,7 +121,14 @@ def mixture_clips(run: Run, name: str, est_files: dict, ref_files: dict) -> tupl
 def write_clip_assets(clips: list[dict], name: str, sr: int, out: Path) -> None:
     """Ogg files and spectrogram PNGs of one mixture's clips (one gain, one colour scale). Each clip
     gets `audio` and `image`: links relative to the report's folder, URL-encoded (a mixture's name
-    may hold `#`, `?`, `%` or spaces, which a browser would otherwise read as URL syntax)."""
+    may hold `#`, `?`, `%` or spaces, which a browser would otherwise read as URL syntax).
+
+    Args:
+        clips: `mixture_clips`' clips, changed in place: `audio`, `image` and `seconds` added, `wave` removed.
+        name: the files' stem, `<run index>_<mixture>`; clip i is `<name>__<i>`.
+        sr: the clips' sample rate in Hz.
+        out: the report folder; the files go to its audio/ and img/.
+    """
     peak = max(float(np.abs(c["wave"]).max()) for c in clips)
     gain = 0.9 / peak if peak > 0 else 1.0
     specs = [spectrogram_db(c["wave"] * gain) for c in clips]
@@ -111,7 +143,16 @@ def write_clip_assets(clips: list[dict], name: str, sr: int, out: Path) -> None:
 
 def write_ogg(path: Path, wave: np.ndarray, sr: int) -> None:
     """An Ogg Vorbis file of `wave`. Encoded in memory and written by Python, so that a full disk or
-    a refused write is an OSError naming the file (libsndfile writing to a path says "System error")."""
+    a refused write is an OSError naming the file (libsndfile writing to a path says "System error").
+
+    Args:
+        path: the file to write.
+        wave: the samples, shape (samples,) or (samples, channels), float in [-1, 1].
+        sr: the sample rate in Hz.
+
+    Raises:
+        OSError: the file cannot be written, naming it.
+    """
     import soundfile as sf
 
     buffer = io.BytesIO()
@@ -123,4 +164,13 @@ def write_ogg(path: Path, wave: np.ndarray, sr: int) -> None:
 
 
 def sr_of(info: dict, name: str) -> int:
+    """The sample rate of a mixture's file, read from its header.
+
+    Args:
+        info: a stage's run_info (its `soundscape_dir`).
+        name: the mixture.
+
+    Returns:
+        The rate in Hz.
+    """
     return audio_info(Path(info["soundscape_dir"]) / f"{name}.wav").samplerate

@@ -3,9 +3,11 @@ paths found again when the folder was copied), its tables and their sidecars, th
 tables with their intervals, and each run's provenance."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +37,13 @@ class ReportError(S5Error):
 
 @dataclass
 class Stage:
+    """One stage folder of a results folder, as the report reads it (`load_stage`).
+
+    Attributes:
+        name, folder: the stage's. info: its run_info.json, recorded paths relocated. notes: what is missing.
+        per_mixture, per_class, summary: its scores (None when it was not scored).
+    """
+
     name: str
     folder: Path
     info: dict
@@ -45,10 +54,14 @@ class Stage:
 
     @property
     def edition(self) -> int:
+        """The DCASE edition the stage was scored as (2025 when its run_info records none)."""
         return int(self.info.get("edition", 2025))
 
     def scores(self) -> pd.DataFrame:
         """The per-mixture scores of a scored stage (one of `Run.scored`).
+
+        Returns:
+            Its per_mixture.csv as read.
 
         Raises:
             ReportError: if the stage was not scored (no per_mixture.csv).
@@ -60,12 +73,19 @@ class Stage:
 
 @dataclass
 class Run:
+    """One run of a results folder: a system on a data set, with its stages.
+
+    Attributes:
+        title: how the page names it. stages: its stages, in order. provenance: what made it.
+    """
+
     title: str
     stages: list[Stage]
     provenance: dict
 
     @property
     def scored(self) -> list[Stage]:
+        """The stages that have per-mixture scores, in order."""
         return [s for s in self.stages if s.per_mixture is not None]
 
 
@@ -142,12 +162,30 @@ def load_stage(folder: Path, name: str | None = None) -> Stage:
 
 
 def read_sidecar(path: Path) -> dict:
+    """A table's sidecar (`read_json`), or {} when there is no such file.
+
+    Args:
+        path: the `<table>.csv.meta.json` file.
+
+    Returns:
+        The parsed sidecar, or {}.
+    """
     return read_json(path) if path.is_file() else {}
 
 
 def read_json(path: Path) -> dict:
     """A JSON record of a results folder (run_info.json, a table's sidecar); a damaged one is a
-    ReportError naming the file and where it breaks (`common.configs.read_json`)."""
+    ReportError naming the file and where it breaks (`common.configs.read_json`).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The JSON object.
+
+    Raises:
+        ReportError: the file is not valid JSON or not a JSON object.
+    """
     try:
         return read_record(path, "results record", "write it again (score the stage again, or run the table's "
                                                     "job again)")
@@ -157,7 +195,7 @@ def read_json(path: Path) -> dict:
         raise ReportError(str(err)) from None
 
 
-def read_scores(path: Path, columns, rows: bool = True, **read_csv) -> pd.DataFrame:
+def read_scores(path: Path, columns: Iterable[str], rows: bool = True, **read_csv: Any) -> pd.DataFrame:
     """A score CSV of a stage (per_mixture.csv, per_class.csv, summary.csv), checked: it exists,
     parses, has `columns` and (with `rows`) at least one row. A full disk during the scoring leaves
     such files missing, cut off, or with a header alone.
@@ -189,7 +227,15 @@ def read_scores(path: Path, columns, rows: bool = True, **read_csv) -> pd.DataFr
 
 def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A table's measured part and its published part, as the CSVs keep them apart: `kind` rows
-    (leaderboard) or `published_*` columns (Table 1)."""
+    (leaderboard) or `published_*` columns (Table 1).
+
+    Args:
+        df: table1.csv or table2.csv as read.
+
+    Returns:
+        (measured, published): Table 2's rows of each kind, without `kind` and the columns empty in
+        them; Table 1's other columns, and its first with the `published_*` ones (None without any).
+    """
     if "kind" in df.columns:
         measured = df.loc[df["kind"] == "measured"].dropna(axis=1, how="all")
         published = df.loc[df["kind"] == "published"].dropna(axis=1, how="all")
@@ -200,9 +246,19 @@ def split_measured(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     return df.drop(columns=pub), df.loc[:, [df.columns[0], *pub]]
 
 
-def read_table(path: Path, fix: str, **read_csv) -> pd.DataFrame:
+def read_table(path: Path, fix: str, **read_csv: Any) -> pd.DataFrame:
     """pandas.read_csv of a results folder's CSV; an empty, cut-off or binary file is a ReportError
-    naming it, with `fix` (what to do) appended."""
+    naming it, with `fix` (what to do) appended.
+
+    Args:
+        path: the file. fix: what to do about a bad one. **read_csv: passed to pandas.read_csv.
+
+    Returns:
+        The table.
+
+    Raises:
+        ReportError: the file is empty, does not parse as CSV, or is not text.
+    """
     try:
         return pd.read_csv(path, **read_csv)
     except pd.errors.EmptyDataError:
@@ -211,9 +267,22 @@ def read_table(path: Path, fix: str, **read_csv) -> pd.DataFrame:
         raise ReportError(f"{path}: not a readable CSV ({str(err).strip()}): {fix}") from None
 
 
-def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str):
+def table_with_sidecar(results: Path, name: str, needed: str, runner: str, published_by: str
+                       ) -> tuple[dict, list[tuple[str, pd.DataFrame | None]]]:
     """A table CSV's sidecar and its measured and published parts; a ReportError when the sidecar
-    lacks what the report needs."""
+    lacks what the report needs.
+
+    Args:
+        results: the results folder. name: the table (`table1`, `table2`).
+        needed: the sidecar key the report needs. runner: the job to run again, named in errors.
+        published_by: whose published figures the table shows, named in the published part's title.
+
+    Returns:
+        (the sidecar, [(title, measured part), (title, published part or None)]).
+
+    Raises:
+        ReportError: the sidecar is missing, damaged or lacks `needed`, or the CSV is unreadable.
+    """
     meta = read_sidecar(results / f"{name}.csv.meta.json")
     if needed not in meta:
         raise ReportError(f"{results / f'{name}.csv.meta.json'}: missing or without {needed} (run {runner} again)")
@@ -223,13 +292,25 @@ def table_with_sidecar(results: Path, name: str, needed: str, runner: str, publi
                                                      published)]
 
 
-def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame]], list[Run]]:
+def discover(results: Path) -> tuple[str, list[tuple[str, pd.DataFrame | None]], list[Run]]:
     """(kind, [(title, table)], runs) of a results folder: everything an ablation and a leaderboard
     wrote there (both, when both did), else a run_system.py or evaluate.py folder; a ReportError
-    when it is none of these."""
+    when it is none of these.
+
+    Args:
+        results: the results folder.
+
+    Returns:
+        (kind: "ablation", "leaderboard", both joined by " and ", "evaluation" or "systems";
+        [(title, table)], a table None where Table 1 has no published part; the runs, stages loaded).
+
+    Raises:
+        ReportError: the folder does not exist or is none of these, or a file it needs is missing or damaged.
+    """
     if not results.is_dir():
         raise ReportError(f"results folder {results} does not exist")
-    kinds, tables, runs = [], [], []
+    kinds, runs = [], []
+    tables: list[tuple[str, pd.DataFrame | None]] = []
     if (results / "table1.csv").is_file():
         meta, found = table_with_sidecar(results, "table1", "run_dir", "ablation.py", "the paper")
         run_dir = relocate(meta["run_dir"], results)
@@ -302,12 +383,27 @@ def read_differences(results: Path) -> list[tuple[str, pd.DataFrame]]:
 
 
 def mtime(path: Path) -> str:
+    """A file's modification time, UTC, as `2025-06-01T12:00:00Z`.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The time to the second.
+    """
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def provenance_rows(prov: dict) -> list[tuple[str, str]]:
     """What made the run, as (key, text): system, edition, data and its fingerprint, checkpoints
-    with their sha256, code fingerprint, stages, date."""
+    with their sha256, code fingerprint, stages, date.
+
+    Args:
+        prov: a run's provenance (a table's sidecar, or a stage's run_info).
+
+    Returns:
+        One (key with spaces, value as text) per key of PROVENANCE_KEYS that has a value, in that order.
+    """
     rows = []
     for key in PROVENANCE_KEYS:
         value = prov.get(key)

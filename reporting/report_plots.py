@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from s5bench.metrics.intervals import significant
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 SPEC_RANGE_DB = 80.0  # the colour scale spans the mixture's loudest bin down to this many dB below
 SIGNIFICANT, NOT_SIGNIFICANT, BAND = "#1f5fa8", "#8a8a8a", "#e4e4e4"
 
 
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (no display needed)."""
+def pyplot() -> ModuleType:
+    """matplotlib.pyplot on the file-only Agg backend (no display needed).
+
+    Returns:
+        The matplotlib.pyplot module.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -25,6 +34,15 @@ def pyplot():
 
 
 def plot_spectrogram(db: np.ndarray, vmax: float, sr: int, seconds: float, path: Path) -> None:
+    """A clip's spectrogram as a small PNG, its colour scale from vmax − 80 dB to vmax.
+
+    Args:
+        db: the spectrogram in dB, shape (frequencies, frames) (`report_audio.spectrogram_db`).
+        vmax: the top of the colour scale in dB (shared by a mixture's clips).
+        sr: the sample rate in Hz (the y axis runs to sr / 2, in kHz).
+        seconds: the clip's length (the x axis).
+        path: the PNG to write.
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 1.3), dpi=72)
     ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=vmax - SPEC_RANGE_DB, vmax=vmax,
@@ -38,17 +56,32 @@ def plot_spectrogram(db: np.ndarray, vmax: float, sr: int, seconds: float, path:
 
 def comparison_labels(df: pd.DataFrame) -> list[str]:
     """One label per comparison (a row of the plot), in the table's order: `a − b`, with the data
-    set's name when the table covers more than one."""
+    set's name when the table covers more than one.
+
+    Args:
+        df: a differences table (columns data, a, b, …).
+
+    Returns:
+        One label per distinct (data, a, b), in order of first appearance.
+    """
     keys = list(dict.fromkeys(zip(df["data"], df["a"], df["b"])))
     several = len({d for d, _, _ in keys}) > 1
     return [f"{a} − {b}" + (f"  ({d})" if several else "") for d, a, b in keys]
 
 
 def unit_of(metric: str) -> str:
+    """The unit of a metric's differences.
+
+    Args:
+        metric: a metric's name (`CA-SDRi`, `Acc_mix`, …).
+
+    Returns:
+        "percentage points" for an accuracy (`Acc…`), else "dB".
+    """
     return "percentage points" if metric.lower().startswith("acc") else "dB"
 
 
-def forest_figure(df: pd.DataFrame):
+def forest_figure(df: pd.DataFrame) -> Figure:
     """A forest plot of a differences table: one panel per metric, one row per comparison (the same
     rows in every panel, the first on top), the difference as a dot (filled when the printed table
     marks it: `metrics.intervals.significant`), its 95 % interval as a line, the smallest
@@ -90,7 +123,15 @@ def forest_figure(df: pd.DataFrame):
 
 
 def plot_forest(df: pd.DataFrame, path: Path) -> Path:
-    """Write `forest_figure(df)` as a PNG at `path` and return `path`."""
+    """Write `forest_figure(df)` as a PNG at `path` and return `path`.
+
+    Args:
+        df: a differences table (`forest_figure`).
+        path: the PNG to write.
+
+    Returns:
+        `path`.
+    """
     plt = pyplot()
     fig = forest_figure(df)
     fig.savefig(path)

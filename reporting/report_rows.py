@@ -14,7 +14,21 @@ from .report_data import ReportError, Run
 
 def select_mixtures(run: Run, asked: list[str], n_random: int, seed: int) -> list[tuple[str, str]]:
     """[(mixture, why)]: best, median and worst of the final scored stage by its ranking metric,
-    `n_random` others drawn with `seed`, then every asked one (an unknown name is an error)."""
+    `n_random` others drawn with `seed`, then every asked one (an unknown name is an error).
+
+    Args:
+        run: the run (its first stage's run_info names the mixtures' folder).
+        asked: mixture names asked for (--mixtures).
+        n_random: mixtures drawn at random among the rest.
+        seed: the seed of that draw.
+
+    Returns:
+        (mixture, why it was chosen) pairs, each mixture once (an asked one that was chosen anyway
+        says both), in that order.
+
+    Raises:
+        ReportError: an asked name is not a mixture of the run's data set.
+    """
     names = sorted(list_mixtures(run.stages[0].info["soundscape_dir"]))
     unknown = [m for m in asked if m not in names]
     if unknown:
@@ -41,7 +55,17 @@ def select_mixtures(run: Run, asked: list[str], n_random: int, seed: int) -> lis
 
 def mixture_rows(run: Run) -> list[dict]:
     """One row per mixture: references with their outcome at the final stage, and per stage its
-    ranking-metric value, change over the stage before and slot labels with their outcomes."""
+    ranking-metric value, change over the stage before and slot labels with their outcomes.
+
+    Args:
+        run: the run; only its scored stages are read.
+
+    Returns:
+        One dict per mixture of the first scored stage: "mixture", "n_ref", "refs" ((label,
+        "matched" | "missed") at the final stage), "stages" (per scored stage None where it lacks
+        the mixture, else "value", "snri", "delta" (None at the first) and "slots": N_SLOTS
+        (label, outcome) pairs, silence padded). Empty when no stage was scored.
+    """
     scored = run.scored
     if not scored:
         return []
@@ -69,7 +93,15 @@ def mixture_rows(run: Run) -> list[dict]:
 
 def summarise_changes(ch: pd.DataFrame) -> list[dict]:
     """Per stage after the first: how many mixtures it helped, hurt or left unchanged, and the
-    three it helped and hurt most."""
+    three it helped and hurt most.
+
+    Args:
+        ch: a run's stage changes (`metrics.breakdown.stage_changes`).
+
+    Returns:
+        One dict per stage: "stage", "previous", "helped", "hurt", "unchanged", "mean" (mean delta
+        in the ranking metric's unit), "most_helped" and "most_hurt" (up to 3 rows each, largest change first).
+    """
     out = []
     for stage, rows in ch.groupby("stage", sort=False):
         verdict = rows["verdict"]

@@ -11,7 +11,7 @@ from s5bench.metrics.intervals import Contributions, aggregate, figure_intervals
 SUMMARY_INTERVALS = "summary_ci.csv"
 
 
-def write_summary_intervals(c: Contributions, folder, n_resamples: int, seed: int) -> list[dict] | None:
+def write_summary_intervals(c: Contributions, folder: str | Path, n_resamples: int, seed: int) -> list[dict] | None:
     """<folder>/summary_ci.csv: one row per figure with its 95 % bootstrap interval over the
     mixtures (columns metric, value, ci_low, ci_high, n_mixtures).
 

@@ -28,6 +28,16 @@ def named_rows(df: pd.DataFrame) -> Iterator[Any]:
 
 
 def markdown_table(df: pd.DataFrame, title: str, note: str = "") -> str:
+    """A table as a Markdown page: a `#` heading, the table, then the note.
+
+    Args:
+        df: the table.
+        title: the heading.
+        note: the paragraph under the table.
+
+    Returns:
+        The page's text; floats with 2 decimals, NaN as an empty cell.
+    """
     def fmt(v):
         if isinstance(v, float):
             return "" if pd.isna(v) else f"{v:.2f}"
@@ -40,8 +50,18 @@ def markdown_table(df: pd.DataFrame, title: str, note: str = "") -> str:
 
 
 def write_table(df: pd.DataFrame, csv_path: Path, title: str, note: str, display: pd.DataFrame | None = None,
-                **sidecar) -> None:
-    """The CSV, its Markdown twin (of `display`, the table as shown, when given) and the sidecar."""
+                **sidecar: Any) -> None:
+    """The CSV, its Markdown twin (of `display`, the table as shown, when given) and the sidecar.
+
+    Args:
+        df: the table, written to the CSV with 4 decimals.
+        csv_path: the CSV (its folder made); the Markdown goes beside it with the suffix `.md`, the
+            sidecar to `<csv_path>.meta.json` (`common.provenance.write_sidecar`).
+        title: the Markdown's heading.
+        note: the Markdown's note under the table.
+        display: the table as shown in the Markdown (None: `df`).
+        **sidecar: the provenance recorded in the sidecar.
+    """
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(csv_path, df.to_csv(index=False, float_format="%.4f"))
     write_text_atomic(csv_path.with_suffix(".md"), markdown_table(df if display is None else display, title, note))
@@ -58,7 +78,16 @@ def _plt():
 
 
 def plot_table1(df: pd.DataFrame, out_png: Path) -> Path:
-    """Grouped bars per stage: measured CA-SDRi and SNRi, and the paper's (hatched, *published*)."""
+    """Grouped bars per stage: measured CA-SDRi and SNRi, and the paper's (hatched, *published*).
+
+    Args:
+        df: Table 1 (config, the ranking metric as its second column, SNRi, published_CA-SDRi,
+            published_SNRi; missing values drawn as 0).
+        out_png: the PNG to write (atomically).
+
+    Returns:
+        `out_png`.
+    """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(df), 3.6))
     x = range(len(df))
@@ -82,6 +111,16 @@ def plot_table1(df: pd.DataFrame, out_png: Path) -> Path:
 
 
 def plot_per_class(per_class_csv: Path, out_png: Path, title: str) -> Path:
+    """One bar per class: its CA-SDRi term (`ca_sdri_term` of a stage's per_class.csv).
+
+    Args:
+        per_class_csv: a scored stage's per_class.csv (the class in its first column).
+        out_png: the PNG to write (atomically).
+        title: the plot's title.
+
+    Returns:
+        `out_png`.
+    """
     plt = _plt()
     df = pd.read_csv(per_class_csv)
     col = "ca_sdri_term"  # the class's CA-SDRi: its TP SDRi summed over its TP + FP + FN

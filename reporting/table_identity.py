@@ -58,6 +58,14 @@ def identity_of_meta(meta: dict) -> dict:
 def differences(old: dict, new: dict) -> list[str]:
     """What differs between two table identities, in words, one item each.
 
+    Args:
+        old: the identity recorded beside the table (`identity_of_meta`).
+        new: this run's (`table_identity`, as JSON reads it back).
+
+    Returns:
+        One item per difference: the systems or their configs, the data sets or their
+        fingerprints, the edition; empty when they are the same.
+
     Example:
         >>> from s5bench.reporting.table_identity import differences, table_identity
         >>> a = table_identity({"baseline_cpu": {"class": "x"}}, {"test": ("data/a", "f00d")}, 2025)

@@ -6,6 +6,7 @@ import argparse
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from s5bench.common.editions import edition_of
 from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
@@ -77,7 +78,7 @@ def builtin_test_set(n: int = BUILTIN["n"], progress: bool = True, edition: int 
     return out
 
 
-def check_test_set(folder) -> Path:
+def check_test_set(folder: str | Path) -> Path:
     """A test set must have its mixtures and oracle targets before any model runs.
 
     Args:
@@ -100,7 +101,7 @@ def check_test_set(folder) -> Path:
     return folder
 
 
-def provenance(system_name: str, system_cfg: dict, data_dir, fingerprint: str, **extra) -> dict:
+def provenance(system_name: str, system_cfg: dict, data_dir: str | Path, fingerprint: str, **extra: Any) -> dict:
     """What a table's .meta.json records about the run behind it.
 
     Args:
@@ -118,7 +119,7 @@ def provenance(system_name: str, system_cfg: dict, data_dir, fingerprint: str, *
             "data": str(data_dir), "data_fingerprint": fingerprint, **extra}
 
 
-def build_with(system_name: str, **arg_overrides) -> tuple[System, dict]:
+def build_with(system_name: str, **arg_overrides: Any) -> tuple[System, dict]:
     """Build a system from its config with some arguments replaced (e.g. iterations).
 
     Args:
@@ -134,6 +135,12 @@ def build_with(system_name: str, **arg_overrides) -> tuple[System, dict]:
 
 
 def copy_per_mixture(run_dir: Path, stage: str, dest: Path) -> None:
-    """Copy a stage's per_mixture.csv from its run folder to `dest` (its folder made)."""
+    """Copy a stage's per_mixture.csv from its run folder to `dest` (its folder made).
+
+    Args:
+        run_dir: the run folder.
+        stage: the scored stage.
+        dest: where the copy goes.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / stage / "per_mixture.csv", dest)

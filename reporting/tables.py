@@ -4,6 +4,7 @@ reading, and the closing web report."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,15 @@ from .table_files import write_table
 
 
 def bootstrap_info(n_resamples: int, seed: int) -> dict:
-    """The sidecar's record of how the intervals were drawn (None when they were not)."""
+    """The sidecar's record of how the intervals were drawn (None when they were not).
+
+    Args:
+        n_resamples: bootstrap resamples (0: no intervals).
+        seed: their seed.
+
+    Returns:
+        {"bootstrap": None}, or {"bootstrap": {resamples, seed, method, level, module}}.
+    """
     if not n_resamples:
         return {"bootstrap": None}
     return {"bootstrap": {"resamples": n_resamples, "seed": seed,
@@ -31,7 +40,16 @@ def bootstrap_info(n_resamples: int, seed: int) -> dict:
 
 
 def interval_note(n_resamples: int, seed: int, csv_name: str) -> str:
-    """The table note's sentence on what `±` means (empty without intervals)."""
+    """The table note's sentence on what `±` means (empty without intervals).
+
+    Args:
+        n_resamples: bootstrap resamples (0: no intervals).
+        seed: their seed.
+        csv_name: the CSV that holds the bounds.
+
+    Returns:
+        The sentence, with a leading space; "" when n_resamples is 0.
+    """
     if not n_resamples:
         return ""
     return (f" ± : half-width of the 95 % paired bootstrap interval over mixtures ({n_resamples} resamples, "
@@ -41,7 +59,16 @@ def interval_note(n_resamples: int, seed: int, csv_name: str) -> str:
 def cell_intervals(cells: list[tuple[Contributions | None, str]], n_resamples: int, seed: int
                    ) -> list[tuple[float, float]]:
     """(low, high) of each cell of a column: a (contributions, metric) pair, or (None, _) for a
-    row without measurements (NaN). The same seed for every cell: the same resampled mixtures."""
+    row without measurements (NaN). The same seed for every cell: the same resampled mixtures.
+
+    Args:
+        cells: the column's cells, top to bottom.
+        n_resamples: bootstrap resamples.
+        seed: their seed.
+
+    Returns:
+        One (low, high) per cell, in the metric's unit; (NaN, NaN) for a row without measurements.
+    """
     nan = (float("nan"), float("nan"))
     cache: dict[int, dict] = {}
     out = []
@@ -56,9 +83,21 @@ def cell_intervals(cells: list[tuple[Contributions | None, str]], n_resamples: i
 
 
 def write_measured_table(df: pd.DataFrame, csv_path: Path, title: str, note: str,
-                         intervals: dict[str, list[tuple[float, float]]] | None, **sidecar) -> pd.DataFrame:
+                         intervals: dict[str, list[tuple[float, float]]] | None, **sidecar: Any) -> pd.DataFrame:
     """Write a table (CSV with `<metric>_ci_low/_ci_high` beside each measured column that has
-    intervals, Markdown showing `5.75 ± 0.41`, provenance sidecar); return the table as shown."""
+    intervals, Markdown showing `5.75 ± 0.41`, provenance sidecar); return the table as shown.
+
+    Args:
+        df: the table.
+        csv_path: the CSV to write (`table_files.write_table`).
+        title: the Markdown's heading.
+        note: the Markdown's note.
+        intervals: {column: one (low, high) per row}, or None.
+        **sidecar: the provenance recorded beside the table.
+
+    Returns:
+        The table as shown: each figure with an interval as `value ± half-width` text (`differences.shown`).
+    """
     if intervals:
         df = insert_intervals(df, intervals)
     display = shown(df)
@@ -67,6 +106,14 @@ def write_measured_table(df: pd.DataFrame, csv_path: Path, title: str, note: str
 
 
 def printed(display: pd.DataFrame) -> str:
+    """A table as printed on the terminal.
+
+    Args:
+        display: the table as shown (`write_measured_table`).
+
+    Returns:
+        Its text without the index, floats with 2 decimals, missing values empty.
+    """
     return display.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="")
 
 
@@ -75,7 +122,20 @@ def differences_block(comparisons: list, metrics: list[str], n_resamples: int, s
     """Write the paired differences table to `path`; return the lines to print under the table:
     the differences (* where the interval excludes 0), the smallest detectable difference and, with
     `warn`, a warning per comparison whose printed differences are below it. Nothing without
-    resamples or comparisons (and an earlier run's table at `path` removed: it would not be this one's)."""
+    resamples or comparisons (and an earlier run's table at `path` removed: it would not be this one's).
+
+    Args:
+        comparisons: (data set, a, b, a's contributions, b's contributions) (`differences.differences`).
+        metrics: the figures to compare.
+        n_resamples: bootstrap and permutation resamples (0: none).
+        seed: their seed.
+        path: the differences CSV (its Markdown beside it).
+        title: the Markdown's heading.
+        warn: add the warnings on differences below the smallest detectable one.
+
+    Returns:
+        The lines to print; empty without resamples or comparisons.
+    """
     if not n_resamples or not comparisons:
         for stale in (Path(path), Path(path).with_suffix(".md")):
             stale.unlink(missing_ok=True)
@@ -89,7 +149,18 @@ def differences_block(comparisons: list, metrics: list[str], n_resamples: int, s
 
 
 def report_lines(results: Path, no_report: bool) -> list[str]:
-    """Build the web report of the results folder (unless asked not to); the line that says where."""
+    """Build the web report of the results folder (unless asked not to); the line that says where.
+
+    Args:
+        results: the results folder.
+        no_report: build no report.
+
+    Returns:
+        ["report: <index.html> (open it in a browser)"], or [] with no_report.
+
+    Raises:
+        ReportError: the folder cannot be reported on (`report.build_report`).
+    """
     if no_report:
         return []
     from s5bench.reporting.report import build_report

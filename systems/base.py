@@ -6,6 +6,7 @@ scored at each; `stages` lists them in order and the last is the system's final 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -74,7 +75,7 @@ class SlotOutput:
                           checked_probabilities(self.probabilities, batch_size, where))
 
 
-def checked_probabilities(probabilities, batch_size: int, where: str) -> torch.Tensor:
+def checked_probabilities(probabilities: Any, batch_size: int, where: str) -> torch.Tensor:
     """A system's per-slot probabilities as a (batch_size, 3) float64 CPU tensor; None gives ones.
 
     Args:

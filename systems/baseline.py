@@ -2,7 +2,12 @@
 class (1–3 slots in class-index order, the rest silence)."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import torch
+
 from s5bench.common.errors import S5Error
+from s5bench.data_gen.schema import SystemBatch
 
 from .base import SlotOutput, System
 from .models.checkpoints import load_component, resolve
@@ -16,12 +21,25 @@ class Baseline(System):
     """tagger/separator: checkpoints exported by runners/train.py, or, with `official: true`,
     the baseline repository's `m2dat.ckpt` (+ `weight_file`, the M2D .pth it was built on) and
     `resunetk.ckpt`. `oracle_labels: true` queries the separator with the true labels (the
-    separator's own upper bound)."""
+    separator's own upper bound).
+
+    Args:
+        tagger: the M2D-AT checkpoint (not needed with `oracle_labels`).
+        separator: the ResUNetK checkpoint.
+        official: load the baseline repository's released files (checked to exist first).
+        weight_file: the M2D weight file the released tagger was built on (with `official`).
+        oracle_labels: query the separator with the batch's true labels instead of the tagger's.
+        threshold: the tagger's sigmoid threshold for a class to be tagged.
+
+    Raises:
+        S5Error: no `separator`, or no `tagger` without `oracle_labels`.
+        FileNotFoundError: with `official`, a released file is missing (`check_official_files`).
+    """
 
     stages = ("final",)
 
-    def __init__(self, tagger=None, separator=None, official=False, weight_file=None, oracle_labels=False,
-                 threshold=0.5):
+    def __init__(self, tagger: str | Path | None = None, separator: str | Path | None = None, official: bool = False,
+                 weight_file: str | Path | None = None, oracle_labels: bool = False, threshold: float = 0.5):
         super().__init__()
         self.oracle_labels, self.threshold = oracle_labels, threshold
         if separator is None or (tagger is None and not oracle_labels):
@@ -32,12 +50,27 @@ class Baseline(System):
                                  SOURCES_2025, "the official baseline", "configs/systems/baseline_official.yaml")
             self.separator = ResUNetK()
             self.separator.load_official(separator)
-            self.tagger = load_tagger_2025(tagger, weight_file) if tagger else None
+            # weight_file is None when the config gives none: check_official_files skips it and the
+            # loader fails with a TypeError (a bug traceback, not a named error)
+            self.tagger = (load_tagger_2025(tagger, weight_file)  # pyright: ignore[reportArgumentType]
+                           if tagger else None)
         else:
             self.separator, _ = load_component(separator, expect_task="separator")
             self.tagger = None if oracle_labels else load_component(tagger, expect_task="tagger")[0]
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """The tagger's classes (or the true labels) extracted by the separator.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples) at 32 kHz.
+            batch: the data set's batch (its `labels` read with `oracle_labels` only).
+
+        Returns:
+            {"final": SlotOutput}: the classes tagged with p ≥ threshold (at least the top 1, at
+            most the top 3) in class-index order, the other slots silence; the separator's channel-0
+            output per slot (queried with the slots' one-hots, flattened); the tagger's probability
+            of each label (None with `oracle_labels`: 1.0 for every slot).
+        """
         probabilities = None  # true labels: 1.0, as the official evaluation gives them
         if self.oracle_labels:
             labels = batch["labels"]

@@ -7,10 +7,13 @@ slots move to the end (stable), and the separator gets the flattened 3 × 18 que
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.labels import SILENCE
+from s5bench.data_gen.schema import SystemBatch
 
 from .base import SlotOutput, System
 from .models.checkpoints import load_component, resolve
@@ -21,12 +24,26 @@ from .slots import dedupe, label_probabilities, one_hots
 
 
 def order_slots(labels: list[str]) -> list[str]:
-    """Silent slots to the end, the others in their order (the official stable sort)."""
+    """Silent slots to the end, the others in their order (the official stable sort).
+
+    Args:
+        labels: one mixture's slot labels.
+
+    Returns:
+        The same labels, the non-silent ones first.
+    """
     return [labels[i] for i in slot_order(labels)]
 
 
 def slot_order(labels: list[str]) -> list[int]:
-    """The slots' indices in `order_slots`' order (to move their probabilities along)."""
+    """The slots' indices in `order_slots`' order (to move their probabilities along).
+
+    Args:
+        labels: one mixture's slot labels.
+
+    Returns:
+        The indices of the non-silent slots, then of the silent ones, each in slot order.
+    """
     return [i for i, x in enumerate(labels) if x != SILENCE] + [i for i, x in enumerate(labels) if x == SILENCE]
 
 
@@ -34,11 +51,24 @@ class Baseline2026(System):
     """tagger/separator: checkpoints exported by runners/train.py (tasks `slot_tagger`,
     `separator`), or, with `official: true`, the released `m2dat_1c.ckpt`/`m2dat_4c.ckpt`
     (`n_channels` 1 or 4, + `weight_file`) and `resunetk.ckpt`. Run on 2025 data, a class the
-    tagger names twice keeps its most probable slot (2025 allows each class once)."""
+    tagger names twice keeps its most probable slot (2025 allows each class once).
+
+    Args:
+        tagger: the slot tagger's checkpoint (released or exported).
+        separator: the ResUNetK checkpoint.
+        official: load the released files (checked to exist first).
+        weight_file: the M2D weight file the released tagger was built on (with `official`).
+        n_channels: the released tagger's input channels, 1 or 4 (with `official`).
+        head_args: the released slot head's sizes (with `official`; None: the defaults).
+
+    Raises:
+        FileNotFoundError: with `official`, a released file is missing (`check_official_files`).
+    """
 
     stages = ("final",)
 
-    def __init__(self, tagger, separator, official=False, weight_file=None, n_channels=1, head_args=None):
+    def __init__(self, tagger: str | Path, separator: str | Path, official: bool = False,
+                 weight_file: str | Path | None = None, n_channels: int = 1, head_args: dict | None = None):
         super().__init__()
         if official:
             tagger, separator, weight_file = (resolve(p) for p in (tagger, separator, weight_file))
@@ -51,7 +81,18 @@ class Baseline2026(System):
             self.tagger = as_slot_tagger(load_component(tagger, expect_task="slot_tagger")[0], tagger)
             self.separator, _ = load_component(separator, expect_task="separator")
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """Each slot's most probable entry of the tagger, extracted by the separator.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples) at 32 kHz.
+            batch: the data set's batch; only its `edition` is read.
+
+        Returns:
+            {"final": SlotOutput}: the slots' labels (a class twice only in 2026; in 2025 the less
+            probable slot becomes silence), silent slots last; the separator's channel-0 output per
+            slot; each slot's softmax probability of its label (of silence for a silent slot).
+        """
         probs = torch.softmax(self.tagger.mixture_logits(mixture), dim=-1)  # channel 0 or all four
         labels = pick_slot_labels(probs)
         if not repeated_classes_allowed(batch["edition"]):

@@ -57,7 +57,7 @@ def resolve_path(value: str, folder: Path) -> str:
     return str(beside)
 
 
-def resolve_arg_paths(args, folder: Path):
+def resolve_arg_paths(args: object, folder: Path) -> object:
     """A config's `args:` with every path in it (nested mappings and lists too) resolved.
 
     Args:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from s5bench.data_gen.schema import SystemBatch
+
 from .base import SlotOutput, System
 
 
@@ -12,7 +14,16 @@ class OracleSources(System):
 
     stages = ("final",)
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """The batch's own labels and targets.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples); sets the targets' dtype and device.
+            batch: the data set's batch (its `labels` and `targets`).
+
+        Returns:
+            {"final": SlotOutput} of the true labels and the targets, shape (batch, 3, samples).
+        """
         return {"final": SlotOutput(batch["labels"], batch["targets"].to(mixture))}
 
 
@@ -22,7 +33,16 @@ class OracleLabelsMixture(System):
 
     stages = ("final",)
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """The batch's own labels, each slot's waveform channel 0 of the mixture.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples).
+            batch: the data set's batch (its `labels`, and `targets` for the number of slots).
+
+        Returns:
+            {"final": SlotOutput} of the true labels and channel 0 in every slot.
+        """
         est = mixture[:, :1].expand(-1, batch["targets"].shape[1], -1).clone()
         return {"final": SlotOutput(batch["labels"], est)}
 
@@ -32,6 +52,15 @@ class AllSilence(System):
 
     stages = ("final",)
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """Three silent slots per mixture.
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples).
+            batch: the data set's batch (not read).
+
+        Returns:
+            {"final": SlotOutput} of `silence` labels and zero waveforms, shape (batch, 3, samples).
+        """
         B, _, T = mixture.shape
         return {"final": SlotOutput([["silence"] * 3 for _ in range(B)], torch.zeros(B, 3, T))}

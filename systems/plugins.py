@@ -43,7 +43,7 @@ def _loaded_from(module, place: Path) -> bool:
     return any(f and (Path(f).resolve() == place or Path(f).resolve().is_relative_to(place)) for f in files)
 
 
-def import_class(spec: str, folder: Path | None, where: str):
+def import_class(spec: str, folder: Path | None, where: str) -> object:
     """The object a config's `class: module:Name` names, its module imported from `folder` first.
 
     Args:
@@ -98,15 +98,29 @@ def _import(name: str, folder: Path | None):
         sys.path.remove(entry)  # the first occurrence: the one inserted above
 
 
-def is_plugin(obj) -> bool:
-    """Whether a class (or an instance's class) is a plug-in's, i.e. not defined inside s5bench."""
+def is_plugin(obj: object) -> bool:
+    """Whether a class (or an instance's class) is a plug-in's, i.e. not defined inside s5bench.
+
+    Args:
+        obj: a class, or an instance of one.
+
+    Returns:
+        True when the class's module is neither `s5bench` nor under it.
+    """
     cls = obj if isinstance(obj, type) else type(obj)
     return not (cls.__module__ == "s5bench" or cls.__module__.startswith("s5bench."))
 
 
-def plugin_root(obj) -> Path | None:
+def plugin_root(obj: object) -> Path | None:
     """The folder of a plug-in class's code: its top-level package's folder, or the folder of its
-    module file; None for a class without a file (defined in an interactive session)."""
+    module file; None for a class without a file (defined in an interactive session).
+
+    Args:
+        obj: a class, or an instance of one.
+
+    Returns:
+        The folder, resolved, or None.
+    """
     cls = obj if isinstance(obj, type) else type(obj)
     top = sys.modules.get(cls.__module__.split(".")[0])
     paths = list(getattr(top, "__path__", []) or [])
@@ -118,7 +132,16 @@ def plugin_root(obj) -> Path | None:
 
 def plugin_frame(err: BaseException, place: Path | None = None) -> traceback.FrameSummary | None:
     """The deepest frame of an error's traceback in a plug-in's code: under `place` (a file or a
-    folder) when given, else the deepest one outside s5bench and the import machinery."""
+    folder) when given, else the deepest one outside s5bench and the import machinery.
+
+    Args:
+        err: the error.
+        place: the plug-in's module file or folder, when known.
+
+    Returns:
+        The frame; for a SyntaxError, one made from the error's own file and line; None when no
+        frame is in the plug-in's code.
+    """
     if isinstance(err, SyntaxError) and err.filename:  # the faulty line is the error's, not a frame's
         return traceback.FrameSummary(err.filename, err.lineno or 0, "<module>", line=(err.text or "").strip())
     root = place.resolve() if place is not None else None

@@ -55,7 +55,14 @@ def system_config_path(name_or_path: str | Path) -> Path:
 
 
 def is_shipped(path: Path) -> bool:
-    """Whether a system config is one of the shipped ones (configs/systems/)."""
+    """Whether a system config is one of the shipped ones (configs/systems/).
+
+    Args:
+        path: the config file.
+
+    Returns:
+        True when its folder is the shipped configs' folder.
+    """
     return Path(path).resolve().parent == CONFIG_DIR.resolve()
 
 
@@ -86,7 +93,7 @@ def load_system_config(name_or_path: str | Path) -> dict:
     return cfg
 
 
-def build_system(name_or_path: str | Path):
+def build_system(name_or_path: str | Path) -> System:
     """The system a config (path or shipped name) describes, built.
 
     Args:
@@ -101,10 +108,17 @@ def build_system(name_or_path: str | Path):
     return build_system_from_config(load_system_config(name_or_path), source=system_config_path(name_or_path))
 
 
-def accepted_arguments(cls) -> list[str] | None:
+def accepted_arguments(cls: type) -> list[str] | None:
     """The keyword arguments a System class takes, following `**kwargs` up its parents' __init__
     (a `**kwargs` handed on to System/torch.nn.Module takes nothing more); None when a class in
-    the chain says it takes any (`accepts_any_args = True`)."""
+    the chain says it takes any (`accepts_any_args = True`).
+
+    Args:
+        cls: the system class.
+
+    Returns:
+        The argument names, the class's own first, then its parents' (each once); None for any.
+    """
     allowed: list[str] = []
     for klass in cls.__mro__:
         if klass in (System, torch.nn.Module, object) or getattr(klass, "accepts_any_args", False):
@@ -119,7 +133,7 @@ def accepted_arguments(cls) -> list[str] | None:
     return allowed
 
 
-def check_arguments(cls, args: dict, where: str) -> None:
+def check_arguments(cls: type, args: dict, where: str) -> None:
     """Refuse `args:` keys that the class does not take, naming them and the ones it does.
 
     A constructor with `**kwargs` is followed up its parent classes (`accepted_arguments`); a class that
@@ -160,7 +174,7 @@ def renamed_class(name: str) -> str | None:
     return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
 
 
-def system_class(cfg: dict, source=None):
+def system_class(cfg: dict, source: str | Path | None = None) -> type[System]:
     """The class a system config names, imported (a plug-in's from beside its YAML) and checked.
 
     Args:
@@ -188,7 +202,7 @@ def system_class(cfg: dict, source=None):
     return cls
 
 
-def build_system_from_config(cfg: dict, source=None):
+def build_system_from_config(cfg: dict, source: str | Path | None = None) -> System:
     """The system a config describes, built.
 
     Args:
@@ -224,5 +238,5 @@ def build_system_from_config(cfg: dict, source=None):
             raise
         raise S5Error(f"{where}: {cls.__name__}(**args) failed: {plugin_failure(err, plugin_root(cls))}") from None
     system.config_name = cfg["name"]
-    system.config = cfg  # what made the run, by content (systems/run_claim.py)
+    system.config = cfg  # what made the run, by content (systems/run_folder.py)
     return system

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from s5bench.common.provenance import code_fingerprint
 from s5bench.data_gen.stream import FolderScenes, collate
 from s5bench.metrics.folders import score_folders, write_reports, write_run_info
 
+from .base import System
 from .distributed import local_device, shard_info
 from .run_folder import ESTIMATE_DIR, claimed_run_folder, done_mixtures, forget, mark_done
 
@@ -59,8 +61,8 @@ class RunOptions:
                    official_json=getattr(args, "official_json", False))
 
 
-def run_system(system, data_dir, out_dir, options: RunOptions = RunOptions(), *, stages=None,
-               data_fingerprint: str | None = None) -> dict | None:
+def run_system(system: System, data_dir: str | Path, out_dir: str | Path, options: RunOptions = RunOptions(), *,
+               stages: Sequence[str] | None = None, data_fingerprint: str | None = None) -> dict | None:
     """Run `system` (a System, e.g. from registry.build_system) over `data_dir`.
 
     Estimates go to OUT/<stage>/estimate/<mix>_<Label>.wav (2026: <mix>_<i>_<Label>.wav),
@@ -104,7 +106,7 @@ def run_system(system, data_dir, out_dir, options: RunOptions = RunOptions(), *,
         return _run_and_score(system, data, Path(data_dir), out, stages, options)
 
 
-def check_outside(out, data_dir, flags: tuple[str, str] = ("run folder", "data set")) -> None:
+def check_outside(out: str | Path, data_dir: str | Path, flags: tuple[str, str] = ("run folder", "data set")) -> None:
     """Refuse a run folder inside the data set (or the data set itself): results written there
     would change the data set (its fingerprint), and the same command would then refuse it.
 
@@ -179,8 +181,20 @@ def _run_and_score(system, data: FolderScenes, data_dir: Path, out: Path, stages
     return summaries
 
 
-def write_submission_zip(estimate_dir, out_zip, folder_name: str) -> Path:
-    """<folder_name>/eval_out/<mix>_<Label>.wav inside `out_zip`, the challenge's submission form."""
+def write_submission_zip(estimate_dir: str | Path, out_zip: str | Path, folder_name: str) -> Path:
+    """<folder_name>/eval_out/<mix>_<Label>.wav inside `out_zip`, the challenge's submission form.
+
+    Args:
+        estimate_dir: a stage's estimate folder; its .wav files go into the zip.
+        out_zip: the zip to write (atomically).
+        folder_name: the zip's top folder (one plain file name).
+
+    Returns:
+        `out_zip` as a Path.
+
+    Raises:
+        S5Error: `folder_name` is not a plain name (`common.layout.plain_name`).
+    """
     plain_name(folder_name, "--zip name")
     out_zip = Path(out_zip)
     with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:

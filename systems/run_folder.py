@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.errors import S5Error
@@ -24,6 +26,9 @@ from s5bench.common.manifest import file_entry
 from s5bench.common.provenance import code_fingerprint, data_fingerprint, file_sha256, folder_sha256
 
 from .models.checkpoints import resolve
+
+if TYPE_CHECKING:
+    from .base import System
 
 ESTIMATE_DIR = "estimate"  # <stage>/estimate/: the estimates
 DONE_DIR = ".done"  # <stage>/.done/<mix>: written after all of a mixture's files
@@ -137,8 +142,15 @@ class RunFolderError(S5Error):
     """A run folder that holds another run's estimates."""
 
 
-def system_config_of(system) -> dict:
-    """The config a system was built from (set by the registry), or its class for one built in code."""
+def system_config_of(system: System) -> dict:
+    """The config a system was built from (set by the registry), or its class for one built in code.
+
+    Args:
+        system: the system.
+
+    Returns:
+        Its `config`, or {"class": "module:Class", "name": its config_name or class name}.
+    """
     cfg = getattr(system, "config", None)
     if isinstance(cfg, dict):
         return cfg
@@ -182,7 +194,8 @@ def check_identity(out: Path, identity: dict, has_marks: bool) -> None:
 # ---------------------------------------------------------------- claim
 
 @contextmanager
-def claimed_run_folder(out, system, data_dir, edition: int, stages, fingerprint: str | None = None):
+def claimed_run_folder(out: str | Path, system: System, data_dir: str | Path, edition: int, stages: Sequence[str],
+                       fingerprint: str | None = None) -> Iterator[dict]:
     """Lock `out`, clean stale temporary files, check (or record) the run's identity.
 
     Args:
@@ -211,7 +224,8 @@ def _stage_dirs(out: Path) -> list[str]:
 
 # ---------------------------------------------------------------- resume
 
-def mark_done(out: Path, stage: str, name: str, files, labels: list[str], probabilities: list[float]) -> None:
+def mark_done(out: Path, stage: str, name: str, files: Iterable[str | Path], labels: list[str],
+              probabilities: list[float]) -> None:
     """Mark mixture `name` done for `stage`, after all its estimate files are written. The mark
     records each file's name, size and sha256, so that one changed, deleted or added later is
     noticed before it is scored (`done_mixtures`), and the stage's answer (its slots' labels and
@@ -230,7 +244,8 @@ def mark_done(out: Path, stage: str, name: str, files, labels: list[str], probab
     write_text_atomic(out / stage / DONE_DIR / name, json.dumps(record, sort_keys=True) + "\n")
 
 
-def done_mixtures(out: Path, stages, names, mixtures) -> tuple[set[str], list[str]]:
+def done_mixtures(out: Path, stages: Iterable[str], names: Iterable[str], mixtures: Container[str]
+                  ) -> tuple[set[str], list[str]]:
     """The mixtures of `names` done for every one of `stages`: each has its `.done` mark, and the
     estimate files it has now are those its mark records, of the same size and sha256.
 
@@ -261,8 +276,15 @@ def done_mixtures(out: Path, stages, names, mixtures) -> tuple[set[str], list[st
     return done, changed
 
 
-def estimates_by_mixture(folder: Path, mixtures) -> dict[str, dict[str, Path]]:
+def estimates_by_mixture(folder: Path, mixtures: Container[str]) -> dict[str, dict[str, Path]]:
     """A stage's estimate files by mixture: {mixture: {file name: path}}.
+
+    Args:
+        folder: a stage's estimate folder (none there: no files).
+        mixtures: every mixture name of the data set (to parse file names).
+
+    Returns:
+        {mixture: {file name: path}} of the mixtures that have files.
 
     Raises:
         S5Error: a file that names no mixture of the data set.
@@ -295,7 +317,7 @@ def _changed(mark: Path, files: dict[str, Path]) -> str:
     return ""
 
 
-def forget(out: Path, stages, names: set[str], mixtures) -> None:
+def forget(out: Path, stages: Iterable[str], names: set[str], mixtures: Container[str]) -> None:
     """Before mixtures `names` run (again): their done marks and estimate files, an interrupted or
     changed attempt's, are removed (marks first, so that nothing is left marked without its files).
 
@@ -311,7 +333,7 @@ def forget(out: Path, stages, names: set[str], mixtures) -> None:
         remove_estimates(out / stage / ESTIMATE_DIR, names, mixtures)
 
 
-def remove_estimates(folder: Path, names: set[str], mixtures) -> None:
+def remove_estimates(folder: Path, names: set[str], mixtures: Container[str]) -> None:
     """Delete the estimate files of mixtures `names` (exact names, any edition's form).
 
     Args:

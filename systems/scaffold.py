@@ -87,6 +87,12 @@ def test_runs_and_scores_on_builtin_mixtures(tmp_path, monkeypatch):
 def class_name(name: str) -> str:
     """The class name for a plug-in name: `my_system` -> `MySystem`.
 
+    Args:
+        name: the plug-in's name (`check_name`).
+
+    Returns:
+        Each `_`-separated part with its first letter upper-case, joined.
+
     Example:
         >>> from s5bench.systems.scaffold import class_name
         >>> class_name("my_system"), class_name("sep2")

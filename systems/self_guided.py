@@ -12,11 +12,14 @@ A slot labelled silence is not extracted (zeros). Each stage is taken from the o
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import SILENCE
+from s5bench.data_gen.schema import SystemBatch
 
 from .base import SlotOutput, System
 from .models.checkpoints import load_as, load_component
@@ -24,7 +27,19 @@ from .models.m2d_sc import EnergySourceClassifier
 from .slots import argmax_labels, dedupe, label_probabilities, one_hots
 
 
-def stage_names(iterations: int) -> tuple:
+def stage_names(iterations: int) -> tuple[str, ...]:
+    """The stages a pipeline of `iterations` passes answers at, in order.
+
+    Args:
+        iterations: the number of separation passes, at least 1.
+
+    Returns:
+        fss1_cp1, fss1_cp1-1, then with 2 passes or more fss2_cp1-1, fss2_cp2, then fss{k}_cp{k}
+        for k = 3 … iterations.
+
+    Raises:
+        S5Error: iterations < 1.
+    """
     if iterations < 1:
         raise S5Error(f"iterations must be at least 1, not {iterations}")
     names = ["fss1_cp1", "fss1_cp1-1"]
@@ -35,7 +50,17 @@ def stage_names(iterations: int) -> tuple:
 
 
 def iterations_for(stage: str) -> int:
-    """The number of passes a stage needs: fss{k}_… -> k."""
+    """The number of passes a stage needs: fss{k}_… -> k.
+
+    Args:
+        stage: a stage name, e.g. `fss2_cp1-1`.
+
+    Returns:
+        k, read from the characters after `fss` before the first `_` (not checked to be a stage).
+
+    Raises:
+        S5Error: those characters are not a whole number.
+    """
     try:
         return int(stage.split("_")[0][3:])
     except ValueError:
@@ -43,7 +68,18 @@ def iterations_for(stage: str) -> int:
 
 
 class SelfGuided(System):
-    def __init__(self, uss, sc, tse, iterations: int = 3, silence_threshold: float = 0.5):
+    """The self-guided pipeline: USS, then M2D-SC classification and TSE passes, one stage per step.
+
+    Args:
+        uss: the USS checkpoint (task `uss`: waveforms, class logits, silence logits per slot).
+        sc: the M2D-SC source classifier's checkpoint (task `sc`).
+        tse: the TSE checkpoint (task `tse`).
+        iterations: separation passes, at least 1 (3: the paper's five stages).
+        silence_threshold: the USS silence probability above which a slot is silent.
+    """
+
+    def __init__(self, uss: str | Path, sc: str | Path, tse: str | Path, iterations: int = 3,
+                 silence_threshold: float = 0.5):
         super().__init__()
         self.uss, _ = load_component(uss, expect_task="uss")
         self.sc = load_as(sc, "sc", EnergySourceClassifier)
@@ -53,13 +89,30 @@ class SelfGuided(System):
 
     def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
                  edition: int = 2025) -> list[list[str]]:
-        """M2D-SC on every slot: (B, S, T) -> labels; slots with keep False stay silent."""
+        """M2D-SC on every slot: (B, S, T) -> labels; slots with keep False stay silent.
+
+        Args:
+            waves: the slots' waveforms, shape (B, S, T).
+            keep: B lists of S flags; False makes a slot silent (None: keep all).
+            edition: 2025 or 2026 (in 2025 a class in several slots keeps the slot of lowest M2D-SC
+                energy, the most confident one).
+
+        Returns:
+            B lists of S labels.
+        """
         return self.classify_scored(waves, keep, edition)[0]
 
     def classify_scored(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
                         edition: int = 2025) -> tuple[list[list[str]], torch.Tensor]:
         """`classify`'s labels and each slot's M2D-SC softmax probability of its label, (B, S)
-        (1.0 for a silent slot: the SC has no silence class)."""
+        (1.0 for a silent slot: the SC has no silence class).
+
+        Args:
+            waves, keep, edition: as `classify`.
+
+        Returns:
+            (B lists of S labels, (B, S) probabilities).
+        """
         B, S, T = waves.shape
         labels, energies, probs = self.sc.classify_scored(waves.reshape(B * S, T))
         out = []
@@ -72,8 +125,17 @@ class SelfGuided(System):
         silent = torch.tensor([[lab == SILENCE for lab in row] for row in out], device=probs.device)
         return out, probs.reshape(B, S).masked_fill(silent, 1.0)
 
-    def extract(self, mixture, enrollments, labels) -> torch.Tensor:
-        """One TSE pass over the non-silent slots."""
+    def extract(self, mixture: torch.Tensor, enrollments: torch.Tensor, labels: list[list[str]]) -> torch.Tensor:
+        """One TSE pass over the non-silent slots.
+
+        Args:
+            mixture: (B, 4, T) mixtures.
+            enrollments: (B, S, T) each slot's current waveform.
+            labels: B lists of S labels; the TSE is queried with each slot's class.
+
+        Returns:
+            (B, S, T) the extracted waveforms; zeros for silent slots.
+        """
         out = torch.zeros_like(enrollments)
         hots = one_hots(labels, mixture.device)
         b_idx, s_idx = torch.nonzero(hots.sum(-1) > 0, as_tuple=True)
@@ -81,7 +143,16 @@ class SelfGuided(System):
             out[b_idx, s_idx] = self.tse(mixture[b_idx], enrollments[b_idx, s_idx], hots[b_idx, s_idx])
         return out
 
-    def forward(self, mixture, batch):
+    def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
+        """Every stage of the pipeline from one pass (see the module's docstring).
+
+        Args:
+            mixture: tensor of shape (batch, 4, samples) at 32 kHz.
+            batch: the data set's batch; only its `edition` is read.
+
+        Returns:
+            {stage: SlotOutput} for every name in `stages`.
+        """
         edition = batch["edition"]
         res = self.uss(mixture)
         n_fg = self.uss.n_fg

@@ -2,14 +2,24 @@
 each slot's probability of its label."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from s5bench.common.labels import LABEL_INDEX, LABELS, N_CLASSES, SILENCE
 
 
-def dedupe(labels: list[str], scores) -> list[str]:
+def dedupe(labels: list[str], scores: Sequence[float] | torch.Tensor) -> list[str]:
     """A class may fill one slot only: where several slots carry it, the best-scored keeps it
-    and the others become silence."""
+    and the others become silence.
+
+    Args:
+        labels: one mixture's slot labels.
+        scores: one score per slot (higher is better; a tie keeps the first slot).
+
+    Returns:
+        A new list of the labels, each class in one slot only.
+    """
     out = list(labels)
     for lab in set(labels) - {SILENCE}:
         slots = [i for i, x in enumerate(labels) if x == lab]
@@ -20,8 +30,16 @@ def dedupe(labels: list[str], scores) -> list[str]:
     return out
 
 
-def one_hots(labels: list[list[str]], device=None) -> torch.Tensor:
-    """B lists of slot labels -> (B, S, 18); silence is an all-zero row."""
+def one_hots(labels: list[list[str]], device: torch.device | str | None = None) -> torch.Tensor:
+    """B lists of slot labels -> (B, S, 18); silence is an all-zero row.
+
+    Args:
+        labels: B lists of S slot labels (S that of the first list).
+        device: where the tensor is made (None: torch's default).
+
+    Returns:
+        Float tensor of shape (B, S, 18), 1.0 at each slot's class index.
+    """
     out = torch.zeros(len(labels), len(labels[0]), N_CLASSES, device=device)
     for b, row in enumerate(labels):
         for s, lab in enumerate(row):
@@ -32,7 +50,16 @@ def one_hots(labels: list[list[str]], device=None) -> torch.Tensor:
 
 def argmax_labels(logits: torch.Tensor, silent: torch.Tensor, unique: bool = True) -> list[list[str]]:
     """(B, S, 18) logits and (B, S) silence decisions -> labels; with `unique` (2025) a class
-    in several slots keeps the most probable one."""
+    in several slots keeps the most probable one.
+
+    Args:
+        logits: (B, S, 18) per-slot class logits.
+        silent: (B, S) bool, True where a slot is silent.
+        unique: a class fills one slot only (`dedupe` by softmax probability).
+
+    Returns:
+        B lists of S labels: each slot's most probable class, or `silence`.
+    """
     prob, idx = torch.softmax(logits, -1).max(-1)
     out = []
     for b in range(logits.shape[0]):
