@@ -106,15 +106,17 @@ def amp_dtype(name: str) -> torch.dtype:
     return AMP_DTYPES[name]
 
 
-def run_autocast(fn: Callable[..., _T], *args, dtype: torch.dtype | None = None, device_type: str = "cuda",
-                 **kwargs) -> _T:
+def run_autocast(fn: Callable[..., _T], *args: Any, dtype: torch.dtype | None = None, device_type: str = "cuda",
+                 **kwargs: Any) -> _T:
     """fn(*args, **kwargs) under autocast to `dtype` on `device_type`, its outputs cast back to
     float32; with dtype None, the plain call (no autocast, outputs untouched).
 
     Args:
         fn: a model or one of its methods.
+        *args: fn's positional arguments.
         dtype: torch.bfloat16 / torch.float16, or None for full precision.
         device_type: "cuda" (or "cpu") — where the tensors live.
+        **kwargs: fn's keyword arguments.
 
     Returns:
         fn's outputs (float32 where autocast made them lower).
