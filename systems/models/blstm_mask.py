@@ -51,9 +51,17 @@ class _BLSTMMasks(nn.Module):
 
 
 class BLSTMMaskUSS(nn.Module):
-    """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence logit (B, S)."""
+    """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence logit (B, S).
 
-    def __init__(self, n_foreground=3, n_interference=2, n_noise=1, **kw):
+    Args:
+        n_foreground: foreground objects (the first outputs).
+        n_interference: interference objects (after the foreground).
+        n_noise: noise objects (last); S = n_foreground + n_interference + n_noise.
+        **kw: options of the shared mask network: hidden (BLSTM width, 128), layers (2),
+            n_fft (1024) and hop (512) of the STFT in samples.
+    """
+
+    def __init__(self, n_foreground: int = 3, n_interference: int = 2, n_noise: int = 1, **kw: int):
         super().__init__()
         self.n_fg, self.n_int = n_foreground, n_interference
         self.n_objects = n_foreground + n_interference + n_noise
@@ -62,7 +70,16 @@ class BLSTMMaskUSS(nn.Module):
         self.class_decoder = nn.Linear(width, self.n_objects * N_CLASSES)
         self.silence_decoder = nn.Linear(width, self.n_objects)
 
-    def forward(self, mixture):
+    def forward(self, mixture: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Separate a mixture into S objects, each a magnitude mask on channel 0.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+
+        Returns:
+            `waveforms` (batch, S, samples), channel 0 masked once per object (same rate and
+            scale as the mixture); `class_logits` (batch, S, 18); `silence_logit` (batch, S).
+        """
         wave, pooled = self.net(mixture)
         return {"waveforms": wave,
                 "class_logits": self.class_decoder(pooled).reshape(len(wave), self.n_objects, N_CLASSES),
@@ -71,14 +88,30 @@ class BLSTMMaskUSS(nn.Module):
 
 class BLSTMMaskSeparator(nn.Module):
     """(B, 4, T) mixture + (B, n_slots·18) query -> (B, n_slots, 1, T); slots whose one-hot is
-    all zero come out as zeros (as ResUNetK's)."""
+    all zero come out as zeros (as ResUNetK's).
 
-    def __init__(self, n_slots=3, **kw):
+    Args:
+        n_slots: number of queried slots per mixture.
+        **kw: options of the shared mask network: hidden (BLSTM width, 128), layers (2),
+            n_fft (1024) and hop (512) of the STFT in samples.
+    """
+
+    def __init__(self, n_slots: int = 3, **kw: int):
         super().__init__()
         self.n_slots = n_slots
         self.net = _BLSTMMasks(1, cond_dim=N_CLASSES, **kw)
 
-    def forward(self, mixture, query):
+    def forward(self, mixture: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """Extract one source per queried slot, each a magnitude mask on channel 0.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+            query: class one-hots of shape (batch, n_slots·18) or (batch, n_slots, 18), zeros for a
+                silent slot.
+
+        Returns:
+            Waveforms of shape (batch, n_slots, 1, samples), zeros for the silent slots.
+        """
         B, C, T = mixture.shape
         onehots = query.reshape(B * self.n_slots, N_CLASSES)
         repeated = mixture.repeat_interleave(self.n_slots, dim=0)

@@ -27,7 +27,21 @@ Component = TypeVar("Component")
 TASKS = ("tagger", "slot_tagger", "separator", "uss", "sc", "tse")
 
 
-def build_model(task: str, model_cfg: dict) -> torch.nn.Module:
+def build_model(task: str, model_cfg: dict | None) -> torch.nn.Module:
+    """A freshly initialised model for a training task, from a recipe's or a checkpoint's `model` section.
+
+    Args:
+        task: one of TASKS (tagger, slot_tagger, separator, uss, sc, tse).
+        model_cfg: the model's keyword arguments (None or {}: the defaults); an `architecture` key
+            picks another network for the task from ARCHITECTURES instead of the paper's model.
+
+    Returns:
+        The model (in training mode, on the CPU).
+
+    Raises:
+        S5Error: If the task is unknown, or no architecture of that name exists for the task.
+        TypeError: If the config has a keyword argument the model does not take.
+    """
     model_cfg = dict(model_cfg or {})
     architecture = model_cfg.pop("architecture", None)
     if architecture is not None:
@@ -89,6 +103,12 @@ def _m2d_kw(cfg: dict) -> dict:
 def m2d_encoder(model: torch.nn.Module) -> M2DEncoder:
     """The M2D encoder of a tagger, a slot tagger (1- or 4-channel) or an SC.
 
+    Args:
+        model: a model built by `build_model` (its `encoder`, or its `m2d.encoder`).
+
+    Returns:
+        The model's M2DEncoder (shared, not a copy).
+
     Raises:
         S5Error: if the model has none (e.g. a CPU-size CNN classifier).
     """
@@ -100,9 +120,16 @@ def m2d_encoder(model: torch.nn.Module) -> M2DEncoder:
     return encoder
 
 
-def resolve(path) -> Path:
+def resolve(path) -> Path:  # path: str | Path (not annotated: baseline2026.py passes an Optional)
     """A file named in a config: as given if it exists, else the one shipped with the package
-    (checkpoints/…; common/resources.py)."""
+    (checkpoints/…; common/resources.py).
+
+    Args:
+        path: the path as written in a config.
+
+    Returns:
+        The path as given if absolute or existing, else the package's copy (which may not exist).
+    """
     return shipped(path)
 
 
@@ -111,10 +138,22 @@ def resolve(path) -> Path:
 REMOVED_OPTIONS = {"decoder": "mask", "film_legacy_double": False}
 
 
-def migrate(record: dict, path) -> dict:
+def migrate(record: dict, path: str | Path) -> dict:
     """The model config of a checkpoint record, in today's format (CHECKPOINT_FORMAT). Format 1:
     a DeFT-Mamba config's `decoder: mask` and `film_legacy_double: false` are dropped (today's
-    behaviour); one trained with the removed spectrum decoder or doubling Res-FiLM is refused."""
+    behaviour); one trained with the removed spectrum decoder or doubling Res-FiLM is refused.
+
+    Args:
+        record: a checkpoint record (`config` with `task` and `model`, optional `format`).
+        path: the file it was read from, named in errors.
+
+    Returns:
+        A copy of the record's `model` section that `build_model` takes.
+
+    Raises:
+        S5Error: If the record's format is newer than CHECKPOINT_FORMAT, or a format-1 USS/TSE was
+            trained with a removed option (the spectrum decoder or the doubling Res-FiLM).
+    """
     cfg = dict(record["config"].get("model") or {})
     version = int(record.get("format", 1))
     if version > CHECKPOINT_FORMAT:
@@ -128,7 +167,24 @@ def migrate(record: dict, path) -> dict:
     return cfg
 
 
-def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[torch.nn.Module, dict]:
+def load_component(path, expect_task: str | None = None,  # path: str | Path (baseline.py passes an Optional)
+                   device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
+    """A trained component from a checkpoint exported by runners/train.py, rebuilt and strictly loaded.
+
+    Args:
+        path: the checkpoint file (as written in a config; see `resolve`).
+        expect_task: the task the checkpoint must have been trained for (None: any).
+        device: where to put the model.
+
+    Returns:
+        The model, on `device` and in eval mode, and the whole checkpoint record.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        S5Error: If the file cannot be read, records no `config.task`, was trained for another task
+            than `expect_task`, has a format this version cannot read (`migrate`), or its weights do
+            not fit the model its config builds.
+    """
     path = resolve(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found (train it with runners/train.py, see README)")
@@ -143,12 +199,23 @@ def load_component(path, expect_task: str | None = None, device="cpu") -> tuple[
     return model.to(device).eval(), record
 
 
-def load_as(path, expect_task: str, interface: type[Component], device="cpu") -> Component:
+def load_as(path: str | Path, expect_task: str, interface: type[Component],
+            device: str | torch.device = "cpu") -> Component:
     """`load_component`'s model, checked to offer `interface` (a class, or a runtime-checkable
     Protocol such as SourceClassifier) so that callers use it typed.
 
+    Args:
+        path: the checkpoint file (as written in a config; see `resolve`).
+        expect_task: the task the checkpoint must have been trained for.
+        interface: the class or runtime-checkable Protocol the model must be an instance of.
+        device: where to put the model.
+
+    Returns:
+        The model, on `device` and in eval mode.
+
     Raises:
-        S5Error: if the checkpoint's model does not offer it.
+        S5Error: if the checkpoint's model does not offer it (and as `load_component`).
+        FileNotFoundError: If the file does not exist.
     """
     model, _ = load_component(path, expect_task, device)
     if not isinstance(model, interface):

@@ -7,6 +7,8 @@ the paper's (`m2d_sc.EnergySourceClassifier`).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -18,10 +20,15 @@ from .m2d_slots import N_SLOT_CLASSES, SlotHead, pick_slot_labels
 
 
 class CNNEncoder(nn.Module):
-    """(N, T) audio -> (N, channels[-1]) features: log-mel (64 bins), conv blocks (3×3, BatchNorm,
-    ReLU, 2×2 max-pool), then the mean over frequency and the mean and max over time."""
+    """(N, T) audio -> (N, 2·channels[-1]) features: log-mel (64 bins), conv blocks (3×3, BatchNorm,
+    ReLU, 2×2 max-pool), then the mean over frequency and the mean and max over time.
 
-    def __init__(self, channels=(32, 64, 96, 128), n_mels: int = 64):
+    Args:
+        channels: output widths of the conv blocks, one block each.
+        n_mels: log-mel bins (n_fft 1024, hop 320 samples at 32 kHz).
+    """
+
+    def __init__(self, channels: Sequence[int] = (32, 64, 96, 128), n_mels: int = 64):
         super().__init__()
         self.to_lms = LogMel(n_mels=n_mels, n_fft=1024, hop=320)
         layers, c_in = [], 1
@@ -31,35 +38,83 @@ class CNNEncoder(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.feature_d = 2 * channels[-1]
 
-    def forward(self, wave):
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """Pooled CNN features of mono audio.
+
+        Args:
+            wave: mono waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Features of shape (N, feature_d), feature_d = 2·channels[-1]: the time mean, then the time max.
+        """
         h = self.convs(self.to_lms(wave)[:, None]).mean(2)  # (N, C, frames)
         return torch.cat([h.mean(-1), h.amax(-1)], dim=-1)
 
 
 class CNNSC(EnergySourceClassifier):
-    def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0, channels=(32, 64, 96, 128), n_mels=64):
+    """The CPU-size SC: `CNNEncoder` features under the M2D-SC head (`EnergySourceClassifier`).
+
+    Args:
+        n_classes: number of classes (18).
+        scale: the logits' scale s (logits = s·cos θ).
+        channels: the CNN's conv block widths.
+        n_mels: log-mel bins.
+    """
+
+    def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0,
+                 channels: Sequence[int] = (32, 64, 96, 128), n_mels: int = 64):
         encoder = CNNEncoder(tuple(channels), n_mels)
         super().__init__(encoder.feature_d, n_classes, scale)
         self.encoder = encoder
 
-    def features(self, wave):
+    def features(self, wave: torch.Tensor) -> torch.Tensor:
+        """The CNN's features, before the head's BatchNorm.
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Features of shape (N, 2·channels[-1]).
+        """
         return self.encoder(wave)
 
 
 class CNNTagger(nn.Module):
     """The CPU-size baseline's audio tagger (M2D-AT's role): the SC's log-mel CNN on the mixture's
     channel 0 with a linear multi-label head; `logits` and `forward` (probabilities) as M2DTagger,
-    so the baseline system and the tagger task use it unchanged."""
+    so the baseline system and the tagger task use it unchanged.
 
-    def __init__(self, n_classes: int = len(LABELS), channels=(32, 64, 96, 128), n_mels=64):
+    Args:
+        n_classes: number of classes (18).
+        channels: the CNN's conv block widths.
+        n_mels: log-mel bins.
+    """
+
+    def __init__(self, n_classes: int = len(LABELS), channels: Sequence[int] = (32, 64, 96, 128), n_mels: int = 64):
         super().__init__()
         self.encoder = CNNEncoder(tuple(channels), n_mels)
         self.head = nn.Linear(self.encoder.feature_d, n_classes)
 
     def logits(self, wave: torch.Tensor) -> torch.Tensor:
+        """Multi-label class logits.
+
+        Args:
+            wave: the mixtures' channel 0, shape (batch, samples) at 32 kHz.
+
+        Returns:
+            Logits of shape (batch, n_classes).
+        """
         return self.head(self.encoder(wave))
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """Per-class probabilities (independent sigmoids).
+
+        Args:
+            wave: the mixtures' channel 0, shape (batch, samples) at 32 kHz.
+
+        Returns:
+            Probabilities in [0, 1] of shape (batch, n_classes).
+        """
         return torch.sigmoid(self.logits(wave))
 
 
@@ -76,7 +131,7 @@ class CNNSlotTagger(nn.Module):
         track_input_dim, track_hidden_dim: the slot head's widths.
     """
 
-    def __init__(self, channels=(32, 64, 96, 128), n_mels: int = 64, track_input_dim: int = 128,
+    def __init__(self, channels: Sequence[int] = (32, 64, 96, 128), n_mels: int = 64, track_input_dim: int = 128,
                  track_hidden_dim: int = 64):
         super().__init__()
         self.encoder = CNNEncoder(tuple(channels), n_mels)
@@ -86,19 +141,33 @@ class CNNSlotTagger(nn.Module):
         """Slot logits of channel-0 audio.
 
         Args:
-            wave: (B, T) audio.
+            wave: the mixtures' channel 0, shape (B, samples) at 32 kHz.
 
         Returns:
-            (B, 3, 19) logits.
+            (B, 3, 19) logits (index 18: silence).
         """
         return self.head(self.encoder(wave)[:, None])  # one "frame": the CNN pools over time itself
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        """(B, T) channel-0 audio -> (B, 3, 19) slot probabilities."""
+        """(B, T) channel-0 audio -> (B, 3, 19) slot probabilities.
+
+        Args:
+            wave: the mixtures' channel 0, shape (B, samples) at 32 kHz.
+
+        Returns:
+            Probabilities of shape (B, 3, 19), a softmax per slot (index 18: silence).
+        """
         return torch.softmax(self.logits(wave), dim=-1)
 
     def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
-        """(B, 4, T) mixture -> (B, 3, 19) logits, from the reference channel 0."""
+        """(B, 4, T) mixture -> (B, 3, 19) logits, from the reference channel 0.
+
+        Args:
+            mixture: mixtures of shape (B, 4, samples) at 32 kHz; only channel 0 is read.
+
+        Returns:
+            Logits of shape (B, 3, 19) (index 18: silence).
+        """
         return self.logits(mixture[:, 0])
 
     pick_labels = staticmethod(pick_slot_labels)

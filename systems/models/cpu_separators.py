@@ -41,7 +41,15 @@ N_FEATURE_PLANES = 7  # log power of W, Y, Z, X + the intensity vector's 3 compo
 
 def spatial_features(spec: torch.Tensor) -> torch.Tensor:
     """(B, 4, F, N) complex FOA (ACN W, Y, Z, X) -> (B, 7, F, N) real: each channel's log power
-    (mean removed, about unit range) and Re(W*·V) / (½(|W|² + |V|²)), V = (X, Y, Z)."""
+    (mean removed, about unit range) and Re(W*·V) / (½(|W|² + |V|²)), V = (X, Y, Z).
+
+    Args:
+        spec: complex STFT of first-order ambisonics, shape (batch, 4, bins, frames), ACN order.
+
+    Returns:
+        Real features of shape (batch, 7, bins, frames): the 4 log powers (natural log, the mean over
+        channels, bins and frames removed, divided by 4), then the intensity's x, y, z components.
+    """
     power = spec.abs().pow(2)
     logpow = torch.log(power + 1e-10)
     logpow = (logpow - logpow.mean((1, 2, 3), keepdim=True)) / 4
@@ -53,7 +61,14 @@ def spatial_features(spec: torch.Tensor) -> torch.Tensor:
 
 def band_edges(n_bins: int) -> list[tuple[int, int]]:
     """Bands of 2 bins below bin 32, then 4, 8, 16 and 32 bins per octave-like region; the last
-    band takes what is left (for n_fft 1024: 48 bands)."""
+    band takes what is left (for n_fft 1024: 48 bands).
+
+    Args:
+        n_bins: number of frequency bins (n_fft // 2 + 1).
+
+    Returns:
+        (start, end) bin ranges, end exclusive, contiguous and covering 0..n_bins.
+    """
     edges, start = [], 0
     for stop, width in ((32, 2), (64, 4), (128, 8), (256, 16), (n_bins, 32)):
         while start < min(stop, n_bins):
@@ -66,7 +81,14 @@ def band_edges(n_bins: int) -> list[tuple[int, int]]:
 
 
 class BandSplit(nn.Module):
-    """(B, P, F, N) per-bin planes <-> (B, N, K, D) band embeddings, a Linear per band each way."""
+    """(B, P, F, N) per-bin planes <-> (B, N, K, D) band embeddings, a Linear per band each way.
+
+    Args:
+        n_bins: frequency bins F (n_fft // 2 + 1); the K bands are `band_edges(n_bins)`.
+        planes: feature planes P per bin on the way in.
+        dim: band embedding width D.
+        out_per_bin: values per bin on the way out (e.g. one mask per object).
+    """
 
     index: torch.Tensor  # buffers
     valid: torch.Tensor
@@ -91,13 +113,29 @@ class BandSplit(nn.Module):
         self.b_out = nn.Parameter(torch.zeros(K, out_per_bin * width))
 
     def split(self, planes: torch.Tensor) -> torch.Tensor:
+        """Embed each band: its bins' planes through the band's own Linear, then a LayerNorm.
+
+        Args:
+            planes: per-bin features of shape (B, P, F, N), F = n_bins, N frames.
+
+        Returns:
+            Band embeddings of shape (B, N, K, D).
+        """
         B, P, F, N = planes.shape
         g = planes[:, :, self.index] * self.valid[..., None]  # (B, P, K, W, N)
         g = g.permute(0, 4, 2, 1, 3).reshape(B, N, len(self.edges), P * self.width)
         return self.norm(torch.einsum("bnki,kid->bnkd", g, self.w_in) + self.b_in)
 
     def merge(self, h: torch.Tensor, n_bins: int) -> torch.Tensor:
-        """(B, N, K, D) -> (B, out_per_bin, F, N)."""
+        """(B, N, K, D) -> (B, out_per_bin, F, N): each band's embedding back to its bins.
+
+        Args:
+            h: band embeddings of shape (B, N, K, D).
+            n_bins: frequency bins F of the output.
+
+        Returns:
+            Per-bin values (pre-activation) of shape (B, out_per_bin, F, N).
+        """
         B, N, K, _ = h.shape
         y = (torch.einsum("bnkd,kdo->bnko", h, self.w_out) + self.b_out).reshape(B, N, K, self.out_per_bin, -1)
         out = h.new_zeros(B, N, self.out_per_bin, n_bins)
@@ -107,7 +145,12 @@ class BandSplit(nn.Module):
 
 class DualPathBlock(nn.Module):
     """A BLSTM over time (each band) then over bands (each frame), each residual with a LayerNorm;
-    optionally FiLM-conditioned (Res-FiLM: h + γ·h + β) after each half."""
+    optionally FiLM-conditioned (Res-FiLM: h + γ·h + β) after each half.
+
+    Args:
+        dim: band embedding width D (each BLSTM has dim // 2 units per direction).
+        cond_dim: width of the condition vector; 0 for none (no FiLM).
+    """
 
     def __init__(self, dim: int, cond_dim: int = 0):
         super().__init__()
@@ -127,6 +170,15 @@ class DualPathBlock(nn.Module):
         return h + gamma * h + beta
 
     def forward(self, h: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """One time pass and one band pass.
+
+        Args:
+            h: band embeddings of shape (B, N frames, K bands, D).
+            cond: condition vectors of shape (B, cond_dim), or None (no FiLM, also when cond_dim > 0).
+
+        Returns:
+            Tensor of h's shape.
+        """
         B, N, K, D = h.shape
         t = self.time_norm(h).permute(0, 2, 1, 3).reshape(B * K, N, D)
         t = self.time_out(self.time_rnn(t)[0]).reshape(B, K, N, D).permute(0, 2, 1, 3)
@@ -149,10 +201,21 @@ class _ObjectHeads(nn.Module):
 
 
 class SpatialBLSTMUSS(nn.Module):
-    """Candidate A: a 2-layer BLSTM over frames of the 7 feature planes of every bin."""
+    """Candidate A: a 2-layer BLSTM over frames of the 7 feature planes of every bin.
 
-    def __init__(self, n_foreground=3, n_interference=2, n_noise=1, hidden=128, layers=2, n_fft=1024, hop=512,
-                 embed=32):
+    Args:
+        n_foreground: foreground objects (the first outputs).
+        n_interference: interference objects (after the foreground).
+        n_noise: noise objects (last).
+        hidden: BLSTM units per direction.
+        layers: BLSTM layers.
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+        embed: width of each object's embedding for its class and silence heads.
+    """
+
+    def __init__(self, n_foreground: int = 3, n_interference: int = 2, n_noise: int = 1, hidden: int = 128,
+                 layers: int = 2, n_fft: int = 1024, hop: int = 512, embed: int = 32):
         super().__init__()
         self.n_fg, self.n_int = n_foreground, n_interference
         self.n_objects = n_foreground + n_interference + n_noise
@@ -164,7 +227,17 @@ class SpatialBLSTMUSS(nn.Module):
         self.embed = nn.Linear(2 * hidden, self.n_objects * embed)
         self.heads = _ObjectHeads(embed)
 
-    def forward(self, mixture):
+    def forward(self, mixture: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Separate a mixture into S objects, each a magnitude mask on channel 0.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+
+        Returns:
+            `waveforms` (batch, S, samples): channel 0 masked once per object (same rate and scale as
+            the mixture), S = n_foreground + n_interference + n_noise in that order;
+            `class_logits` (batch, S, 18); `silence_logit` (batch, S).
+        """
         B, _, T = mixture.shape
         spec = self.stft(mixture)
         F_, N = spec.shape[2:]
@@ -179,9 +252,20 @@ class SpatialBLSTMUSS(nn.Module):
 
 class BandSplitUSS(nn.Module):
     """Candidate B: band-split spatial features, `n_blocks` dual-path BLSTM blocks of width `dim`,
-    then per object a band-wise mask head and an embedding for its class and silence heads."""
+    then per object a band-wise mask head and an embedding for its class and silence heads.
 
-    def __init__(self, n_foreground=3, n_interference=2, n_noise=1, dim=48, n_blocks=2, n_fft=1024, hop=512):
+    Args:
+        n_foreground: foreground objects (the first outputs).
+        n_interference: interference objects (after the foreground).
+        n_noise: noise objects (last).
+        dim: band embedding width.
+        n_blocks: dual-path blocks.
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+    """
+
+    def __init__(self, n_foreground: int = 3, n_interference: int = 2, n_noise: int = 1, dim: int = 48,
+                 n_blocks: int = 2, n_fft: int = 1024, hop: int = 512):
         super().__init__()
         self.n_fg, self.n_int = n_foreground, n_interference
         self.n_objects = n_foreground + n_interference + n_noise
@@ -192,7 +276,17 @@ class BandSplitUSS(nn.Module):
         self.object_embed = nn.Linear(dim, self.n_objects * dim)
         self.heads = _ObjectHeads(dim)
 
-    def forward(self, mixture):
+    def forward(self, mixture: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Separate a mixture into S objects, each a magnitude mask on channel 0.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+
+        Returns:
+            `waveforms` (batch, S, samples): channel 0 masked once per object (same rate and scale as
+            the mixture), S = n_foreground + n_interference + n_noise in that order;
+            `class_logits` (batch, S, 18); `silence_logit` (batch, S).
+        """
         B, _, T = mixture.shape
         spec = self.stft(mixture)
         h = self.bands.split(spatial_features(spec))
@@ -206,9 +300,18 @@ class BandSplitUSS(nn.Module):
 
 
 class BandSplitTSE(nn.Module):
-    """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0."""
+    """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0.
 
-    def __init__(self, dim=48, n_blocks=2, n_fft=1024, hop=512, start_logit=6.0):
+    Args:
+        dim: band embedding width.
+        n_blocks: dual-path blocks, each FiLM-conditioned on the class one-hot.
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+        start_logit: initial mask logit: the mixture mask starts at sigmoid(−start_logit), the
+            enrollment mask at sigmoid(+start_logit).
+    """
+
+    def __init__(self, dim: int = 48, n_blocks: int = 2, n_fft: int = 1024, hop: int = 512, start_logit: float = 6.0):
         super().__init__()
         self.stft = MultiChannelSTFT(n_fft, hop)
         self.n_bins = n_fft // 2 + 1
@@ -223,7 +326,17 @@ class BandSplitTSE(nn.Module):
             self.bands.b_out.view(len(self.bands.edges), 2, -1)[:, 0] = -float(start_logit)
             self.bands.b_out.view(len(self.bands.edges), 2, -1)[:, 1] = float(start_logit)
 
-    def forward(self, mixture, enrollment, one_hot):
+    def forward(self, mixture: torch.Tensor, enrollment: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+        """Extract the queried class: a magnitude mask on the mixture's channel 0 plus one on the enrollment.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+            enrollment: a first estimate of the target, shape (batch, samples), same rate and length.
+            one_hot: the target's class, shape (batch, 18).
+
+        Returns:
+            The target's waveform at channel 0, shape (batch, samples).
+        """
         T = mixture.shape[-1]
         spec = self.stft(torch.cat([mixture, enrollment[:, None]], dim=1))
         mix, enr = spec[:, :4], spec[:, 4:]
@@ -254,9 +367,20 @@ class BandSplitSeparator(BandSplitTSE):
     same answer. With `occurrences` the k-th slot of a class (k = 0, 1, 2 in slot order) adds a
     learned vector `occurrence(k)` to its one-hot (zero at the start, so the model begins as the
     2025 one), which lets the two queries of a repeated class ask for two different sources; the
-    class-aware PIT loss leaves free which one is which."""
+    class-aware PIT loss leaves free which one is which.
 
-    def __init__(self, n_slots=3, dim=48, n_blocks=2, n_fft=1024, hop=512, start_logit=6.0, occurrences=False):
+    Args:
+        n_slots: queried slots per mixture.
+        dim: band embedding width.
+        n_blocks: dual-path blocks.
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+        start_logit: initial mask logit (see `BandSplitTSE`).
+        occurrences: add the learned occurrence vectors (2026 repeated classes).
+    """
+
+    def __init__(self, n_slots: int = 3, dim: int = 48, n_blocks: int = 2, n_fft: int = 1024, hop: int = 512,
+                 start_logit: float = 6.0, occurrences: bool = False):
         super().__init__(dim, n_blocks, n_fft, hop, start_logit)
         self.n_slots = n_slots
         self.occurrence = None
@@ -264,7 +388,17 @@ class BandSplitSeparator(BandSplitTSE):
             self.occurrence = nn.Embedding(n_slots, N_CLASSES)
             nn.init.zeros_(self.occurrence.weight)
 
-    def forward(self, mixture, query):
+    def forward(self, mixture: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """Extract one source per queried slot.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+            query: class one-hots of shape (batch, n_slots·18) or (batch, n_slots, 18), zeros for a
+                silent slot.
+
+        Returns:
+            Waveforms at channel 0 of shape (batch, n_slots, 1, samples), zeros for the silent slots.
+        """
         B, _, T = mixture.shape
         hots = query.reshape(B, self.n_slots, N_CLASSES)
         out = mixture.new_zeros(B, self.n_slots, 1, T)

@@ -41,11 +41,21 @@ N_CLASSES = len(LABELS)
 
 
 class BiMambaFFN(nn.Module):
-    """Forward and time-flipped Mamba-2 branches, concatenated, Mish, Linear back to D."""
+    """Forward and time-flipped Mamba-2 branches, concatenated, Mish, Linear back to D.
+
+    Args:
+        dim: sequence width D.
+        d_state: Mamba-2 state size per head.
+        d_conv: Mamba-2 causal convolution width.
+        expand: Mamba-2 inner width as a multiple of dim.
+        headdim: Mamba-2 head width.
+        chunk_size: Mamba-2 scan chunk length.
+    """
 
     # chunk 16: 10–20 % faster than 32 on the CPU at both sizes (same result to 1e-6); the
     # F-axis sequences (65 after unfold) pad to 80 instead of 96
-    def __init__(self, dim, d_state=16, d_conv=4, expand=4, headdim=16, chunk_size=16):
+    def __init__(self, dim: int, d_state: int = 16, d_conv: int = 4, expand: int = 4, headdim: int = 16,
+                 chunk_size: int = 16):
         super().__init__()
         self.forward_mamba = Mamba2(dim, d_state=d_state, d_conv=d_conv, expand=expand, headdim=headdim,
                                     chunk_size=chunk_size)
@@ -53,24 +63,57 @@ class BiMambaFFN(nn.Module):
                                      chunk_size=chunk_size)
         self.out = nn.Linear(2 * dim, dim)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Bidirectional Mamba-2 feed-forward.
+
+        Args:
+            x: sequences of shape (N, L, dim).
+
+        Returns:
+            Tensor of shape (N, L, dim).
+        """
         y = torch.cat([self.forward_mamba(x), self.backward_mamba(x.flip(1)).flip(1)], dim=-1)
         return self.out(F.mish(y))
 
 
 class PlainFFN(nn.Module):
-    def __init__(self, dim, expand=4):
+    """Linear (D -> expand·D), Mish, Linear back: the feed-forward of the USS's frequency modules.
+
+    Args:
+        dim: sequence width D.
+        expand: hidden width as a multiple of dim.
+    """
+
+    def __init__(self, dim: int, expand: int = 4):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(dim, expand * dim), nn.Mish(), nn.Linear(expand * dim, dim))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Position-wise feed-forward.
+
+        Args:
+            x: sequences of shape (..., dim).
+
+        Returns:
+            Tensor of x's shape.
+        """
         return self.net(x)
 
 
 class HybridModule(nn.Module):
-    """One axis of a DeFT block, applied to (N, L, D) sequences."""
+    """One axis of a DeFT block, applied to (N, L, D) sequences.
 
-    def __init__(self, dim, hidden, heads=4, unfold=4, mamba=True, mamba_kw=None):
+    Args:
+        dim: sequence width D.
+        hidden: width inside the module (after the gated conv).
+        heads: attention heads.
+        unfold: neighbours G grouped by the unfold (≤ 1: no unfold).
+        mamba: bidirectional Mamba-2 feed-forward if True, else `PlainFFN`.
+        mamba_kw: Mamba-2 options for `BiMambaFFN` (None: its defaults).
+    """
+
+    def __init__(self, dim: int, hidden: int, heads: int = 4, unfold: int = 4, mamba: bool = True,
+                 mamba_kw: dict | None = None):
         super().__init__()
         self.G = unfold if unfold and unfold > 1 else 1
         self.norm = nn.LayerNorm(dim)
@@ -81,7 +124,15 @@ class HybridModule(nn.Module):
         self.ffn = BiMambaFFN(hidden, **(mamba_kw or {})) if mamba else PlainFFN(hidden)
         self.deconv = nn.ConvTranspose1d(hidden, dim, self.G, stride=self.G)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Residual pass along the sequence axis (padded to a multiple of G, cut back after).
+
+        Args:
+            x: sequences of shape (N, L, dim).
+
+        Returns:
+            Tensor of shape (N, L, dim).
+        """
         n, L, d = x.shape
         h = self.norm(x)
         pad = -L % self.G
@@ -94,13 +145,33 @@ class HybridModule(nn.Module):
 
 
 class DeFTBlock(nn.Module):
-    def __init__(self, dim, hidden, heads, unfold, f_mamba, f_unfold, mamba_kw):
+    """One DeFT block: a hybrid module along frequency (per frame), then one along time (per bin).
+
+    Args:
+        dim: feature width D.
+        hidden: width inside the hybrid modules.
+        heads: attention heads.
+        unfold: neighbours G grouped by the unfold (the time module always; the frequency one if f_unfold).
+        f_mamba: the frequency module's feed-forward is Mamba-2 (else `PlainFFN`).
+        f_unfold: the frequency module unfolds too.
+        mamba_kw: Mamba-2 options (None: `BiMambaFFN`'s defaults).
+    """
+
+    def __init__(self, dim: int, hidden: int, heads: int, unfold: int, f_mamba: bool, f_unfold: bool,
+                 mamba_kw: dict | None):
         super().__init__()
         self.f_module = HybridModule(dim, hidden, heads, unfold if f_unfold else 1, f_mamba, mamba_kw)
         self.t_module = HybridModule(dim, hidden, heads, unfold, True, mamba_kw)
 
     def forward(self, x):
-        """x: (B, D, F, N)."""
+        """Frequency pass, then time pass.
+
+        Args:
+            x: features of shape (B, D, F bins, N frames).
+
+        Returns:
+            Tensor of shape (B, D, F, N).
+        """
         B, D, Fb, N = x.shape
         x = self.f_module(x.permute(0, 3, 2, 1).reshape(B * N, Fb, D)).reshape(B, N, Fb, D)
         x = self.t_module(x.permute(0, 2, 1, 3).reshape(B * Fb, N, D)).reshape(B, Fb, N, D)
@@ -108,10 +179,24 @@ class DeFTBlock(nn.Module):
 
 
 class DeFTBackbone(nn.Module):
-    """(B, in_planes, F, N) -> (B, D, F, N); optional per-block Res-FiLM conditioning."""
+    """(B, in_planes, F, N) -> (B, D, F, N); optional per-block Res-FiLM conditioning.
 
-    def __init__(self, in_planes=8, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, f_mamba=True, f_unfold=True,
-                 cond_dim=0, mamba_kw=None):
+    Args:
+        in_planes: real input planes (8: the 4 channels' real and imaginary parts).
+        dim: feature width D.
+        hidden: width inside the hybrid modules.
+        n_blocks: DeFT blocks.
+        heads: attention heads.
+        unfold: neighbours grouped by the unfold.
+        f_mamba: Mamba-2 feed-forward in the frequency modules.
+        f_unfold: unfold in the frequency modules.
+        cond_dim: condition width for a Res-FiLM before every block; 0 for none.
+        mamba_kw: Mamba-2 options (None: `BiMambaFFN`'s defaults).
+    """
+
+    def __init__(self, in_planes: int = 8, dim: int = 64, hidden: int = 64, n_blocks: int = 6, heads: int = 4,
+                 unfold: int = 4, f_mamba: bool = True, f_unfold: bool = True, cond_dim: int = 0,
+                 mamba_kw: dict | None = None):
         super().__init__()
         self.encoder = nn.Sequential(nn.Conv2d(in_planes, dim, 3, padding=1), nn.GroupNorm(1, dim))
         self.blocks = nn.ModuleList(DeFTBlock(dim, hidden, heads, unfold, f_mamba, f_unfold, mamba_kw)
@@ -119,7 +204,16 @@ class DeFTBackbone(nn.Module):
         self.films = (nn.ModuleList(ResFiLM(cond_dim, dim) for _ in range(n_blocks))
                       if cond_dim else None)
 
-    def forward(self, planes, cond=None):
+    def forward(self, planes: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Conv2d + GroupNorm encoder, then the blocks (each after its Res-FiLM when cond_dim > 0).
+
+        Args:
+            planes: real spectrogram planes of shape (B, in_planes, F bins, N frames).
+            cond: condition vectors of shape (B, cond_dim); required when cond_dim > 0, ignored otherwise.
+
+        Returns:
+            Features of shape (B, dim, F, N).
+        """
         x = self.encoder(planes)
         for i, block in enumerate(self.blocks):
             if self.films is not None:
@@ -151,10 +245,29 @@ class _SpectralModel(nn.Module):
 
 
 class DeFTMambaUSS(_SpectralModel):
-    """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence probability (B, S)."""
+    """(B, 4, T) -> waveforms (B, S, T), class logits (B, S, 18), silence logit (B, S).
 
-    def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256,
-                 n_foreground=3, n_interference=2, n_noise=1, f_unfold=False, **mamba):
+    Args:
+        dim: feature width D.
+        hidden: width inside the hybrid modules.
+        n_blocks: DeFT blocks.
+        heads: attention heads.
+        unfold: neighbours grouped by the time modules' unfold.
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+        n_foreground: foreground objects (the first outputs).
+        n_interference: interference objects (after the foreground).
+        n_noise: noise objects (last).
+        f_unfold: unfold in the frequency modules too (tiny CPU configurations).
+        **mamba: Mamba-2 options (MAMBA_KEYS: d_state, d_conv, expand, headdim, chunk_size).
+
+    Raises:
+        TypeError: If `mamba` has a key outside MAMBA_KEYS.
+    """
+
+    def __init__(self, dim: int = 64, hidden: int = 64, n_blocks: int = 6, heads: int = 4, unfold: int = 4,
+                 n_fft: int = 512, hop: int = 256, n_foreground: int = 3, n_interference: int = 2, n_noise: int = 1,
+                 f_unfold: bool = False, **mamba: int):
         super().__init__(n_fft, hop)
         self.n_fg, self.n_int, self.n_noise = n_foreground, n_interference, n_noise
         self.n_objects = n_foreground + n_interference + n_noise
@@ -168,7 +281,19 @@ class DeFTMambaUSS(_SpectralModel):
         self.class_decoder = nn.Sequential(nn.Linear(dim, dim), nn.Mish(), nn.Linear(dim, N_CLASSES))
         self.silence_decoder = nn.Sequential(nn.Linear(dim, dim), nn.Mish(), nn.Linear(dim, 1))
 
-    def forward(self, mixture):
+    def forward(self, mixture: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Separate a mixture into S objects, each a complex ratio mask on channel 0.
+
+        The mixture is scaled to unit RMS (channel 0) on the way in and the outputs scaled back.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+
+        Returns:
+            `waveforms` (batch, S, samples) at the mixture's scale, S = n_foreground +
+            n_interference + n_noise in that order; `class_logits` (batch, S, 18);
+            `silence_logit` (batch, S).
+        """
         B, _, T = mixture.shape
         g = self.gain(mixture)
         spec = self.stft(mixture / g[:, :, :1])  # (B, 4, F, N)
@@ -186,9 +311,24 @@ class DeFTMambaUSS(_SpectralModel):
 
 
 class DeFTMambaTSE(_SpectralModel):
-    """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0."""
+    """(B, 4, T) mixture, (B, T) enrollment, (B, 18) one-hot -> (B, T) target at channel 0.
 
-    def __init__(self, dim=64, hidden=64, n_blocks=6, heads=4, unfold=4, n_fft=512, hop=256, **mamba):
+    Args:
+        dim: feature width D.
+        hidden: width inside the hybrid modules.
+        n_blocks: DeFT blocks, each after a Res-FiLM on the class one-hot.
+        heads: attention heads.
+        unfold: neighbours grouped by the unfold (frequency and time modules).
+        n_fft: STFT size in samples.
+        hop: STFT hop in samples.
+        **mamba: Mamba-2 options (MAMBA_KEYS: d_state, d_conv, expand, headdim, chunk_size).
+
+    Raises:
+        TypeError: If `mamba` has a key outside MAMBA_KEYS.
+    """
+
+    def __init__(self, dim: int = 64, hidden: int = 64, n_blocks: int = 6, heads: int = 4, unfold: int = 4,
+                 n_fft: int = 512, hop: int = 256, **mamba: int):
         super().__init__(n_fft, hop)
         self.backbone = DeFTBackbone(10, dim, hidden, n_blocks, heads, unfold, f_mamba=True, f_unfold=True,
                                      cond_dim=N_CLASSES, mamba_kw=_mamba_kw(mamba))
@@ -198,7 +338,20 @@ class DeFTMambaTSE(_SpectralModel):
         with torch.no_grad():
             self.audio_decoder.bias.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0]))  # start: the enrollment
 
-    def forward(self, mixture, enrollment, one_hot):
+    def forward(self, mixture: torch.Tensor, enrollment: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+        """Extract the queried class: complex ratio masks on the mixture's channel 0 and on the enrollment.
+
+        Mixture and enrollment are divided by the mixture's channel-0 RMS on the way in and the
+        output multiplied by it.
+
+        Args:
+            mixture: first-order ambisonic mixtures of shape (batch, 4, samples) at 32 kHz.
+            enrollment: a first estimate of the target, shape (batch, samples), same rate and length.
+            one_hot: the target's class, shape (batch, 18).
+
+        Returns:
+            The target's waveform at channel 0, shape (batch, samples), at the mixture's scale.
+        """
         T = mixture.shape[-1]
         g = self.gain(mixture)
         spec = self.stft(torch.cat([mixture, enrollment[:, None]], dim=1) / g[:, :, :1])

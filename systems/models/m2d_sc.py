@@ -18,15 +18,29 @@ from .m2d import M2DEncoder
 
 
 def energy(logits: torch.Tensor) -> torch.Tensor:
-    """E(x) = −log Σ_k exp(l_k): low for confident (in-class) inputs, high for silence."""
+    """E(x) = −log Σ_k exp(l_k): low for confident (in-class) inputs, high for silence.
+
+    Args:
+        logits: class logits of shape (..., K).
+
+    Returns:
+        Energies of shape (...).
+    """
     return -torch.logsumexp(logits, dim=-1)
 
 
 class EnergySourceClassifier(nn.Module):
-    thresholds: torch.Tensor  # buffer
     """The SC's head, whatever computes its features: BatchNorm (no affine) -> cosine similarity
     with one weight vector per class, logits s·cos θ, and per-class energy thresholds for silence.
-    A subclass sets `self.encoder` and implements `features(wave) -> (N, feature_d)`."""
+    A subclass sets `self.encoder` and implements `features(wave) -> (N, feature_d)`.
+
+    Args:
+        feature_d: width of the features.
+        n_classes: number of classes (18).
+        scale: the logits' scale s.
+    """
+
+    thresholds: torch.Tensor  # buffer
 
     def __init__(self, feature_d: int, n_classes: int = len(LABELS), scale: float = 32.0):
         super().__init__()
@@ -37,26 +51,67 @@ class EnergySourceClassifier(nn.Module):
         self.register_buffer("thresholds", torch.full((n_classes,), float("inf")))
 
     def features(self, wave: torch.Tensor) -> torch.Tensor:
+        """The encoder's features of single sources (a subclass's to implement).
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Features of shape (N, feature_d).
+
+        Raises:
+            NotImplementedError: Always, in this base class.
+        """
         raise NotImplementedError
 
     def cosine(self, wave: torch.Tensor) -> torch.Tensor:
-        """(N, T) -> (N, 18) cosine similarities."""
+        """(N, T) -> (N, 18) cosine similarities.
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Cosines in [−1, 1] between the normalised features and each class's weight, shape (N, n_classes).
+        """
         z = self.head_norm(self.features(wave))
         return F.normalize(z, dim=-1) @ F.normalize(self.class_weight, dim=-1).T
 
-    def forward(self, wave):
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """Class logits s·cos θ.
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Logits of shape (N, n_classes).
+        """
         return self.scale * self.cosine(wave)
 
     @torch.no_grad()
     def classify(self, wave: torch.Tensor) -> tuple[list[str], torch.Tensor]:
-        """(N, T) -> labels (class or `silence`) and energies (N,)."""
+        """(N, T) -> labels (class or `silence`) and energies (N,).
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            N labels (the argmax class, or `silence` where the energy exceeds that class's
+            threshold) and the energies, shape (N,).
+        """
         labels, e, _ = self.classify_scored(wave)
         return labels, e
 
     @torch.no_grad()
     def classify_scored(self, wave: torch.Tensor) -> tuple[list[str], torch.Tensor, torch.Tensor]:
         """(N, T) -> labels (class or `silence`), energies (N,) and each input's softmax
-        probability (N,) of its most likely class (the class it is labelled with unless silent)."""
+        probability (N,) of its most likely class (the class it is labelled with unless silent).
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            N labels, the energies (N,) and the top-class softmax probabilities (N,) in [0, 1].
+        """
         logits = self(wave)
         e = energy(logits)
         k = logits.argmax(-1)
@@ -66,7 +121,13 @@ class EnergySourceClassifier(nn.Module):
 
 
 class M2DSC(EnergySourceClassifier):
-    """M2D encoder, its frame features averaged over time."""
+    """M2D encoder, its frame features averaged over time.
+
+    Args:
+        n_classes: number of classes (18).
+        scale: the logits' scale s.
+        **encoder_kw: M2DEncoder's arguments (input_size, patch_size, sr, embed_dim, depth, num_heads).
+    """
 
     def __init__(self, n_classes: int = len(LABELS), scale: float = 32.0, **encoder_kw):
         encoder = M2DEncoder(**encoder_kw)
@@ -74,6 +135,14 @@ class M2DSC(EnergySourceClassifier):
         self.encoder = encoder
 
     def features(self, wave: torch.Tensor) -> torch.Tensor:
+        """The M2D encoder's frame features averaged over time.
+
+        Args:
+            wave: single-source waveforms of shape (N, samples) at 32 kHz.
+
+        Returns:
+            Features of shape (N, feature_d) (3,840 for ViT-B).
+        """
         return self.encoder(wave).mean(1)
 
 
@@ -81,7 +150,18 @@ def calibrate_thresholds(energies: torch.Tensor, predicted: torch.Tensor, is_act
                          n_classes: int = len(LABELS)) -> torch.Tensor:
     """Per class, the energy threshold that best separates active sources from silent ones
     among the inputs predicted as that class (most correct decisions; midpoint between the two
-    energies that bound it). Classes without both kinds fall back to the global threshold."""
+    energies that bound it). Classes without both kinds fall back to the global threshold.
+
+    Args:
+        energies: energies of the calibration inputs, shape (N,).
+        predicted: their predicted class indices, shape (N,).
+        is_active: bool, shape (N,): True for an active source, False for a silent input.
+        n_classes: number of classes.
+
+    Returns:
+        Thresholds of shape (n_classes,) (float32); an input above its class's threshold is silence.
+        With no inputs at all, every threshold is +inf.
+    """
 
     def best(e, act):
         order = torch.argsort(e)

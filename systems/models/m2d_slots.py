@@ -28,11 +28,29 @@ SLOT_LABELS = tuple(LABELS) + (SILENCE,)
 
 
 def pick_slot_labels(probs: torch.Tensor) -> list[list[str]]:
-    """Each slot's most probable entry (silence included)."""
+    """Each slot's most probable entry (silence included).
+
+    Args:
+        probs: slot probabilities or logits of shape (B, slots, 19), index 18 silence.
+
+    Returns:
+        B lists of one label per slot (a class name or `silence`); a class may repeat.
+    """
     return [[SLOT_LABELS[int(i)] for i in row] for row in probs.argmax(-1)]
 
 
 class SlotHead(nn.Module):
+    """The 2026 baseline's slot head (`HeadAvgLinear`): time mean -> `m2d_out_norm` -> `linear` ->
+    one `tracks.<i>` MLP per slot.
+
+    Args:
+        feature_d: width of the encoder's frame features.
+        n_slots: output slots.
+        n_classes: entries per slot (19: the 18 classes and silence).
+        track_input_dim: width of each slot's share of the shared Linear's output.
+        track_hidden_dim: hidden width of each slot's MLP.
+    """
+
     def __init__(self, feature_d: int, n_slots: int = 3, n_classes: int = N_SLOT_CLASSES,
                  track_input_dim: int = 1024, track_hidden_dim: int = 512):
         super().__init__()
@@ -45,34 +63,79 @@ class SlotHead(nn.Module):
                           nn.Linear(track_hidden_dim, n_classes)) for _ in range(n_slots))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """(B, frames, D) encoder features -> (B, n_slots, n_classes) logits."""
+        """(B, frames, D) encoder features -> (B, n_slots, n_classes) logits.
+
+        Args:
+            features: encoder frame features of shape (B, frames, feature_d).
+
+        Returns:
+            Logits of shape (B, n_slots, n_classes).
+        """
         x = self.linear(self.m2d_out_norm(features.mean(1)))
         x = x.reshape(len(x), self.n_slots, self.track_input_dim)
         return torch.stack([track(x[:, i]) for i, track in enumerate(self.tracks)], dim=1)
 
 
 class M2DSlotTagger(M2DTagger):
-    """The 1-channel 2026 tagger (`M2dAt`): channel 0 -> 3 slot labels (repeats allowed)."""
+    """The 1-channel 2026 tagger (`M2dAt`): channel 0 -> 3 slot labels (repeats allowed).
+
+    Args:
+        n_slots: output slots.
+        track_input_dim: the slot head's per-slot input width.
+        track_hidden_dim: the slot head's hidden width.
+        **encoder_kw: M2DEncoder's arguments (input_size, patch_size, sr, embed_dim, depth, num_heads).
+    """
 
     def __init__(self, n_slots: int = 3, track_input_dim: int = 1024, track_hidden_dim: int = 512, **encoder_kw):
         super().__init__(**encoder_kw)
         self.head = SlotHead(self.encoder.feature_d, n_slots, N_SLOT_CLASSES, track_input_dim, track_hidden_dim)
 
     def logits(self, wave: torch.Tensor) -> torch.Tensor:
+        """Slot logits of channel-0 audio.
+
+        Args:
+            wave: the mixtures' channel 0, shape (B, samples) at 32 kHz.
+
+        Returns:
+            Logits of shape (B, n_slots, 19) (index 18: silence).
+        """
         return self.head(self.encoder(wave))
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        """(B, T) channel-0 audio -> (B, n_slots, 19) slot probabilities."""
+        """(B, T) channel-0 audio -> (B, n_slots, 19) slot probabilities.
+
+        Args:
+            wave: the mixtures' channel 0, shape (B, samples) at 32 kHz.
+
+        Returns:
+            Probabilities of shape (B, n_slots, 19), a softmax per slot (index 18: silence).
+        """
         return torch.softmax(self.logits(wave), dim=-1)
 
     def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
-        """(B, 4, T) mixture -> (B, n_slots, 19) logits, from the reference channel 0."""
+        """(B, 4, T) mixture -> (B, n_slots, 19) logits, from the reference channel 0.
+
+        Args:
+            mixture: mixtures of shape (B, channels, samples) at 32 kHz; only channel 0 is read.
+
+        Returns:
+            Logits of shape (B, n_slots, 19) (index 18: silence).
+        """
         return self.logits(mixture[:, 0])
 
     @staticmethod
     def pick_labels(probs: torch.Tensor, threshold: float = 0.5, n_min: int = 1, n_max: int = 3) -> list[list[str]]:
         """Each slot's most probable entry (`pick_slot_labels`). The base tagger's threshold and
         count limits do not apply to slots: only their defaults are accepted.
+
+        Args:
+            probs: slot probabilities of shape (B, n_slots, 19), as `forward` gives.
+            threshold: must be 0.5 (the base tagger's default).
+            n_min: must be 1.
+            n_max: must be 3.
+
+        Returns:
+            B lists of one label per slot (a class name or `silence`).
 
         Raises:
             S5Error: for any other threshold, n_min or n_max.
@@ -85,7 +148,15 @@ class M2DSlotTagger(M2DTagger):
 
 class M2DSpatialSlotTagger(nn.Module):
     """The 4-channel 2026 tagger (`M2dAtSpatial`). Official names: `m2d.backbone.*`,
-    `m2d.head_norm.*` (built by the official class, unused) and `head.*` (`SlotHead` on n·D)."""
+    `m2d.head_norm.*` (built by the official class, unused) and `head.*` (`SlotHead` on n·D).
+
+    Args:
+        n_channels: input channels, each through the one shared M2D encoder.
+        n_slots: output slots.
+        track_input_dim: the slot head's per-slot input width.
+        track_hidden_dim: the slot head's hidden width.
+        **encoder_kw: M2DEncoder's arguments (input_size, patch_size, sr, embed_dim, depth, num_heads).
+    """
 
     def __init__(self, n_channels: int = 4, n_slots: int = 3, track_input_dim: int = 1024,
                  track_hidden_dim: int = 512, **encoder_kw):
@@ -97,7 +168,17 @@ class M2DSpatialSlotTagger(nn.Module):
                              track_hidden_dim)
 
     def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) mixture -> (B, n_slots, 19) logits."""
+        """(B, C, T) mixture -> (B, n_slots, 19) logits.
+
+        Args:
+            mixture: mixtures of shape (B, n_channels, samples) at 32 kHz.
+
+        Returns:
+            Logits of shape (B, n_slots, 19) (index 18: silence).
+
+        Raises:
+            S5Error: If the mixture does not have n_channels channels.
+        """
         B, C, T = mixture.shape
         if C != self.n_channels:
             raise S5Error(f"the spatial tagger takes {self.n_channels}-channel mixtures, got {C} channels")
@@ -107,7 +188,17 @@ class M2DSpatialSlotTagger(nn.Module):
         return self.head(feats)
 
     def forward(self, mixture: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) mixture -> (B, n_slots, 19) slot probabilities."""
+        """(B, C, T) mixture -> (B, n_slots, 19) slot probabilities.
+
+        Args:
+            mixture: mixtures of shape (B, n_channels, samples) at 32 kHz.
+
+        Returns:
+            Probabilities of shape (B, n_slots, 19), a softmax per slot (index 18: silence).
+
+        Raises:
+            S5Error: If the mixture does not have n_channels channels.
+        """
         return torch.softmax(self.mixture_logits(mixture), dim=-1)
 
     pick_labels = staticmethod(pick_slot_labels)
@@ -118,11 +209,27 @@ class SlotTagger(Protocol):
     """What a 2026 system asks of a slot tagger (`M2DSlotTagger`, `M2DSpatialSlotTagger`, the CPU
     size class's `cpu_classifier.CNNSlotTagger`)."""
 
-    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor: ...
+    def mixture_logits(self, mixture: torch.Tensor) -> torch.Tensor:
+        """Slot logits of a batch of mixtures.
+
+        Args:
+            mixture: mixtures of shape (B, channels, samples) at 32 kHz (4 channels in s5bench).
+
+        Returns:
+            Logits of shape (B, slots, 19) (index 18: silence).
+        """
+        ...
 
 
-def as_slot_tagger(model: nn.Module, where) -> SlotTagger:
+def as_slot_tagger(model: nn.Module, where: object) -> SlotTagger:
     """`model` typed as a slot tagger (1 or 4 channels).
+
+    Args:
+        model: a loaded model.
+        where: what it was loaded from (its checkpoint), named in the error.
+
+    Returns:
+        The same model.
 
     Raises:
         S5Error: naming `where` (its checkpoint) if it is another model.

@@ -38,12 +38,21 @@ def _segment_sums(a: torch.Tensor) -> torch.Tensor:
     return out.masked_fill(~keep, float("-inf"))
 
 
-def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
-    """Chunked selective scan.
+def ssd_scan(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, chunk: int = 64,
+             initial_state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chunked selective scan. No D skip and no gating: the caller adds those.
 
-    x: (b, seq, h, p) inputs; dt: (b, seq, h) positive steps; A: (h,) negative rates;
-    B, C: (b, seq, g, n) with g groups shared by k = h/g heads each. Returns y (b, seq, h, p) and
-    the final state (b, h, p, n). No D skip and no gating: the caller adds those.
+    Args:
+        x: inputs of shape (b, seq, h, p): batch, sequence, heads, head width.
+        dt: positive steps Δ of shape (b, seq, h) (after softplus).
+        A: negative decay rates of shape (h,).
+        B: input projections of shape (b, seq, g, n), g groups shared by k = h/g heads each, n the state size.
+        C: output projections of shape (b, seq, g, n).
+        chunk: chunk length (the sequence is zero-padded to a multiple of it).
+        initial_state: state before the first step, shape (b, h, p, n); None for zeros.
+
+    Returns:
+        y of shape (b, seq, h, p) and the final state of shape (b, h, p, n).
     """
     b, seq, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
@@ -89,25 +98,59 @@ def ssd_scan(x, dt, A, B, C, chunk: int = 64, initial_state=None):
 
 
 class RMSNormGated(nn.Module):
-    """RMSNorm of x·silu(z) (mamba_ssm's norm_before_gate=False), parameter `weight`."""
+    """RMSNorm of x·silu(z) (mamba_ssm's norm_before_gate=False), parameter `weight`.
+
+    Args:
+        d: feature width.
+        eps: added to the mean square before the root.
+    """
 
     def __init__(self, d: int, eps: float = 1e-5):
         super().__init__()
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(d))
 
-    def forward(self, x, z):
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Gate, then normalise over the last axis.
+
+        Args:
+            x: features of shape (..., d).
+            z: gate of the same shape.
+
+        Returns:
+            Tensor of x's shape.
+        """
         x = x * F.silu(z)
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
 class Mamba2(nn.Module):
-    """Drop-in for mamba_ssm.modules.mamba2_simple.Mamba2Simple (same state-dict keys)."""
+    """Drop-in for mamba_ssm.modules.mamba2_simple.Mamba2Simple (same state-dict keys).
+
+    Args:
+        d_model: input and output width.
+        d_state: state size n per group.
+        d_conv: width of the causal depthwise convolution.
+        expand: inner width as a multiple of d_model.
+        headdim: head width p; expand·d_model must be a multiple of it.
+        ngroups: groups sharing B and C.
+        A_init_range: range of the initial decay rates A (uniform, stored as log).
+        dt_min: lower bound of the initial Δ (log-uniform).
+        dt_max: upper bound of the initial Δ.
+        dt_init_floor: floor of the initial Δ.
+        bias: biases in the input and output projections.
+        conv_bias: bias in the convolution.
+        chunk_size: scan chunk length.
+        use_kernels: use mamba_ssm's fused kernel on CUDA when it is importable.
+
+    Raises:
+        S5Error: If expand·d_model is not a multiple of headdim.
+    """
 
     def __init__(self, d_model: int, d_state: int = 64, d_conv: int = 4, expand: int = 2, headdim: int = 128,
-                 ngroups: int = 1, A_init_range=(1, 16), dt_min: float = 0.001, dt_max: float = 0.1,
-                 dt_init_floor: float = 1e-4, bias: bool = False, conv_bias: bool = True, chunk_size: int = 64,
-                 use_kernels: bool = True):
+                 ngroups: int = 1, A_init_range: tuple[float, float] = (1, 16), dt_min: float = 0.001,
+                 dt_max: float = 0.1, dt_init_floor: float = 1e-4, bias: bool = False, conv_bias: bool = True,
+                 chunk_size: int = 64, use_kernels: bool = True):
         super().__init__()
         self.d_model, self.d_state, self.d_conv, self.expand = d_model, d_state, d_conv, expand
         self.d_inner = expand * d_model
@@ -130,7 +173,14 @@ class Mamba2(nn.Module):
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        """u: (batch, length, d_model) -> same shape."""
+        """u: (batch, length, d_model) -> same shape.
+
+        Args:
+            u: sequences of shape (batch, length, d_model).
+
+        Returns:
+            Tensor of shape (batch, length, d_model).
+        """
         b, seq, _ = u.shape
         z, xBC, dt = torch.split(self.in_proj(u), [self.d_inner, self.d_inner + 2 * self.ngroups * self.d_state,
                                                     self.nheads], dim=-1)

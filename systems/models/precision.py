@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import torch
 
@@ -22,14 +22,22 @@ _LOW = (torch.bfloat16, torch.float16)
 
 
 def autocast_devices() -> list[str]:
-    """The device types ("cuda", "cpu") on which autocast is active right now."""
+    """The device types ("cuda", "cpu") on which autocast is active right now.
+
+    Returns:
+        A sublist of ["cuda", "cpu"], empty when autocast is off everywhere.
+    """
     return [d for d in ("cuda", "cpu") if torch.is_autocast_enabled(d)]
 
 
 @contextlib.contextmanager
 def full_precision() -> Iterator[None]:
     """Autocast off, on every device type where it is on, for the enclosed code (a no-op when it
-    is off everywhere)."""
+    is off everywhere).
+
+    Yields:
+        None, once; autocast is restored when the block ends.
+    """
     with contextlib.ExitStack() as stack:
         for device in autocast_devices():
             stack.enter_context(torch.autocast(device, enabled=False))
@@ -37,14 +45,32 @@ def full_precision() -> Iterator[None]:
 
 
 @overload
-def to_float(x: torch.Tensor) -> torch.Tensor: ...
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    """A tensor in float32 if it was bfloat16/float16.
+
+    Args:
+        x: a tensor.
+
+    Returns:
+        A float32 copy of a bfloat16/float16 tensor, else x itself.
+    """
+    ...
 
 
 @overload
-def to_float(x: _T) -> _T: ...
+def to_float(x: _T) -> _T:
+    """A structure of tensors with its low-precision ones in float32.
+
+    Args:
+        x: a dict/list/tuple of tensors, or any other value (returned as it is).
+
+    Returns:
+        The same structure, bfloat16/float16 tensors replaced by float32 copies.
+    """
+    ...
 
 
-def to_float(x):
+def to_float(x: Any) -> Any:
     """x with its bfloat16/float16 tensors cast to float32 (through dicts, lists and tuples);
     every other value, float32 and float64 tensors included, is returned as it is (the same object).
 
@@ -66,6 +92,12 @@ def to_float(x):
 def amp_dtype(name: str) -> torch.dtype:
     """The autocast dtype of a recipe's `amp_dtype` ("bfloat16" or "float16").
 
+    Args:
+        name: "bfloat16" or "float16".
+
+    Returns:
+        torch.bfloat16 or torch.float16.
+
     Raises:
         S5Error: for any other name.
     """
@@ -74,15 +106,17 @@ def amp_dtype(name: str) -> torch.dtype:
     return AMP_DTYPES[name]
 
 
-def run_autocast(fn: Callable[..., _T], *args, dtype: torch.dtype | None = None, device_type: str = "cuda",
-                 **kwargs) -> _T:
+def run_autocast(fn: Callable[..., _T], *args: Any, dtype: torch.dtype | None = None, device_type: str = "cuda",
+                 **kwargs: Any) -> _T:
     """fn(*args, **kwargs) under autocast to `dtype` on `device_type`, its outputs cast back to
     float32; with dtype None, the plain call (no autocast, outputs untouched).
 
     Args:
         fn: a model or one of its methods.
+        *args: fn's positional arguments.
         dtype: torch.bfloat16 / torch.float16, or None for full precision.
         device_type: "cuda" (or "cpu") — where the tensors live.
+        **kwargs: fn's keyword arguments.
 
     Returns:
         fn's outputs (float32 where autocast made them lower).

@@ -12,10 +12,21 @@ from .tasks import separation_gain
 
 @torch.no_grad()
 def ideal_mask_gains(mix0: torch.Tensor, ref: torch.Tensor, n_fft: int = 1024, hop: int = 512) -> dict:
-    """mix0, ref: (N, T), one row per active target. Returns the mean `sep_gain` of three oracle
-    masks built from the target S and the rest N = X − S of the mixture X (ideal ratio mask
-    |S| / (|S| + |N|), phase-sensitive mask Re(S/X) clipped to [0, 1], ideal binary mask
-    |S| > |N|), and the mean SNR of the best-scaled mixture itself (dB)."""
+    """The mean `sep_gain` of three oracle masks built from the target S and the rest N = X − S of
+    the mixture X (ideal ratio mask |S| / (|S| + |N|), phase-sensitive mask Re(S/X) clipped to
+    [0, 1], ideal binary mask |S| > |N|), and the mean SNR of the best-scaled mixture itself (dB).
+    Computed in float64.
+
+    Args:
+        mix0: the mixture's channel 0, shape (N, samples), one row per active target.
+        ref: the targets (their channel-0 images), shape (N, samples).
+        n_fft: STFT size (and Hann window) in samples.
+        hop: STFT hop in samples.
+
+    Returns:
+        {"irm", "psm", "ibm": mean sep_gain in dB of each mask; "scaled_mixture_snr": mean SNR in dB
+        of the best-scaled mixture}.
+    """
     mix0, ref = mix0.double(), ref.double()
     window = torch.hann_window(n_fft, dtype=torch.float64)
     T = mix0.shape[-1]

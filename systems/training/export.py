@@ -15,9 +15,26 @@ from ..models.state_dicts import save_checkpoint
 from .recipes import data_config, record_config
 
 
-def export(cfg, work, command=None, seconds=None, world=1, device="cpu") -> Path:
+def export(cfg: dict, work: Path, command: str | None = None, seconds: float | None = None, world: int = 1,
+           device: str = "cpu") -> Path:
     """Best checkpoint -> the shipped file, with how it was made; SC thresholds calibrated first
-    (on `device`, the one the model trained on)."""
+    (on `device`, the one the model trained on).
+
+    Args:
+        cfg: the training config (its `export` names the output file).
+        work: the run's work folder, which holds best.pt.
+        command: the command line recorded (None: this process's argv).
+        seconds: training time in seconds recorded (None or 0: not recorded).
+        world: number of processes the run trained on.
+        device: where SC calibration runs.
+
+    Returns:
+        The path written (`cfg["export"]`, relative to the working folder).
+
+    Raises:
+        FileNotFoundError: If the work folder has no best.pt.
+        S5Error: If best.pt cannot be read or is not a checkpoint of the config's task.
+    """
     model, record = load_component(work / "best.pt", expect_task=cfg["task"])
     if cfg["task"] == "sc":
         calibrate_sc(model, cfg, device=device)
@@ -32,9 +49,19 @@ def export(cfg, work, command=None, seconds=None, world=1, device="cpu") -> Path
 
 
 @torch.no_grad()
-def calibrate_sc(model, cfg, n_batches: int | None = None, device="cpu"):
+def calibrate_sc(model, cfg: dict, n_batches: int | None = None, device: str = "cpu") -> None:  # model: an SC
     """Per-class energy thresholds from a validation stream (its own seed), the model run on
-    `device` (and left on the CPU)."""
+    `device` (and left on the CPU).
+
+    The stream has `calibration_size` scenes (default 2·val_size), seed val_seed + 1; the SC task's
+    inputs (with the config's task options) give the active and the silent examples.
+
+    Args:
+        model: an SC (`EnergySourceClassifier`); its `thresholds` buffer is set in place.
+        cfg: the training config.
+        n_batches: unused.
+        device: where the model runs during calibration.
+    """
     from ..models.m2d_sc import calibrate_thresholds, energy
     from .tasks import SCTask
 

@@ -183,8 +183,13 @@ def training_identity(cfg: dict) -> dict:
                                  sort_keys=True, default=str))
 
 
-def check_same_training(saved: dict | None, identity: dict | None, last) -> None:
+def check_same_training(saved: dict | None, identity: dict | None, last: str | Path) -> None:
     """Refuse to resume `last` (a last.pt) when it was written by another training run.
+
+    Args:
+        saved: the identity recorded in last.pt (None for a file of an earlier version: accepted).
+        identity: this run's `training_identity` (None: nothing to compare, accepted).
+        last: the last.pt file, named in the error.
 
     Raises:
         S5Error: naming the keys that differ and the file.

@@ -6,7 +6,7 @@ active (B,3), interference (B,2,T), noise (B,T).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -32,11 +32,19 @@ class Task:
     autocast to `amp_dtype` (set by the trainer; None: full precision) and hands back float32,
     so that losses and figures are computed in float32 with autocast off. `want_figures` False
     (the trainer's steps between log rows) skips the training figures, each of which reads a
-    value back to the host."""
+    value back to the host.
+
+    Args:
+        **options: the recipe's `task_options`, a subset of the class's OPTIONS (the rest keep
+            their defaults).
+
+    Raises:
+        S5Error: If an option is not one of OPTIONS.
+    """
 
     OPTIONS: dict = {}  # the task's options (recipe `task_options`) with their defaults
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         unknown = sorted(set(options) - set(self.OPTIONS))
         if unknown:
             raise S5Error(f"unknown task option(s) {', '.join(map(repr, unknown))} for {type(self).__name__}; "
@@ -46,22 +54,60 @@ class Task:
         self.amp_dtype = None  # torch.bfloat16 / torch.float16 under mixed precision
         self.want_figures = True
 
-    def call(self, fn: Callable[..., _R], *args) -> _R:
-        """fn(*args) (a model or one of its methods), under autocast when `amp_dtype` is set."""
+    def call(self, fn: Callable[..., _R], *args: Any) -> _R:
+        """fn(*args) (a model or one of its methods), under autocast when `amp_dtype` is set.
+
+        Args:
+            fn: the model, or one of its methods.
+            *args: its arguments; the first must be a tensor (autocast runs on its device type).
+
+        Returns:
+            fn's result, its low-precision tensors cast back to float32 under autocast.
+        """
         if self.amp_dtype is None:
             return fn(*args)
         return run_autocast(fn, *args, dtype=self.amp_dtype, device_type=args[0].device.type)
 
-    def trainable(self, model):
+    def trainable(self, model: torch.nn.Module) -> list[torch.nn.Parameter]:
+        """The parameters to optimise (here: those that require gradients).
+
+        Args:
+            model: the bare model.
+
+        Returns:
+            Its parameters with requires_grad set.
+        """
         return [p for p in model.parameters() if p.requires_grad]
 
-    def step(self, model, batch):
+    def step(self, model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """One training or validation step's loss and figures (a subclass's to implement).
+
+        Args:
+            model: the bare model (not wrapped for DDP).
+            batch: a collated stream batch (keys in this module's docstring), on the model's device.
+
+        Returns:
+            The scalar loss and the figures {name: float}.
+
+        Raises:
+            NotImplementedError: Always, in this base class.
+        """
         raise NotImplementedError
 
 
-def freeze_m2d_except(model, n_blocks: int, head_names=("head", "class_weight")):
+def freeze_m2d_except(model: torch.nn.Module, n_blocks: int,
+                      head_names: tuple[str, ...] = ("head", "class_weight")) -> None:
     """Train the head and the last `n_blocks` transformer blocks (+ final norm); freeze the rest.
-    n_blocks < 0 trains everything."""
+    n_blocks < 0 trains everything.
+
+    Args:
+        model: an M2D tagger, slot tagger or SC (any model when n_blocks < 0); changed in place.
+        n_blocks: transformer blocks to train, counted from the top; 0: the head only; < 0: all.
+        head_names: top-level parameter or submodule names that stay trainable (`head_norm*` always does).
+
+    Raises:
+        S5Error: If n_blocks ≥ 0 and the model has no M2D encoder.
+    """
     if n_blocks < 0:
         for p in model.parameters():
             p.requires_grad_(True)
@@ -88,11 +134,31 @@ class TaggerTask(Task):
 
     OPTIONS = {"train_blocks": -1}
 
-    def trainable(self, model):
+    def trainable(self, model: torch.nn.Module) -> list[torch.nn.Parameter]:
+        """Freeze all but the head and the last `train_blocks` blocks (`freeze_m2d_except`).
+
+        Args:
+            model: the tagger (changed in place).
+
+        Returns:
+            The parameters left trainable.
+        """
         freeze_m2d_except(model, int(self.options["train_blocks"]), head_names=("head",))
         return super().trainable(model)
 
-    def step(self, model, batch):
+    def step(self, model: Any, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """BCE of the tagger's logits on channel 0 against the mixture's multi-hot.
+
+        Figure: `acc_mix`, the % of mixtures whose predicted label set (p ≥ 0.5, at least the top
+        class) equals the target set.
+
+        Args:
+            model: a tagger with `logits(wave)` (M2DTagger, CNNTagger).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         target = batch["label_vector"].sum(1).clamp(max=1)
         logits = self.call(model.logits, batch["mixture"][:, 0])
         loss = F.binary_cross_entropy_with_logits(logits, target)
@@ -105,8 +171,15 @@ class TaggerTask(Task):
         return loss, {"acc_mix": float(exact) * 100}
 
 
-def slot_targets(batch) -> torch.Tensor:
-    """(B, 3) class index of each target slot, silence (index 18) where the slot is empty."""
+def slot_targets(batch: dict) -> torch.Tensor:
+    """(B, 3) class index of each target slot, silence (index 18) where the slot is empty.
+
+    Args:
+        batch: a stream batch (`label_vector` (B, 3, 18), `active` (B, 3)).
+
+    Returns:
+        (B, 3) long class indices, 18 for inactive slots.
+    """
     cls = batch["label_vector"].argmax(-1)
     return torch.where(batch["active"], cls, torch.full_like(cls, N_SLOT_CLASSES - 1))
 
@@ -116,7 +189,19 @@ class SlotTaggerTask(TaggerTask):
     same trainable parts as M2D-AT. `acc_mix`: the share of mixtures whose slot labels equal the
     targets as multisets."""
 
-    def step(self, model, batch):
+    def step(self, model: Any, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """PIT cross-entropy of the slot logits against the slot targets (`slot_targets`).
+
+        Figure: `acc_mix` (%).
+
+        Args:
+            model: a slot tagger with `mixture_logits(mixture)` (M2DSlotTagger, M2DSpatialSlotTagger,
+                CNNSlotTagger).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         target = slot_targets(batch)
         logits = self.call(model.mixture_logits, batch["mixture"])
         loss = losses.pit_cross_entropy(logits, target)
@@ -134,17 +219,36 @@ SEPARATOR_LOSSES = ("masked_snr", "class_aware_pit")
 class SeparatorTask(Task):
     """ResUNetK with oracle queries. `loss`: masked_snr (2025: SNR over the active slots) or
     class_aware_pit (2026: slots of equal labels may exchange their references; silent slots,
-    queried with zeros, score 0)."""
+    queried with zeros, score 0).
+
+    Args:
+        **options: `loss` (masked_snr or class_aware_pit).
+
+    Raises:
+        S5Error: If an option is unknown or the loss is not one of SEPARATOR_LOSSES.
+    """
 
     OPTIONS = {"loss": "masked_snr"}
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
         self.loss = self.options["loss"]
         if self.loss not in SEPARATOR_LOSSES:
             raise S5Error(f"separator loss {self.loss!r} is not one of {', '.join(SEPARATOR_LOSSES)}")
 
-    def step(self, model, batch):
+    def step(self, model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """Query the separator with the true one-hots; the option's SNR loss on its (B, 3, T) outputs.
+
+        Figures: `snr_active` (dB, mean over active slots) and `sep_gain` (dB, `separation_gain`
+        over active slots).
+
+        Args:
+            model: a label-queried separator, model(mixture (B, 4, T), query (B, 3·18)) -> (B, 3, 1, T).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         B = batch["mixture"].shape[0]
         est = self.call(model, batch["mixture"], batch["label_vector"].reshape(B, -1))[:, :, 0]
         if self.loss == "masked_snr":
@@ -167,7 +271,16 @@ def _active_snr(est, batch):
 def separation_gain(est: torch.Tensor, ref: torch.Tensor, mix0: torch.Tensor) -> float:
     """Mean over rows of SNR(ŝ, s) − SNR(α·x₀, s), α = ⟨x₀, s⟩/‖x₀‖² the best gain on the
     mixture's channel 0. Positive once a model separates; a model that only rescales its
-    mixture scores at most 0 dB. est, ref, mix0: (N, T)."""
+    mixture scores at most 0 dB. Computed in float64, without gradient.
+
+    Args:
+        est: estimates of shape (N, samples).
+        ref: references of shape (N, samples).
+        mix0: the mixture's channel 0 for each row, shape (N, samples).
+
+    Returns:
+        The mean gain in dB (0.0 when there are no rows).
+    """
     if not len(ref):
         return 0.0
     est, ref, mix0 = est.detach().double(), ref.double(), mix0.double()
@@ -188,11 +301,30 @@ class USSTask(Task):
 
     `si_warmup_steps` (option, default 0): for the first steps the foreground term is the
     negative SI-SNR of the active slots instead, so that a rescaled copy of the mixture earns
-    nothing and separation has to start; SA-SDR (the paper's loss) takes over afterwards."""
+    nothing and separation has to start; SA-SDR (the paper's loss) takes over afterwards.
+
+    Args:
+        **options: `si_warmup_steps`.
+
+    Raises:
+        S5Error: If an option is unknown.
+    """
 
     OPTIONS = {"si_warmup_steps": 0}
 
-    def step(self, model, batch):
+    def step(self, model: Any, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """The USS loss above on the model's objects, foreground and interference aligned by PIT.
+
+        Figures: `sa_sdr_fg` (dB), `snr_active` (dB), `sep_gain` (dB) and `class_acc` (% of active
+        foreground slots whose class logits pick the right class).
+
+        Args:
+            model: a USS model (`n_fg`, `n_int`; model(mixture) -> {waveforms, class_logits, silence_logit}).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         out = self.call(model, batch["mixture"])
         wave, logits, sil = out["waveforms"], out["class_logits"], out["silence_logit"]
         nf, ni = model.n_fg, model.n_int
@@ -222,9 +354,21 @@ class USSTask(Task):
                       "class_acc": float(acc) * 100}
 
 
-def frozen(path, task="uss"):
+def frozen(path, task: str = "uss") -> torch.nn.Module:
     """A trained component (an exported checkpoint of `task`), frozen and in eval mode, for tasks
-    that learn from its outputs."""
+    that learn from its outputs.
+
+    Args:
+        path: the exported checkpoint (as written in a config).
+        task: the task it must have been trained for.
+
+    Returns:
+        The model on the CPU, in eval mode, every parameter with requires_grad False.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        S5Error: If it cannot be loaded or is not a checkpoint of `task`.
+    """
     from ..models.checkpoints import load_component
 
     model, _ = load_component(path, expect_task=task)
@@ -234,17 +378,34 @@ def frozen(path, task="uss"):
 
 
 @torch.no_grad()
-def uss_foreground(uss, batch) -> torch.Tensor:
-    """The USS's foreground outputs (B, 3, T) assigned to the batch's target slots by PIT."""
+def uss_foreground(uss: Any, batch: dict) -> torch.Tensor:
+    """The USS's foreground outputs (B, 3, T) assigned to the batch's target slots by PIT.
+
+    Args:
+        uss: a frozen USS model (moved to the batch's device and set to eval mode).
+        batch: a stream batch (`mixture`, `targets`).
+
+    Returns:
+        Foreground waveforms of shape (B, n_fg, samples), slot i aligned with target i (no gradient).
+    """
     uss.to(batch["mixture"].device).eval()
     fg = uss(batch["mixture"])["waveforms"][:, :uss.n_fg]
     return losses.gather_slots(fg, losses.best_permutation(fg, batch["targets"]))
 
 
 @torch.no_grad()
-def tse_outputs(tse, batch, enrollments) -> torch.Tensor:
+def tse_outputs(tse: torch.nn.Module, batch: dict, enrollments: torch.Tensor) -> torch.Tensor:
     """A frozen TSE's estimate of every active target (row-major order, as `x[batch["active"]]`)
-    from the mixture, that target's enrollment (B, S, T) and its true class."""
+    from the mixture, that target's enrollment (B, S, T) and its true class.
+
+    Args:
+        tse: a frozen TSE model (moved to the batch's device and set to eval mode).
+        batch: a stream batch (`mixture`, `active`, `label_vector`).
+        enrollments: one enrollment per slot, shape (B, S, samples).
+
+    Returns:
+        Estimates of shape (N, samples), N the number of active slots (no gradient).
+    """
     b_idx, s_idx = torch.nonzero(batch["active"], as_tuple=True)
     tse.to(batch["mixture"].device).eval()
     return tse(batch["mixture"][b_idx], enrollments[b_idx, s_idx], batch["label_vector"][b_idx, s_idx])
@@ -258,24 +419,52 @@ class SCTask(Task):
     are silence; so the SC and its silence thresholds see what it classifies at inference.
     With `tse_checkpoint` as well, that (frozen) TSE's re-extraction of each active target from
     its USS output and true class is added too, as the pipeline re-classifies after every pass.
-    Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge."""
+    Step 1: ArcFace + KL to uniform; step 2 (`energy_weight` > 0): + squared energy hinge.
+
+    Args:
+        **options: train_blocks, leak, s, m, energy_weight, m_in, m_out, uss_checkpoint,
+            tse_checkpoint (see OPTIONS for their defaults).
+
+    Raises:
+        S5Error: If an option is unknown, tse_checkpoint is given without uss_checkpoint, or a
+            checkpoint cannot be loaded or is of another task.
+        FileNotFoundError: If a named checkpoint does not exist.
+    """
 
     OPTIONS = {"train_blocks": -1, "leak": 0.1, "s": 32.0, "m": 0.5, "energy_weight": 0.0, "m_in": -6.0,
                "m_out": -1.0, "uss_checkpoint": None, "tse_checkpoint": None}
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
         if self.options["tse_checkpoint"] and self.uss is None:
             raise S5Error("SC task option tse_checkpoint needs uss_checkpoint (the TSE's enrollments)")
         self.tse = frozen(self.options["tse_checkpoint"], "tse") if self.options["tse_checkpoint"] else None
 
-    def trainable(self, model):
+    def trainable(self, model: torch.nn.Module) -> list[torch.nn.Parameter]:
+        """Freeze all but the head and the last `train_blocks` blocks (`freeze_m2d_except`).
+
+        Args:
+            model: the SC (changed in place).
+
+        Returns:
+            The parameters left trainable.
+        """
         freeze_m2d_except(model, int(self.options["train_blocks"]), head_names=("class_weight",))
         return super().trainable(model)
 
-    def inputs(self, batch):
-        """Active sources (with leak), their classes, and the non-zero silent inputs."""
+    def inputs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Active sources (with leak), their classes, and the non-zero silent inputs.
+
+        Args:
+            batch: a stream batch.
+
+        Returns:
+            Active inputs (N_act, samples): each active target plus u·leak of its mixture's channel 0
+            (u uniform in [0, 1)), then the USS (and TSE) outputs if those checkpoints are set;
+            their classes (N_act,) long; silent inputs (N_sil, samples): interference, noise and
+            the USS outputs assigned to inactive slots, all-zero rows dropped.
+        """
         mix0 = batch["mixture"][:, 0]
         act = batch["active"]
         owner = torch.nonzero(act)[:, 0]  # the mixture each active source comes from
@@ -293,7 +482,19 @@ class SCTask(Task):
             silent = torch.cat([silent, fg[~act]])
         return active_in, classes, silent[silent.pow(2).sum(-1) > 0]
 
-    def step(self, model, batch):
+    def step(self, model: Any, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """ArcFace on the active inputs + KL to uniform on the silent ones (+ the energy hinge).
+
+        Figures: `class_acc` (% of active inputs classified right), `energy_active` and
+        `energy_silent` (mean energies).
+
+        Args:
+            model: an SC with `cosine(wave)` (M2DSC, CNNSC).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         x_act, y, x_sil = self.inputs(batch)
         cos = self.call(model.cosine, torch.cat([x_act, x_sil]))
         cos_act, cos_sil = cos[:len(x_act)], cos[len(x_act):]
@@ -357,12 +558,22 @@ class TSETask(Task):
       what the second refines (`self_enroll_prob` trains the second pass on detached outputs);
     - `loss`: masked_snr (each query against its own target) or class_aware_pit (2026: the
       queries of one mixture that carry one class may exchange their targets, so two queries of
-      a repeated class must extract two different sources, either way round)."""
+      a repeated class must extract two different sources, either way round).
+
+    Args:
+        **options: uss_checkpoint, self_enroll_prob, mixture_enroll_prob, unrolled_passes,
+            second_pass_weight, loss (see OPTIONS for their defaults).
+
+    Raises:
+        S5Error: If an option is unknown, unrolled_passes is not 1 or 2, the loss is not one of
+            SEPARATOR_LOSSES, or the USS checkpoint cannot be loaded or is of another task.
+        FileNotFoundError: If the USS checkpoint does not exist.
+    """
 
     OPTIONS = {"uss_checkpoint": None, "self_enroll_prob": 0.0, "mixture_enroll_prob": 0.0, "unrolled_passes": 1,
                "second_pass_weight": 0.5, "loss": "masked_snr"}
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
         self.uss = frozen(self.options["uss_checkpoint"]) if self.options["uss_checkpoint"] else None
         if int(self.options["unrolled_passes"]) not in (1, 2):
@@ -371,12 +582,35 @@ class TSETask(Task):
             raise S5Error(f"TSE task option loss is {self.options['loss']!r}; "
                           f"it takes {', '.join(SEPARATOR_LOSSES)}")
 
-    def enrollments(self, batch):
+    def enrollments(self, batch: dict) -> torch.Tensor:
+        """One enrollment per target slot: the frozen USS's PIT-aligned foreground, or without a USS
+        the target plus 0.3 × the mixture's channel 0.
+
+        Args:
+            batch: a stream batch.
+
+        Returns:
+            Enrollments of shape (B, 3, samples).
+        """
         if self.uss is None:
             return batch["targets"] + 0.3 * batch["mixture"][:, :1]
         return uss_foreground(self.uss, batch)
 
-    def step(self, model, batch):
+    def step(self, model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """Extract every active target from its mixture, enrollment and one-hot; the option's loss.
+
+        In training the enrollments are augmented (`self_enroll_prob`, `mixture_enroll_prob`) and,
+        with `unrolled_passes` 2, the second pass is part of the loss. Figures: `snr_active`,
+        `snr_gain_over_enrollment` and `sep_gain` (dB, first pass); in eval mode also
+        `second_pass_gain` and `sep_gain_two_passes` (dB).
+
+        Args:
+            model: a TSE, model(mixture (N, 4, T), enrollment (N, T), one-hot (N, 18)) -> (N, T).
+            batch: a stream batch.
+
+        Returns:
+            The scalar loss (with its graph) and the figures named above ({} when `want_figures` is False).
+        """
         act = batch["active"]
         b_idx, s_idx = torch.nonzero(act, as_tuple=True)
         mix, hot = batch["mixture"][b_idx], batch["label_vector"][b_idx, s_idx]

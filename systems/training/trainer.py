@@ -41,13 +41,26 @@ from .tasks import TASK_CLASSES, Task
 
 
 class StepModule(nn.Module):
-    """Model and task step as one module, so that DistributedDataParallel sees the forward."""
+    """Model and task step as one module, so that DistributedDataParallel sees the forward.
 
-    def __init__(self, model, task):
+    Args:
+        model: the bare model.
+        task: the training task whose `step` runs the model.
+    """
+
+    def __init__(self, model: nn.Module, task: Task):
         super().__init__()
         self.model, self.task = model, task
 
-    def forward(self, batch):
+    def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """The task's step on the model.
+
+        Args:
+            batch: a stream batch on the model's device.
+
+        Returns:
+            The scalar loss and the step's figures.
+        """
         return self.task.step(self.model, batch)
 
 
@@ -69,7 +82,23 @@ class TrainingState:
 
 
 def build_state(cfg: dict, device: str) -> TrainingState:
-    """Model (from `init` or an official M2D weight file if asked), task, optimiser, AMP scaler."""
+    """Model (from `init` or an official M2D weight file if asked), task, optimiser, AMP scaler.
+
+    Seeds torch with the config's seed before building the model.
+
+    Args:
+        cfg: the training config (recipes.load_train_config).
+        device: where the model goes ("cpu", "cuda:0", …); autocast is used only on CUDA.
+
+    Returns:
+        The state at step 0: model on `device`, task, trainable parameters, AdamW, GradScaler
+        (enabled for float16 autocast only).
+
+    Raises:
+        S5Error: If the model config has an unknown option, the task is unknown, a task option
+            is unknown or invalid, or `init`/`m2d_weights` cannot be read or do not fit.
+        FileNotFoundError: If `init`, `m2d_weights` or a checkpoint a task option names does not exist.
+    """
     torch.manual_seed(cfg["seed"])
     try:
         model = build_model(cfg["task"], cfg["model"])
@@ -101,7 +130,19 @@ def _uses_amp(cfg: dict, device: str) -> bool:
 
 def resume(state: TrainingState, last: Path, identity: dict | None = None) -> bool:
     """Load `last.pt` into the state if it exists; True if it did. A `last.pt` of another training
-    run (its recorded identity differs from `identity`: recipes.training_identity) is refused."""
+    run (its recorded identity differs from `identity`: recipes.training_identity) is refused.
+
+    Args:
+        state: the freshly built state, changed in place (weights, optimiser, scaler, step, best).
+        last: the run's last.pt.
+        identity: this run's training identity (None: not checked).
+
+    Returns:
+        True if last.pt existed and was loaded, False if there is none.
+
+    Raises:
+        S5Error: If last.pt cannot be read or was written by another training run.
+    """
     if not last.is_file():
         return False
     saved = read_record(last)
@@ -114,6 +155,13 @@ def resume(state: TrainingState, last: Path, identity: dict | None = None) -> bo
 
 
 def save_last(state: TrainingState, last: Path, identity: dict | None = None) -> None:
+    """Write the resume state (weights, optimiser, scaler, step, best score, identity) atomically.
+
+    Args:
+        state: the training state.
+        last: the file to write (the run's last.pt).
+        identity: the run's training identity, recorded for `resume` to compare.
+    """
     with atomic_path(last, fsync=True) as tmp:
         torch.save({"state_dict": state.model.state_dict(), "optimizer": state.opt.state_dict(),
                     "scaler": state.scaler.state_dict(), "step": state.step, "best": state.best,
@@ -121,10 +169,22 @@ def save_last(state: TrainingState, last: Path, identity: dict | None = None) ->
 
 
 
-def streams(cfg: dict, rank: int, world: int, start_step: int, pin_memory: bool = False):
+def streams(cfg: dict, rank: int, world: int, start_step: int,
+            pin_memory: bool = False) -> tuple[DataLoader, list | None]:
     """The training loader (rank-disjoint, resumed mid-stream; the recipe's `stems` corpus remixed,
     else the generator's scenes) and, on rank 0, the fixed validation batches (always the
-    generator's scenes of the recipe's data config, so that runs on either stream compare)."""
+    generator's scenes of the recipe's data config, so that runs on either stream compare).
+
+    Args:
+        cfg: the training config.
+        rank: this process's rank (its stream seed is seed·1000 + rank).
+        world: number of processes; above 1, rank 0 builds the room bank and all ranks wait at a barrier.
+        start_step: steps already done; the stream starts start_step·batch_size scenes in.
+        pin_memory: let the loader pin its batches (for copies to a GPU).
+
+    Returns:
+        The training DataLoader (endless), and the list of validation batches on rank 0 (None elsewhere).
+    """
     data = data_config(cfg)
     if world > 1:  # rank 0 makes (and caches) a synthetic room bank alone; the others then read it
         if rank == 0:
@@ -146,14 +206,27 @@ def streams(cfg: dict, rank: int, world: int, start_step: int, pin_memory: bool 
 
 
 def learning_rate(cfg: dict, step: int) -> float:
-    """lr · lr_gamma^(number of milestones ≤ step): a step decay that depends on the step alone."""
+    """lr · lr_gamma^(number of milestones ≤ step): a step decay that depends on the step alone.
+
+    Args:
+        cfg: the training config (`lr`, `lr_gamma`, `lr_milestones`).
+        step: steps done so far.
+
+    Returns:
+        The learning rate for the next step.
+    """
     return cfg["lr"] * cfg["lr_gamma"] ** sum(step >= m for m in cfg["lr_milestones"])
 
 
-def train_step(state: TrainingState, wrapped, batch, cfg: dict, figures: bool = True) -> tuple[torch.Tensor, dict]:
+def train_step(state: TrainingState, wrapped: nn.Module, batch: dict, cfg: dict,
+               figures: bool = True) -> tuple[torch.Tensor, dict]:
     """One optimiser step (autocast, if any, is the task's: `state.task.amp_dtype`).
 
     Args:
+        state: the training state (its step is incremented).
+        wrapped: the StepModule (or its DistributedDataParallel wrapper) to call on the batch.
+        batch: a stream batch on the model's device.
+        cfg: the training config (learning-rate schedule, `grad_clip`).
         figures: compute the task's training figures (each reads a value back to the host).
 
     Returns:
@@ -176,8 +249,19 @@ def train_step(state: TrainingState, wrapped, batch, cfg: dict, figures: bool = 
     return loss.detach(), metrics
 
 
-def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: Path) -> dict:
-    """Validate; keep best.pt when the selection figure improves; always refresh last.pt."""
+def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: Path) -> dict:  # val: streams' list
+    """Validate; keep best.pt when the selection figure improves; always refresh last.pt.
+
+    Args:
+        state: the training state (its `best` is updated).
+        cfg: the training config (selection figure and mode).
+        val: the validation batches.
+        device: where the model is.
+        work: the work folder (best.pt and last.pt are written there).
+
+    Returns:
+        The validation figures (`validate`).
+    """
     figures = validate(state.model, state.task, val, device)
     score = selection_score(figures, cfg)
     if score < state.best:
@@ -187,8 +271,24 @@ def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: P
     return figures
 
 
-def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, command: str | None = None) -> dict:
-    """Train one component from its config in `work_dir` (resuming from last.pt); export at the end."""
+def train(cfg: dict, work_dir: str | Path, device: str = "cpu", progress: bool = True,
+          command: str | None = None) -> dict:
+    """Train one component from its config in `work_dir` (resuming from last.pt); export at the end.
+
+    Args:
+        cfg: the training config.
+        work_dir: the work folder (last.pt, best.pt, log.csv; created if needed).
+        device: "cpu", "cuda" or "cuda:N" (under torchrun, each rank's own GPU).
+        progress: show a progress bar (rank 0).
+        command: the command line recorded in the export.
+
+    Returns:
+        {"steps", "best_val_score", "seconds" (training time across resumed sessions), "world_size"},
+        and "export" (the written file) on rank 0 when the config names one.
+
+    Raises:
+        S5Error: As `build_state` and `resume`, or if the log cannot be read back.
+    """
     rank, world = shard_info(device)
     device = local_device(device)
     work = Path(work_dir)
@@ -238,9 +338,19 @@ def train(cfg: dict, work_dir, device: str = "cpu", progress: bool = True, comma
 
 
 @torch.no_grad()
-def validate(model, task, batches, device) -> dict:
+def validate(model: nn.Module, task: Task, batches: list, device: str) -> dict:
     """Mean loss and figures over the validation batches, in full precision (so that runs with
-    and without mixed precision select on comparable figures)."""
+    and without mixed precision select on comparable figures).
+
+    Args:
+        model: the model (set to eval mode, and left so).
+        task: the task whose step computes the loss and figures (its amp_dtype restored afterwards).
+        batches: collated validation batches.
+        device: where the model is; the batches are moved there.
+
+    Returns:
+        {"loss": mean loss, figure: mean value, …} (empty without batches).
+    """
     model.eval()
     sums, n = {}, 0
     dtype, task.amp_dtype, task.want_figures = task.amp_dtype, None, True
@@ -305,7 +415,17 @@ def _rewind_log(path: Path, step: int) -> float:
 
 
 def logged_seconds(path: Path) -> float | None:
-    """The training seconds of a run's log.csv (its last row), or None without a log."""
+    """The training seconds of a run's log.csv (its last row), or None without a log.
+
+    Args:
+        path: the run's log.csv.
+
+    Returns:
+        The `seconds` of its last row, or None without a log, rows or seconds.
+
+    Raises:
+        S5Error: If a row has more cells than the header.
+    """
     return _seconds_of(_read_log(path)[1])
 
 
