@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.fft
@@ -32,9 +32,11 @@ import scipy.fft
 from s5bench.common.editions import edition_of
 from s5bench.common.errors import S5Error
 
-from .rooms import RoomBank, SofaRoom
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
-from .sources import NoiseBank, SourceBank
+
+if TYPE_CHECKING:
+    from .rooms import RoomBank, SofaRoom
+    from .sources import NoiseBank, SourceBank
 
 FFT_SIZES = np.array(sorted({m * 2 ** k for k in range(8, 24) for m in (1, 3)}))
 
