@@ -103,8 +103,14 @@ def _expand(cfg, value) -> str:
     return text
 
 
-def recipe_variables(value) -> list[str]:
+def recipe_variables(value: object) -> list[str]:
     """The environment variables (`${VAR}` or `$VAR`) a recipe's strings name, in order, each once.
+
+    Args:
+        value: a recipe or any part of it (dicts and lists are searched through; other non-strings name none).
+
+    Returns:
+        The variables' names.
 
     Example:
         >>> from s5bench.data_gen.config import recipe_variables
@@ -144,7 +150,14 @@ def base_folder(cfg: dict) -> Path:
     """What a data config's relative paths (and a relative `root`) are taken against: the folder of its
     YAML file, so that a config means the same files from wherever the command runs; the shipped
     configs (configs/data/, inside the installed package) write theirs under the working folder
-    (`data/cache/...`), never into the package."""
+    (`data/cache/...`), never into the package.
+
+    Args:
+        cfg: a data config (its "_path", set by `load_config`).
+
+    Returns:
+        The YAML's folder; "." for a shipped config or one built in code (no "_path").
+    """
     source = cfg.get("_path")
     if not source:  # a config built in code: the current folder, as before
         return Path(".")

@@ -18,6 +18,10 @@ from s5bench.common.manifest import MANIFEST, read_manifest, verify_dataset
 def check_apart(references: Path, out: Path) -> None:
     """Refuse an evaluation set that would hold its references, or be held by them.
 
+    Args:
+        references: the folder of the full set (with its references).
+        out: the evaluation set's folder.
+
     Raises:
         S5Error: the two folders are one, or one is inside the other.
     """

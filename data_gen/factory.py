@@ -32,6 +32,18 @@ def select_engine(name: str) -> str:
 
 
 class MixtureFactory:
+    """A data config's banks, rooms, scene rules and rendering engine, built once.
+
+    Args:
+        cfg: a data config (`config.load_config`).
+        progress: show a progress bar while a synthetic room bank is built.
+
+    Raises:
+        S5Error: If the engine is unknown, or a bank or room folder is refused.
+        FileNotFoundError: If a folder the config names is missing.
+        ImportError: If the engine is `spatialscaper` and the fork is not installed.
+    """
+
     def __init__(self, cfg: dict, progress: bool = False):
         self.engine = select_engine(cfg.get("engine", "builtin"))
         self.cfg = cfg
@@ -56,10 +68,27 @@ class MixtureFactory:
         self.salt = zlib.crc32(json.dumps(recipe, sort_keys=True).encode())
 
     def plan(self, seed: int, index: int) -> ScenePlan:
-        """The plan of mixture `index`: a pure function of (seed, index), whatever the sharding."""
+        """The plan of mixture `index`: a pure function of (seed, index), whatever the sharding.
+
+        Args:
+            seed: the data set's seed.
+            index: the mixture's number.
+
+        Returns:
+            The plan (`plan.sample_plan`), drawn from the generator of [seed, index, the recipe's hash].
+        """
+        assert self.targets is not None  # a recipe always has targets (recipe_schema: not null)
         rng = np.random.default_rng([seed, index, self.salt])
         return sample_plan(rng, targets=self.targets, interference=self.interference, noise=self.noise,
                            rooms=self.rooms, config=self.rules, dirs=self.dirs)
 
     def render(self, plan: ScenePlan) -> Scene:
+        """The plan's scene, by the config's engine.
+
+        Args:
+            plan: a plan of this factory.
+
+        Returns:
+            The rendered scene.
+        """
         return self.renderer.render(plan)

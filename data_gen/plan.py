@@ -2,6 +2,8 @@
 SpatialScaper fork's, here) or the 2026 one (SpAudSyn's, data_gen.plan2026)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from s5bench.common.editions import edition_of
@@ -11,6 +13,10 @@ from s5bench.common.labels import LABELS, SAMPLE_RATE
 from .draws import DRAW_ORDER, Draw, draw_event, noise_offset
 from .plan2026 import draw_duplicates, plan_2026
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
+
+if TYPE_CHECKING:
+    from .rooms import RoomBank, SofaRoom
+    from .sources import NoiseBank, SourceBank
 
 DEFAULT_CONFIG = {
     "duration": 10.0,
@@ -32,13 +38,30 @@ DEFAULT_CONFIG = {
 }
 
 
-def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms, config=None,
-                dirs: dict | None = None) -> ScenePlan:
+def sample_plan(rng: np.random.Generator, *, targets: SourceBank, interference: SourceBank | None,
+                noise: NoiseBank, rooms: RoomBank, config: dict | None = None, dirs: dict | None = None) -> ScenePlan:
     """Draw one scene by its edition's rules (`config["edition"]`, DEFAULT_CONFIG for the rest):
     a room; 1–3 target classes without replacement at 5–20 dB (2026: 0–3, some of them possibly
     same-class duplicates, see data_gen.plan2026); interferers at 0–15 dB, classes may repeat; a
     noise clip. Targets are listed in onset order (the system's slots). The plan is written in
-    the edition's schema (the SpatialScaper fork's, or SpAudSyn's with `dirs`, the banks' folders)."""
+    the edition's schema (the SpatialScaper fork's, or SpAudSyn's with `dirs`, the banks' folders).
+
+    Args:
+        rng: the scene's generator; the plan is a pure function of its stream.
+        targets: the target bank (only its labels among the 18 classes are drawn).
+        interference: the interference bank (None: no interferers).
+        noise: the noise bank.
+        rooms: the room bank.
+        config: scene rules overriding DEFAULT_CONFIG (a recipe's `scene` section).
+        dirs: the banks' folders, written into a 2026 plan (keys targets, interference, noise, rooms).
+
+    Returns:
+        The plan, in the edition's schema.
+
+    Raises:
+        S5Error: If the target bank has none of the 18 classes or fewer distinct classes than drawn,
+            or a 2026 duplicate cannot be placed or has no clip left.
+    """
     cfg = {**DEFAULT_CONFIG, **(config or {})}
     year = edition_of(cfg["edition"]).year
     order = DRAW_ORDER[year]
@@ -82,9 +105,23 @@ def sample_plan(rng: np.random.Generator, *, targets, interference, noise, rooms
     return writer(cfg, fg, inter, noise_file, noise_time, room, room_name, dirs or {})
 
 
-def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noise_time, room, room_name: str,
-              dirs: dict) -> ScenePlan:
-    """The SpatialScaper fork's schema (it names the room by its file and writes no bank folders)."""
+def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noise_time: float | None,
+              room: SofaRoom, room_name: str, dirs: dict) -> ScenePlan:
+    """The SpatialScaper fork's schema (it names the room by its file and writes no bank folders).
+
+    Args:
+        cfg: the scene rules (DEFAULT_CONFIG's keys).
+        fg: the targets, in onset order.
+        inter: the interferers.
+        noise_file: the noise clip's name.
+        noise_time: its offset in s (None: the file is extended to the scene).
+        room: the room (unused: this schema names the room only; the signature is `plan_2026`'s).
+        room_name: the room's file name.
+        dirs: the banks' folders (unused: the fork's `dirs` is written empty).
+
+    Returns:
+        The plan.
+    """
 
     def event(d: Draw) -> PlanEvent:
         return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,
@@ -103,5 +140,14 @@ def plan_2025(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noi
 
 
 def slot_labels(plan: ScenePlan, n_slots: int = 3) -> list[str]:
+    """The labels of a plan's slots: its targets in onset order, padded with "silence".
+
+    Args:
+        plan: a scene plan in either schema.
+        n_slots: how many slots.
+
+    Returns:
+        n_slots labels (more if the plan has more targets).
+    """
     labels = [e["label"] for e in plan["fg_events"]]
     return labels + ["silence"] * (n_slots - len(labels))

@@ -13,7 +13,9 @@ duplicate that cannot be placed or has no file left is an error naming the room 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +23,10 @@ from s5bench.common.errors import S5Error
 
 from .draws import Draw, draw_event
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
+
+if TYPE_CHECKING:
+    from .rooms import SofaRoom
+    from .sources import SourceBank
 
 ROOM_MODULE = "src.modules.spatial_audio_synthesizer.room"  # where the 2026 baseline keeps SpAudSyn's rooms
 
@@ -42,19 +48,47 @@ def _angles_ok(candidates: np.ndarray, taken: list[np.ndarray], min_angle: float
     return np.all(angles > min_angle, axis=1)
 
 
-def room_description(room, name: str, window_ms) -> dict:
-    """SpAudSyn's `room` entry for a SOFA room."""
+def room_description(room: SofaRoom, name: str, window_ms: Sequence[float]) -> dict:
+    """SpAudSyn's `room` entry for a SOFA room.
+
+    Args:
+        room: the open room (its rate, channels, positions and taps are recorded).
+        name: its file name.
+        window_ms: the direct-path window (ms before the peak, ms after it).
+
+    Returns:
+        {"module", "main", "args": {"metadata": {sofa_path, sr, nchan, nrir, rir_len, direct_range_ms}}}.
+    """
     return {"module": ROOM_MODULE, "main": "SofaRoom.from_metadata",
             "args": {"metadata": {"sofa_path": name, "sr": int(room.sr), "nchan": int(room.n_channels),
                                   "nrir": int(room.n_positions), "rir_len": int(room.n_taps),
                                   "direct_range_ms": list(window_ms)}}}
 
 
-def draw_duplicates(rng, fg: list, n_dup: int, targets, positions: np.ndarray, room_name: str, cfg: dict,
-                    duration: float, sr: int) -> list:
+def draw_duplicates(rng: np.random.Generator, fg: list[Draw], n_dup: int, targets: SourceBank, positions: np.ndarray,
+                    room_name: str, cfg: dict, duration: float, sr: int) -> list[Draw]:
     """`n_dup` same-class duplicates of the targets drawn so far: each copies a drawn class, takes a
     clip from a first-level subfolder its class does not use yet and a position more than
-    `dupse_min_angle` degrees from every event of its class."""
+    `dupse_min_angle` degrees from every event of its class.
+
+    Args:
+        rng: the scene's generator.
+        fg: the targets drawn so far (each duplicate copies the class of one of them).
+        n_dup: duplicates to draw.
+        targets: the target bank.
+        positions: (M, 3) the room's measured positions in metres.
+        room_name: the room's file name, for messages.
+        cfg: the scene rules (`target_snr`, `dupse_min_angle`).
+        duration: the scene's length in s.
+        sr: sample rate in Hz.
+
+    Returns:
+        The duplicates, in the order drawn.
+
+    Raises:
+        S5Error: If no position is far enough from the class's events, or the class has no clip
+            left outside the subfolders it uses.
+    """
     out = []
     base = [e.label for e in fg]
     for _ in range(n_dup):
@@ -74,9 +108,23 @@ def draw_duplicates(rng, fg: list, n_dup: int, targets, positions: np.ndarray, r
     return out
 
 
-def plan_2026(cfg: dict, fg: list, inter: list, noise_file: str, noise_time, room, room_name: str,
-              dirs: dict) -> ScenePlan:
-    """SpAudSyn's schema (its config names the banks' folders `dirs`, its `room` is a description)."""
+def plan_2026(cfg: dict, fg: list[Draw], inter: list[Draw], noise_file: str, noise_time: float | None,
+              room: SofaRoom, room_name: str, dirs: dict) -> ScenePlan:
+    """SpAudSyn's schema (its config names the banks' folders `dirs`, its `room` is a description).
+
+    Args:
+        cfg: the scene rules (DEFAULT_CONFIG's keys).
+        fg: the targets, in onset order.
+        inter: the interferers.
+        noise_file: the noise clip's name.
+        noise_time: its offset in s (None: the file is tiled to the scene).
+        room: the room (described in the plan's `room`).
+        room_name: the room's file name.
+        dirs: the banks' folders (keys targets, interference, noise, rooms; missing ones written "").
+
+    Returns:
+        The plan.
+    """
 
     def event(d: Draw) -> PlanEvent:
         return {"label": d.label, "source_file": d.source_file, "source_time": d.source_time,

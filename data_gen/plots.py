@@ -10,7 +10,17 @@ from s5bench.common.audio import read_audio
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, estimate_name
 
 
-def plot_mixture(folder, name: str | None = None, out_png=None) -> Path:
+def plot_mixture(folder: str | Path, name: str | None = None, out_png: str | Path | None = None) -> Path:
+    """Spectrograms of a generated mixture's channel 0 and of its dry targets, one above the other.
+
+    Args:
+        folder: a generated data set (metadata/, soundscape/, oracle_target/).
+        name: the mixture (default: the first in metadata/).
+        out_png: the image to write (default: `<folder>/<name>_spectrograms.png`).
+
+    Returns:
+        The image's path.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

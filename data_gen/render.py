@@ -20,10 +20,11 @@ channel-first arrays so that placing an image copies contiguous rows.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.fft
@@ -33,17 +34,38 @@ from s5bench.common.errors import S5Error
 
 from .schema import BackgroundEvent, PlanEvent, ScenePlan
 
+if TYPE_CHECKING:
+    from .rooms import RoomBank, SofaRoom
+    from .sources import NoiseBank, SourceBank
+
 FFT_SIZES = np.array(sorted({m * 2 ** k for k in range(8, 24) for m in (1, 3)}))
 
 
 def fft_size(n: int) -> int:
-    """The smallest size ≥ n from a short ladder (2^k and 3·2^k), so spectra can be cached."""
+    """The smallest size ≥ n from a short ladder (2^k and 3·2^k), so spectra can be cached.
+
+    Args:
+        n: the least FFT size wanted, in samples (up to 3·2^23).
+
+    Returns:
+        The size: 256 at least.
+    """
     return int(FFT_SIZES[np.searchsorted(FFT_SIZES, n)])
 
 
 def normalized_ir(ir: np.ndarray, edition: int = 2025) -> np.ndarray:
-    """2025 (the fork): the response divided by the mean over channels of each channel's L2
-    norm; 2026 (SpAudSyn): by the square root of the mean over channels of the energies."""
+    """The room response normalised as the edition's generator does.
+
+    2025 (the fork): the response divided by the mean over channels of each channel's L2
+    norm; 2026 (SpAudSyn): by the square root of the mean over channels of the energies.
+
+    Args:
+        ir: (channels, taps) impulse response.
+        edition: 2025 or 2026.
+
+    Returns:
+        (channels, taps) the normalised response.
+    """
     if edition_of(edition).ir_rms_normalisation:
         return ir / np.sqrt(np.mean(np.sum(ir ** 2, axis=1)))
     return ir / np.mean(np.linalg.norm(ir, axis=1))
@@ -51,7 +73,14 @@ def normalized_ir(ir: np.ndarray, edition: int = 2025) -> np.ndarray:
 
 def plan_edition(plan: ScenePlan) -> int:
     """The plan's edition: its config's `edition`, else 2026 for SpAudSyn's schema (whose
-    `room` is a room description, not a file name), else 2025."""
+    `room` is a room description, not a file name), else 2025.
+
+    Args:
+        plan: a scene plan in either schema.
+
+    Returns:
+        The edition's year.
+    """
     edition = plan["config"].get("edition")
     if edition is not None:
         return int(edition)
@@ -59,7 +88,15 @@ def plan_edition(plan: ScenePlan) -> int:
 
 
 def room_of(plan: ScenePlan) -> tuple[str, tuple]:
-    """(SOFA file name, direct-path window in ms) of a plan in either schema."""
+    """(SOFA file name, direct-path window in ms) of a plan in either schema.
+
+    Args:
+        plan: a scene plan in either schema.
+
+    Returns:
+        The room's file name (without folders) and the window (ms before the peak, ms after it),
+        (6, 50) where the plan names none.
+    """
     room = plan["room"]
     if isinstance(room, dict):  # SpAudSyn: {module, main, args: {metadata: {sofa_path, direct_range_ms, ...}}}
         meta = room["args"]["metadata"]
@@ -67,13 +104,23 @@ def room_of(plan: ScenePlan) -> tuple[str, tuple]:
     return room, tuple(plan["config"].get("spatialize_direct_path_time_ms") or (6, 50))
 
 
-def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025) -> np.ndarray:
+def direct_path(ir0: np.ndarray, sr: int, window_ms: Sequence[float] = (6, 50), edition: int = 2025) -> np.ndarray:
     """Channel 0 of the response kept only around its main peak, with its delay preserved.
 
     2025 (the baseline's SpatialScaper fork): peak = argmax of the SIGNED response; samples from
     peak + 50 ms on are zeroed (half-open end), samples before peak − 6 ms only when that index
     is positive. 2026 (SpAudSyn): peak = argmax |h|; [max(peak − 6 ms, 0), min(peak + 50 ms,
-    L − 1)] kept, both ends included. Window lengths are int(ms·sr/1000) samples in both."""
+    L − 1)] kept, both ends included. Window lengths are int(ms·sr/1000) samples in both.
+
+    Args:
+        ir0: (taps,) channel 0 of the (normalised) response.
+        sr: sample rate in Hz.
+        window_ms: (ms kept before the peak, ms kept after it).
+        edition: 2025 or 2026.
+
+    Returns:
+        (taps,) a copy of `ir0`, zero outside the window.
+    """
     before, after = int(window_ms[0] * sr / 1000), int(window_ms[1] * sr / 1000)
     if not edition_of(edition).signed_peak_window:
         peak = int(np.argmax(np.abs(ir0)))
@@ -90,11 +137,25 @@ def direct_path(ir0: np.ndarray, sr: int, window_ms=(6, 50), edition: int = 2025
     return out
 
 
-def noise_clip(bank, event: BackgroundEvent, T: int, sr: int, edition: int = 2025) -> np.ndarray:
+def noise_clip(bank: NoiseBank, event: BackgroundEvent, T: int, sr: int, edition: int = 2025) -> np.ndarray:
     """(T, 4) background noise of one `bg_events` entry. With a `source_time`, the T samples from
     int(source_time·sr); with none (a file not longer than the scene) the whole file extended to
     T samples: 2025 as the fork does, by repeating each sample ceil(T/len) times (np.repeat);
-    2026 as SpAudSyn does, by tiling the file (np.tile)."""
+    2026 as SpAudSyn does, by tiling the file (np.tile).
+
+    Args:
+        bank: the noise bank the plan was drawn from.
+        event: the plan's `bg_events` entry.
+        T: the scene's length in samples.
+        sr: sample rate in Hz.
+        edition: 2025 or 2026 (how a short file is extended).
+
+    Returns:
+        (T, 4) noise samples, as the bank reads them (not scaled).
+
+    Raises:
+        S5Error: If the bank gives anything but (T, 4) (e.g. an offset too close to the file's end).
+    """
     name = event["source_file"]
     offset = event.get("source_time")
     if offset is not None:
@@ -133,21 +194,48 @@ class SceneEngine(Protocol):
     for the stem corpus."""
 
     def render(self, plan: ScenePlan) -> Scene:
-        """The plan's scene, cut at its duration: every array (…, T), T = round(duration·sr)."""
+        """The plan's scene, cut at its duration.
+
+        Args:
+            plan: a scene plan drawn from the engine's banks and rooms.
+
+        Returns:
+            The scene: every array (…, T), T = round(duration·sr).
+        """
         ...
 
     def event_images(self, event: PlanEvent, plan: ScenePlan,
                      bank_name: str = "foreground") -> tuple[np.ndarray, np.ndarray | None]:
-        """One event of the plan at its level, not placed: the wet image (4, L + N − 1) and the
-        dry reference (L + N − 1,) (None for `bank_name` "interference"); L the excerpt's
-        samples, N the room response's. Raises SilentExcerptError for an all-zero excerpt."""
+        """One event of the plan at its level, not placed.
+
+        Args:
+            event: an entry of the plan's `fg_events` or `int_events`.
+            plan: the plan (its config, room and edition).
+            bank_name: "foreground" for `fg_events`, "interference" for `int_events`.
+
+        Returns:
+            The wet image (4, L + N − 1) and the dry reference (L + N − 1,) (None for
+            "interference"); L the excerpt's samples, N the room response's.
+
+        Raises:
+            SilentExcerptError: If the event's excerpt is all zeros.
+        """
         ...
 
 
 class Renderer:
-    """Turns plans into audio with the given banks; caches room responses and their spectra."""
+    """Turns plans into audio with the given banks; caches room responses and their spectra.
 
-    def __init__(self, targets, interference, noise, rooms, spectrum_cache: int = 32):
+    Args:
+        targets: the bank of `fg_events` clips.
+        interference: the bank of `int_events` clips (None: a plan must have no interferers).
+        noise: the bank of `bg_events` clips.
+        rooms: the room bank the plans' rooms come from.
+        spectrum_cache: (room, position) response spectra kept in memory.
+    """
+
+    def __init__(self, targets: SourceBank | None, interference: SourceBank | None, noise: NoiseBank,
+                 rooms: RoomBank, spectrum_cache: int = 32):
         self.banks = {"foreground": targets, "interference": interference}
         self.noise, self.rooms = noise, rooms
         self._ir_spectrum = lru_cache(maxsize=spectrum_cache)(self._compute_ir_spectrum)
@@ -161,15 +249,29 @@ class Renderer:
 
     def event_images(self, event: PlanEvent, plan: ScenePlan,
                      bank_name: str = "foreground") -> tuple[np.ndarray, np.ndarray | None]:
-        """(wet (4, L+N−1), dry (L+N−1,) or None for interference) of one event at its level;
-        `bank_name`: "foreground" for `fg_events`, "interference" for `int_events`."""
+        """One event at its level, not placed (see `SceneEngine.event_images`).
+
+        Args:
+            event: an entry of the plan's `fg_events` or `int_events`.
+            plan: the plan (its config, room and edition).
+            bank_name: "foreground" for `fg_events`, "interference" for `int_events`.
+
+        Returns:
+            The wet image (4, L + N − 1) and the dry reference (L + N − 1,) (None for
+            "interference"), float32; L the excerpt's samples, N the room response's.
+
+        Raises:
+            SilentExcerptError: If the event's excerpt is all zeros.
+        """
         cfg = plan["config"]
         sr = int(cfg["sr"])
         edition = plan_edition(plan)
         # sample positions as the SpatialScaper fork computes them (librosa's offset is floored)
         start = int(event["source_time"] * sr)
         frames = int(event["event_duration"] * sr)
-        src = self.banks[bank_name].read(event["source_file"], start, frames)
+        bank = self.banks[bank_name]
+        assert bank is not None  # a plan has events of a bank only where the bank exists (sample_plan)
+        src = bank.read(event["source_file"], start, frames)
         peak = np.max(np.abs(src))
         if peak == 0:
             raise SilentExcerptError(f"{event['source_file']}: the event's excerpt is silent")
@@ -187,6 +289,18 @@ class Renderer:
         return rows[:4], (rows[4] if n_rows == 5 else None)
 
     def render(self, plan: ScenePlan) -> Scene:
+        """The plan's scene: every event placed at int(event_time·sr), the noise at ref_db, cut at the duration.
+
+        Args:
+            plan: a scene plan drawn from the renderer's banks and rooms.
+
+        Returns:
+            The scene, float32: every array (…, T), T = round(duration·sr).
+
+        Raises:
+            SilentExcerptError: If an event's excerpt is all zeros.
+            S5Error: If the noise bank does not give the scene's length of 4 channels.
+        """
         cfg = plan["config"]
         sr, T = int(cfg["sr"]), int(round(cfg["duration"] * cfg["sr"]))
         fg, inter = plan["fg_events"], plan["int_events"]
@@ -214,8 +328,17 @@ class Renderer:
 
 
 def overlap_add(src: np.ndarray, ir_spec: np.ndarray, n_fft: int, n_taps: int) -> np.ndarray:
-    """Full linear convolution (rows, len(src) + n_taps − 1) of `src` with every response whose
-    rFFT at size n_fft is a row of `ir_spec`."""
+    """Full linear convolution of `src` with every response whose rFFT at size n_fft is a row of `ir_spec`.
+
+    Args:
+        src: (L,) the source.
+        ir_spec: (rows, n_fft // 2 + 1) rFFTs of the responses.
+        n_fft: the FFT size; each block holds n_fft − n_taps + 1 samples of `src`.
+        n_taps: the responses' length in samples.
+
+    Returns:
+        (rows, L + n_taps − 1) one convolution per row, in the precision of `src` and `ir_spec`.
+    """
     hop = n_fft - n_taps + 1
     n_blocks = -(-len(src) // hop)
     blocks = np.zeros((n_blocks, hop), src.dtype)
@@ -229,7 +352,15 @@ def overlap_add(src: np.ndarray, ir_spec: np.ndarray, n_fft: int, n_taps: int) -
     return out[:, :len(src) + n_taps - 1]
 
 
-def nearest_position(room, xyz) -> int:
+def nearest_position(room: SofaRoom, xyz: Sequence[float]) -> int:
     """Index of the measured position closest to `xyz` among the room's stored SourcePosition
-    values (as the fork finds it; plans name positions by their coordinates)."""
+    values (as the fork finds it; plans name positions by their coordinates).
+
+    Args:
+        room: the room (its `positions`, (M, 3) Cartesian in metres).
+        xyz: a position (x, y, z) in metres.
+
+    Returns:
+        The index in 0 … M − 1 (the first of equally close ones).
+    """
     return int(np.argmin(np.linalg.norm(room.positions - np.asarray(xyz)[None, :], axis=1)))

@@ -7,6 +7,7 @@ SOFA 2.1 SingleRoomSRIR attributes that the SpatialScaper fork checks with pysof
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from s5bench.common.atomic import atomic_path
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import require_dir
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 FOA_CHANNELS = 4  # ACN order W, Y, Z, X; SN3D
 
@@ -26,11 +30,23 @@ def _cartesian(pos: np.ndarray, kind: str) -> np.ndarray:
 
 
 class SofaRoom:
-    """One room: M measured source positions, each with a (4, N) impulse response."""
+    """One room: M measured source positions, each with a (4, N) impulse response.
+
+    The file stays open (netCDF4) until `close`; `positions` are the SourcePosition values as
+    Cartesian coordinates in metres (spherical ones converted).
+
+    Args:
+        path: the .sofa file.
+        channels: the receiver channels the file must have (4: FOA W, Y, Z, X).
+
+    Raises:
+        FileNotFoundError: If `path` is not a file.
+        S5Error: If it is not a readable netCDF-4/HDF5 file, has no Data.IR, or has another number of channels.
+    """
 
     IN_MEMORY_LIMIT = 512 * 2 ** 20  # rooms up to this size are loaded whole on first use
 
-    def __init__(self, path, channels: int = FOA_CHANNELS):
+    def __init__(self, path: str | Path, channels: int = FOA_CHANNELS):
         import netCDF4
 
         self.path = Path(path)
@@ -54,16 +70,37 @@ class SofaRoom:
 
     @property
     def name(self) -> str:
+        """The file's name (how plans name the room)."""
         return self.path.name
 
-    def unreadable(self, err) -> str:
+    def unreadable(self, err: BaseException) -> str:
+        """The message for a file that netCDF4 cannot read.
+
+        Args:
+            err: netCDF4's error.
+
+        Returns:
+            A sentence naming the file, the error and the file's size (a truncated copy is the likely cause).
+        """
         return (f"{self.path}: not a readable SOFA (netCDF-4/HDF5) file ({err}); it has "
                 f"{self.path.stat().st_size} bytes and may be truncated (copy or download it again)")
 
     def ir(self, index: int) -> np.ndarray:
-        """(channels, taps) impulse response of measurement `index`. A room that fits in memory is
-        read whole once (compressed SOFA files decompress whole chunks anyway); a larger one is
-        read one measurement at a time."""
+        """The impulse response of one measurement.
+
+        A room that fits in memory (`IN_MEMORY_LIMIT`) is read whole once (compressed SOFA files
+        decompress whole chunks anyway); a larger one is read one measurement at a time.
+
+        Args:
+            index: the measurement, 0 … n_positions − 1 (the row of `positions`).
+
+        Returns:
+            (channels, taps) float64 response.
+
+        Raises:
+            IndexError: If `index` is out of range.
+            S5Error: If the data cannot be read (a truncated file).
+        """
         if not 0 <= index < self.n_positions:
             raise IndexError(f"{self.path}: position {index} out of range 0..{self.n_positions - 1}")
         var = self._nc.variables["Data.IR"]
@@ -76,14 +113,26 @@ class SofaRoom:
         except (OSError, RuntimeError) as err:  # the header read, the data cut off
             raise S5Error(self.unreadable(err)) from None
 
-    def close(self):
+    def close(self) -> None:
+        """Close the file."""
         self._nc.close()
 
 
 class RoomBank:
-    """A folder of .sofa rooms (the dev_set's room_ir/<split>/ or a synthetic bank)."""
+    """A folder of .sofa rooms (the dev_set's room_ir/<split>/ or a synthetic bank).
 
-    def __init__(self, root, sr: int = SAMPLE_RATE):
+    Rooms are opened on first use and kept open; a pickled bank (a worker's copy) opens its own.
+
+    Args:
+        root: the folder (.sofa files directly in it).
+        sr: the sample rate every room must have, in Hz.
+
+    Raises:
+        FileNotFoundError: If `root` is not a folder.
+        S5Error: If it holds no .sofa file.
+    """
+
+    def __init__(self, root: str | Path, sr: int = SAMPLE_RATE):
         self.root, self.sr = require_dir(root, "room"), sr
         self.names = sorted(p.name for p in self.root.glob("*.sofa"))
         if not self.names:
@@ -91,6 +140,19 @@ class RoomBank:
         self._open: dict[str, SofaRoom] = {}  # one open file per room, kept for the process's life
 
     def room(self, name: str) -> SofaRoom:
+        """One room, opened on first use.
+
+        Args:
+            name: the file's name, one of `names`.
+
+        Returns:
+            The open room.
+
+        Raises:
+            KeyError: If the folder has no such file.
+            S5Error: If the file is not a readable FOA room, or its rate is not `sr`.
+            FileNotFoundError: If the file has gone since the folder was listed.
+        """
         if name not in self._open:
             if name not in self.names:
                 raise KeyError(f"room {name!r} is not in {self.root}")
@@ -104,11 +166,30 @@ class RoomBank:
         return {"root": self.root, "sr": self.sr, "names": self.names, "_open": {}}
 
 
-def write_sofa_room(path, irs: np.ndarray, source_positions: np.ndarray, sr: int, *,
-                    room_dims=None, listener_position=(0.0, 0.0, 0.0), title: str = "s5bench room",
-                    comment: str = "") -> Path:
+def write_sofa_room(path: str | Path, irs: np.ndarray, source_positions: np.ndarray, sr: int, *,
+                    room_dims: npt.ArrayLike | None = None, listener_position: npt.ArrayLike = (0.0, 0.0, 0.0),
+                    title: str = "s5bench room", comment: str = "") -> Path:
     """Write FOA impulse responses (M, 4, N) with source positions (M, 3) in metres, relative to
-    the array, as a SOFA SingleRoomSRIR file; sofar verifies it before writing."""
+    the array, as a SOFA SingleRoomSRIR file; sofar verifies it before writing.
+
+    The file is written uncompressed, under a temporary name moved into place.
+
+    Args:
+        path: the .sofa file to write.
+        irs: (M, 4, N) responses, ACN W, Y, Z, X, SN3D.
+        source_positions: (M, 3) Cartesian source positions in metres, relative to the array.
+        sr: sample rate in Hz.
+        room_dims: (3,) a shoebox room's size in metres (its RoomCornerB; None: no room geometry).
+        listener_position: the array's position in the room, in metres.
+        title: the file's GLOBAL_Title.
+        comment: the file's GLOBAL_Comment (default: a line naming the channel format).
+
+    Returns:
+        `path`.
+
+    Raises:
+        ValueError: If `irs` is not (M, 4, N) or `source_positions` not (M, 3).
+    """
     import sofar
 
     irs = np.asarray(irs, dtype=np.float64)

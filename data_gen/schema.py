@@ -45,6 +45,8 @@ class BackgroundEvent(_EventKeys, _ForkKeys):
 
 
 class ScenePlan(TypedDict):
+    """One scene as drawn: its rules, events and room, in the 2025 or the 2026 schema."""
+
     # duration (s), sr (Hz), ref_db (dB) in both schemas; 2025: ref_channel, max_event_overlap,
     # spatialize_direct_path_time_ms, dirs; 2026: edition, the banks' folders, room_config, …
     config: dict[str, Any]
@@ -84,6 +86,8 @@ class Batch(TypedDict):
 
 
 class TrainingBatch(Batch, total=False):
+    """B collated training examples: a Batch with the stems of a training stream."""
+
     interference: torch.Tensor  # (B, 2, T)
     noise: torch.Tensor  # (B, T)
 

@@ -7,6 +7,7 @@ named by their path relative to the bank's folder, which is what a scene plan re
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from math import gcd
@@ -30,6 +31,8 @@ ANY_AUDIO_SUFFIXES = AUDIO_SUFFIXES + (".mp3", ".ogg")
 
 @dataclass(frozen=True)
 class Item:
+    """One clip of a bank: its class, its name in the bank and its length."""
+
     label: str
     source_file: str  # relative to the bank's root; the plan's `source_file`
     n_frames: int  # at the bank's output rate
@@ -54,16 +57,35 @@ class SourceBank:
 
     @property
     def labels(self) -> list[str]:
+        """The bank's labels, sorted."""
         return sorted(self._items)
 
     def items(self, label: str) -> list[Item]:
+        """The clips of one label.
+
+        Args:
+            label: one of `labels`.
+
+        Returns:
+            Its items, in the order the bank indexed them.
+
+        Raises:
+            KeyError: If the bank has no such label (the message lists those it has).
+        """
         if label not in self._items:
             raise KeyError(f"{self.name} has no label {label!r}; it has {', '.join(self.labels)}")
         return self._items[label]
 
-    def keep_classes(self, classes, where: str) -> None:
-        """Restrict the bank to `classes` (a recipe's `classes: [...]`); a class it has no clip of
-        is an error naming `where`."""
+    def keep_classes(self, classes: Collection[str], where: str) -> None:
+        """Restrict the bank to `classes` (a recipe's `classes: [...]`), and record them as `restricted_to`.
+
+        Args:
+            classes: the labels to keep.
+            where: the config entry, named in the error.
+
+        Raises:
+            S5Error: If the bank has no clip of one of `classes`.
+        """
         missing = [c for c in classes if c not in self._items]
         if missing:
             raise S5Error(f"{where}: classes {', '.join(missing)} have no clip in {self.name} "
@@ -73,28 +95,68 @@ class SourceBank:
         self.restricted_to = list(classes)
 
     def describe(self) -> str:
-        """One line for the run's report: where the clips come from and how many there are."""
+        """One line for the run's report: where the clips come from and how many there are.
+
+        Returns:
+            "<name>: <n> clips in <k> label(s)".
+        """
         n = sum(len(v) for v in self._items.values())
         return f"{self.name}: {n} clips in {len(self._items)} label(s)"
 
     def item(self, source_file: str) -> Item:
+        """The item of a clip name.
+
+        Args:
+            source_file: the clip's name in the bank (a plan's `source_file`).
+
+        Returns:
+            Its item.
+
+        Raises:
+            KeyError: If the bank has no such clip.
+        """
         try:
             return self._by_file[source_file]
         except KeyError:
             raise KeyError(f"{self.name} has no item {source_file!r}") from None
 
     def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        """Samples of one clip at the bank's rate `sr`.
+
+        Args:
+            source_file: the clip's name in the bank (a plan's `source_file`).
+            start: the first frame.
+            frames: how many frames (-1: to the clip's end).
+
+        Returns:
+            (frames,) mono samples, fewer where the clip ends first.
+
+        Raises:
+            KeyError: If the bank has no such clip.
+        """
         raise NotImplementedError
 
 
 class FolderBank(SourceBank):
     """`<root>/<Label>/**/*.wav` (the dev_set's sound_event/ and interference/ folders).
 
-    allowed_labels: if given, a label folder not among them is an error (a typo in a folder
-    name would otherwise silently become a new class).
+    Every WAV or FLAC file below a label folder (recursively; hidden files left out) is a clip of
+    that label; other files are listed in `skipped`.
+
+    Args:
+        root: the folder of label folders.
+        sr: the rate every clip must have, in Hz.
+        allowed_labels: if given, a label folder not among them is an error (a typo in a folder
+            name would otherwise silently become a new class).
+        name: the bank's name in messages (default: "folder bank <root>").
+
+    Raises:
+        S5Error: If a label folder is not allowed, a clip is not mono or not at `sr`, or no clip is found.
+        FileNotFoundError: If `root` is not a folder.
     """
 
-    def __init__(self, root, sr: int = SAMPLE_RATE, allowed_labels=None, name: str | None = None):
+    def __init__(self, root: str | Path, sr: int = SAMPLE_RATE, allowed_labels: Collection[str] | None = None,
+                 name: str | None = None):
         super().__init__()
         self.root, self.sr = require_dir(root, "source bank"), sr
         self.skipped: list[Path] = []  # files under the label folders that are not audio the bank reads
@@ -111,6 +173,11 @@ class FolderBank(SourceBank):
         self._index(items, self.name)
 
     def describe(self) -> str:
+        """The base class's line, plus how many files were skipped and the first five of them.
+
+        Returns:
+            One line.
+        """
         line = super().describe()
         if self.skipped:
             shown = ", ".join(p.relative_to(self.root).as_posix() for p in self.skipped[:5])
@@ -127,7 +194,21 @@ class FolderBank(SourceBank):
             raise S5Error(f"{path}: {info.channels} channels, source clips must be mono")
         return Item(label, path.relative_to(self.root).as_posix(), info.frames)
 
-    def read(self, source_file, start=0, frames=-1):
+    def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        """Samples of one clip, read from its file (see `SourceBank.read`).
+
+        Args:
+            source_file: the clip's path relative to `root`.
+            start: the first frame.
+            frames: how many frames (-1: to the end).
+
+        Returns:
+            (frames,) float32 samples.
+
+        Raises:
+            KeyError: If the bank has no such clip.
+            S5Error: If the file has changed its rate or channels, or holds NaN or Inf samples.
+        """
         self.item(source_file)
         return read_audio(self.root / source_file, sr=self.sr, channels=1, start=start, frames=frames, dtype="float32")
 
@@ -135,9 +216,19 @@ class FolderBank(SourceBank):
 class ResampledFolderBank(SourceBank):
     """Every audio file below `root` (recursively; WAV, FLAC, MP3 or OGG) as one label,
     resampled to `sr` on read. A Pixabay folder as `Percussion`; VCTK goes through `VCTKBank`.
+
+    Args:
+        root: the folder.
+        label: the one label of its clips.
+        sr: the bank's rate in Hz; clips of any rate are resampled to it.
+        name: the bank's name in messages (default: "<label> folder <root>").
+
+    Raises:
+        S5Error: If no audio file is found, or a file is not readable audio.
+        FileNotFoundError: If `root` is not a folder.
     """
 
-    def __init__(self, root, label: str, sr: int = SAMPLE_RATE, name: str | None = None):
+    def __init__(self, root: str | Path, label: str, sr: int = SAMPLE_RATE, name: str | None = None):
         super().__init__()
         self.root, self.sr, self.label = require_dir(root, f"{label} folder"), sr, label
         self.name = name or f"{label} folder {self.root}"
@@ -153,7 +244,21 @@ class ResampledFolderBank(SourceBank):
     def _files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob("*") if p.suffix.lower() in ANY_AUDIO_SUFFIXES)
 
-    def read(self, source_file, start=0, frames=-1):
+    def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        """Samples of one clip: the file read whole, folded to mono, resampled to `sr` and cut.
+
+        Args:
+            source_file: the clip's path relative to `root`.
+            start: the first frame, at `sr`.
+            frames: how many frames at `sr` (-1: to the end).
+
+        Returns:
+            (frames,) float64 samples.
+
+        Raises:
+            KeyError: If the bank has no such clip.
+            S5Error: If the excerpt holds NaN or Inf samples.
+        """
         self.item(source_file)
         native = self._rates[source_file]
         data, _ = sf.read(str(self.root / source_file), dtype="float64", always_2d=True)
@@ -170,9 +275,17 @@ class ResampledFolderBank(SourceBank):
 
 class CombinedBank(SourceBank):
     """Several banks seen as one. `replace` labels are taken only from the banks that come later
-    (VCTK replacing the challenge's Speech); other labels pool the items of all banks."""
+    (VCTK replacing the challenge's Speech); other labels pool the items of all banks.
 
-    def __init__(self, banks, replace=()):
+    Args:
+        banks: the banks, in order (a later bank's `replace` labels win).
+        replace: labels taken only from the last bank that has them.
+
+    Raises:
+        S5Error: If the banks have different sample rates, or together have no clip.
+    """
+
+    def __init__(self, banks: Sequence[SourceBank], replace: Collection[str] = ()):
         super().__init__()
         self.sr = banks[0].sr
         if any(b.sr != self.sr for b in banks):
@@ -191,9 +304,27 @@ class CombinedBank(SourceBank):
         self._index(items, self.name)
 
     def describe(self) -> str:
+        """The lines of the banks, joined.
+
+        Returns:
+            Each bank's `describe()`, separated by "; ".
+        """
         return "; ".join(b.describe() for b in self.banks)
 
-    def read(self, source_file, start=0, frames=-1):
+    def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        """Samples of one clip, read by the bank it came from (see `SourceBank.read`).
+
+        Args:
+            source_file: the clip's name in its bank.
+            start: the first frame.
+            frames: how many frames (-1: to the end).
+
+        Returns:
+            (frames,) samples, as its bank reads them.
+
+        Raises:
+            KeyError: If no bank of the combination (after `replace`) has the clip.
+        """
         self.item(source_file)
         return self._owner[source_file].read(source_file, start, frames)
 
@@ -203,6 +334,16 @@ class ProceduralBank(SourceBank):
 
     `source_file` is `<Label>/synth_<k>.wav`, a name only; the clip is a pure function of
     (seed, label, k), so a plan re-renders bit-identically anywhere.
+
+    Args:
+        kind: "target" (the 18 classes of `synth.TARGET_SYNTHS`) or "interference" (`synth.INTERFERENCE_SYNTHS`).
+        seed: the seed every clip is drawn from (with its label and number).
+        n_per_label: clips per label.
+        sr: sample rate in Hz.
+        cache_size: synthesized clips kept in memory.
+
+    Raises:
+        ValueError: If `kind` is neither "target" nor "interference".
     """
 
     def __init__(self, kind: str = "target", seed: int = 0, n_per_label: int = 200, sr: int = SAMPLE_RATE,
@@ -237,7 +378,20 @@ class ProceduralBank(SourceBank):
             clip[-fade:] *= ramp[::-1]
         return clip
 
-    def read(self, source_file, start=0, frames=-1):
+    def read(self, source_file: str, start: int = 0, frames: int = -1) -> np.ndarray:
+        """Samples of one clip, synthesized on first use (fades of up to 10 ms at both ends; see `SourceBank.read`).
+
+        Args:
+            source_file: `<Label>/synth_<k>.wav`.
+            start: the first frame.
+            frames: how many frames (-1: to the end).
+
+        Returns:
+            (frames,) float64 samples.
+
+        Raises:
+            KeyError: If the bank has no such clip.
+        """
         self.item(source_file)
         clip = self._clip(source_file)
         end = len(clip) if frames < 0 else start + frames
@@ -247,11 +401,22 @@ class ProceduralBank(SourceBank):
 class VCTKBank(ResampledFolderBank):
     """VCTK as `Speech`, in either release's layout under `root` (the corpus folder):
     0.92, `wav48_silence_trimmed/<speaker>/<utt>_mic1.flac` and `_mic2.flac`, of which one
-    microphone is used (`mic`); or the older `wav48/<speaker>/<utt>.wav` (one microphone)."""
+    microphone is used (`mic`); or the older `wav48/<speaker>/<utt>.wav` (one microphone).
+
+    Args:
+        root: the corpus folder (the one that holds wav48_silence_trimmed/ or wav48/).
+        mic: "mic1" or "mic2" (0.92 only; the older release has one).
+        sr: the bank's rate in Hz (VCTK's 48 kHz is resampled to it).
+        label: the label of every clip.
+
+    Raises:
+        FileNotFoundError: If `root` is not a folder or has neither layout.
+        S5Error: If `mic` is neither "mic1" nor "mic2", or no clip is found.
+    """
 
     LAYOUTS = ("wav48_silence_trimmed", "wav48")
 
-    def __init__(self, root, mic: str = "mic1", sr: int = SAMPLE_RATE, label: str = "Speech"):
+    def __init__(self, root: str | Path, mic: str = "mic1", sr: int = SAMPLE_RATE, label: str = "Speech"):
         corpus = require_dir(root, "VCTK")
         layout = next((d for d in self.LAYOUTS if (corpus / d).is_dir()), None)
         if layout is None:
@@ -269,6 +434,11 @@ class VCTKBank(ResampledFolderBank):
         return sorted(self.root.glob(f"*/*_{self.mic}.flac"))
 
     def describe(self) -> str:
+        """One line for the run's report: the corpus, its clips and speakers.
+
+        Returns:
+            "<name>: <n> clips from <k> speakers".
+        """
         speakers = {it.source_file.split("/")[0] for items in self._items.values() for it in items}
         return f"{self.name}: {sum(len(v) for v in self._items.values())} clips from {len(speakers)} speakers"
 
@@ -280,19 +450,51 @@ class NoiseBank:
     channels: int = 4
 
     def files(self) -> list[str]:
+        """The clips' names.
+
+        Returns:
+            The names, sorted (a plan's noise `source_file`).
+        """
         raise NotImplementedError
 
     def n_frames(self, name: str) -> int:
+        """A clip's length.
+
+        Args:
+            name: one of `files()`.
+
+        Returns:
+            Its length in frames at `sr`.
+        """
         raise NotImplementedError
 
     def read(self, name: str, start: int, frames: int) -> np.ndarray:
+        """Part of a clip.
+
+        Args:
+            name: one of `files()`.
+            start: the first frame.
+            frames: how many frames.
+
+        Returns:
+            (frames, 4) samples, fewer rows where the clip ends first.
+        """
         raise NotImplementedError
 
 
 class FolderNoiseBank(NoiseBank):
-    """`<root>/*.wav`, 4-channel integer PCM (the dev_set's noise/ folders)."""
+    """`<root>/*.wav`, 4-channel integer PCM (the dev_set's noise/ folders).
 
-    def __init__(self, root, sr: int = SAMPLE_RATE):
+    Args:
+        root: the folder (WAV or FLAC files directly in it).
+        sr: the rate every file must have, in Hz.
+
+    Raises:
+        S5Error: If a file does not have 4 channels or is not at `sr`, or the folder has no audio file.
+        FileNotFoundError: If `root` is not a folder.
+    """
+
+    def __init__(self, root: str | Path, sr: int = SAMPLE_RATE):
         self.root, self.sr = require_dir(root, "noise"), sr
         self._frames = {}
         for p in sorted(p for p in self.root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
@@ -305,19 +507,52 @@ class FolderNoiseBank(NoiseBank):
         if not self._frames:
             raise S5Error(f"noise folder {self.root} is empty: no audio files found")
 
-    def files(self):
+    def files(self) -> list[str]:
+        """The files' names (see `NoiseBank.files`).
+
+        Returns:
+            The names, sorted.
+        """
         return sorted(self._frames)
 
-    def n_frames(self, name):
+    def n_frames(self, name: str) -> int:
+        """A file's length in frames (see `NoiseBank.n_frames`).
+
+        Args:
+            name: one of `files()`.
+
+        Returns:
+            Its length in frames.
+        """
         return self._frames[name]
 
-    def read(self, name, start, frames):
+    def read(self, name: str, start: int, frames: int) -> np.ndarray:
+        """Part of a file (see `NoiseBank.read`).
+
+        Args:
+            name: one of `files()`.
+            start: the first frame.
+            frames: how many frames.
+
+        Returns:
+            (frames, 4) float32 samples.
+
+        Raises:
+            S5Error: If the file has changed its rate or channels, or holds NaN or Inf samples.
+        """
         return read_audio(self.root / name, sr=self.sr, channels=self.channels, start=start, frames=frames,
                           always_2d=True, dtype="float32")
 
 
 class ProceduralNoiseBank(NoiseBank):
-    """Seeded 4-channel diffuse noise clips of `seconds` each."""
+    """Seeded 4-channel diffuse noise clips of `seconds` each (`synth.diffuse_noise`), made on demand.
+
+    Args:
+        seed: the seed every clip is drawn from (with its number).
+        n_files: how many clips.
+        seconds: each clip's length in s.
+        sr: sample rate in Hz.
+    """
 
     CACHE_BYTES = 2 * 2**30
 
@@ -329,15 +564,38 @@ class ProceduralNoiseBank(NoiseBank):
         clip_bytes = self._n * self.channels * 8
         self._clip = lru_cache(maxsize=max(8, min(n_files, self.CACHE_BYTES // clip_bytes)))(self._synthesize)
 
-    def files(self):
+    def files(self) -> list[str]:
+        """The clips' names (see `NoiseBank.files`).
+
+        Returns:
+            `noise_0000.wav` … `noise_<n_files − 1>.wav` (names only: no file is written).
+        """
         return [f"noise_{k:04d}.wav" for k in range(self.n_files)]
 
-    def n_frames(self, name):
+    def n_frames(self, name: str) -> int:
+        """Every clip's length, int(seconds · sr) frames.
+
+        Args:
+            name: one of `files()` (all have the same length).
+
+        Returns:
+            The length in frames.
+        """
         return self._n
 
     def _synthesize(self, name: str) -> np.ndarray:
         k = int(name.split("_")[1].split(".")[0])
         return synth.diffuse_noise(np.random.default_rng([self.seed, k, 7]), self._n, self.sr)
 
-    def read(self, name, start, frames):
+    def read(self, name: str, start: int, frames: int) -> np.ndarray:
+        """Part of a clip, synthesized on first use (see `NoiseBank.read`).
+
+        Args:
+            name: `noise_<k>.wav`.
+            start: the first frame.
+            frames: how many frames.
+
+        Returns:
+            (frames, 4) float64 samples.
+        """
         return self._clip(name)[start:start + frames]

@@ -38,7 +38,16 @@ RETURN_FLAGS = {"return_dry": True, "return_wet": True, "return_interference": T
 
 def fork_plan(plan: ScenePlan, init: dict) -> dict:
     """Our plan in the form the fork's from_metadata takes: its generator arguments and return
-    switches in `config`, events with exactly the Event fields."""
+    switches in `config`, events with exactly the Event fields.
+
+    Args:
+        plan: a 2025 scene plan.
+        init: the fork generator's arguments (the config's `spatialscaper.init`), written into `config`.
+
+    Returns:
+        The fork's plan: `config` with `init`, RETURN_FLAGS and a direct-path window ([6, 50] by
+        default), each event with exactly EVENT_FIELDS (None where ours has no such key).
+    """
     config = {**plan["config"], **init, **RETURN_FLAGS}
     config.setdefault("spatialize_direct_path_time_ms", [6, 50])
 
@@ -53,7 +62,15 @@ def fork_plan(plan: ScenePlan, init: dict) -> dict:
 class SpatialScaperEngine:
     """The SceneEngine (render.py) of the official fork. The fork renders whole scenes only; single
     events (the stem corpus stores them) are rendered by `events`, the built-in renderer over the
-    same banks, which is the fork's rendering to ≈3e-7 (tests/golden/fork2025)."""
+    same banks, which is the fork's rendering to ≈3e-7 (tests/golden/fork2025).
+
+    Args:
+        cfg: the data config (its `spatialscaper` section: module, class, init).
+        events: the built-in renderer over the config's banks.
+
+    Raises:
+        ImportError: If spatialscaper or the fork's module is not importable.
+    """
 
     def __init__(self, cfg: dict, events: Renderer):
         spec = cfg.get("spatialscaper") or {}
@@ -69,10 +86,34 @@ class SpatialScaperEngine:
 
     def event_images(self, event: PlanEvent, plan: ScenePlan,
                      bank_name: str = "foreground") -> tuple[np.ndarray, np.ndarray | None]:
-        """One event's images at its level, by the built-in renderer (see the class)."""
+        """One event's images at its level, by the built-in renderer (see the class).
+
+        Args:
+            event: an entry of the plan's `fg_events` or `int_events`.
+            plan: the plan.
+            bank_name: "foreground" for `fg_events`, "interference" for `int_events`.
+
+        Returns:
+            The wet image (4, L + N − 1) and the dry reference (L + N − 1,) (None for "interference").
+
+        Raises:
+            SilentExcerptError: If the event's excerpt is all zeros.
+        """
         return self.events.event_images(event, plan, bank_name)
 
     def render(self, plan: ScenePlan) -> Scene:
+        """The plan's scene as the fork renders it (the plan passed through a temporary JSON file).
+
+        Args:
+            plan: a 2025 scene plan.
+
+        Returns:
+            The scene, float32; the noise is the fork's background, or what the mixture holds beyond
+            the events where the fork returns none.
+
+        Raises:
+            S5Error: If the fork returns another number of dry references than the plan has targets.
+        """
         fd, path = tempfile.mkstemp(suffix=".json")
         try:
             with os.fdopen(fd, "w") as f:

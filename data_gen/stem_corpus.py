@@ -31,6 +31,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,12 +57,37 @@ FILES = {"wet": "wet.f32", "dry": "dry.f32", "noise": "noise.f32"}
 
 
 def level_gain(db: float) -> float:
+    """The amplitude gain of a mean-square level: √(10^(db/10)).
+
+    Args:
+        db: the level in dB.
+
+    Returns:
+        The gain that takes a unit-mean-square signal to that level.
+    """
     return math.sqrt(10 ** (db / 10))
 
 
-def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = True) -> Path:
-    """Render and store the events of scenes 0 … n_scenes−1 of (cfg, seed); returns the folder.
-    Written under temporary names and moved into place at the end (a cut build leaves nothing)."""
+def build_corpus(cfg: dict, out: str | Path, n_scenes: int, seed: int = 0, progress: bool = True) -> Path:
+    """Render and store the events of scenes 0 … n_scenes−1 of (cfg, seed).
+
+    Written under temporary names and moved into place at the end (a cut build leaves nothing);
+    events whose excerpt is silent are left out.
+
+    Args:
+        cfg: a 2025 data config (`config.load_config`).
+        out: the corpus folder (made if missing).
+        n_scenes: scenes to plan and store.
+        seed: the scenes' seed, as the generator's.
+        progress: show a progress bar.
+
+    Returns:
+        The folder, with wet.f32, dry.f32, noise.f32 and index.json.
+
+    Raises:
+        S5Error: If the recipe is of the 2026 edition (the remix follows the 2025 rules), or a bank or
+            room folder is refused.
+    """
     out = Path(out)
     factory = MixtureFactory(cfg)
     rules = {**DEFAULT_CONFIG, **factory.rules}
@@ -120,9 +146,19 @@ def build_corpus(cfg: dict, out, n_scenes: int, seed: int = 0, progress: bool = 
 
 
 class StemCorpus:
-    """A built corpus, memory-mapped: draws remixed scenes and renders stored ones."""
+    """A built corpus, memory-mapped: draws remixed scenes and renders stored ones.
 
-    def __init__(self, folder, duration: float | None = None):
+    Args:
+        folder: the corpus (`build_corpus`).
+        duration: the remixes' length in s (None: the stored scenes'; longer ones allowed).
+
+    Raises:
+        FileNotFoundError: If the folder has no index.json.
+        S5Error: If `duration` is shorter than the stored scenes, the index is not readable JSON, or
+            the corpus has fewer target classes than a scene may need.
+    """
+
+    def __init__(self, folder: str | Path, duration: float | None = None):
         self.folder = Path(folder)
         if not (self.folder / INDEX).is_file():
             raise FileNotFoundError(f"stem corpus {self.folder}: no {INDEX} (build it with "
@@ -146,24 +182,57 @@ class StemCorpus:
                           f"the {self.rules['n_targets'][1]} a scene may need")
 
     def wet(self, i: int) -> np.ndarray:
+        """The stored wet image of event i, at unit mean square.
+
+        Args:
+            i: the event's index in `events`.
+
+        Returns:
+            (4, length) float32 view of the memory map.
+        """
         ev = self.events[i]
         return self.data["wet"][ev["wet"]:ev["wet"] + 4 * ev["length"]].reshape(4, ev["length"])
 
     def dry(self, i: int) -> np.ndarray:
+        """The stored dry reference of target event i, with its wet image's gain.
+
+        Args:
+            i: the event's index in `events` (a target: interferers have none).
+
+        Returns:
+            (length,) float32 view of the memory map.
+        """
         ev = self.events[i]
         return self.data["dry"][ev["dry"]:ev["dry"] + ev["length"]]
 
     def noise(self, k: int) -> np.ndarray:
-        """Noise clip k (4, T); for remixes longer than the stored scenes, clips k, k+1, … end to end."""
+        """Noise clip k; for remixes longer than the stored scenes, clips k, k+1, … end to end.
+
+        Args:
+            k: the clip's index in the index's `noise` list.
+
+        Returns:
+            (4, T) float32 noise at unit mean square (per stored clip).
+        """
         stored, clips, parts = self.index["samples"], self.index["noise"], []
         for j in range(-(-self.T // stored)):
             start = clips[(k + j) % len(clips)]["noise"]
             parts.append(self.data["noise"][start:start + 4 * stored].reshape(4, stored))
         return np.concatenate(parts, axis=1)[:, :self.T]
 
-    def mix(self, targets, interferers, noise_k: int):
-        """targets / interferers: [(event index, snr, onset sample)] -> mixture (4, T), dry (n, T),
-        interference images (m, 4, T), noise (4, T); targets in the given order."""
+    def mix(self, targets: Sequence[tuple[int, float, int]], interferers: Sequence[tuple[int, float, int]],
+            noise_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A scene of stored events at the given levels and onsets, cut at T samples.
+
+        Args:
+            targets: [(event index, SNR in dB, onset sample)], in slot order.
+            interferers: the same for the interferers.
+            noise_k: the noise clip (`noise`), at ref_db.
+
+        Returns:
+            (mixture (4, T), dry (n, T), interference images (m, 4, T), noise (4, T)), float32;
+            targets in the given order.
+        """
         T, ref_db = self.T, self.rules["ref_db"]
 
         def placed(image, onset, gain):
@@ -180,8 +249,15 @@ class StemCorpus:
         return (mixture.astype(np.float32), np.array(dry).reshape(len(dry), T),
                 np.array(wet_i).reshape(len(wet_i), 4, T), noise)
 
-    def original_scene(self, scene: int):
-        """Scene `scene` of the build with its own events, SNRs and onsets (the generator's mixture)."""
+    def original_scene(self, scene: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Scene `scene` of the build with its own events, SNRs and onsets (the generator's mixture).
+
+        Args:
+            scene: the scene's number in the build.
+
+        Returns:
+            As `mix`: (mixture, dry, interference images, noise), targets in stored order.
+        """
         sr = self.rules["sr"]
         mine = [i for i, ev in enumerate(self.events) if ev["scene"] == scene]
         pick = [(i, self.events[i]["snr"], int(self.events[i]["event_time"] * sr)) for i in mine]
@@ -190,15 +266,30 @@ class StemCorpus:
                         [p for p in pick if self.events[p[0]]["kind"] == "interference"], noise_k)
 
     def draw(self, rng: np.random.Generator) -> TrainingExample:
-        """One remixed scene by the rules, as a training example (the stream's batch keys)."""
+        """One remixed scene by the rules, as a training example (the stream's batch keys).
+
+        Args:
+            rng: the scene's generator (`draw_events`).
+
+        Returns:
+            The example, with the interferers' and the noise's channel 0 (its `name` empty).
+        """
         targets, inter, noise_k = self.draw_events(rng)
         mixture, dry, wet_i, noise = self.mix(targets, inter, noise_k)
         names = [self.events[i]["label"] for i, _, _ in targets]
         return _example(mixture, dry, names + [SILENCE] * (N_SLOTS - len(names)), wet_i[:, 0], noise[0])
 
-    def draw_events(self, rng: np.random.Generator):
-        """The draw of one remix: targets and interferers as [(event index, snr, onset sample)]
-        (targets in onset order) and a noise clip's index."""
+    def draw_events(self, rng: np.random.Generator
+                    ) -> tuple[list[tuple[int, float, int]], list[tuple[int, float, int]], int]:
+        """The draw of one remix by the corpus's rules.
+
+        Args:
+            rng: the scene's generator.
+
+        Returns:
+            Targets and interferers as [(event index, SNR in dB, onset sample)] (targets in onset
+            order), and a noise clip's index.
+        """
         r, sr = self.rules, self.rules["sr"]
         duration = r["duration"]
 
@@ -226,9 +317,17 @@ class StemCorpus:
 class StemStream(IterableDataset):
     """Remixed scenes forever (or `length` of them): scene `index` is a pure function of (seed,
     index), worker w of W takes indices w, w+W, …, so the stream is the same whatever the worker
-    count, and `start` resumes it mid-way. `duration`: remixes longer than the stored scenes."""
+    count, and `start` resumes it mid-way. `duration`: remixes longer than the stored scenes.
 
-    def __init__(self, folder, seed: int = 0, length: int | None = None, start: int = 0,
+    Args:
+        folder: the corpus (opened in each worker on first use).
+        seed: the stream's seed.
+        length: how many scenes (None: forever).
+        start: the first scene index (to resume).
+        duration: the remixes' length in s (None: the stored scenes').
+    """
+
+    def __init__(self, folder: str | Path, seed: int = 0, length: int | None = None, start: int = 0,
                  duration: float | None = None):
         self.folder, self.seed, self.length, self.start, self.duration = folder, seed, length, start, duration
         self._corpus = None

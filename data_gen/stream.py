@@ -1,6 +1,7 @@
 """Torch data sets: an endless on-the-fly training stream and a folder in the official layout."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -47,9 +48,17 @@ def _example(mixture, dry, labels, interference_ch0=None, noise_ch0=None, name="
     return out
 
 
-def worker_indices(start: int, length: int | None):
+def worker_indices(start: int, length: int | None) -> Iterator[int]:
     """The scene indices of this DataLoader worker: w, w+W, … from `start` (all of them in the
-    main process), up to `length` (None: forever), so a stream is the same whatever the worker count."""
+    main process), up to `length` (None: forever), so a stream is the same whatever the worker count.
+
+    Args:
+        start: the first index of the stream.
+        length: the index the stream stops before (None: forever).
+
+    Yields:
+        start + w, start + w + W, … below `length`.
+    """
     info = get_worker_info()
     wid, nw = (info.id, info.num_workers) if info else (0, 1)
     index = start + wid
@@ -60,7 +69,15 @@ def worker_indices(start: int, length: int | None):
 
 class SceneStream(IterableDataset):
     """Fresh mixtures forever (or `length` of them): worker w of W renders indices w, w+W, …
-    of seed `seed`, so the stream is the same whatever the worker count."""
+    of seed `seed`, so the stream is the same whatever the worker count. A scene whose excerpt is
+    silent is skipped.
+
+    Args:
+        cfg: a data config (`config.load_config`); a synthetic room bank is built here, once.
+        seed: the stream's seed.
+        length: the index the stream stops before (None: forever).
+        start: the first scene index (to resume mid-stream).
+    """
 
     def __init__(self, cfg: dict, seed: int = 0, length: int | None = None, start: int = 0):
         self.cfg, self.seed, self.length, self.start = cfg, seed, length, start  # `start`: resume mid-stream
@@ -83,9 +100,20 @@ class SceneStream(IterableDataset):
 class FolderScenes(Dataset):
     """A test set in the official layout. Slot order comes from metadata/<mix>.json when it is
     there (onset order), else the targets in class order. Without an oracle_target/ folder
-    (an evaluation set) every target slot is empty and `has_references` is False."""
+    (an evaluation set) every target slot is empty and `has_references` is False.
 
-    def __init__(self, folder, sr: int = SAMPLE_RATE, edition: int = 2025):
+    Args:
+        folder: the data set (soundscape/, and oracle_target/ and metadata/ where it has them).
+        sr: the rate every file must have, in Hz.
+        edition: the edition whose file names (`<mix>_<Label>` or `<mix>_<i>_<Label>`) are read.
+
+    Raises:
+        S5Error: If the set's manifest shows it incomplete or changed, or an oracle target file's name
+            is not one of a known mixture and label.
+        FileNotFoundError: If soundscape/ is missing or holds no .wav file.
+    """
+
+    def __init__(self, folder: str | Path, sr: int = SAMPLE_RATE, edition: int = 2025):
         self.folder = Path(folder)
         check_dataset(self.folder)  # an incomplete or changed set is refused before any model runs
         self.sr = sr
@@ -99,6 +127,15 @@ class FolderScenes(Dataset):
         return len(self.names)
 
     def labels_of(self, name: str) -> list[str]:
+        """The slot labels of one mixture: its plan's targets in onset order where the set has plans
+        and references, else its oracle targets' labels in class order; padded with `silence`.
+
+        Args:
+            name: the mixture.
+
+        Returns:
+            N_SLOTS labels.
+        """
         meta = self.folder / METADATA_DIR / f"{name}.json"
         if meta.is_file() and self.has_references:
             plan = read_json(meta, "mixture metadata", "make the data set again (generate.py resumes)")
@@ -123,7 +160,14 @@ class FolderScenes(Dataset):
 
 
 def collate(batch: list[TrainingExample]) -> TrainingBatch:
-    """A Batch of Examples (a TrainingBatch of TrainingExamples): tensors stacked, the rest listed."""
+    """A Batch of Examples (a TrainingBatch of TrainingExamples): tensors stacked, the rest listed.
+
+    Args:
+        batch: B examples with the same keys (those of the first are taken).
+
+    Returns:
+        Each key's B tensors stacked on a new first axis, other values as a list of B.
+    """
     out = {}
     for key in batch[0]:
         vals = [b[key] for b in batch]

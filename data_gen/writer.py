@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections import Counter
+from contextlib import AbstractContextManager
 from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -430,9 +431,24 @@ def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool =
         return _generate(cfg, out, names, seed, jobs, stems, progress, subtype, t0, factory)
 
 
-def claimed_data_folder(out: Path, recipe: dict, seed, n: int, subtype: str, stems: bool):
+def claimed_data_folder(out: Path, recipe: dict, seed: int | None, n: int, subtype: str, stems: bool
+                        ) -> AbstractContextManager[bool]:
     """The data folder locked for this generation (common/locks.py): a concurrent one with other
-    arguments is refused; temporary files left by a dead one are removed."""
+    arguments is refused; temporary files left by a dead one are removed.
+
+    Args:
+        out: the data folder.
+        recipe: the data config as recorded (`public_config`), hashed into the lock's key.
+        seed: the generation's seed (None: plans rendered from a metadata folder).
+        n: mixtures in the set.
+        subtype: the WAV subtype written.
+        stems: whether the stems are written.
+
+    Returns:
+        The lock, a context manager whose value is True when this process owns the folder
+        (`folder_lock`); entering it raises FolderBusyError if a live generation with other
+        arguments holds the folder.
+    """
     key = {"recipe": recipe_sha256(recipe), "seed": seed, "n": n, "subtype": subtype, "stems": stems}
     return folder_lock(out, key, "data folder", clean=(SOUNDSCAPE_DIR, ORACLE_DIR, STEMS_DIR, METADATA_DIR))
 

@@ -30,9 +30,9 @@ figure printed beside it. Below `min_mixtures` (6 at 95 %) no paired test can re
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from s5bench.common.errors import S5Error
 from .scene import MixtureScore
 
 if TYPE_CHECKING:  # a table is handed in; a scoring run need not load pandas (0.2 s)
+    import numpy.typing as npt
     import pandas as pd
 
 N_RESAMPLES = 2000
@@ -70,11 +71,19 @@ class Contributions:
 
 
 def metric_names(edition: int) -> tuple[str, ...]:
-    """The measured figures of an edition, in the order of `summary_columns`."""
+    """The measured figures of an edition, in the order of `summary_columns`.
+
+    Args:
+        edition: 2025 or 2026.
+
+    Returns:
+        (ranking metric, "SNRi", "Acc_mix", "Acc_src"): the ranking metric is CA-SDRi (2025) or CAPI-SDRi (2026).
+    """
     return (ranking_metric(edition), "SNRi", "Acc_mix", "Acc_src")
 
 
-def _build(edition: int, names, capi, snri_sum, n_targets, match, tp, fp, fn) -> Contributions:
+def _build(edition: int, names: Iterable[str], capi: npt.ArrayLike, snri_sum: npt.ArrayLike, n_targets: npt.ArrayLike,
+           match: npt.ArrayLike, tp: npt.ArrayLike, fp: npt.ArrayLike, fn: npt.ArrayLike) -> Contributions:
     capi = np.asarray(capi, dtype=float)
     defined = np.isfinite(capi)
     num = np.column_stack([np.where(defined, capi, 0.0), snri_sum, 100.0 * np.asarray(match, dtype=float),
@@ -127,11 +136,12 @@ def contributions_from_table(per_mixture: pd.DataFrame, edition: int, where: str
                if c not in per_mixture.columns]
     if missing or per_mixture.empty:
         raise S5Error(f"{where}: " + (f"no column(s) {', '.join(missing)}" if missing else "no mixtures"))
-    n_ref = per_mixture["n_ref"].to_numpy(dtype=float)
-    snri_sum = np.where(n_ref > 0, per_mixture["snri"].to_numpy(dtype=float) * n_ref, 0.0)
-    match = per_mixture["label_match"].astype(str).str.lower().eq("true")
-    return _build(edition, per_mixture["soundscape"].astype(str), per_mixture[col], snri_sum, n_ref, match,
-                  per_mixture["tp"], per_mixture["fp"], per_mixture["fn"])
+    table: Any = per_mixture  # pandas declares few of its types (as in breakdown.py)
+    n_ref = table["n_ref"].to_numpy(dtype=float)
+    snri_sum = np.where(n_ref > 0, table["snri"].to_numpy(dtype=float) * n_ref, 0.0)
+    match = table["label_match"].astype(str).str.lower().eq("true")
+    return _build(edition, table["soundscape"].astype(str), table[col], snri_sum, n_ref, match,
+                  table["tp"], table["fp"], table["fn"])
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -140,13 +150,28 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def aggregate(c: Contributions) -> dict[str, float]:
-    """The data-set figures, Σnum / Σden per metric (NaN where no mixture has a value)."""
+    """The data-set figures, Σnum / Σden per metric.
+
+    Args:
+        c: a data set's contributions.
+
+    Returns:
+        {metric: figure} in the order of `c.metrics`, NaN where no mixture has a denominator (e.g. the ranking
+        metric when no mixture has a label).
+    """
     return dict(zip(c.metrics, map(float, _ratio(c.num.sum(axis=0), c.den.sum(axis=0)))))
 
 
 def check_resamples(n_resamples: int) -> None:
-    """A ValueError unless 1 ≤ n_resamples ≤ MAX_RESAMPLES (the runners refuse other values of
-    --bootstrap up front: reaching this is a bug of the caller)."""
+    """Refuses a number of resamples out of 1 to MAX_RESAMPLES (the runners refuse other values of
+    --bootstrap up front: reaching this is a bug of the caller).
+
+    Args:
+        n_resamples: bootstrap or permutation resamples asked for.
+
+    Raises:
+        ValueError: If n_resamples is below 1 or above MAX_RESAMPLES.
+    """
     if not 1 <= n_resamples <= MAX_RESAMPLES:
         raise ValueError(f"bootstrap resamples must be 1 to {MAX_RESAMPLES}, not {n_resamples}")
 
@@ -162,9 +187,22 @@ def _draws(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
 
 
 def resample_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = 0) -> np.ndarray:
-    """(n_resamples, n) mixture indices drawn with replacement from numpy's Generator(seed); the
-    same draw as `scipy.stats.bootstrap(..., rng=np.random.default_rng(seed))` makes while
-    n_resamples · n ≤ CHUNK (beyond, the blocks of `bootstrap_figures`)."""
+    """Mixture indices drawn with replacement from numpy's Generator(seed), all blocks at once.
+
+    The same draw as `scipy.stats.bootstrap(..., rng=np.random.default_rng(seed))` makes while
+    n_resamples · n ≤ CHUNK (beyond, the blocks that `bootstrap_figures` draws one by one).
+
+    Args:
+        n: mixtures.
+        n_resamples: resamples, 1 to MAX_RESAMPLES.
+        seed: numpy Generator seed.
+
+    Returns:
+        (n_resamples, n) int64 indices in [0, n).
+
+    Raises:
+        ValueError: If n_resamples is out of range.
+    """
     return np.concatenate(list(_draws(n, n_resamples, seed)))
 
 
@@ -172,15 +210,17 @@ def resampled_figures(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.n
     """The figures of every resample, Σnum / Σden over the drawn mixtures.
 
     Args:
-        num, den: (n, k) contributions (k: metrics, or metrics of both sides of a comparison).
+        num: (n, k) numerators (k: metrics, or metrics of both sides of a comparison).
+        den: (n, k) denominators.
         idx: (n_resamples, n) drawn mixture indices (`resample_indices`).
 
     Returns:
         (n_resamples, k) figures, NaN where a resample has no denominator: how often each mixture is
         drawn (one bincount) times the contributions (one matrix product for all k columns).
     """
-    b, n = idx.shape
-    counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n).astype(float)
+    b, n = int(idx.shape[0]), int(idx.shape[1])
+    flat = idx + n * np.arange(b)[:, None]  # resample r's indices moved to r·n … r·n + n − 1: one bincount for all
+    counts = np.reshape(np.bincount(flat.ravel(), minlength=b * n), (b, n)).astype(float)
     return _ratio(counts @ num, counts @ den)
 
 
@@ -189,7 +229,8 @@ def bootstrap_figures(num: np.ndarray, den: np.ndarray, n_resamples: int = N_RES
     """`resampled_figures` of n_resamples draws of the n mixtures, block by block (`CHUNK`).
 
     Args:
-        num, den: (n, k) contributions.
+        num: (n, k) numerators.
+        den: (n, k) denominators.
         n_resamples: bootstrap resamples, 1 to MAX_RESAMPLES.
         seed: numpy Generator seed.
 
@@ -208,7 +249,8 @@ def interval_tail(n: int, level: float = LEVEL) -> float:
     0.0231 at n = 100, → α/2 = 0.025 as n grows); α/2 for one mixture (every resample is the same).
 
     Args:
-        n: mixtures. level: confidence level (1 − α).
+        n: mixtures.
+        level: confidence level (1 − α).
 
     Returns:
         α'/2, in (0, α/2].
@@ -246,7 +288,10 @@ def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int
         level: confidence level.
 
     Returns:
-        {metric: (low, high)}.
+        {metric: (low, high)}, NaN bounds for a figure that no resample has a denominator for.
+
+    Raises:
+        ValueError: If n_resamples is out of range.
     """
     theta = bootstrap_figures(c.num, c.den, n_resamples, seed)
     low, high = _percentile(theta, len(c), level)
@@ -254,7 +299,19 @@ def figure_intervals(c: Contributions, n_resamples: int = N_RESAMPLES, seed: int
 
 
 def paired(a: Contributions, b: Contributions) -> tuple[Contributions, Contributions]:
-    """`b` reordered to `a`'s mixtures; an S5Error when the two were not scored on the same ones."""
+    """`b` reordered to `a`'s mixtures, so that row i of both sides is the same mixture.
+
+    Args:
+        a: one side's contributions (its order is kept).
+        b: the other side's contributions.
+
+    Returns:
+        `a` itself and `b` with its rows in `a`'s mixture order.
+
+    Raises:
+        S5Error: If the two have different metrics (another edition), different mixtures, or a mixture
+            appears twice.
+    """
     if a.metrics != b.metrics:
         raise S5Error(f"cannot pair figures {a.metrics} with {b.metrics} (another edition?)")
     if set(a.mixtures) != set(b.mixtures) or len(set(a.mixtures)) != len(a):
@@ -265,8 +322,17 @@ def paired(a: Contributions, b: Contributions) -> tuple[Contributions, Contribut
 
 
 def influence(c: Contributions) -> np.ndarray:
-    """(n, k) each mixture's linearised share of each figure, (num − R·den) / mean(den): the
-    mixture's own value minus the figure for a plain mean; for a ratio of sums the delta-method term."""
+    """Each mixture's linearised share of each figure R = Σnum / Σden: (num − R·den) / mean(den).
+
+    For a plain mean (den = 1) it is the mixture's own value minus the figure; for a ratio of sums the
+    delta-method term.
+
+    Args:
+        c: a data set's contributions.
+
+    Returns:
+        (n, k) influences (R taken as Σnum where Σden is 0; mean(den) as 1 where it is 0).
+    """
     r = c.num.sum(axis=0) / np.where(c.den.sum(axis=0) > 0, c.den.sum(axis=0), 1.0)
     return (c.num - r * c.den) / np.where(c.den.mean(axis=0) > 0, c.den.mean(axis=0), 1.0)
 
@@ -276,29 +342,50 @@ def min_detectable(a: Contributions, b: Contributions, n: int | None = None, lev
     """Smallest difference a paired comparison of n mixtures detects: (z_(1−α/2) + z_power)·sd/√n.
 
     Args:
-        a, b: the two sides, scored on the same mixtures.
+        a: one side's contributions.
+        b: the other side's, on the same mixtures (any order).
         n: mixtures to plan for (default: the pair's own number).
-        level, power: two-sided confidence level and power.
+        level: two-sided confidence level.
+        power: the chance of detecting a difference of that size.
 
     Returns:
         {metric: difference}, with sd the standard deviation of the per-mixture influence
         differences (for a mean: of the per-mixture differences).
+
+    Raises:
+        S5Error: If the two sides were not scored on the same mixtures (`paired`).
     """
-    from scipy import stats  # lazily: see the note at the imports
+    from scipy import special  # the normal quantile without loading scipy.stats (see the note at the imports)
 
     a, b = paired(a, b)
     sd = (influence(a) - influence(b)).std(axis=0, ddof=1)
-    z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
+    z = special.ndtri(1 - (1 - level) / 2) + special.ndtri(power)  # what scipy.stats.norm.ppf computes
     return dict(zip(a.metrics, map(float, z * sd / np.sqrt(n or len(a)))))
 
 
 def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES,
                          seed: int = 0) -> dict[str, float]:
-    """Two-sided paired permutation p-value of each figure's difference: under no difference the
-    two systems' results on a mixture are exchangeable, so each mixture's (num, den) pairs are
-    swapped between the sides (`scipy.stats.permutation_test`, permutation_type="samples"; the
-    sign-flip test for a mean, exact when 2^n ≤ n_resamples). Its smallest possible p-value is
-    2 / 2^m for m mixtures whose results differ (the observed assignment and its mirror image)."""
+    """Two-sided paired permutation p-value of each figure's difference a − b.
+
+    Under no difference the two systems' results on a mixture are exchangeable, so each mixture's
+    (num, den) pairs are swapped between the sides (`scipy.stats.permutation_test`,
+    permutation_type="samples"; the sign-flip test for a mean, exact when 2^n ≤ n_resamples). Its
+    smallest possible p-value is 2 / 2^m for m mixtures whose results differ (the observed assignment
+    and its mirror image).
+
+    Args:
+        a: one side's contributions.
+        b: the other side's, on the same mixtures (any order).
+        n_resamples: random permutations, 1 to MAX_RESAMPLES (all of them when there are fewer).
+        seed: numpy Generator seed.
+
+    Returns:
+        {metric: p-value}, NaN where the observed difference is not finite (a side without a denominator).
+
+    Raises:
+        ValueError: If n_resamples is out of range.
+        S5Error: If the two sides were not scored on the same mixtures (`paired`).
+    """
     from scipy import stats  # lazily: see the note at the imports
 
     check_resamples(n_resamples)
@@ -309,16 +396,18 @@ def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = 
     # leaves its p-values as they were)
     batch = None if n_resamples * 2 * n <= CHUNK else max(1, CHUNK // (2 * n))
     num, den = np.concatenate([a.num, b.num]), np.concatenate([a.den, b.den])
-    out = {}
+    permutation_test: Callable[..., Any] = vars(stats)["permutation_test"]  # typed here: scipy declares no types
+    out: dict[str, float] = {}
     for k, metric in enumerate(a.metrics):
-        def stat(x, y, axis=-1, k=k):  # x, y: indices into the stacked sides
+        def stat(x: npt.NDArray[np.intp], y: npt.NDArray[np.intp], axis: int = -1, k: int = k
+                 ) -> np.ndarray:  # x, y: indices into the stacked sides
             return (_ratio(num[x, k].sum(axis), den[x, k].sum(axis))
                     - _ratio(num[y, k].sum(axis), den[y, k].sum(axis)))
 
         if not np.isfinite(stat(np.arange(n), np.arange(n) + n)):
             out[metric] = float("nan")
             continue
-        res = stats.permutation_test((np.arange(n), np.arange(n) + n), stat, permutation_type="samples",
+        res = permutation_test((np.arange(n), np.arange(n) + n), stat, permutation_type="samples",
                                      vectorized=True, n_resamples=n_resamples, batch=batch,
                                      rng=np.random.default_rng(seed))
         out[metric] = float(res.pvalue)
@@ -326,11 +415,12 @@ def permutation_p_values(a: Contributions, b: Contributions, n_resamples: int = 
 
 
 def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, seed: int = 0,
-            level: float = LEVEL, p_values: bool = True) -> list[dict]:
+            level: float = LEVEL, p_values: bool = True) -> list[dict[str, Any]]:
     """Paired comparison a − b of every figure: the same resampled mixtures for both sides.
 
     Args:
-        a, b: the two sides' contributions on the same mixtures (any order).
+        a: one side's contributions.
+        b: the other side's, on the same mixtures (any order).
         n_resamples: bootstrap (and permutation) resamples.
         seed: numpy Generator seed.
         level: confidence level.
@@ -338,7 +428,12 @@ def compare(a: Contributions, b: Contributions, n_resamples: int = N_RESAMPLES, 
 
     Returns:
         One dict per metric: metric, difference, ci_low, ci_high, p_value, n_mixtures,
-        min_detectable, excludes_zero.
+        min_detectable, excludes_zero; a metric on which the two sides agree on every mixture
+        has 0 difference and interval, p-value 1 (NaN without p_values) and min_detectable 0.
+
+    Raises:
+        ValueError: If n_resamples is out of range.
+        S5Error: If the two sides were not scored on the same mixtures (`paired`).
     """
     a, b = paired(a, b)
     k = len(a.metrics)
@@ -383,7 +478,8 @@ def significant(excludes_zero: bool, p_value: float, n_mixtures: int, level: flo
 
     Args:
         excludes_zero: the interval excludes 0 (`compare`'s excludes_zero).
-        p_value: the paired permutation p-value. n_mixtures: mixtures compared.
+        p_value: the paired permutation p-value.
+        n_mixtures: mixtures compared.
         level: confidence level.
 
     Returns:
@@ -393,7 +489,17 @@ def significant(excludes_zero: bool, p_value: float, n_mixtures: int, level: flo
 
 
 def plus_minus(value: float, low: float, high: float, digits: int = 2) -> str:
-    """`5.75 ± 0.41`: the figure and its interval's half-width (the bounds are in the CSVs)."""
+    """`5.75 ± 0.41`: the figure and its interval's half-width (the bounds are in the CSVs).
+
+    Args:
+        value: the figure.
+        low: its interval's lower bound.
+        high: its interval's upper bound.
+        digits: decimals printed.
+
+    Returns:
+        "value ± half-width"; the value alone when a bound is not finite; "" when the value is not finite.
+    """
     if not np.isfinite(value):
         return ""
     if not (np.isfinite(low) and np.isfinite(high)):

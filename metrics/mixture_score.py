@@ -22,7 +22,8 @@ class MixtureScore:
         edition: 2025 or 2026 (the rules it was scored by).
         capi_sdri: CAPI-SDRi (2026) / CA-SDRi (2025) in dB; NaN when neither side has a label.
         snri: SNRi in dB of each reference target, in reference order (0 for one left unmatched).
-        ref_labels, est_labels: the reference and the non-silent estimated labels, in input order.
+        ref_labels: the reference labels, in input order.
+        est_labels: the non-silent estimated labels, in input order.
         class_terms: per class, its terms of the ranking metric in dB (pair SDRi, 0 per miss or false alarm).
         pair_sdri: per class, the SDRi in dB of its matched reference-estimate pairs only.
     """
