@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from contextlib import AbstractContextManager
 from functools import partial
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import cast
 
@@ -21,7 +20,7 @@ from tqdm import tqdm
 
 from s5bench.common.audio import files_together, write_text_atomic
 from s5bench.common.errors import S5Error
-from s5bench.common.interrupt import quiet_worker
+from s5bench.common.interrupt import quiet_worker, worker_pool
 from s5bench.common.labels import N_SLOTS, SAMPLE_RATE
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, SOUNDSCAPE_DIR, parse_stem, submission_names
 from s5bench.common.locks import folder_lock
@@ -477,9 +476,8 @@ def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stem
                 results.append(_work(t))
                 manifest.add(results[-1]["name"])
         else:
-            method = "fork" if "fork" in get_all_start_methods() else "spawn"
             # on Ctrl-C or SIGTERM, leaving the block stops the workers and waits for them (quiet_worker)
-            with get_context(method).Pool(jobs, initializer=_init_pool_worker, initargs=(cfg,)) as pool:
+            with worker_pool(jobs, _init_pool_worker, (cfg,)) as pool:
                 for result in bar(pool.imap_unordered(_work, todo)):
                     results.append(result)
                     manifest.add(result["name"])

@@ -15,7 +15,7 @@ import numpy as np
 
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.editions import EDITIONS, check_edition, edition_of, ranking_metric, summary_columns
-from s5bench.common.interrupt import quiet_worker
+from s5bench.common.interrupt import quiet_worker, worker_pool
 from s5bench.common.labels import SAMPLE_RATE
 from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixtures, require_dir
 from s5bench.common.manifest import check_dataset
@@ -110,11 +110,7 @@ def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_d
     if jobs <= 1:
         reader = MixtureReader(sr, channels)
         return [_score(reader, t, edition, blas_dot) for t in _progress(tasks, len(tasks), progress)]
-    from multiprocessing import get_all_start_methods, get_context  # only here: 25 ms to import
-
-    # fork where the OS has it: workers start at once instead of re-importing everything
-    method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with get_context(method).Pool(jobs, initializer=_start_worker, initargs=(sr, channels, edition)) as pool:
+    with worker_pool(jobs, _start_worker, (sr, channels, edition)) as pool:
         return list(_progress(pool.imap(_score_in_worker, tasks, chunksize=4), len(tasks), progress))
 
 

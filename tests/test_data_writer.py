@@ -16,17 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_generation_starts_no_more_workers_than_mixtures(tmp_path, monkeypatch):
     started = []
-    real = writer.get_context
+    real = writer.worker_pool
 
-    class Context:
-        def __init__(self, method):
-            self.real = real(method)
+    def counted(processes, *args):
+        started.append(processes)
+        return real(processes, *args)
 
-        def Pool(self, processes, **kwargs):
-            started.append(processes)
-            return self.real.Pool(processes, **kwargs)
-
-    monkeypatch.setattr(writer, "get_context", Context)
+    monkeypatch.setattr(writer, "worker_pool", counted)
     summary = writer.generate_set(tiny_data_config(tmp_path, duration=1.0), tmp_path / "set", n=2, seed=0, jobs=1000,
                                   progress=False)
     assert summary["made"] == 2
