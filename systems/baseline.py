@@ -45,15 +45,15 @@ class Baseline(System):
         if separator is None or (tagger is None and not oracle_labels):
             raise S5Error("the baseline needs `separator`, and `tagger` unless `oracle_labels: true`")
         if official:
+            if tagger is not None and weight_file is None:  # the released tagger is built on an M2D weight file
+                raise S5Error("the official baseline's tagger needs `weight_file` (the M2D weight file it was "
+                              "built on; see configs/systems/baseline_official.yaml)")
             tagger, separator, weight_file = (resolve(p) if p else None for p in (tagger, separator, weight_file))
             check_official_files({"separator": separator, "tagger": tagger, "weight_file": weight_file},
                                  SOURCES_2025, "the official baseline", "configs/systems/baseline_official.yaml")
             self.separator = ResUNetK()
             self.separator.load_official(separator)
-            # weight_file is None when the config gives none: check_official_files skips it and the
-            # loader fails with a TypeError (a bug traceback, not a named error)
-            self.tagger = (load_tagger_2025(tagger, weight_file)  # pyright: ignore[reportArgumentType]
-                           if tagger else None)
+            self.tagger = load_tagger_2025(tagger, weight_file) if tagger and weight_file else None
         else:
             self.separator, _ = load_component(separator, expect_task="separator")
             self.tagger = None if oracle_labels else load_component(tagger, expect_task="tagger")[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from s5bench.common.editions import repeated_classes_allowed
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SILENCE
 from s5bench.data_gen.schema import SystemBatch
 
@@ -71,6 +72,9 @@ class Baseline2026(System):
                  weight_file: str | Path | None = None, n_channels: int = 1, head_args: dict | None = None):
         super().__init__()
         if official:
+            if weight_file is None:  # the released tagger is built on an M2D weight file
+                raise S5Error("the official 2026 baseline's tagger needs `weight_file` (the M2D weight file it was "
+                              "built on; see configs/systems/baseline2026_official.yaml)")
             tagger, separator, weight_file = (resolve(p) for p in (tagger, separator, weight_file))
             check_official_files({"tagger": tagger, "separator": separator, "weight_file": weight_file},
                                  SOURCES_2026, "the 2026 baseline", "configs/systems/baseline2026_official.yaml")

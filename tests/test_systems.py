@@ -176,3 +176,15 @@ def test_a_baseline_without_the_tagger_it_needs_is_refused():
     with pytest.raises(ValueError, match="needs `separator`"):
         Baseline(tagger="checkpoints/tagger_tiny.pt")
     assert Baseline(separator="checkpoints/separator_tiny.pt", oracle_labels=True).tagger is None
+
+
+def test_an_official_baseline_without_its_weight_file_is_a_named_error():
+    """Without `weight_file` the released tagger's loader used to get None and fail with a TypeError
+    (a traceback reported as a bug in s5bench) before the missing files were checked."""
+    from s5bench.common.errors import S5Error
+    from s5bench.systems.baseline2026 import Baseline2026
+
+    with pytest.raises(S5Error, match="tagger needs `weight_file`.*baseline_official.yaml"):
+        Baseline(tagger="nowhere/m2dat.ckpt", separator="nowhere/resunetk.ckpt", official=True)
+    with pytest.raises(S5Error, match="tagger needs `weight_file`.*baseline2026_official.yaml"):
+        Baseline2026(tagger="nowhere/m2dat.ckpt", separator="nowhere/resunetk.ckpt", official=True)
