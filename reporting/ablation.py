@@ -44,7 +44,7 @@ from .tables import (
 
 TABLE1 = stage_names(3)
 # the pipeline each edition's Table 1 runs when no --system is given: the one trained for it
-DEFAULT_SYSTEM = {2025: "self_guided_cpu", 2026: "self_guided_cpu"}
+DEFAULT_SYSTEM = {2025: "self_guided_cpu", 2026: "self_guided2026_cpu"}
 PUBLISHED_COLUMNS = ["published_CA-SDRi", "published_SNRi", "published_Acc_src"]
 MEASURED = ["SNRi", "Acc_src", "Acc_mix"]  # after the edition's ranking metric
 

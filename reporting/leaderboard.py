@@ -34,7 +34,7 @@ from .tables import (
 )
 
 DEFAULT_SYSTEMS = {2025: "baseline_cpu,self_guided_cpu",
-                   2026: "baseline2026_cpu,baseline2026_tiny,baseline_cpu,self_guided_cpu"}
+                   2026: "baseline2026_cpu,self_guided2026_cpu,baseline_cpu,self_guided_cpu"}
 
 
 def parse_data(items: list[str] | None, n: int, edition: int = 2025) -> dict:

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = "; ".join(f"{e}: {s}" for e, s in DEFAULT_SYSTEMS.items())
     ap.add_argument("--systems", help="comma-separated system configs, the first the baseline of the differences "
-                    f"(default: the CPU-size baseline and pipeline, with the tiny 2026 baseline in 2026: {defaults})")
+                    f"(default: the CPU-size baseline and pipeline; in 2026 those for 2026 and for 2025: {defaults})")
     ap.add_argument("--data", action="append", help="NAME=DIR (repeatable); default: the built-in test set")
     add_table_arguments(ap, n_default=BUILTIN["n"])
     return ap

@@ -168,3 +168,32 @@ def test_a_training_step_of_each_2026_pipeline_model_at_tiny_shapes(tmp_path):
                 task_options={"uss_checkpoint": uss, "tse_checkpoint": tse, "leak": 0.1})
     model, _ = load_component(sc, expect_task="sc")
     assert torch.isfinite(model.thresholds).all()  # the silence decision calibrated at export
+
+
+@pytest.mark.parametrize("system", ["self_guided2026_cpu", "baseline2026_cpu"])
+def test_the_shipped_2026_systems_answer_by_the_editions_rules(tmp_path, system):
+    """At most 3 estimates a mixture, every stage's labels known classes or silence, the files named
+    <mix>_<i>_<Label>.wav with i = 0 … k−1 (a repeated class is two files), on 2026-rule scenes."""
+    import re
+
+    from conftest import tiny_data_config
+
+    from s5bench.data_gen.writer import generate_set
+    from s5bench.systems import build_system
+    from s5bench.systems.run import RunOptions, run_system
+
+    scene = {"duration": 2.0, "edition": 2026, "n_targets": [0, 3], "n_interference": [0, 2], "dupse_rate": 0.5,
+             "max_n_dupse": 2, "dupse_min_angle": 60.0}
+    generate_set(tiny_data_config(tmp_path, scene=scene), tmp_path / "set", n=4, seed=3, jobs=1, progress=False)
+    built = build_system(system)
+    summaries = run_system(built, tmp_path / "set", tmp_path / "run", RunOptions(progress=False, edition=2026))
+    for stage, summary in summaries.items():
+        assert summary["n_mixtures"] == 4 and math.isfinite(summary["CAPI-SDRi"]), (stage, summary)
+        names = [p.name for p in (tmp_path / "run" / stage / "estimate").glob("*.wav")]
+        per_mixture: dict[str, list[tuple[int, str]]] = {}
+        for name in names:
+            found = re.fullmatch(r"(mix_\d+)_(\d)_(\w+)\.wav", name)
+            assert found and found[3] in LABELS, name
+            per_mixture.setdefault(found[1], []).append((int(found[2]), found[3]))
+        for mixture, files in per_mixture.items():
+            assert sorted(i for i, _ in files) == list(range(len(files))) and len(files) <= 3, (stage, mixture, files)
