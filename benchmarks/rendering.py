@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
+from s5bench.data_gen.config import DataConfig
 from s5bench.data_gen.factory import MixtureFactory
 from s5bench.data_gen.render import direct_path, normalized_ir
 from s5bench.data_gen.schema import ScenePlan
@@ -21,7 +22,7 @@ from s5bench.data_gen.sources import ProceduralBank, ProceduralNoiseBank
 SR = SAMPLE_RATE
 
 
-def write_file_dataset(root: Path, positions: int, n_rooms: int, per_label: int) -> dict:
+def write_file_dataset(root: Path, positions: int, n_rooms: int, per_label: int) -> DataConfig:
     """Write the procedural banks' clips, noise files and synthetic SOFA rooms under `root`, as files.
 
     Args:

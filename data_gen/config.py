@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from s5bench.common.configs import check_keys, find_config, read_yaml
 from s5bench.common.errors import S5Error
@@ -45,7 +47,248 @@ HANDFUL = 5  # a class with fewer clips than this is named when a set is generat
 TOP_KEYS = ("engine", "sr", "root", "targets", "interference", "noise", "rooms", "scene", "spatialscaper", "subtype")
 
 
-def load_config(name_or_path: str | Path) -> dict:
+class ProceduralSourceArgs(TypedDict, total=False):
+    """The keys of a `procedural` source bank (`data_gen.sources.ProceduralBank`).
+
+    Attributes:
+        seed: the bank's seed (>= 0).
+        n_per_label: clips made per class (>= 1).
+        cache_size: clips kept in memory (>= 1).
+        classes: the target classes the bank keeps (default: all).
+    """
+
+    seed: int
+    n_per_label: int
+    cache_size: int
+    classes: list[str]
+
+
+class _FolderSourceRequired(TypedDict):
+    root: str
+
+
+class FolderSourceArgs(_FolderSourceRequired, total=False):
+    """The keys of a `folder` source bank: one subfolder of clips per class (`data_gen.sources.FolderBank`).
+
+    Attributes:
+        root: the folder (required; relative to the config's `root`).
+        check_labels: refuse a subfolder that is not one of the 18 classes (targets only; default True).
+        classes: the target classes the bank keeps (default: all).
+    """
+
+    check_labels: bool
+    classes: list[str]
+
+
+class ResampledSourceArgs(TypedDict):
+    """The keys of a `resampled` source bank: a folder of clips of one class, resampled.
+
+    Attributes:
+        root: the folder (relative to the config's `root`).
+        label: the class of every clip in it.
+    """
+
+    root: str
+    label: str
+
+
+class _VCTKSourceRequired(TypedDict):
+    root: str
+
+
+class VCTKSourceArgs(_VCTKSourceRequired, total=False):
+    """The keys of a `vctk` source bank: the VCTK corpus as Speech clips.
+
+    Attributes:
+        root: the corpus's folder (required; relative to the config's `root`).
+        mic: the microphone whose recordings are taken (default "mic1").
+    """
+
+    mic: str
+
+
+class SourceEntry(TypedDict, total=False):
+    """One source bank, `{kind: {key: value}}`: exactly one of the keys (the kind) is given.
+
+    Attributes:
+        procedural: generated clips (null: the defaults).
+        folder: clips from a folder per class.
+        resampled: clips of one class from one folder.
+        vctk: VCTK speech.
+    """
+
+    procedural: ProceduralSourceArgs | None
+    folder: FolderSourceArgs
+    resampled: ResampledSourceArgs
+    vctk: VCTKSourceArgs
+
+
+class _CombinedSourcesRequired(TypedDict):
+    combine: list[SourceEntry]
+
+
+class CombinedSources(_CombinedSourcesRequired, total=False):
+    """Several source banks as one (`data_gen.sources.CombinedBank`).
+
+    Attributes:
+        combine: the banks (a non-empty list).
+        replace: classes taken only from the last bank that has them (default none).
+    """
+
+    replace: list[str]
+
+
+class ProceduralNoiseArgs(TypedDict, total=False):
+    """The keys of a `procedural` noise bank (`data_gen.sources.ProceduralNoiseBank`).
+
+    Attributes:
+        seed: the bank's seed (>= 0).
+        n_files: noise clips made (>= 1).
+        seconds: each clip's length, s (> 0).
+    """
+
+    seed: int
+    n_files: int
+    seconds: float
+
+
+class FolderArgs(TypedDict):
+    """The keys of a `folder` noise or room bank.
+
+    Attributes:
+        root: the folder (relative to the config's `root`).
+    """
+
+    root: str
+
+
+class NoiseEntry(TypedDict, total=False):
+    """The noise bank, `{kind: {key: value}}`: exactly one of the keys (the kind) is given.
+
+    Attributes:
+        procedural: generated diffuse noise (null passes the schema, but `build_noise` needs a mapping).
+        folder: 4-channel noise files from a folder.
+    """
+
+    procedural: ProceduralNoiseArgs | None
+    folder: FolderArgs
+
+
+class _SyntheticRoomsRequired(TypedDict):
+    n_rooms: int
+    n_positions: int
+    seed: int
+    cache_dir: str
+
+
+class SyntheticRoomsArgs(_SyntheticRoomsRequired, total=False):
+    """The keys of a `synthetic` room bank (`data_gen.synthetic_rooms.build_room_bank`).
+
+    Attributes:
+        n_rooms: rooms made (>= 1; required).
+        n_positions: source positions per room (>= 1; required).
+        seed: the rooms' seed (>= 0; required).
+        cache_dir: where the SOFA files are written and found again (required; relative to the config's `root`).
+        ir_seconds: each impulse response's length, s (> 0).
+        max_order: the image source method's highest reflection order (>= 0).
+    """
+
+    ir_seconds: float
+    max_order: int
+
+
+class RoomsEntry(TypedDict, total=False):
+    """The room bank, `{kind: {key: value}}`: exactly one of the keys (the kind) is given.
+
+    Attributes:
+        synthetic: rooms made by the image source method, cached.
+        folder: 4-channel (FOA) SOFA rooms from a folder.
+    """
+
+    synthetic: SyntheticRoomsArgs
+    folder: FolderArgs
+
+
+class SceneRules(TypedDict, total=False):
+    """A config's `scene` section: overrides of `data_gen.plan.DEFAULT_CONFIG`, checked by `check_scene`.
+
+    Attributes:
+        duration: the mixture's length, s (> 0).
+        sr: the planner's sample rate, Hz (the config's top-level `sr` wins in `scene_rules`).
+        ref_db: the reference level, dB.
+        ref_channel: the mixture channel the levels are measured on (0 to 3).
+        max_event_overlap: the most events sounding at once (>= 1).
+        spatialize_direct_path_time_ms: [low, high] window of the direct path, ms.
+        n_targets: [low, high] targets per mixture.
+        target_snr: [low, high] target level above the reference, dB.
+        n_interference: [low, high] interferers per mixture.
+        interference_snr: [low, high] interferer level above the reference, dB.
+        edition: the DCASE edition whose rules draw the scene (a year, 2025 or 2026; int or string).
+        dupse_rate: probability of same-class duplicates among the targets (2026; 0 to 1).
+        max_n_dupse: the most duplicates per mixture (2026; >= 0).
+        dupse_min_angle: the smallest angle between a duplicate and its original, degrees (2026; 0 to 180).
+        dupse_exclusion_folder_depth: SpAudSyn's folder depth at which a duplicate's clip differs (2026; >= 0).
+    """
+
+    duration: float
+    sr: int
+    ref_db: float
+    ref_channel: int
+    max_event_overlap: int
+    spatialize_direct_path_time_ms: Sequence[float]
+    n_targets: Sequence[int]
+    target_snr: Sequence[float]
+    n_interference: Sequence[int]
+    interference_snr: Sequence[float]
+    edition: int | str
+    dupse_rate: float
+    max_n_dupse: int
+    dupse_min_angle: float
+    dupse_exclusion_folder_depth: int
+
+
+# `class` is a keyword, hence the functional form.
+SpatialScaperSection = TypedDict("SpatialScaperSection", {"module": str, "class": str, "init": dict[str, Any]},
+                                 total=False)
+"""A config's `spatialscaper` section (engine `spatialscaper`, data_gen/spatialscaper_engine.py): `module`, the
+fork's module; `class`, its generator class in that module; `init`, the generator's arguments."""
+
+
+class _DataConfigRequired(TypedDict):
+    targets: SourceEntry | CombinedSources
+    interference: SourceEntry | CombinedSources | None
+    noise: NoiseEntry
+    rooms: RoomsEntry
+
+
+class DataConfig(_DataConfigRequired, total=False):
+    """A data config (data recipe) as `load_config` returns it; `recipe_schema.check_recipe` checks it.
+
+    Attributes:
+        engine: the rendering engine, "builtin" (default) or "spatialscaper".
+        sr: the sample rate, Hz (default 32000).
+        root: what relative paths are taken against (default "."; relative: against the YAML's folder).
+        targets: the target source bank (required).
+        interference: the interference source bank, or null for none (required).
+        noise: the noise bank (required).
+        rooms: the room bank (required).
+        scene: the scene rules.
+        spatialscaper: the fork's module, class and arguments (engine "spatialscaper").
+        subtype: the audio files' sample format (default "FLOAT").
+        _path: the YAML file's path, set by `load_config` (absent in a config built in code).
+    """
+
+    engine: str
+    sr: int
+    root: str
+    scene: SceneRules
+    spatialscaper: SpatialScaperSection
+    subtype: str
+    _path: str
+
+
+
+def load_config(name_or_path: str | Path) -> DataConfig:
     """A data config read and checked.
 
     Args:
@@ -66,10 +309,10 @@ def load_config(name_or_path: str | Path) -> dict:
     check_scene(cfg.get("scene"), f"data config {path}")
     check_recipe(cfg, f"data config {path}")  # before anything is drawn
     cfg["_path"] = str(path)
-    return cfg
+    return cast(DataConfig, cfg)  # the YAML's mapping, its keys and banks checked above
 
 
-def check_scene(scene: dict | None, where: str) -> None:
+def check_scene(scene: SceneRules | None, where: str) -> None:
     """Refuse a `scene` section with a key that the scene planner does not know.
 
     Args:
@@ -124,7 +367,7 @@ def recipe_variables(value: object) -> list[str]:
     return re.findall(r"\$\{?(\w+)", value) if isinstance(value, str) else []
 
 
-def unset_variable_hint(path, cfg: dict | None = None) -> str:
+def unset_variable_hint(path, cfg: DataConfig | None = None) -> str:
     """For a path that is not found: a sentence naming the environment variable it was probably
     built from, when it starts at the file system's root with a first folder that does not exist
     (what `$S5_DEV_SET/metadata/valid` becomes in the shell when S5_DEV_SET is not set); else "".
@@ -146,7 +389,7 @@ def unset_variable_hint(path, cfg: dict | None = None) -> str:
             f"The environment variable {unset[0]} is not set: export {unset[0]}=/path/to/it, see {VARIABLES_DOC})")
 
 
-def base_folder(cfg: dict) -> Path:
+def base_folder(cfg: DataConfig) -> Path:
     """What a data config's relative paths (and a relative `root`) are taken against: the folder of its
     YAML file, so that a config means the same files from wherever the command runs; the shipped
     configs (configs/data/, inside the installed package) write theirs under the working folder
@@ -184,7 +427,7 @@ def _folder(cfg, p, what: str) -> Path:
     return folder
 
 
-def _source_bank(cfg, spec: dict, role: str):
+def _source_bank(cfg, spec: Mapping[str, Any], role: str):
     (kind, args), = spec.items()
     args = dict(args or {})
     classes = args.pop("classes", None)
@@ -239,7 +482,7 @@ def _unrestricted_bank(cfg, kind: str, args: dict, role: str):
     raise S5Error(f"unknown source bank kind {kind!r} in {cfg.get('_path')}")
 
 
-def build_sources(cfg: dict, role: str) -> SourceBank | None:
+def build_sources(cfg: DataConfig, role: str) -> SourceBank | None:
     """The bank of source clips a config names for targets or interference.
 
     Args:
@@ -264,7 +507,7 @@ def build_sources(cfg: dict, role: str) -> SourceBank | None:
     return _source_bank(cfg, spec, role)
 
 
-def build_noise(cfg: dict) -> NoiseBank:
+def build_noise(cfg: DataConfig) -> NoiseBank:
     """The background-noise bank a config names (section `noise`).
 
     Args:
@@ -279,7 +522,7 @@ def build_noise(cfg: dict) -> NoiseBank:
         FileNotFoundError: If the folder is missing.
         KeyError: If the section or its `root` is missing.
     """
-    (kind, args), = cfg["noise"].items()
+    (kind, args), = cast("dict[str, Any]", cfg["noise"]).items()  # {kind: its keys}: the kind types them
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralNoiseBank(sr=sr, **args)
@@ -288,7 +531,7 @@ def build_noise(cfg: dict) -> NoiseBank:
     raise S5Error(f"unknown noise kind {kind!r} in {cfg.get('_path')}")
 
 
-def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
+def build_rooms(cfg: DataConfig, progress: bool = True) -> RoomBank:
     """The room bank a config names (section `rooms`); synthetic rooms are made and cached first.
 
     Args:
@@ -304,7 +547,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
         FileNotFoundError: If the folder is missing.
         KeyError: If the section or a required field (`root`, `cache_dir`) is missing.
     """
-    (kind, args), = cfg["rooms"].items()
+    (kind, args), = cast("dict[str, Any]", cfg["rooms"]).items()  # {kind: its keys}: the kind types them
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "synthetic":
         args = dict(args)
@@ -316,7 +559,7 @@ def build_rooms(cfg: dict, progress: bool = True) -> RoomBank:
     raise S5Error(f"unknown rooms kind {kind!r} in {cfg.get('_path')}")
 
 
-def public_config(cfg: dict) -> dict:
+def public_config(cfg: DataConfig) -> dict:
     """The data config as its YAML gives it, without the loader's private keys (what a data set's
     manifest records as its "recipe").
 
@@ -337,7 +580,7 @@ def public_config(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if not k.startswith("_")}
 
 
-def scene_rules(cfg: dict) -> dict:
+def scene_rules(cfg: DataConfig) -> dict:
     """The scene planner's rules: the config's `scene` section plus its sample rate.
 
     Args:
@@ -356,7 +599,7 @@ def scene_rules(cfg: dict) -> dict:
     return rules
 
 
-def bank_folders(cfg: dict) -> dict:
+def bank_folders(cfg: DataConfig) -> dict:
     """Where each ingredient of a config comes from.
 
     Args:

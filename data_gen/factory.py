@@ -8,7 +8,7 @@ import numpy as np
 
 from s5bench.common.errors import S5Error
 
-from .config import bank_folders, build_noise, build_rooms, build_sources, scene_rules
+from .config import DataConfig, bank_folders, build_noise, build_rooms, build_sources, scene_rules
 from .plan import sample_plan
 from .render import Renderer, Scene, SceneEngine
 from .schema import ScenePlan
@@ -44,7 +44,7 @@ class MixtureFactory:
         ImportError: If the engine is `spatialscaper` and the fork is not installed.
     """
 
-    def __init__(self, cfg: dict, progress: bool = False):
+    def __init__(self, cfg: DataConfig, progress: bool = False):
         self.engine = select_engine(cfg.get("engine", "builtin"))
         self.cfg = cfg
         self.targets = build_sources(cfg, "target")

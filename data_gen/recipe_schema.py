@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s5bench.common.audio import SUBTYPES
 from s5bench.common.editions import edition_of
 from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, N_SLOTS
+
+if TYPE_CHECKING:
+    from .config import SceneRules
 
 # kind -> (allowed keys, required keys); `classes` restricts a bank to some of the 18 classes
 SOURCE_KINDS = {
@@ -31,13 +36,14 @@ AT_LEAST = {"seed": 0, "n_per_label": 1, "cache_size": 1, "n_files": 1, "n_rooms
 POSITIVE = ("seconds", "ir_seconds")
 ENGINES = ("builtin", "spatialscaper")  # data_gen/factory.select_engine
 REQUIRED = ("targets", "interference", "noise", "rooms")  # what data_gen/factory.MixtureFactory builds
+_Recipe = TypeVar("_Recipe", bound=Mapping[str, Any])  # a recipe as read (a dict) or typed (config.DataConfig)
 
 
 class RecipeError(S5Error):
     """A data recipe that does not fit its schema; the message names the file and the key."""
 
 
-def check_recipe(cfg: dict, where: str) -> dict:
+def check_recipe(cfg: _Recipe, where: str) -> _Recipe:
     """Check a loaded recipe (after `scene` overrides) against the schema.
 
     Args:
@@ -118,7 +124,7 @@ def _check_entry(spec, kinds: dict, where: str) -> None:
                               f"{bad!r} (the classes: {', '.join(LABELS)})")
 
 
-def check_scene_values(scene: dict, where: str) -> None:
+def check_scene_values(scene: SceneRules, where: str) -> None:
     """Ranges ordered, counts within the edition's limits, durations positive.
 
     Args:

@@ -19,6 +19,7 @@ import importlib
 import json
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from s5bench.common.errors import S5Error
 
 from .render import Renderer, Scene
 from .schema import PlanEvent, ScenePlan
+
+if TYPE_CHECKING:
+    from .config import DataConfig
 
 # The fork's Event namedtuple: it refuses any other key, and needs all of these.
 EVENT_FIELDS = ("label", "source_file", "source_time", "event_time", "event_duration", "snr", "role",
@@ -72,7 +76,7 @@ class SpatialScaperEngine:
         ImportError: If spatialscaper or the fork's module is not importable.
     """
 
-    def __init__(self, cfg: dict, events: Renderer):
+    def __init__(self, cfg: DataConfig, events: Renderer):
         spec = cfg.get("spatialscaper") or {}
         try:
             importlib.import_module("spatialscaper")

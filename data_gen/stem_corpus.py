@@ -45,7 +45,7 @@ from s5bench.common.editions import edition_of
 from s5bench.common.errors import S5Error, command
 from s5bench.common.labels import LABELS, N_SLOTS, SILENCE
 
-from .config import public_config
+from .config import DataConfig, public_config
 from .factory import MixtureFactory
 from .plan import DEFAULT_CONFIG
 from .render import SilentExcerptError, noise_clip, plan_edition
@@ -68,7 +68,7 @@ def level_gain(db: float) -> float:
     return math.sqrt(10 ** (db / 10))
 
 
-def build_corpus(cfg: dict, out: str | Path, n_scenes: int, seed: int = 0, progress: bool = True) -> Path:
+def build_corpus(cfg: DataConfig, out: str | Path, n_scenes: int, seed: int = 0, progress: bool = True) -> Path:
     """Render and store the events of scenes 0 … n_scenes−1 of (cfg, seed).
 
     Written under temporary names and moved into place at the end (a cut build leaves nothing);

@@ -16,7 +16,7 @@ from s5bench.common.labels import LABEL_INDEX, N_SLOTS, SAMPLE_RATE, SILENCE, on
 from s5bench.common.layout import METADATA_DIR, ORACLE_DIR, group_by_mixture, list_mixtures
 from s5bench.common.manifest import check_dataset
 
-from .config import build_rooms
+from .config import DataConfig, build_rooms
 from .factory import MixtureFactory
 from .plan import slot_labels
 from .render import SilentExcerptError
@@ -79,7 +79,7 @@ class SceneStream(IterableDataset):
         start: the first scene index (to resume mid-stream).
     """
 
-    def __init__(self, cfg: dict, seed: int = 0, length: int | None = None, start: int = 0):
+    def __init__(self, cfg: DataConfig, seed: int = 0, length: int | None = None, start: int = 0):
         self.cfg, self.seed, self.length, self.start = cfg, seed, length, start  # `start`: resume mid-stream
         self._factory = None
         build_rooms(cfg)  # make a synthetic room bank once, here, not in every worker

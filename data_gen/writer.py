@@ -27,7 +27,7 @@ from s5bench.common.locks import folder_lock
 from s5bench.common.manifest import ManifestWriter, recipe_sha256
 from s5bench.common.provenance import code_fingerprint
 
-from .config import coverage_warnings, public_config, unset_variable_hint
+from .config import DataConfig, coverage_warnings, public_config, unset_variable_hint
 from .factory import MixtureFactory
 from .plan import DEFAULT_CONFIG
 from .render import Scene, plan_edition
@@ -200,12 +200,12 @@ def write_mixture(factory: MixtureFactory, out: Path, name: str, seed: int, inde
     return write_scene(out, name, plan, factory.render(plan), stems, subtype, seed=seed, index=index)
 
 
-def _init_worker(cfg):
+def _init_worker(cfg: DataConfig):
     global _FACTORY
     _FACTORY = MixtureFactory(cfg)
 
 
-def _init_pool_worker(cfg):
+def _init_pool_worker(cfg: DataConfig):
     quiet_worker()  # Ctrl-C is the parent's to handle; the pool's SIGTERM removes this worker's temporary files
     _init_worker(cfg)
 
@@ -240,7 +240,7 @@ def workers_for(jobs: int, tasks: int) -> int:
     return max(1, min(jobs, tasks, cpus))
 
 
-def bytes_per_mixture(cfg: dict, subtype: str, stems: bool) -> int:
+def bytes_per_mixture(cfg: DataConfig, subtype: str, stems: bool) -> int:
     """An upper bound of the bytes one mixture of a recipe takes on disk: the 4-channel mixture and
     the most targets a scene may have in `subtype`, the float stems with `stems`, and its metadata.
 
@@ -295,7 +295,7 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def render_metadata_folder(cfg: dict, metadata_dir, out, *, stems: bool = False, subtype: str | None = None,
+def render_metadata_folder(cfg: DataConfig, metadata_dir, out, *, stems: bool = False, subtype: str | None = None,
                            progress: bool = True) -> dict:
     """Render every plan JSON of a metadata folder into the official layout of `out`.
 
@@ -384,7 +384,7 @@ def read_plan(path: Path) -> ScenePlan:
     return cast(ScenePlan, plan)  # its sections are there; their content is checked as it is rendered
 
 
-def generate_set(cfg: dict, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
+def generate_set(cfg: DataConfig, out, n: int, seed: int, jobs: int = 1, stems: bool = False,
                  progress: bool = True, subtype: str | None = None) -> dict:
     """Make mixtures 0..n−1 of (config, seed) in the official layout of `out`, resuming a stopped run.
 
@@ -452,7 +452,7 @@ def claimed_data_folder(out: Path, recipe: dict, seed: int | None, n: int, subty
     return folder_lock(out, key, "data folder", clean=(SOUNDSCAPE_DIR, ORACLE_DIR, STEMS_DIR, METADATA_DIR))
 
 
-def _generate(cfg: dict, out: Path, names: list[str], seed: int, jobs: int, stems: bool, progress: bool,
+def _generate(cfg: DataConfig, out: Path, names: list[str], seed: int, jobs: int, stems: bool, progress: bool,
               subtype: str, t0: float, factory: MixtureFactory) -> dict:
     """generate_set's work, once the folder is claimed; `factory` has built (and cached) the rooms
     once, before the workers."""

@@ -15,6 +15,7 @@ from s5bench.common.errors import S5Error
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.separation import stage_separation
 from s5bench.systems.distributed import shard_info
+from s5bench.systems.registry import SystemConfig
 from s5bench.systems.run import run_system
 from s5bench.systems.run_folder import run_dir_for
 from s5bench.systems.self_guided import iterations_for, stage_names
@@ -104,7 +105,7 @@ class AblationRun:
     """
 
     system: str
-    cfg: dict
+    cfg: SystemConfig
     data: Path
     builtin: bool
     fingerprint: str

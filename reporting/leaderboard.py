@@ -14,7 +14,7 @@ from s5bench.common.errors import S5Error
 from s5bench.common.provenance import data_fingerprint
 from s5bench.metrics.intervals import Contributions
 from s5bench.systems.distributed import shard_info
-from s5bench.systems.registry import load_system_config
+from s5bench.systems.registry import SystemConfig, load_system_config
 from s5bench.systems.run import run_system
 from s5bench.systems.run_folder import referenced_files, run_dir_for, system_code_fingerprint
 
@@ -83,7 +83,7 @@ class LeaderboardRun:
     """
 
     names: list[str]
-    cfgs: dict[str, dict]
+    cfgs: dict[str, SystemConfig]
     data: dict[str, Path]
     fingerprints: dict[str, str]
     measured: dict[str, dict]

@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s5bench.common.errors import S5Error
+
+if TYPE_CHECKING:
+    from s5bench.systems.registry import SystemConfig
 
 ABLATION_OVERRIDES = ("iterations",)  # what Table 1's --config sets on the pipeline's config
 
 
-def table_identity(systems: Mapping[str, dict], data: Mapping[str, tuple[Path | str, str]], edition: int) -> dict:
+def table_identity(systems: Mapping[str, SystemConfig], data: Mapping[str, tuple[Path | str, str]],
+                   edition: int) -> dict:
     """The identity of a table.
 
     Args:
@@ -26,7 +31,7 @@ def table_identity(systems: Mapping[str, dict], data: Mapping[str, tuple[Path | 
     Returns:
         {"systems", "data", "edition"}; the configs without the arguments an ablation sets.
     """
-    def plain(cfg: dict) -> dict:
+    def plain(cfg: SystemConfig) -> dict:
         args = {k: v for k, v in (cfg.get("args") or {}).items() if k not in ABLATION_OVERRIDES}
         return {**cfg, "args": args}
 

@@ -13,7 +13,7 @@ from s5bench.common.layout import ORACLE_DIR, SOUNDSCAPE_DIR
 from s5bench.data_gen.config import load_config
 from s5bench.data_gen.writer import generate_set
 from s5bench.systems.base import System
-from s5bench.systems.registry import build_system_from_config, load_system_config, system_config_path
+from s5bench.systems.registry import SystemConfig, build_system_from_config, load_system_config, system_config_path
 from s5bench.systems.run import RunOptions
 from s5bench.systems.run_folder import referenced_files, system_code_fingerprint
 
@@ -101,7 +101,8 @@ def check_test_set(folder: str | Path) -> Path:
     return folder
 
 
-def provenance(system_name: str, system_cfg: dict, data_dir: str | Path, fingerprint: str, **extra: Any) -> dict:
+def provenance(system_name: str, system_cfg: SystemConfig, data_dir: str | Path, fingerprint: str,
+               **extra: Any) -> dict:
     """What a table's .meta.json records about the run behind it.
 
     Args:
@@ -119,7 +120,7 @@ def provenance(system_name: str, system_cfg: dict, data_dir: str | Path, fingerp
             "data": str(data_dir), "data_fingerprint": fingerprint, **extra}
 
 
-def build_with(system_name: str, **arg_overrides: Any) -> tuple[System, dict]:
+def build_with(system_name: str, **arg_overrides: Any) -> tuple[System, SystemConfig]:
     """Build a system from its config with some arguments replaced (e.g. iterations).
 
     Args:

@@ -6,7 +6,7 @@ scored at each; `stages` lists them in order and the last is the system's final 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -16,6 +16,9 @@ from s5bench.common.labels import N_SLOTS, SAMPLE_RATE, SILENCE, check_label
 from s5bench.data_gen.schema import Batch, SystemBatch
 
 from .plugins import is_plugin, plugin_failure, plugin_root
+
+if TYPE_CHECKING:
+    from .registry import SystemConfig
 
 
 @dataclass
@@ -118,7 +121,7 @@ class System(torch.nn.Module):
     """
 
     stages: tuple = ("final",)
-    config: dict | None = None  # set by the registry to the config it was built from
+    config: SystemConfig | None = None  # set by the registry to the config it was built from
     config_name: str = ""  # set by the registry to the config's name; runs fall back to the class name
     sample_rate: int = SAMPLE_RATE  # what the system takes and returns; the runners read and write at this rate
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 import torch
 
@@ -28,6 +29,21 @@ from .plugins import import_class, is_plugin, plugin_failure, plugin_root
 CONFIG_DIR = config_dir("systems")  # shipped with the package (common/resources.py)
 # The project's packages before they moved under the one namespace `s5bench`.
 OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
+
+# `class` is a keyword, hence the functional form for the required keys.
+_SystemConfigRequired = TypedDict("_SystemConfigRequired", {"class": str, "name": str})
+
+
+class SystemConfig(_SystemConfigRequired, total=False):
+    """A system config as `load_system_config` returns it.
+
+    Attributes:
+        class: the System subclass, "package.module:ClassName".
+        name: the config's name (default: the file's stem).
+        args: the class's keyword arguments (null or absent: none); paths absolute outside configs/systems/.
+    """
+
+    args: dict[str, Any] | None
 
 
 def known_systems() -> list[str]:
@@ -66,7 +82,7 @@ def is_shipped(path: Path) -> bool:
     return Path(path).resolve().parent == CONFIG_DIR.resolve()
 
 
-def load_system_config(name_or_path: str | Path) -> dict:
+def load_system_config(name_or_path: str | Path) -> SystemConfig:
     """A system config read and checked; `name` defaults to the file's stem.
 
     Args:
@@ -90,7 +106,7 @@ def load_system_config(name_or_path: str | Path) -> dict:
     cfg.setdefault("name", path.stem)
     if isinstance(cfg.get("args"), dict) and not is_shipped(path):
         cfg["args"] = resolve_arg_paths(cfg["args"], path.resolve().parent)
-    return cfg
+    return cast(SystemConfig, cfg)  # the YAML's mapping, its keys and `class` checked above
 
 
 def build_system(name_or_path: str | Path) -> System:
@@ -174,7 +190,7 @@ def renamed_class(name: str) -> str | None:
     return f"s5bench.{name}" if name.split(".")[0] in OLD_PACKAGES else None
 
 
-def system_class(cfg: dict, source: str | Path | None = None) -> type[System]:
+def system_class(cfg: SystemConfig, source: str | Path | None = None) -> type[System]:
     """The class a system config names, imported (a plug-in's from beside its YAML) and checked.
 
     Args:
@@ -202,7 +218,7 @@ def system_class(cfg: dict, source: str | Path | None = None) -> type[System]:
     return cls
 
 
-def build_system_from_config(cfg: dict, source: str | Path | None = None) -> System:
+def build_system_from_config(cfg: SystemConfig, source: str | Path | None = None) -> System:
     """The system a config describes, built.
 
     Args:

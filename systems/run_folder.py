@@ -16,7 +16,7 @@ import json
 from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from s5bench.common.audio import write_text_atomic
 from s5bench.common.errors import S5Error
@@ -29,6 +29,7 @@ from .models.checkpoints import resolve
 
 if TYPE_CHECKING:
     from .base import System
+    from .registry import SystemConfig
 
 ESTIMATE_DIR = "estimate"  # <stage>/estimate/: the estimates
 DONE_DIR = ".done"  # <stage>/.done/<mix>: written after all of a mixture's files
@@ -40,7 +41,7 @@ WHAT = {"cfg": "system config (its content)", "ckpt": "files its config names (t
 
 # ---------------------------------------------------------------- identity
 
-def referenced_files(system_cfg: dict) -> dict:
+def referenced_files(system_cfg: SystemConfig) -> dict:
     """sha256 of every file and folder a system config's arguments name, at any depth and whatever
     the suffix (`weights: w.safetensors`, `files: {gain: g.pt}`, a list of paths), so that a run
     with other weights is another run.
@@ -80,7 +81,7 @@ def referenced_files(system_cfg: dict) -> dict:
     return out
 
 
-def run_identity(system_cfg: dict, fingerprint: str, edition: int = 2025) -> dict:
+def run_identity(system_cfg: SystemConfig, fingerprint: str, edition: int = 2025) -> dict:
     """What makes a run: the system config's content, the sha256 of every file it names, the data set's
     fingerprint, the edition and the code. Two runs with equal identities give the same estimates.
 
@@ -108,7 +109,8 @@ def identity_hash(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: Path, edition: int = 2025) -> Path:
+def run_dir_for(system_name: str, system_cfg: SystemConfig, fingerprint: str, results: Path,
+                edition: int = 2025) -> Path:
     """The tables' cached run folder: RESULTS/runs/<system>_<identity hash>, so that a change of the
     system config, its checkpoints, the data set, the edition or the code starts afresh.
 
@@ -126,7 +128,7 @@ def run_dir_for(system_name: str, system_cfg: dict, fingerprint: str, results: P
     return results / "runs" / f"{Path(system_name).stem}_{identity_hash(identity)}"
 
 
-def system_code_fingerprint(system_cfg: dict) -> str:
+def system_code_fingerprint(system_cfg: SystemConfig) -> str:
     """The fingerprint of the project's code plus a plug-in system's own package (`class: pkg.module:Class`).
 
     Args:
@@ -142,7 +144,7 @@ class RunFolderError(S5Error):
     """A run folder that holds another run's estimates."""
 
 
-def system_config_of(system: System) -> dict:
+def system_config_of(system: System) -> SystemConfig:
     """The config a system was built from (set by the registry), or its class for one built in code.
 
     Args:
@@ -153,7 +155,7 @@ def system_config_of(system: System) -> dict:
     """
     cfg = getattr(system, "config", None)
     if isinstance(cfg, dict):
-        return cfg
+        return cast("SystemConfig", cfg)  # the registry's (build_system_from_config)
     cls = type(system)
     return {"class": f"{cls.__module__}:{cls.__qualname__}", "name": system.config_name or cls.__name__}
 

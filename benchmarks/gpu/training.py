@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch.utils.data import DataLoader
 
 from s5bench.data_gen.stream import SceneStream, collate
 from s5bench.systems.models.checkpoints import build_model
-from s5bench.systems.training.recipes import data_config, load_train_config
+from s5bench.systems.training.recipes import TrainConfig, data_config, load_train_config
 from s5bench.systems.training.tasks import SCTask, TSETask
 from s5bench.systems.training.trainer import StepModule, build_state, train_step
 
@@ -45,9 +46,19 @@ COLUMNS = ("recipe", "task", "precision", "batch_size", "recipe_batch", "scene_s
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
-def recipe_for_timing(name: str, tiny: bool) -> dict:
+class TimingRecipe(TrainConfig):
+    """A recipe as `recipe_for_timing` gives it.
+
+    Attributes:
+        _uss_model: the model arguments of the frozen USS a TSE or SC recipe's enrollments come from, or None.
+    """
+
+    _uss_model: dict[str, Any] | None
+
+
+def recipe_for_timing(name: str, tiny: bool) -> TimingRecipe:
     """The recipe with its files dropped (random weights of the same shapes instead)."""
-    cfg = load_train_config(name)
+    cfg = cast(TimingRecipe, load_train_config(name))  # with "_uss_model" set below
     cfg["init"] = cfg["m2d_weights"] = None
     options = dict(cfg["task_options"] or {})
     cfg["_uss_model"] = None
@@ -75,7 +86,8 @@ def time_recipe(name: str, precision: str, device: str, tiny: bool, clip_s: floa
     """
     cfg = recipe_for_timing(name, tiny)
     cfg["amp"] = False  # autocast is set on the task below, so that the CPU can run it too
-    scene_s = clip_s or float(data_config(cfg)["scene"]["duration"])
+    # the recipes' data configs set scene.duration (a key DataConfig need not have)
+    scene_s = clip_s or float(cast("dict[str, Any]", data_config(cfg))["scene"]["duration"])
     bs = batch_size or (2 if tiny else cfg["batch_size"])  # tiny 2: batch norm in training needs 2 values
     state = build_state(cfg, device)
     state.task.amp_dtype = PRECISIONS[precision]
@@ -129,7 +141,9 @@ def stream_rate(workers: int, device: str, seconds: float, scene_s: float, batch
     """Scenes per second of the generator's stream (builtin_train, `scene_s` scenes) through a
     DataLoader with `workers` processes (pinned memory on a GPU), over `seconds` after its first
     batch (the workers' start, not counted, is given as step_ms)."""
-    data = data_config({"data": "builtin_train", "data_overrides": {"scene.duration": scene_s}, "name": "bench"})
+    # data_config reads only these keys of a recipe
+    data = data_config(cast(TrainConfig, {"data": "builtin_train", "data_overrides": {"scene.duration": scene_s},
+                                          "name": "bench"}))
     loader = DataLoader(SceneStream(data, seed=5), batch_size=batch_size, collate_fn=collate, num_workers=workers,
                         pin_memory=str(device).startswith("cuda"))
     t0 = time.perf_counter()

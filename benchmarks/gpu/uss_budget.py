@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from s5bench.systems.training.export import export
-from s5bench.systems.training.recipes import load_train_config
+from s5bench.systems.training.recipes import TrainConfig, load_train_config
 from s5bench.systems.training.trainer import StepModule, _to, build_state, streams, train_step, validate_and_keep
 
 from .common import Budget, write_csv
@@ -28,7 +28,7 @@ COLUMNS = ("run", "step", "scenes", "seconds", "sep_gain", "val_loss", "snr_acti
            "scenes_per_s")
 
 
-def recipe(name: str, tiny: bool, workers: int, stems: str | None, out: Path) -> dict:
+def recipe(name: str, tiny: bool, workers: int, stems: str | None, out: Path) -> TrainConfig:
     """The recipe as this run trains it: no step limit (the budget stops it), `workers` data
     processes, the export to `out`, float32 (as the CPU run)."""
     cfg = load_train_config(name)

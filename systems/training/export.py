@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch.utils.data import DataLoader
@@ -12,10 +13,10 @@ from s5bench.data_gen.stream import SceneStream, collate
 
 from ..models.checkpoints import load_component
 from ..models.state_dicts import save_checkpoint
-from .recipes import data_config, record_config
+from .recipes import TrainConfig, data_config, record_config
 
 
-def export(cfg: dict, work: Path, command: str | None = None, seconds: float | None = None, world: int = 1,
+def export(cfg: TrainConfig, work: Path, command: str | None = None, seconds: float | None = None, world: int = 1,
            device: str = "cpu") -> Path:
     """Best checkpoint -> the shipped file, with how it was made; SC thresholds calibrated first
     (on `device`, the one the model trained on).
@@ -43,13 +44,14 @@ def export(cfg: dict, work: Path, command: str | None = None, seconds: float | N
             "batch_size": cfg["batch_size"], "world_size": world, "best_step": record.get("step"),
             "val": record.get("val"), "train_seconds": round(seconds, 1) if seconds else None,
             "torch": torch.__version__}
-    out = Path(cfg["export"])  # a result: where the config says, relative to the working folder
+    # a result: where the config says, relative to the working folder (str: the trainer exports only when it is set)
+    out = Path(cast(str, cfg["export"]))
     save_checkpoint(out, model, record_config(cfg), training=info)
     return out
 
 
 @torch.no_grad()
-def calibrate_sc(model, cfg: dict, n_batches: int | None = None, device: str = "cpu") -> None:  # model: an SC
+def calibrate_sc(model, cfg: TrainConfig, n_batches: int | None = None, device: str = "cpu") -> None:  # model: an SC
     """Per-class energy thresholds from a validation stream (its own seed), the model run on
     `device` (and left on the CPU).
 

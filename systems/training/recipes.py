@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from s5bench.common.configs import check_keys, find_config, known_names, read_yaml
 from s5bench.common.errors import S5Error
 from s5bench.common.resources import config_dir
-from s5bench.data_gen.config import TOP_KEYS, check_scene, load_config
+from s5bench.data_gen.config import TOP_KEYS, DataConfig, check_scene, load_config
 from s5bench.data_gen.recipe_schema import check_recipe
 
 from .tasks import TASK_CLASSES
@@ -36,7 +37,94 @@ from .tasks import TASK_CLASSES
 CONFIG_DIR = config_dir("train")  # shipped with the package (common/resources.py)
 # recipes measured but not shipped (no checkpoint carries their name); still loadable by name
 EXPERIMENTS_DIR = CONFIG_DIR / "experiments"
-DEFAULTS = dict(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
+
+
+class TrainDefaults(TypedDict):
+    """The keys every training recipe has after `load_train_config` (their defaults: `DEFAULTS`).
+
+    Attributes:
+        seed: the seed of the model's initialisation and of the training stream.
+        steps: optimiser steps in all.
+        batch_size: scenes per step.
+        lr: the learning rate before any milestone.
+        weight_decay: AdamW's weight decay.
+        grad_clip: the gradient norm clipped to (0 or null: none).
+        val_every: steps between validations.
+        val_size: validation scenes.
+        val_seed: the validation scenes' seed.
+        amp: mixed precision on a GPU (ignored on the CPU).
+        num_workers: data worker processes.
+        data: the data config's name or path (`data_gen.config.load_config`).
+        data_overrides: {"section.field" or "section": value} applied to the data config (`data_config`).
+        task_options: the task's options (a subset of its OPTIONS; null: none).
+        model: the model's keyword arguments (null: none).
+        init: a checkpoint to start from, or None.
+        init_modules: the submodules taken from `init` (None: all of it).
+        m2d_weights: an official M2D weight file loaded into the encoder, or None.
+        export: where the best checkpoint is exported, or None.
+        tensorboard: write TensorBoard logs too.
+        betas: AdamW's two betas.
+        amsgrad: AdamW's amsgrad switch.
+        select_metric: the validation figure that picks best.pt.
+        select_mode: "min" or "max": which way `select_metric` is better.
+        lr_milestones: the steps at which the learning rate is multiplied by `lr_gamma`.
+        lr_gamma: the factor at each milestone.
+        stems: a stem corpus to train on remixes of, or None (the data config's scenes).
+        stems_duration: the remixes' length, s (None: the corpus's scene length).
+        amp_dtype: the mixed precision's type, "bfloat16" or "float16".
+        log_every: steps between log rows (>= 1).
+    """
+
+    seed: int
+    steps: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    grad_clip: float | None
+    val_every: int
+    val_size: int
+    val_seed: int
+    amp: bool
+    num_workers: int
+    data: str
+    data_overrides: dict[str, Any] | None
+    task_options: dict[str, Any] | None
+    model: dict[str, Any] | None
+    init: str | None
+    init_modules: list[str] | None
+    m2d_weights: str | None
+    export: str | None
+    tensorboard: bool
+    betas: list[float]
+    amsgrad: bool
+    select_metric: str
+    select_mode: str
+    lr_milestones: list[int]
+    lr_gamma: float
+    stems: str | None
+    stems_duration: float | None
+    amp_dtype: str
+    log_every: int
+
+
+class _TrainRequired(TrainDefaults):
+    task: str
+    name: str
+
+
+class TrainConfig(_TrainRequired, total=False):
+    """A training recipe as `load_train_config` returns it: every key of `TrainDefaults`, "task" and "name".
+
+    Attributes:
+        task: the task trained, a key of `tasks.TASK_CLASSES`.
+        name: the recipe's name (default: the file's stem).
+        calibration_size: the SC export's calibration scenes (default 2 · val_size; `export.py`).
+    """
+
+    calibration_size: int
+
+
+DEFAULTS = TrainDefaults(seed=0, steps=100, batch_size=4, lr=1e-3, weight_decay=0.0, grad_clip=0.5, val_every=50,
                 val_size=16, val_seed=999, amp=False, num_workers=0, data="builtin_train", data_overrides={},
                 task_options={}, model={}, init=None, init_modules=None, m2d_weights=None, export=None,
                 tensorboard=False, betas=[0.9, 0.999], amsgrad=False, select_metric="loss", select_mode="min",
@@ -52,7 +140,7 @@ def known_train_configs() -> list[str]:
     return known_names(CONFIG_DIR)
 
 
-def load_train_config(name_or_path) -> dict:
+def load_train_config(name_or_path: str | Path) -> TrainConfig:
     """A training recipe read, checked and completed with the defaults (`DEFAULTS`).
 
     Args:
@@ -74,7 +162,7 @@ def load_train_config(name_or_path) -> dict:
     path = find_config(name_or_path, folder, "training config")
     raw = read_yaml(path, "training config")
     check_keys(raw, set(DEFAULTS) | {"task", "name", "calibration_size"}, f"training config {path}")
-    cfg = {**DEFAULTS, **raw}
+    cfg = cast(TrainConfig, {**DEFAULTS, **raw})  # raw's keys checked above; its values as the YAML gives them
     cfg["name"] = cfg.get("name", path.stem)
     if cfg.get("task") not in TASK_CLASSES:
         raise S5Error(f"{path}: task {cfg.get('task')!r} is not one of {', '.join(TASK_CLASSES)}")
@@ -85,7 +173,7 @@ def load_train_config(name_or_path) -> dict:
     return cfg
 
 
-def data_config(cfg: dict) -> dict:
+def data_config(cfg: TrainConfig) -> DataConfig:
     """The data config a recipe trains and validates on, with its `data_overrides` applied.
 
     An override `section.field: value` sets one field of a section (e.g. `scene.duration: 4.0`);
@@ -102,19 +190,20 @@ def data_config(cfg: dict) -> dict:
         S5Error: If an override names an unknown section, or leaves an unknown key in `scene`.
     """
     data = load_config(cfg["data"])
+    sections = cast("dict[str, Any]", data)  # the same dict: an override names its section by a string
     where = f"data_overrides of training config {cfg.get('name')!r}"
     for key, value in (cfg.get("data_overrides") or {}).items():
         section, _, field = key.partition(".")
         check_keys({section: None}, TOP_KEYS, where)
         if field:
-            data.setdefault(section, {})[field] = value
+            sections.setdefault(section, {})[field] = value
         else:
-            data[section] = value
+            sections[section] = value
     check_scene(data.get("scene"), where)
     return check_recipe(data, where)
 
 
-def selection_score(val: dict, cfg: dict) -> float:
+def selection_score(val: dict, cfg: TrainConfig) -> float:
     """The figure that picks best.pt, oriented so that lower is better.
 
     Args:
@@ -144,7 +233,7 @@ def selection_score(val: dict, cfg: dict) -> float:
     return float(val[metric]) if mode == "min" else -float(val[metric])
 
 
-def record_config(cfg: dict) -> dict:
+def record_config(cfg: TrainConfig) -> dict:
     """What an exported checkpoint records to rebuild its model.
 
     Args:
@@ -162,7 +251,7 @@ RESUMABLE_CHANGES = ("steps", "export", "tensorboard", "num_workers", "lr_milest
                      "log_every")
 
 
-def training_identity(cfg: dict) -> dict:
+def training_identity(cfg: TrainConfig) -> dict:
     """What makes a training run: the recipe's content (not its file name) without the keys a
     resumed run may change, the data recipe it trains on, and the sha256 of its `init` checkpoint.
 

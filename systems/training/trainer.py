@@ -17,6 +17,7 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.distributed as dist
@@ -36,7 +37,14 @@ from ..models.checkpoints import build_model, m2d_encoder, resolve
 from ..models.precision import amp_dtype
 from ..models.state_dicts import load_state_dict_strict, load_submodules, read_record, save_checkpoint
 from .export import export
-from .recipes import check_same_training, data_config, record_config, selection_score, training_identity
+from .recipes import (
+    TrainConfig,
+    check_same_training,
+    data_config,
+    record_config,
+    selection_score,
+    training_identity,
+)
 from .tasks import TASK_CLASSES, Task
 
 
@@ -81,7 +89,7 @@ class TrainingState:
     best: float = float("inf")  # the best selection score so far (lower is better)
 
 
-def build_state(cfg: dict, device: str) -> TrainingState:
+def build_state(cfg: TrainConfig, device: str) -> TrainingState:
     """Model (from `init` or an official M2D weight file if asked), task, optimiser, AMP scaler.
 
     Seeds torch with the config's seed before building the model.
@@ -109,13 +117,15 @@ def build_state(cfg: dict, device: str) -> TrainingState:
     if cfg.get("init"):
         record = read_record(resolve(cfg["init"]))
         if cfg.get("init_modules"):
-            load_submodules(model, record["state_dict"], cfg["init_modules"], source=str(cfg["init"]))
+            modules = cast("list[str]", cfg["init_modules"])  # not None: the `if` above
+            load_submodules(model, record["state_dict"], modules, source=str(cfg["init"]))
         else:
             load_state_dict_strict(model, record["state_dict"], source=str(cfg["init"]))
     task = TASK_CLASSES[cfg["task"]](**(cfg.get("task_options") or {}))
     params = task.trainable(model)
     model.to(device)
-    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"], betas=tuple(cfg["betas"]),
+    betas = cast("tuple[float, float]", tuple(cfg["betas"]))  # the recipe's two, as a list
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"], betas=betas,
                             amsgrad=cfg["amsgrad"])
     use_amp = _uses_amp(cfg, device)
     task.amp_dtype = amp_dtype(cfg["amp_dtype"]) if use_amp else None
@@ -124,7 +134,7 @@ def build_state(cfg: dict, device: str) -> TrainingState:
     return TrainingState(model, task, params, opt, scaler)
 
 
-def _uses_amp(cfg: dict, device: str) -> bool:
+def _uses_amp(cfg: TrainConfig, device: str) -> bool:
     return bool(cfg["amp"]) and str(device).startswith("cuda")
 
 
@@ -169,7 +179,7 @@ def save_last(state: TrainingState, last: Path, identity: dict | None = None) ->
 
 
 
-def streams(cfg: dict, rank: int, world: int, start_step: int,
+def streams(cfg: TrainConfig, rank: int, world: int, start_step: int,
             pin_memory: bool = False) -> tuple[DataLoader, list | None]:
     """The training loader (rank-disjoint, resumed mid-stream; the recipe's `stems` corpus remixed,
     else the generator's scenes) and, on rank 0, the fixed validation batches (always the
@@ -205,7 +215,7 @@ def streams(cfg: dict, rank: int, world: int, start_step: int,
     return loader, val
 
 
-def learning_rate(cfg: dict, step: int) -> float:
+def learning_rate(cfg: TrainConfig, step: int) -> float:
     """lr · lr_gamma^(number of milestones ≤ step): a step decay that depends on the step alone.
 
     Args:
@@ -218,7 +228,7 @@ def learning_rate(cfg: dict, step: int) -> float:
     return cfg["lr"] * cfg["lr_gamma"] ** sum(step >= m for m in cfg["lr_milestones"])
 
 
-def train_step(state: TrainingState, wrapped: nn.Module, batch: dict, cfg: dict,
+def train_step(state: TrainingState, wrapped: nn.Module, batch: dict, cfg: TrainConfig,
                figures: bool = True) -> tuple[torch.Tensor, dict]:
     """One optimiser step (autocast, if any, is the task's: `state.task.amp_dtype`).
 
@@ -249,7 +259,8 @@ def train_step(state: TrainingState, wrapped: nn.Module, batch: dict, cfg: dict,
     return loss.detach(), metrics
 
 
-def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: Path) -> dict:  # val: streams' list
+def validate_and_keep(state: TrainingState, cfg: TrainConfig, val, device: str,
+                      work: Path) -> dict:  # val: streams' list
     """Validate; keep best.pt when the selection figure improves; always refresh last.pt.
 
     Args:
@@ -271,7 +282,7 @@ def validate_and_keep(state: TrainingState, cfg: dict, val, device: str, work: P
     return figures
 
 
-def train(cfg: dict, work_dir: str | Path, device: str = "cpu", progress: bool = True,
+def train(cfg: TrainConfig, work_dir: str | Path, device: str = "cpu", progress: bool = True,
           command: str | None = None) -> dict:
     """Train one component from its config in `work_dir` (resuming from last.pt); export at the end.
 
