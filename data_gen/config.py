@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
@@ -25,7 +25,7 @@ from s5bench.common.errors import S5Error
 from s5bench.common.labels import LABELS, SAMPLE_RATE
 from s5bench.common.resources import config_dir
 
-from .recipe_schema import RecipeError, check_recipe, check_scene_values
+from .recipe_schema import RecipeError, SceneRules, check_recipe, check_scene_values
 from .rooms import RoomBank
 from .sources import (
     CombinedBank,
@@ -207,44 +207,6 @@ class RoomsEntry(TypedDict, total=False):
 
     synthetic: SyntheticRoomsArgs
     folder: FolderArgs
-
-
-class SceneRules(TypedDict, total=False):
-    """A config's `scene` section: overrides of `data_gen.plan.DEFAULT_CONFIG`, checked by `check_scene`.
-
-    Attributes:
-        duration: the mixture's length, s (> 0).
-        sr: the planner's sample rate, Hz (the config's top-level `sr` wins in `scene_rules`).
-        ref_db: the reference level, dB.
-        ref_channel: the mixture channel the levels are measured on (0 to 3).
-        max_event_overlap: the most events sounding at once (>= 1).
-        spatialize_direct_path_time_ms: [low, high] window of the direct path, ms.
-        n_targets: [low, high] targets per mixture.
-        target_snr: [low, high] target level above the reference, dB.
-        n_interference: [low, high] interferers per mixture.
-        interference_snr: [low, high] interferer level above the reference, dB.
-        edition: the DCASE edition whose rules draw the scene (a year, 2025 or 2026; int or string).
-        dupse_rate: probability of same-class duplicates among the targets (2026; 0 to 1).
-        max_n_dupse: the most duplicates per mixture (2026; >= 0).
-        dupse_min_angle: the smallest angle between a duplicate and its original, degrees (2026; 0 to 180).
-        dupse_exclusion_folder_depth: SpAudSyn's folder depth at which a duplicate's clip differs (2026; >= 0).
-    """
-
-    duration: float
-    sr: int
-    ref_db: float
-    ref_channel: int
-    max_event_overlap: int
-    spatialize_direct_path_time_ms: Sequence[float]
-    n_targets: Sequence[int]
-    target_snr: Sequence[float]
-    n_interference: Sequence[int]
-    interference_snr: Sequence[float]
-    edition: int | str
-    dupse_rate: float
-    max_n_dupse: int
-    dupse_min_angle: float
-    dupse_exclusion_folder_depth: int
 
 
 # `class` is a keyword, hence the functional form.
@@ -523,6 +485,7 @@ def build_noise(cfg: DataConfig) -> NoiseBank:
         KeyError: If the section or its `root` is missing.
     """
     (kind, args), = cast("dict[str, Any]", cfg["noise"]).items()  # {kind: its keys}: the kind types them
+    args = args or {}  # the schema takes `procedural:` with no keys (null) as all defaults
     sr = int(cfg.get("sr", SAMPLE_RATE))
     if kind == "procedural":
         return ProceduralNoiseBank(sr=sr, **args)

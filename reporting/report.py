@@ -33,9 +33,10 @@ from s5bench.common.locks import exclusive
 from s5bench.metrics.breakdown import breakdown, stage_changes
 
 from .report_audio import mixture_clips, sr_of, write_clip_assets
-from .report_data import ReportError, Run, discover, provenance_rows, read_differences
+from .report_data import ReportError, Run, discover, read_differences
 from .report_html import differences_view, render_page, table_view
 from .report_plots import plot_forest
+from .report_provenance import provenance_rows
 from .report_rows import mixture_rows, select_mixtures, summarise_changes
 
 __all__ = ["REPORT_DIR", "ReportError", "build_report"]

@@ -1,6 +1,6 @@
 """What a results folder holds, for the web report: its runs and stages (with their records'
 paths found again when the folder was copied), its tables and their sidecars, the differences
-tables with their intervals, and each run's provenance."""
+tables with their intervals (a run's provenance as rows of text: reporting/report_provenance.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,8 +21,6 @@ from s5bench.metrics.intervals import significant
 DIFFERENCE_COLUMNS = ("data", "a", "b", "metric", "difference", "ci_low", "ci_high", "p_value", "n_mixtures",
                       "min_detectable", "excludes_zero")
 DIFFERENCE_TABLES = ("table1", "table2")
-PROVENANCE_KEYS = ("system", "edition", "data", "data_fingerprint", "checkpoints", "code_fingerprint", "stages",
-                   "written_utc")
 RECORDED_PATHS = ("soundscape_dir", "oracle_dir", "estimate_dir")
 # what the report reads of a stage's per_mixture.csv and per_class.csv (MixtureScore.row, per_class_table);
 # the ranking metric's column (ca_sdri or capi_sdri) is the edition's
@@ -392,28 +390,3 @@ def mtime(path: Path) -> str:
         The time to the second.
     """
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def provenance_rows(prov: dict) -> list[tuple[str, str]]:
-    """What made the run, as (key, text): system, edition, data and its fingerprint, checkpoints
-    with their sha256, code fingerprint, stages, date.
-
-    Args:
-        prov: a run's provenance (a table's sidecar, or a stage's run_info).
-
-    Returns:
-        One (key with spaces, value as text) per key of PROVENANCE_KEYS that has a value, in that order.
-    """
-    rows = []
-    for key in PROVENANCE_KEYS:
-        value = prov.get(key)
-        if value in (None, {}, []):
-            continue
-        if key == "checkpoints":
-            value = "; ".join(f"{k}: {v.get('path')} (sha256 {str(v.get('sha256'))[:16]}…)" for k, v in value.items())
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value))
-        rows.append((key.replace("_", " "), str(value)))
-    return rows

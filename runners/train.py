@@ -16,7 +16,7 @@ from pathlib import Path
 
 from s5bench.common.arguments import at_least
 from s5bench.common.cpu_memory import keep_freed_memory
-from s5bench.common.errors import command
+from s5bench.common.errors import S5Error, command
 from s5bench.systems.training.export import export
 from s5bench.systems.training.recipes import known_train_configs, load_train_config
 from s5bench.systems.training.trainer import logged_seconds, train
@@ -55,6 +55,8 @@ def _main(argv=None):
     words = argv if argv is not None else sys.argv[1:]
     command = "s5bench train " + " ".join(shlex.quote(a) for a in words)
     if args.export_only:
+        if not cfg["export"]:
+            raise S5Error(f"--export-only: training config {args.config} names no `export` path (give --export PATH)")
         # the run's training time is in its log: the record's train_seconds must not be empty
         print(export(cfg, Path(work), command=command + "  (exported from the last validated step)",
                      seconds=logged_seconds(Path(work) / "log.csv")))

@@ -6,7 +6,7 @@ scored at each; `stages` lists them in order and the last is the system's final 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict
 
 import torch
 
@@ -17,8 +17,20 @@ from s5bench.data_gen.schema import Batch, SystemBatch
 
 from .plugins import is_plugin, plugin_failure, plugin_root
 
-if TYPE_CHECKING:
-    from .registry import SystemConfig
+# `class` is a keyword, hence the functional form for the required keys.
+_SystemConfigRequired = TypedDict("_SystemConfigRequired", {"class": str, "name": str})
+
+
+class SystemConfig(_SystemConfigRequired, total=False):
+    """A system config as `load_system_config` returns it.
+
+    Attributes:
+        class: the System subclass, "package.module:ClassName".
+        name: the config's name (default: the file's stem).
+        args: the class's keyword arguments (null or absent: none); paths absolute outside configs/systems/.
+    """
+
+    args: dict[str, Any] | None
 
 
 @dataclass

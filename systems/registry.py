@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import cast
 
 import torch
 
@@ -22,29 +22,13 @@ from s5bench.common.configs import check_keys, find_config, known_names, read_ya
 from s5bench.common.errors import S5Error
 from s5bench.common.resources import config_dir
 
-from .base import System
+from .base import System, SystemConfig
 from .config_paths import resolve_arg_paths
 from .plugins import import_class, is_plugin, plugin_failure, plugin_root
 
 CONFIG_DIR = config_dir("systems")  # shipped with the package (common/resources.py)
 # The project's packages before they moved under the one namespace `s5bench`.
 OLD_PACKAGES = ("common", "metrics", "data_gen", "systems", "runners")
-
-# `class` is a keyword, hence the functional form for the required keys.
-_SystemConfigRequired = TypedDict("_SystemConfigRequired", {"class": str, "name": str})
-
-
-class SystemConfig(_SystemConfigRequired, total=False):
-    """A system config as `load_system_config` returns it.
-
-    Attributes:
-        class: the System subclass, "package.module:ClassName".
-        name: the config's name (default: the file's stem).
-        args: the class's keyword arguments (null or absent: none); paths absolute outside configs/systems/.
-    """
-
-    args: dict[str, Any] | None
-
 
 def known_systems() -> list[str]:
     """The names of the shipped system configs (configs/systems/<name>.yaml), sorted.

@@ -52,3 +52,12 @@ def test_a_refused_recipe_leaves_no_folder(tmp_path):
     assert not out.exists()
 
 
+
+
+def test_a_noise_kind_with_no_keys_takes_its_defaults(tmp_path):
+    """`noise: {procedural: null}` passes the schema (a kind with no keys): the bank used to get
+    **None and fail with a TypeError (shown as a bug in s5bench)."""
+    from s5bench.data_gen.config import build_noise
+
+    cfg = load_config(write_recipe(tmp_path, {"noise": {"procedural": None}}))
+    assert len(build_noise(cfg).files()) == 50  # ProceduralNoiseBank's default n_files

@@ -206,3 +206,15 @@ def test_a_log_row_longer_than_its_header_is_named(tmp_path):
     path.write_text("step,split,loss,seconds\n1,train,0.5,1.0\n2,val,0.4,2.5,2.0\n")
     with pytest.raises(S5Error, match="log.csv: the row of step 2 has more cells"):
         logged_seconds(path)
+
+
+def test_export_only_without_an_export_path_is_a_named_error(tmp_path, capsys):
+    """It used to reach Path(None) in the export (a TypeError, shown as a bug in s5bench)."""
+    from s5bench.runners.train import main
+
+    path = write_config(tmp_path, "separator")
+    cfg = yaml.safe_load(path.read_text())
+    del cfg["export"]
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["--config", str(path), "--work", str(tmp_path / "w"), "--export-only"]) == 2
+    assert "names no `export` path" in capsys.readouterr().err
