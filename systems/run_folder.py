@@ -305,8 +305,9 @@ def _changed(mark: Path, files: dict[str, Path]) -> str:
     """How a done mixture's estimate files differ from what its mark records ("" when they do not)."""
     try:
         recorded = json.loads(mark.read_text())["files"]
-        assert isinstance(recorded, dict)
-    except (json.JSONDecodeError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+        recorded = None
+    if not isinstance(recorded, dict):
         return f"its mark {mark} records no files (damaged, or written by an earlier version): it is run again"
     deleted, added = sorted(set(recorded) - set(files)), sorted(set(files) - set(recorded))
     if deleted:
