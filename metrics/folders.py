@@ -21,9 +21,10 @@ from s5bench.common.layout import SOUNDSCAPE_DIR, group_by_mixture, list_mixture
 from s5bench.common.manifest import check_dataset
 
 from .aggregate import per_class_table, summarize
+from .gram import gram_of_sources
 from .mixture_score import MixtureScore
 from .reading import MixtureReader
-from .scene import Dot, blas_dot, loop_dot, score_rows
+from .scene import score_gram
 
 T = TypeVar("T")
 
@@ -37,11 +38,12 @@ class _Task(NamedTuple):
     ests: list[tuple[str, Path]]
 
 
-def _score(reader: MixtureReader, task: _Task, edition: int, dot: Dot) -> MixtureScore:
+def _score(reader: MixtureReader, task: _Task, edition: int) -> MixtureScore:
     files = [path for _, path in task.refs + task.ests]
-    rows = reader.read(task.mixture, files)  # float64 rows; scoring is in float64 on the files' samples
-    return score_rows(rows, [lab for lab, _ in task.refs], [lab for lab, _ in task.ests], name=task.name,
-                      edition=edition, row_names=[str(task.mixture)] + [str(p) for p in files], dot=dot)
+    sources = reader.sources(task.mixture, files)  # as stored; the products are taken in float64, blockwise
+    return score_gram(gram_of_sources(sources, len(task.refs), reader.block), [lab for lab, _ in task.refs],
+                      [lab for lab, _ in task.ests], name=task.name, edition=edition,
+                      row_names=[str(task.mixture)] + [str(p) for p in files])
 
 
 class _Worker:
@@ -58,8 +60,7 @@ def _start_worker(sr: int, channels: int, edition: int) -> None:
 
 def _score_in_worker(task: _Task) -> MixtureScore:
     assert _Worker.reader is not None, "the pool's initializer makes the reader"
-    # numpy's own loop, not BLAS: BLAS threads of several workers would fight over the cores
-    return _score(_Worker.reader, task, _Worker.edition, loop_dot)
+    return _score(_Worker.reader, task, _Worker.edition)
 
 
 def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_dir: str | Path, *,
@@ -109,7 +110,7 @@ def score_folders(soundscape_dir: str | Path, oracle_dir: str | Path, estimate_d
     jobs = min(jobs, len(tasks))  # no more workers than mixtures
     if jobs <= 1:
         reader = MixtureReader(sr, channels)
-        return [_score(reader, t, edition, blas_dot) for t in _progress(tasks, len(tasks), progress)]
+        return [_score(reader, t, edition) for t in _progress(tasks, len(tasks), progress)]
     with worker_pool(jobs, _start_worker, (sr, channels, edition)) as pool:
         return list(_progress(pool.imap(_score_in_worker, tasks, chunksize=4), len(tasks), progress))
 

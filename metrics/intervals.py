@@ -42,6 +42,7 @@ from s5bench.common.arguments import MAX_RESAMPLES
 from s5bench.common.editions import ranking_metric
 from s5bench.common.errors import S5Error
 
+from .distributions import normal_cdf, normal_quantile, student_t_quantile
 from .scene import MixtureScore
 
 if TYPE_CHECKING:  # a table is handed in; a scoring run need not load pandas (0.2 s)
@@ -255,12 +256,10 @@ def interval_tail(n: int, level: float = LEVEL) -> float:
     Returns:
         α'/2, in (0, α/2].
     """
-    from scipy import special  # t and normal distributions without loading scipy.stats (about 1 s of CPU)
-
     alpha = 1 - level
     if n < 2:
         return alpha / 2
-    return float(special.ndtr(-math.sqrt(n / (n - 1)) * special.stdtrit(n - 1, 1 - alpha / 2)))
+    return normal_cdf(-math.sqrt(n / (n - 1)) * student_t_quantile(n - 1, 1 - alpha / 2))
 
 
 def _percentile(theta: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -355,11 +354,9 @@ def min_detectable(a: Contributions, b: Contributions, n: int | None = None, lev
     Raises:
         S5Error: If the two sides were not scored on the same mixtures (`paired`).
     """
-    from scipy import special  # the normal quantile without loading scipy.stats (see the note at the imports)
-
     a, b = paired(a, b)
     sd = (influence(a) - influence(b)).std(axis=0, ddof=1)
-    z = special.ndtri(1 - (1 - level) / 2) + special.ndtri(power)  # what scipy.stats.norm.ppf computes
+    z = normal_quantile(1 - (1 - level) / 2) + normal_quantile(power)
     return dict(zip(a.metrics, map(float, z * sd / np.sqrt(n or len(a)))))
 
 

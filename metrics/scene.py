@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar, Union, cast
 
 import numpy as np
@@ -32,6 +32,7 @@ from s5bench.common.errors import S5Error
 from s5bench.common.labels import N_SLOTS, SILENCE, check_label
 
 from .assignment import best_assignment, best_class_pairing
+from .gram import Dot, Gram, gram_of_rows
 from .mixture_score import MixtureScore
 from .signal import EPS_FLOAT32
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     Waveform = Union[npt.ArrayLike, torch.Tensor]
 
 FloatArray = npt.NDArray[np.float64]
-Dot = Callable[[FloatArray, FloatArray], float]
 W = TypeVar("W")  # what a label comes with: a waveform, or a path
 
 
@@ -132,7 +132,7 @@ def score_mixture(mixture: Waveform, refs: Mapping[str, Waveform] | Iterable[tup
         edition: 2025 or 2026 (whether a class may occur twice).
         n_slots: the most non-silent estimates allowed.
         eps: added to both energies of every SNR (see `metrics.signal.snr`).
-        dot: the inner product of two float64 rows (`blas_dot`, or `loop_dot` in worker processes).
+        dot: the inner product of two float64 rows (`blas_dot`, or `loop_dot` where several processes score at once).
 
     Waveforms may be numpy arrays or torch tensors; they are compared in float64.
 
@@ -188,8 +188,7 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
 
     The energies and the inner products that are needed come from `dot` (each a single pass over
     two rows); the error energy of a pair closer than ≈ 27 dB is recomputed from its explicit
-    difference, where the inner product would lose digits. The matrix is only read, so a caller
-    may refill it for the next mixture (`metrics.folders` reads the files straight into it).
+    difference, where the inner product would lose digits. The matrix is only read.
 
     Args:
         rows: shape (1 + R + E, samples): channel 0 of the mixture, the R references, the E
@@ -202,7 +201,7 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
         row_names: what to call each row in an error message (default "mixture <name>",
             "reference 'Speech' of <name>", …; `metrics.folders` gives the file paths).
         eps: added to both energies of every SNR (see `metrics.signal.snr`).
-        dot: the inner product of two rows (`blas_dot`, or `loop_dot` in worker processes).
+        dot: the inner product of two rows (`blas_dot`, or `loop_dot` where several processes score at once).
 
     Returns:
         The mixture's MixtureScore (all figures in dB).
@@ -222,26 +221,78 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
         20.0
     """
     edition = check_edition(edition)
-    where = name or "mixture"
+    _check_answer(ref_labels, est_labels, name, edition, n_slots)
+    _check_row_count(int(rows.shape[0]) if rows.ndim == 2 else -1, ref_labels, est_labels, name)
+    return _score(gram_of_rows(rows, len(ref_labels), dot), ref_labels, est_labels, name, edition, row_names, eps)
+
+
+def score_gram(gram: Gram, ref_labels: list[str], est_labels: list[str], *, name: str = "", edition: int = 2025,
+               n_slots: int = N_SLOTS, row_names: list[str] | None = None, eps: float = EPS_FLOAT32) -> MixtureScore:
+    """Score one mixture from the inner products of its signals (`metrics.gram`: `metrics.folders`
+    computes them from the files in one pass, without a float64 copy of each file).
+
+    Args:
+        gram: the products of channel 0 of the mixture, the R references and the E estimates.
+        ref_labels: the references' labels, in row order (2026: a label may repeat).
+        est_labels: the estimates' labels, in row order, `silence` left out.
+        name: the mixture's name, used in error messages and kept in the score.
+        edition: 2025 or 2026 (whether a class may occur twice).
+        n_slots: the most estimates allowed.
+        row_names: what to call each signal in an error message (as `score_rows`).
+        eps: added to both energies of every SNR (see `metrics.signal.snr`).
+
+    Returns:
+        The mixture's MixtureScore (all figures in dB): `score_rows`' on the same signals, to
+        the order of the sums (about 1e-13 dB).
+
+    Raises:
+        S5Error: As `score_rows`.
+        ValueError: If the Gram is not of 1 + R + E signals (the caller's bug).
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.gram import gram_of_sources
+        >>> from s5bench.metrics.scene import score_gram
+        >>> s = np.array([5.0, 5.0, 5.0, 5.0])  # as in score_rows
+        >>> gram = gram_of_sources([s + [5.0, -5.0, 5.0, -5.0], s, s + [0.5, -0.5, 0.5, -0.5]], 1)
+        >>> round(score_gram(gram, ["Speech"], ["Speech"]).capi_sdri, 4)
+        20.0
+    """
+    edition = check_edition(edition)
+    _check_answer(ref_labels, est_labels, name, edition, n_slots)
+    _check_row_count(len(gram.energy), ref_labels, est_labels, name)
+    return _score(gram, ref_labels, est_labels, name, edition, row_names, eps)
+
+
+def _check_answer(ref_labels: list[str], est_labels: list[str], name: str, edition: int, n_slots: int) -> None:
+    """Known labels, no `silence`, no 2025 class twice, and no more estimates than slots."""
     _check_labels(ref_labels, "references", name, edition)
     _check_labels(est_labels, "estimates", name, edition)
     if len(est_labels) > n_slots:
-        raise S5Error(f"{where}: {len(est_labels)} non-silent estimates, at most {n_slots} slots allowed")
-    n_ref = len(ref_labels)
-    if rows.ndim != 2 or rows.shape[0] != 1 + n_ref + len(est_labels):
-        raise ValueError(f"{where}: rows of shape {rows.shape} for 1 mixture, {n_ref} reference(s) and "
-                         f"{len(est_labels)} estimate(s)")
-    energy = [dot(row, row) for row in rows]
-    bad = [k for k, e in enumerate(energy) if not math.isfinite(e)]
+        raise S5Error(f"{name or 'mixture'}: {len(est_labels)} non-silent estimates, at most {n_slots} slots allowed")
+
+
+def _check_row_count(n_rows: int, ref_labels: list[str], est_labels: list[str], name: str) -> None:
+    if n_rows != 1 + len(ref_labels) + len(est_labels):
+        raise ValueError(f"{name or 'mixture'}: {n_rows} signal row(s) for 1 mixture, {len(ref_labels)} "
+                         f"reference(s) and {len(est_labels)} estimate(s)")
+
+
+def _score(gram: Gram, ref_labels: list[str], est_labels: list[str], name: str, edition: int,
+           row_names: list[str] | None, eps: float) -> MixtureScore:
+    """The scores from checked labels and their signals' products."""
+    where = name or "mixture"
+    bad = [k for k, e in enumerate(gram.energy) if not math.isfinite(e)]
     if bad:
         names = row_names or ([f"mixture {where}"] + [f"reference {lab!r} of {where}" for lab in ref_labels]
                               + [f"estimate {lab!r} of {where}" for lab in est_labels])
         raise S5Error(f"{names[bad[0]]}: contains NaN or Inf samples")
+    n_ref = len(ref_labels)
     if not n_ref:  # nothing to compare with: every estimate is a false alarm (a zero term)
         terms = {lab: [0.0] * est_labels.count(lab) for lab in sorted(set(est_labels))}
         return MixtureScore(name, edition, 0.0 if est_labels else math.nan, [], list(ref_labels), list(est_labels),
                             terms, {lab: [] for lab in terms})
-    pair_snr, mix_snr = _pair_snrs(rows, energy, n_ref, eps, dot)
+    pair_snr, mix_snr = _pair_snrs(gram, n_ref, eps)
     improvement = pair_snr - mix_snr[:, None]  # SDRi of every (reference, estimate) pair
     class_terms, pair_sdri = _capi_terms(ref_labels, est_labels, pair_snr, improvement)
     terms = [v for values in class_terms.values() for v in values]
@@ -250,28 +301,24 @@ def score_rows(rows: FloatArray, ref_labels: list[str], est_labels: list[str], *
                         list(est_labels), class_terms, pair_sdri)
 
 
-def _pair_snrs(rows: FloatArray, energy: list[float], n_ref: int, eps: float,
-               dot: Dot) -> tuple[FloatArray, FloatArray]:
+def _pair_snrs(gram: Gram, n_ref: int, eps: float) -> tuple[FloatArray, FloatArray]:
     """(SNR of every estimate against every reference (R, E), SNR of x₀ against each reference (R,)), dB."""
-    n_est = int(rows.shape[0]) - 1 - n_ref
-    scratch: list[FloatArray] = []  # the difference row of close pairs, made when first needed
+    energy = [float(e) for e in gram.energy]
+    n_est = len(energy) - 1 - n_ref
 
-    def snr_rows(e: int, r: int) -> float:
-        """SNR(row e, row r) in dB; the error energy from the inner product, or from an explicit
-        difference where the estimate is so close that the subtraction would lose digits."""
-        err = energy[r] + energy[e] - 2.0 * dot(rows[r], rows[e])
-        if err < 1e-3 * (energy[r] + energy[e]):  # above ≈ 27 dB: recompute exactly
-            if not scratch:
-                scratch.append(np.empty(int(rows.shape[1])))
-            diff = np.subtract(rows[r], rows[e], out=scratch[0])
-            err = dot(diff, diff)
-        return float(10 * np.log10((energy[r] + eps) / (max(err, 0.0) + eps)))
+    def snr(reference: int, other: int, inner: float) -> float:
+        """SNR(row other, row reference) in dB; the error energy from the inner product, or from an
+        explicit difference where the two are so close that the subtraction would lose digits."""
+        err = energy[reference] + energy[other] - 2.0 * inner
+        if err < 1e-3 * (energy[reference] + energy[other]):  # above ≈ 27 dB: recompute exactly
+            err = gram.difference_energy(reference, other)
+        return float(10 * np.log10((energy[reference] + eps) / (max(err, 0.0) + eps)))
 
     pair_snr = np.empty((n_ref, n_est))
     for i in range(n_ref):
         for j in range(n_est):
-            pair_snr[i, j] = snr_rows(1 + n_ref + j, 1 + i)
-    return pair_snr, np.array([snr_rows(0, 1 + i) for i in range(n_ref)])
+            pair_snr[i, j] = snr(1 + i, 1 + n_ref + j, float(gram.ref_est[i, j]))
+    return pair_snr, np.array([snr(1 + i, 0, float(gram.mixture_ref[i])) for i in range(n_ref)])
 
 
 def _capi_terms(ref_labels: list[str], est_labels: list[str], pair_snr: FloatArray,

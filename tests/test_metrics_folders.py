@@ -13,7 +13,7 @@ import soundfile as sf
 
 from s5bench.common.audio import AudioFormatError, read_audio
 from s5bench.metrics.folders import score_folders, summary_markdown, table_csv
-from s5bench.metrics.reading import MixtureReader
+from s5bench.metrics.reading import MixtureReader, wav_samples
 from s5bench.metrics.scene import blas_dot, loop_dot, score_mixture, score_rows
 
 SR = 8000
@@ -36,6 +36,85 @@ def test_reader_gives_the_samples_read_audio_gives(tmp_path):
         assert np.array_equal(rows[0], read_audio(mix, always_2d=True, dtype="float32")[:, 0])
         for row, path in zip(rows[1:], mono):  # 32-bit PCM and double files exactly, without a float32 step
             assert np.array_equal(row, read_audio(path, dtype="float64"))
+
+
+def _with_odd_chunk_before_data(path):
+    """The WAV file at `path` rewritten with a 3-byte LIST chunk (and its pad byte) before its data chunk."""
+    raw = path.read_bytes()
+    at = raw.index(b"data")
+    body = raw[12:at] + b"LIST" + (3).to_bytes(4, "little") + b"abc\0" + raw[at:]
+    path.write_bytes(b"RIFF" + (4 + len(body)).to_bytes(4, "little") + b"WAVE" + body)
+    return path
+
+
+def test_wav_files_of_float_and_16_bit_samples_are_mapped_as_stored(tmp_path):
+    rng = np.random.default_rng(2)
+    data = rng.uniform(-0.9, 0.9, (300, 4))
+    cases = [("FLOAT", "WAV", np.float32), ("PCM_16", "WAV", np.int16), ("PCM_16", "WAVEX", np.int16),
+             ("FLOAT", "WAVEX", np.float32)]
+    for subtype, container, dtype in cases:
+        path = tmp_path / f"{subtype}_{container}.wav"
+        sf.write(path, data, SR, subtype=subtype, format=container)
+        odd = tmp_path / f"odd_{subtype}_{container}.wav"
+        odd.write_bytes(path.read_bytes())
+        for name, file in [("plain", path), ("odd chunk", _with_odd_chunk_before_data(odd))]:
+            found = wav_samples(file)
+            assert found is not None, (subtype, container, name)
+            rate, samples = found
+            assert rate == SR and samples.dtype == dtype and samples.shape == (300, 4)
+            assert np.array_equal(_as_float(samples), sf.read(file, dtype="float64")[0]), (subtype, container, name)
+
+
+def _as_float(samples):
+    return samples * (1 / 32768) if samples.dtype == np.int16 else samples.astype(np.float64)
+
+
+@pytest.mark.parametrize("kind", ["PCM_24", "DOUBLE", "PCM_32", "big-endian", "truncated", "not RIFF", "empty",
+                                  "missing", "no fmt"])
+def test_other_files_are_left_to_soundfile(tmp_path, kind):
+    path = tmp_path / "a.wav"
+    data = np.linspace(-0.5, 0.5, 200)
+    if kind in ("PCM_24", "DOUBLE", "PCM_32"):
+        sf.write(path, data, SR, subtype=kind)
+    elif kind == "big-endian":
+        sf.write(path, data, SR, subtype="PCM_16", endian="BIG")
+    elif kind == "truncated":
+        sf.write(path, data, SR, subtype="FLOAT")
+        path.write_bytes(path.read_bytes()[:-10])
+    elif kind == "not RIFF":
+        path.write_bytes(b"FORM" + bytes(100))
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "no fmt":
+        path.write_bytes(b"RIFF" + (16).to_bytes(4, "little") + b"WAVEdata" + (4).to_bytes(4, "little") + bytes(4))
+    assert wav_samples(path) is None
+
+
+def test_scores_from_the_files_equal_the_in_memory_ones_for_every_sample_type(tmp_path):
+    """Mapped (float, 16-bit) and soundfile-read (24-bit, double) files, one mixture each, scored
+    from the folders as from the waveforms read_audio gives."""
+    rng = np.random.default_rng(9)
+    dirs = {k: tmp_path / k for k in ("soundscape", "oracle_target", "estimate")}
+    for d in dirs.values():
+        d.mkdir()
+    for i, subtype in enumerate(["FLOAT", "PCM_16", "PCM_24", "DOUBLE"]):
+        refs = {lab: rng.uniform(-0.3, 0.3, 20000) for lab in ["Speech", "Cough"][:1 + i % 2]}
+        write(dirs["soundscape"] / f"mix_{i}.wav", rng.uniform(-0.1, 0.1, (20000, 4)) + sum(refs.values())[:, None],
+              subtype)
+        for k, (lab, w) in enumerate(refs.items()):
+            write(dirs["oracle_target"] / f"mix_{i}_{lab}.wav", w, subtype)
+            noise = 10 ** -rng.uniform(0.5, 2.5) * rng.standard_normal(20000)  # some pairs above 27 dB
+            write(dirs["estimate"] / f"mix_{i}_{lab}.wav", (w + noise).clip(-0.99, 0.99), ["FLOAT", "PCM_16"][k % 2])
+    scores = score_folders(*dirs.values(), sr=SR, progress=False)
+    for i, got in enumerate(scores):
+        mixture = read_audio(dirs["soundscape"] / f"mix_{i}.wav", dtype="float64", always_2d=True)[:, 0]
+        refs = {p.stem.split("_")[-1]: read_audio(p, dtype="float64")
+                for p in sorted(dirs["oracle_target"].glob(f"mix_{i}_*.wav"))}
+        ests = {p.stem.split("_")[-1]: read_audio(p, dtype="float64")
+                for p in sorted(dirs["estimate"].glob(f"mix_{i}_*.wav"))}
+        want = score_mixture(mixture, refs, ests)
+        assert got.capi_sdri == pytest.approx(want.capi_sdri, abs=1e-9)
+        assert got.snri == pytest.approx(want.snri, abs=1e-9)
 
 
 @pytest.mark.parametrize("breakage, message", [
@@ -87,7 +166,7 @@ def test_a_nan_row_is_named_as_the_caller_calls_it():
     rows[2, 1] = np.inf
     with pytest.raises(ValueError, match="^est.wav: contains NaN or Inf samples"):
         score_rows(rows, ["Speech"], ["Speech"], row_names=["mix.wav", "ref.wav", "est.wav"])
-    with pytest.raises(ValueError, match=re.escape("rows of shape (2, 4) for 1 mixture, 1 reference(s)")):
+    with pytest.raises(ValueError, match=re.escape("2 signal row(s) for 1 mixture, 1 reference(s)")):
         score_rows(rows[:2], ["Speech"], ["Speech"])
 
 
@@ -163,3 +242,27 @@ def test_a_plain_scoring_run_imports_only_what_it_uses(small_set, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "", f"imported by a plain scoring run: {done.stdout}"
     assert (tmp_path / "summary.csv").is_file()
+
+
+def test_the_evaluate_command_imports_neither_scipy_nor_pandas(tmp_path):
+    """Its intervals included: Student's t and the normal come from metrics/distributions.py, not
+    scipy.special (0.17 s to import)."""
+    rng = np.random.default_rng(1)
+    dirs = {k: tmp_path / k for k in ("soundscape", "oracle_target", "estimate")}
+    for d in dirs.values():
+        d.mkdir()
+    for i in range(3):
+        ref = rng.uniform(-0.3, 0.3, 1600)
+        sf.write(dirs["soundscape"] / f"mix_{i}.wav", np.tile(ref[:, None], 4), 32000, subtype="FLOAT")
+        sf.write(dirs["oracle_target"] / f"mix_{i}_Speech.wav", ref, 32000, subtype="FLOAT")
+        sf.write(dirs["estimate"] / f"mix_{i}_Speech.wav", 0.5 * ref, 32000, subtype="FLOAT")
+    argv = ["evaluate", "--soundscape-dir", str(dirs["soundscape"]), "--oracle-dir", str(dirs["oracle_target"]),
+            "--estimate-dir", str(dirs["estimate"]), "--out-dir", str(tmp_path / "out")]
+    code = ("import atexit, runpy, sys; "
+            "atexit.register(lambda: print('LOADED', *sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('scipy', 'pandas', 'torch')))); "
+            f"sys.argv = {argv!r}; runpy.run_module('s5bench.runners.evaluate', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "summary_ci.csv").is_file()
+    assert done.stdout.strip().splitlines()[-1] == "LOADED", done.stdout
