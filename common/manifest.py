@@ -219,7 +219,7 @@ def read_manifest(path: StrPath) -> Manifest:
     """
     try:
         body = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:  # a binary file is not UTF-8
         raise DatasetError(f"{path}: not a readable manifest ({err})") from None
     fields: dict[str, Any] = cast("dict[str, Any]", body) if isinstance(body, dict) else {}  # JSON: keys are str
     if fields.get("format") != FORMAT or not isinstance(fields.get("mixtures"), dict):
@@ -345,10 +345,15 @@ def _verify_layout(folder: Path) -> Verdict:
         meta = folder / METADATA_DIR / f"{name}.json"
         if meta.is_file():
             try:
-                files = json.loads(meta.read_text()).get("files", [])
-            except json.JSONDecodeError as err:
+                body = json.loads(meta.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:  # cut off, or binary
                 verdict.problems.append(f"{name}: {meta.relative_to(folder)} is not valid JSON ({err})")
                 continue
+            if not isinstance(body, dict):
+                verdict.problems.append(f"{name}: {meta.relative_to(folder)} is not a mixture's metadata "
+                                        "(a JSON object)")
+                continue
+            files = cast("dict[str, Any]", body).get("files", [])
             verdict.problems += [f"{name}: {f} is missing (its metadata lists it)" for f in files
                                  if not (folder / f).is_file()]
     return verdict

@@ -177,8 +177,10 @@ def check_identity(out: Path, identity: dict, has_marks: bool) -> None:
     if path.is_file():
         try:
             old = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise RunFolderError(f"{path}: not readable JSON ({err}); delete the run folder {out} to start afresh")
+        if not isinstance(old, dict):
+            raise RunFolderError(f"{path}: not a JSON object; delete the run folder {out} to start afresh")
         keys: set[str] = set(want) | set(old)  # both are JSON objects: string keys
         differs = [WHAT.get(k, k) for k in sorted(keys) if old.get(k) != want.get(k)]
         if differs:
