@@ -30,6 +30,12 @@ def tiny_data_config(tmp_path, seed=0, duration=2.0, **overrides):
     return load_config(path)
 
 
+def evaluate_args(data: Path, est: Path, out: Path) -> list[str]:
+    """The arguments of runners/evaluate.py that score the estimates in `est` on the data set `data`."""
+    return ["--soundscape-dir", str(data / "soundscape"), "--oracle-dir", str(data / "oracle_target"),
+            "--estimate-dir", str(est), "--out-dir", str(out), "--jobs", "1"]
+
+
 @pytest.fixture
 def tiny_cfg(tmp_path):
     return tiny_data_config(tmp_path)

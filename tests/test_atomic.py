@@ -1,8 +1,13 @@
 """The atomic writer for folders (the report's): the new folder is built aside and renamed into
 place whole; a failed write or rename leaves the old one; an interrupted writer's leftovers are
-removed; writers that take turns under the report's lock leave one whole version."""
+removed; writers that take turns under the report's lock leave one whole version; common/locks.py: of two
+jobs that find one dead writer's lock, one takes it over."""
 import errno
+import json
 import os
+import socket
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -110,3 +115,48 @@ def test_pid_alive():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     assert pid_alive(os.getpid()) and not pid_alive(dead.pid)
+
+
+def _take_over_slowly(folder, key, results):
+    """A job that reads a dead writer's lock, pauses (another job reads it too), then tries to take it."""
+    import json as json_
+    import time as time_
+
+    from s5bench.common import locks
+
+    name = "_parse" if hasattr(locks, "_parse") else "_read"  # the reader of the lock's holder
+    real = getattr(locks, name)
+
+    def slow(arg):
+        body = real(arg)
+        time_.sleep(0.3)
+        return body
+
+    setattr(locks, name, slow)
+    try:
+        with locks.folder_lock(folder, key, "run folder") as owner:
+            time_.sleep(0.5)
+            results.put(("owner" if owner else "shared", json_.dumps(key)))
+    except locks.FolderBusyError:
+        results.put(("refused", json_.dumps(key)))
+
+
+def test_two_jobs_finding_one_dead_lock_do_not_both_take_it(tmp_path):
+    import multiprocessing
+
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / ".lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": 0,
+                                           "key": {"job": 0}}))
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    jobs = [ctx.Process(target=_take_over_slowly, args=(out, {"job": k}, results)) for k in (1, 2)]
+    for j in jobs:
+        j.start()
+    for j in jobs:
+        j.join(30)
+    outcomes = sorted(results.get(timeout=5)[0] for _ in jobs)
+    assert outcomes == ["owner", "refused"]  # before the flock both read the dead lock and both took it
+    assert not (out / ".lock").exists()  # released by its owner

@@ -1,9 +1,15 @@
-"""Configs refuse keys they do not know; runs are keyed on the code that makes them."""
+"""Configs refuse keys they do not know; runs are keyed on the code that makes them; malformed
+YAML is named by file, line and column."""
 import subprocess
+import sys
 
 import pytest
 import yaml
 from conftest import ROOT, TINY_MODELS, runner
+
+from s5bench.common.errors import S5Error
+from s5bench.data_gen.config import load_config
+from s5bench.systems import build_system
 
 
 def test_data_config_refuses_unknown_keys(tmp_path):
@@ -133,3 +139,16 @@ def test_every_recipe_loads_by_name_and_by_path_and_its_start_points_resolve():
                 assert (ROOT / ref).is_file() or ref in exports, f"{path.name}: {key} {ref} resolves to nothing"
     with pytest.raises(FileNotFoundError, match="training config 'no_such_recipe' not found"):
         load_train_config("no_such_recipe")
+
+
+def test_malformed_yaml_names_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("class: s5bench.systems.oracle:OracleSources\nargs: {a: [1, 2}\n")
+    with pytest.raises(S5Error, match=r"system config .*bad.yaml: malformed YAML at line 2, column \d+"):
+        build_system(str(bad))
+    bad.write_text("engine: builtin\ntargets:\n  procedural: {seed: 1\n")
+    with pytest.raises(S5Error, match=r"data config .*bad.yaml: malformed YAML at line \d+"):
+        load_config(bad)
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "generate.py"), "--config", str(bad), "--out",
+                        str(tmp_path / "o"), "--n", "1"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: data config {bad}: malformed YAML at line")

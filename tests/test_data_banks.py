@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import tiny_data_config
 
 from s5bench.common.labels import LABELS
 from s5bench.data_gen.sources import CombinedBank, FolderBank, FolderNoiseBank, ProceduralBank, ResampledFolderBank
 from s5bench.data_gen.synth import INTERFERENCE_SYNTHS, TARGET_SYNTHS
+from s5bench.data_gen.writer import generate_set
 
 SR = 32000
 
@@ -117,3 +119,52 @@ def test_a_folder_bank_says_what_it_skipped_and_names_a_broken_clip(tmp_path):
     (tmp_path / "bad" / "Speech" / "c.wav").write_bytes(b"RIFF, but cut off")
     with pytest.raises(ValueError, match=r"Speech/c\.wav: not a readable WAV file"):
         FolderBank(tmp_path / "bad")
+
+
+def clip_folder(root, counts: dict, sr: int = 32000):
+    import numpy as np
+    import soundfile as sf
+
+    for label, n in counts.items():
+        (root / label).mkdir(parents=True)
+        for k in range(n):
+            sf.write(root / label / f"c{k}.wav", np.full(sr // 2, 0.1, dtype=np.float32), sr)
+
+
+def test_a_folder_bank_with_missing_and_scarce_classes_is_named(tmp_path):
+    import yaml
+
+    from s5bench.data_gen.config import build_sources, coverage_warnings, load_config
+
+    recipes = tmp_path / "recipes"
+    clip_folder(recipes / "se", {"Speech": 6, "Doorbell": 1})  # 16 classes with no clip, one clip reused
+    cfg = tiny_data_config(tmp_path)
+    del cfg["_path"]
+    cfg["targets"] = {"folder": {"root": "se"}}  # relative: against the YAML's folder
+    (recipes / "r.yaml").write_text(yaml.safe_dump(cfg))
+    bank = build_sources(load_config(recipes / "r.yaml"), "target")
+    lines = coverage_warnings(bank, "target")
+    assert len(lines) == 2
+    assert "16 of 18 classes have no clip and never occur: AlarmClock, BicycleBell" in lines[0]
+    assert lines[1].endswith("classes with fewer than 5 clips (each clip returns in many mixtures): Doorbell 1")
+
+
+def test_a_builtin_bank_can_be_restricted_to_some_classes(tmp_path):
+    import yaml
+
+    from s5bench.data_gen.config import build_sources, coverage_warnings, load_config
+
+    cfg = tiny_data_config(tmp_path)
+    del cfg["_path"]
+    cfg["targets"]["procedural"]["classes"] = ["Speech", "Doorbell", "Cough"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(cfg))
+
+    out = tmp_path / "set"
+    summary = generate_set(load_config(tmp_path / "r.yaml"), out, n=4, seed=0, jobs=1, progress=False)
+    assert set(summary["class_counts"]) <= {"Speech", "Doorbell", "Cough"} and summary["class_counts"]
+    assert [w.split(":")[0] for w in summary["warnings"]] == ["interference bank procedural interference bank"]
+    assert coverage_warnings(build_sources(load_config(tmp_path / "r.yaml"), "target"), "target") == []
+    cfg["targets"]["procedural"]["classes"] = ["Speech", "Spech"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ValueError, match=r"targets\.procedural\.classes: .*not classes: \['Spech'\]"):
+        load_config(tmp_path / "r.yaml")

@@ -1,14 +1,16 @@
 """Data sets that know when they are whole (the manifest), and every bad input a named error with
-exit code 2 and no traceback."""
+exit code 2 and no traceback; an evaluation set (mixtures only) is a layout of its own, written beside its
+references in one command."""
 import errno
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import runner
+from conftest import runner, tiny_data_config
 
 from s5bench.common import audio
 from s5bench.common.manifest import MANIFEST, DatasetError, check_dataset, verify_dataset
@@ -228,3 +230,40 @@ def test_a_three_channel_soundscape_through_the_ablation_is_a_named_error(tiny_t
     res = run("ablation.py", "--config", "fss1_cp1", "--data", data, "--out", tmp_path / "res", "--no-report")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert f"{mix}: 3 channel(s), expected 4" in res.stderr
+
+
+def test_a_generated_set_without_references_is_an_evaluation_set(tiny_test_set, tmp_path):
+    import shutil
+    import zipfile
+
+    from test_systems import RepeatedSpeech
+
+    from s5bench.systems.run import RunOptions, run_system, write_submission_zip
+
+    eval_set = tmp_path / "eval"
+    shutil.copytree(tiny_test_set, eval_set, ignore=shutil.ignore_patterns("oracle_target"))
+    verdict = verify_dataset(eval_set, checksums=True)
+    assert verdict.ok and verdict.evaluation_set and verdict.n_mixtures == 6
+    summaries = run_system(RepeatedSpeech(), eval_set, tmp_path / "out", RunOptions(progress=False, edition=2026))
+    assert summaries == {"final": {}}
+    path = write_submission_zip(tmp_path / "out" / "final" / "estimate", tmp_path / "A_task4_1_out.zip",
+                                "A_task4_1_out")
+    assert len(zipfile.ZipFile(path).namelist()) == 12
+    (eval_set / "soundscape" / "mix_0003.wav").write_bytes(b"RIFF")  # the mixtures are still verified
+    assert not verify_dataset(eval_set).ok
+
+
+def test_generate_writes_a_hidden_test_set_in_one_command(tmp_path):
+    tiny_data_config(tmp_path)
+    out, refs = tmp_path / "eval", tmp_path / "refs"
+    cmd = [sys.executable, "-m", "s5bench.runners.generate", "--config", str(tmp_path / "data.yaml"), "--n", "2",
+           "--jobs", "1", "--out", str(out), "--references-out", str(refs)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "soundscape"]
+    assert sorted(p.name for p in (out / "soundscape").iterdir()) == ["mix_0000.wav", "mix_0001.wav"]
+    assert {"oracle_target", "metadata", "soundscape", "manifest.json"} <= {p.name for p in refs.iterdir()}
+    assert (out / "soundscape" / "mix_0001.wav").read_bytes() == (refs / "soundscape" / "mix_0001.wav").read_bytes()
+    assert verify_dataset(out, checksums=True).ok and verify_dataset(refs, checksums=True).ok
+    again = subprocess.run(cmd[:-2] + ["--references-out", str(out / "refs")], capture_output=True, text=True)
+    assert again.returncode == 2 and "must be separate folders" in again.stderr

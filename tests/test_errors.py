@@ -1,14 +1,21 @@
 """common/errors.py and common/interrupt.py, the error boundary (issue 41): a named error (S5Error, an
-OSError in words) ends a command with `error: …` and exit 2; any other exception is a bug in s5bench,
-shown with its traceback, one line saying so and exit 1; Ctrl-C and SIGTERM end it with `interrupted`
-and exit 130."""
+OSError in words: a full disk, a refused permission) ends a command with `error: …` and exit 2; any
+other exception is a bug in s5bench, shown with its traceback, one line saying so and exit 1; Ctrl-C
+and SIGTERM end it with `interrupted` and exit 130."""
+import errno
 import os
 import signal
+from pathlib import Path
 
 import pytest
+from conftest import evaluate_args
 
 from s5bench.common.errors import BUG_LINE, S5Error, cli
 from s5bench.common.interrupt import Interrupted, signals_deferred, stop_on_signals
+from s5bench.systems import build_system
+from s5bench.systems.run import RunOptions, run_system
+
+QUIET = RunOptions(progress=False)
 
 
 def test_a_named_error_is_refused_with_exit_2(capsys):
@@ -89,3 +96,41 @@ def test_a_signal_inside_a_deferred_step_takes_effect_at_its_end():
                 steps.append("the step ran to its end")
             steps.append("not reached")
     assert steps == ["the step ran to its end"]
+
+
+def test_the_boundary_names_disk_full_and_permission(capsys):
+    def full(argv):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/out/a.wav")
+
+    def denied(argv):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/out")
+
+    assert cli(full, []) == 2
+    assert capsys.readouterr().err == "error: disk full (no space left on device): /out/a.wav\n"
+    assert cli(denied, []) == 2
+    assert capsys.readouterr().err == "error: permission denied: /out\n"
+    assert cli(lambda argv: None, []) == 0
+
+
+def test_a_full_disk_is_a_named_error_with_exit_2(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.runners import evaluate
+    from s5bench.runners import run_system as run_runner
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what write() says when no space is left
+
+    def fill_the_disk():
+        monkeypatch.setattr(Path, "write_text", full_disk)
+        monkeypatch.setattr("scipy.io.wavfile.write", full_disk)  # imported where a float file is written
+
+    fill_the_disk()
+    status = cli(run_runner.main, ["--system", "oracle_sources", "--data", str(tiny_test_set), "--out",
+                                   str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: disk full (no space left on device): ") and str(tmp_path) in err
+    assert not list((tmp_path / "out").rglob(".tmp_*"))  # the failed write left nothing behind
+    monkeypatch.undo()
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", QUIET)
+    fill_the_disk()
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, tmp_path / "ok" / "final" / "estimate", tmp_path / "r"))
+    assert status == 2 and "disk full" in capsys.readouterr().err

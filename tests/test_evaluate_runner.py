@@ -1,5 +1,8 @@
-"""End-to-end: a small data set in the official layout, scored by runners/evaluate.py as a subprocess."""
+"""End-to-end: a small data set in the official layout, scored by runners/evaluate.py as a subprocess; an
+unwritable --out-dir is refused before any scoring."""
+import errno
 import math
+import os
 import subprocess
 from pathlib import Path
 
@@ -7,9 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import runner
+from conftest import evaluate_args, runner
 
+from s5bench.common.errors import cli
 from s5bench.metrics.folders import score_folders
+from s5bench.systems import build_system
+from s5bench.systems.run import RunOptions, run_system
+
+QUIET = RunOptions(progress=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 SR, T = 32000, 3200  # short files keep the test fast; the runner does not assume 10 s
@@ -248,3 +256,16 @@ def test_2026_names_match_mixtures_exactly():
         parse_stem("mix_7_1_Speech", mixtures)
     with pytest.raises(ValueError, match="names mixture 'mix_8'"):
         parse_stem("mix_8_Speech", mixtures)
+
+
+def test_an_unwritable_out_dir_is_refused_before_scoring(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.runners import evaluate
+
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "ok", QUIET)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    scored = []
+    monkeypatch.setattr(evaluate, "score_folders", lambda *a, **k: scored.append(1) or [])
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, tmp_path / "ok" / "final" / "estimate", blocked / "r"))
+    assert status == 2 and not scored
+    assert capsys.readouterr().err.startswith(f"error: {os.strerror(errno.ENOTDIR)}: {blocked / 'r'}")

@@ -1,20 +1,30 @@
 """metrics/folders.py and metrics/reading.py: the files read once into kept rows give what the
 in-memory scoring gives; the reports' CSV text is pandas' to the byte; a plain scoring run imports
-neither pandas nor the optimisation and statistics parts of scipy."""
+neither pandas nor the optimisation and statistics parts of scipy; an estimate that is no file, or
+may not be read, is named, never scored as a miss."""
+import errno
 import math
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from conftest import evaluate_args
 
 from s5bench.common.audio import AudioFormatError, read_audio
+from s5bench.common.errors import S5Error, cli
 from s5bench.metrics.folders import score_folders, summary_markdown, table_csv
 from s5bench.metrics.reading import MixtureReader, wav_samples
 from s5bench.metrics.scene import blas_dot, loop_dot, score_mixture, score_rows
+from s5bench.systems import build_system
+from s5bench.systems.run import RunOptions, run_system
+
+QUIET = RunOptions(progress=False)
 
 SR = 8000
 
@@ -266,3 +276,55 @@ def test_the_evaluate_command_imports_neither_scipy_nor_pandas(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "summary_ci.csv").is_file()
     assert done.stdout.strip().splitlines()[-1] == "LOADED", done.stdout
+
+
+def estimates_with(tiny_test_set, tmp_path, make) -> Path:
+    run_system(build_system("oracle_sources"), tiny_test_set, tmp_path / "run", QUIET)
+    est = tmp_path / "run" / "final" / "estimate"
+    make(est, sorted(est.glob("mix_0000_*.wav"))[0])
+    return est
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("loop", "a symbolic link loop"), ("dangling", "a dangling symbolic link"), ("folder", "a folder")])
+def test_an_estimate_that_is_no_file_is_named_not_scored_as_a_miss(tiny_test_set, tmp_path, kind, message):
+    from s5bench.metrics.folders import score_folders
+
+    def make(est, victim):
+        victim.unlink()
+        if kind == "loop":
+            os.symlink(victim.name, victim)  # points at itself
+        elif kind == "dangling":
+            os.symlink(tmp_path / "gone.wav", victim)
+        else:
+            victim.mkdir()
+
+    est = estimates_with(tiny_test_set, tmp_path, make)
+    with pytest.raises(S5Error, match=rf"final/estimate/mix_0000_\w+\.wav: {message}"):
+        score_folders(tiny_test_set / "soundscape", tiny_test_set / "oracle_target", est, progress=False)
+
+
+def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeypatch, capsys):
+    from s5bench.common import audio
+    from s5bench.metrics import reading
+    from s5bench.runners import evaluate
+
+    victim = []
+    est = estimates_with(tiny_test_set, tmp_path, lambda est, v: (v.chmod(0), victim.append(v)))
+    if os.geteuid() == 0:  # root reads a chmod 000 file: the refusal a user would get is simulated
+        def refusing_open(path, *a, **k):
+            if Path(path) == victim[0]:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return open(path, *a, **k)
+
+        monkeypatch.setattr(audio, "open", refusing_open, raising=False)
+        opened_by_soundfile = reading.sf.SoundFile
+
+        def refusing_soundfile(path, *a, **k):  # the scoring's reader opens files through libsndfile
+            if Path(path) == victim[0]:
+                raise RuntimeError(f"Error opening {str(path)!r}: System error.")  # what libsndfile says then
+            return opened_by_soundfile(path, *a, **k)
+
+        monkeypatch.setattr(reading.sf, "SoundFile", refusing_soundfile)
+    status = cli(evaluate.main, evaluate_args(tiny_test_set, est, tmp_path / "r"))
+    assert status == 2 and f"error: permission denied: {victim[0]}\n" in capsys.readouterr().err

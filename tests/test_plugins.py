@@ -1,8 +1,10 @@
 """Plug-in systems as a participant writes them: the docs' plug-in copied into an empty folder and run
 with the console command, a YAML's folder as the home of its class and of its paths, and a plug-in's
-own failures named by file and line."""
+own failures named by file and line; a class that is no System is refused before it is called, and an
+unknown `args:` key is named through **kwargs."""
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import torch
 from conftest import ROOT, s5bench
 
 from s5bench.common.errors import S5Error
+from s5bench.systems import System
 from s5bench.systems.registry import build_system, load_system_config
 
 EXAMPLE = ROOT / "docs" / "examples" / "my_system"
@@ -154,3 +157,41 @@ def test_two_plugins_with_one_module_name_are_refused_not_mixed_up(tmp_path):
     with pytest.raises(S5Error, match="a module named 'same_name_mod' is already imported from .*one"):
         build_system(second)
     build_system(first)  # the same plug-in again is fine
+
+
+CALLED = []
+
+
+def not_a_system(**kwargs):
+    CALLED.append(kwargs)
+
+
+class TakesKwargs(System):
+    def __init__(self, gain: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.gain = gain
+
+
+def test_a_class_that_is_no_system_is_refused_before_it_is_called(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    cfg = tmp_path / "evil.yaml"
+    cfg.write_text("class: test_plugins:not_a_system\nargs: {command: touch pwned}\n")
+    with pytest.raises(S5Error, match=r"evil.yaml: class 'test_plugins:not_a_system' is not a System"):
+        build_system(str(cfg))
+    assert CALLED == []
+    (tmp_path / "os.yaml").write_text("class: os:system\nargs: {command: touch pwned}\n")
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system", str(tmp_path / "os.yaml"),
+                        "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")],  # out apart from data
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "is not a System subclass" in r.stderr and not (tmp_path / "pwned").exists()
+
+
+def test_an_unknown_argument_through_kwargs_is_named(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    cfg = tmp_path / "kw.yaml"
+    cfg.write_text("class: test_plugins:TakesKwargs\nargs: {gain: 2.0, gian: 3.0}\n")
+    with pytest.raises(ValueError, match=r"kw.yaml: unknown argument\(s\) 'gian' under `args:` for TakesKwargs; "
+                                         r"it takes: gain"):
+        build_system(str(cfg))
+    cfg.write_text("class: test_plugins:TakesKwargs\nargs: {gain: 2.0}\n")
+    assert build_system(str(cfg)).gain == 2.0

@@ -1,15 +1,21 @@
 """systems/run_folder.py and run_system's checks (issue 41, rows 1, 2, 3, 9 and 10): a run's identity
 covers every file its config names; a finished mixture's mark records its files, so a changed, deleted
 or added estimate is run again rather than scored; two data sets of one name, a run folder inside the
-data set and a negative --seed are refused before any work."""
+data set and a negative --seed are refused before any work; a run folder of another data set or config,
+or with no record of its run, is refused; a folder being written is claimed (locked) and an
+interrupted write resumes."""
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 
 from s5bench.common.errors import S5Error
 from s5bench.common.provenance import data_fingerprint, file_sha256
@@ -171,3 +177,99 @@ def test_a_negative_seed_is_refused_before_any_work_naming_the_flag(tiny_test_se
     assert caught.value.code == 2
     assert "argument --seed: must be a whole number of at least 0, not -3" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() and not (tiny_test_set / "report").exists()
+
+
+# ---------------------------------------------------------------- identity, claim and resume of a run folder
+
+
+def smaller_copy(src: Path, dest: Path, drop: str = "mix_0005") -> Path:
+    """The set without one mixture and without its manifest: another data set with the same names."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("manifest.json", f"{drop}*"))
+    return dest
+
+
+def test_a_run_folder_of_another_data_set_is_refused(tiny_test_set, tmp_path):
+    other = smaller_copy(tiny_test_set, tmp_path / "other")
+    out = tmp_path / "out" / "oracle_sources"
+    run_system(build_system("oracle_sources"), other, out, QUIET)
+    with pytest.raises(S5Error, match=r"run folder .* another data set \(its fingerprint\)"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    again = run_system(build_system("oracle_sources"), other, out, QUIET)  # the same run resumes
+    assert again["final"]["n_mixtures"] == 5
+
+
+def test_a_config_of_the_same_file_name_but_other_content_is_refused(tiny_test_set, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "mysys.yaml").write_text("class: s5bench.systems.oracle:OracleSources\n")
+    (tmp_path / "b" / "mysys.yaml").write_text("class: s5bench.systems.oracle:OracleLabelsMixture\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+                        str(tmp_path / "a" / "mysys.yaml"), "--data", str(tiny_test_set), "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system",
+                        str(tmp_path / "b" / "mysys.yaml"), "--data", str(tiny_test_set), "--out", str(out),
+                        "--zip", "A_B_task4_1_out"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: run folder ")
+    assert "system config (its content)" in r.stderr and "Traceback" not in r.stderr
+    assert not (out / "mysys" / "A_B_task4_1_out.zip").exists()
+
+
+def test_estimates_with_no_record_of_their_run_are_refused(tiny_test_set, tmp_path):
+    out = tmp_path / "old"
+    run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    (out / "run_identity.json").unlink()  # as an earlier version left it
+    with pytest.raises(S5Error, match="no run_identity.json"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+
+
+def test_a_killed_estimate_write_leaves_nothing_that_stops_the_next_run(tiny_test_set, tmp_path):
+    out = tmp_path / "run"
+    first = run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    est = out / "final" / "estimate"
+    stale = est / ".tmp_abc123.wav"
+    stale.write_bytes(b"")  # what kill -9 during a write leaves
+    os.utime(stale, (1, 1))
+    (out / "final" / ".done" / "mix_0002").unlink()
+    again = run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    assert again["final"] == pytest.approx(first["final"])
+    assert not stale.exists()  # cleaned: the writer that left it is gone
+
+
+def test_an_unknown_estimate_file_names_its_path(tiny_test_set, tmp_path):
+    out = tmp_path / "run"
+    run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+    (out / "final" / "estimate" / "stray_Speech.wav").write_bytes(b"x")
+    (out / "final" / ".done" / "mix_0001").unlink()
+    with pytest.raises(S5Error, match=r"estimate file .*final/estimate/stray_Speech.wav"):
+        run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+
+
+def test_a_run_folder_being_written_is_locked_and_a_live_writers_temp_files_kept(tiny_test_set, tmp_path):
+    import json
+    import socket
+
+    from s5bench.common.locks import FolderBusyError, folder_lock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "started": 0,
+                                               "key": {"cfg": "another system"}}))
+        with pytest.raises(FolderBusyError, match=rf"run folder .*run is being written by another job "
+                                                  rf"\(pid {live.pid}"):
+            run_system(build_system("oracle_sources"), tiny_test_set, out, QUIET)
+        (out / ".lock").write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "started": 0,
+                                               "key": {"job": 1}}))
+        theirs = out / ".tmp_theirs.wav"
+        theirs.write_bytes(b"")
+        os.utime(theirs, (1, 1))
+        with folder_lock(out, {"job": 1}, "run folder") as owner:  # the same job: shares, cleans nothing
+            assert owner is False and theirs.exists()
+    finally:
+        live.kill()
+        live.wait()
+    with folder_lock(out, {"job": 2}, "run folder") as owner:  # its writer died: taken over, its leftovers removed
+        assert owner is True and not theirs.exists()

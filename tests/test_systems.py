@@ -1,4 +1,5 @@
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 from conftest import runner
 
+from s5bench.common.errors import S5Error
 from s5bench.systems import SlotOutput, System, build_system
 from s5bench.systems.baseline import Baseline
 from s5bench.systems.run import RunOptions, run_system, write_submission_zip
@@ -188,3 +190,54 @@ def test_an_official_baseline_without_its_weight_file_is_a_named_error():
         Baseline(tagger="nowhere/m2dat.ckpt", separator="nowhere/resunetk.ckpt", official=True)
     with pytest.raises(S5Error, match="tagger needs `weight_file`.*baseline2026_official.yaml"):
         Baseline2026(tagger="nowhere/m2dat.ckpt", separator="nowhere/resunetk.ckpt", official=True)
+
+
+def test_a_zip_name_or_stage_name_cannot_write_outside_out(tiny_test_set, tmp_path):
+    from s5bench.systems.run import write_submission_zip
+
+    out = tmp_path / "a" / "b" / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "runners" / "run_system.py"), "--system", "oracle_sources",
+                        "--data", str(tiny_test_set), "--out", str(out), "--zip", "../../name"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "--zip name '../../name' is not a plain file name" in r.stderr
+    assert not (tmp_path / "a").exists()  # refused before anything ran
+    r = subprocess.run([sys.executable, "-m", "s5bench.runners.cli", "run", "--system", "oracle_sources", "--data",
+                        str(tiny_test_set), "--out", str(out), "--zip", "a/b"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: --zip name 'a/b'")  # the same boundary in `s5bench`
+    with pytest.raises(S5Error, match="--zip name '../x'"):
+        write_submission_zip(tmp_path, tmp_path / "x.zip", "../x")
+
+    class Escaping(HalfMixture):
+        stages = ("first", "../../x")
+
+    with pytest.raises(S5Error, match=r"stage name '\.\./\.\./x' is not a plain file name"):
+        run_system(Escaping(), tiny_test_set, out, QUIET)
+    assert not (tmp_path / "a" / "x").exists()
+
+
+def test_two_runs_updating_one_summary_at_once_keep_both_rows(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import pandas as pd
+
+    from s5bench.runners import run_system as runner
+
+    merge = runner.merged_summary
+
+    def slow_merge(path, new):  # a pause between reading summary.csv and writing it back
+        out = merge(path, new)
+        time.sleep(0.5)
+        return out
+
+    monkeypatch.setattr(runner, "merged_summary", slow_merge)
+    path = tmp_path / "summary.csv"
+    rows = [pd.DataFrame([{"system": name, "stage": "final", "CA-SDRi": v}]) for name, v in (("a", 1.0), ("b", 2.0))]
+    threads = [threading.Thread(target=runner.update_summary, args=(path, r)) for r in rows]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)  # the second reads while the first pauses
+    for t in threads:
+        t.join()
+    assert sorted(pd.read_csv(path)["system"]) == ["a", "b"]

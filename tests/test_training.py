@@ -1,4 +1,5 @@
-"""runners/train.py: every task trains a few steps, resumes, exports; DDP with two gloo processes."""
+"""runners/train.py: every task trains a few steps, resumes, exports; DDP with two gloo processes;
+a work folder resumes only its own run (recipes.training_identity)."""
 import csv
 import math
 
@@ -7,6 +8,7 @@ import torch
 import yaml
 from conftest import TINY_MODELS, fixed_batch, fixed_batch_losses, tiny_data_config, torchrun
 
+from s5bench.common.errors import S5Error
 from s5bench.systems.models.checkpoints import load_component
 from s5bench.systems.training.recipes import load_train_config
 from s5bench.systems.training.tasks import TASK_CLASSES, frozen, uss_foreground
@@ -218,3 +220,28 @@ def test_export_only_without_an_export_path_is_a_named_error(tmp_path, capsys):
     path.write_text(yaml.safe_dump(cfg))
     assert main(["--config", str(path), "--work", str(tmp_path / "w"), "--export-only"]) == 2
     assert "names no `export` path" in capsys.readouterr().err
+
+
+def test_a_training_work_folder_resumes_only_its_own_run(tmp_path):
+    from s5bench.systems.training.recipes import load_train_config
+    from s5bench.systems.training.trainer import train
+
+    path = write_config(tmp_path, "separator", steps=2)
+    work = tmp_path / "work"
+    train(load_train_config(path), work, progress=False)
+    other = load_train_config(path)
+    other.update(steps=4, lr=5e-4)  # another recipe under the same name and folder
+    with pytest.raises(S5Error, match=r"work/last.pt was written by another training run \(recipe\.lr differ\)"):
+        train(other, work, progress=False)
+    longer = load_train_config(path)
+    longer["steps"] = 3  # running the same recipe longer is a resume
+    assert train(longer, work, progress=False)
+
+
+def test_a_resume_may_change_how_the_run_logs_but_not_what_it_trains():
+    from s5bench.systems.training.recipes import load_train_config, training_identity
+
+    cfg = load_train_config("uss_tiny")
+    same = training_identity(cfg)
+    assert training_identity({**cfg, "log_every": 50, "steps": cfg["steps"] * 2}) == same
+    assert training_identity({**cfg, "lr": cfg["lr"] * 2}) != same
