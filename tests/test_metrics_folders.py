@@ -318,6 +318,7 @@ def test_an_unreadable_estimate_says_permission(tiny_test_set, tmp_path, monkeyp
             return open(path, *a, **k)
 
         monkeypatch.setattr(audio, "open", refusing_open, raising=False)
+        monkeypatch.setattr(reading, "open", refusing_open, raising=False)  # wav_samples maps files it opens
         opened_by_soundfile = reading.sf.SoundFile
 
         def refusing_soundfile(path, *a, **k):  # the scoring's reader opens files through libsndfile
