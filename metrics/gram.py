@@ -39,7 +39,8 @@ class Gram:
         mixture_ref: ⟨x₀, s_i⟩ for each reference i, shape (R,).
         ref_est: ⟨s_i, ŝ_j⟩ for each reference i and estimate j, shape (R, E).
         difference_energy: ‖row a − row b‖² from the samples themselves, for the pairs so close
-            that energy[a] + energy[b] − 2⟨a, b⟩ would lose digits.
+            that energy[a] + energy[b] − 2⟨a, b⟩ would lose digits (it reads the signals again:
+            call it while they are valid, before the reader reads the next mixture).
     """
 
     energy: FloatArray
