@@ -86,14 +86,15 @@ def student_t_quantile(df: int, p: float) -> float:
 
     Args:
         df: degrees of freedom, at least 1.
-        p: a probability in (0, 1).
+        p: a probability in [1e-6, 1 − 1e-6] (the intervals need p = 1 − α/2; further out, 2p − 1
+            loses the digits this method needs).
 
     Returns:
-        The t with P(T ≤ t) = p (scipy.special.stdtrit(df, p) to 1e-11 relative for 0.005 ≤ p ≤
-        0.995, to 1e-10 further out, where 2p − 1 loses digits).
+        The t with P(T ≤ t) = p: scipy.special.stdtrit(df, p) to 1e-11 relative for 0.005 ≤ p ≤
+        0.995 and df ≤ 1000, to 1e-10 up to a million df, and to 1e-7 out to p = 1e-6.
 
     Raises:
-        ValueError: If df < 1 or p is not in (0, 1).
+        ValueError: If df is not an integer ≥ 1 or p is outside [1e-6, 1 − 1e-6].
 
     Example:
         >>> from s5bench.metrics.distributions import student_t_quantile
@@ -104,8 +105,8 @@ def student_t_quantile(df: int, p: float) -> float:
     """
     if df < 1 or int(df) != df:
         raise ValueError(f"Student's t quantile needs an integer df ≥ 1, got {df}")
-    if not 0 < p < 1:
-        raise ValueError(f"a quantile needs a probability in (0, 1), got {p}")
+    if not 1e-6 <= p <= 1 - 1e-6:
+        raise ValueError(f"Student's t quantile is computed for p in [1e-6, 1 − 1e-6], got {p}")
     if p < 0.5:
         return -student_t_quantile(df, 1 - p)
     if p == 0.5:

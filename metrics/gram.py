@@ -116,7 +116,7 @@ def _convert(out: FloatArray, samples: npt.NDArray[Any]) -> None:
 
 def gram_of_sources(sources: Sequence[npt.NDArray[Any]], n_ref: int, buffer: BlockBuffer | None = None) -> Gram:
     """The products of signals as stored (1-D views of any layout: float32, float64 or 16-bit PCM
-    samples, strided or mapped from a file), in one blockwise pass.
+    samples, strided or not), in one blockwise pass.
 
     Args:
         sources: channel 0 of the mixture, the R references, the E estimates, all of one length.

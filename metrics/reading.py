@@ -1,11 +1,13 @@
-"""Reading one mixture's files for scoring: each file opened once and read straight into a row of
-one float64 matrix that is kept from mixture to mixture (`metrics.scene.score_rows` scores it).
+"""Reading one mixture's files for scoring: each file opened once and read as stored, its samples
+converted to float64 only block by block while the scoring takes its products (`metrics.gram`).
 
 WAV files of 32-bit float or 16-bit PCM samples (what the generator, the systems and the official
-tools write) are mapped into memory and converted by numpy straight into their row: half the cost
-of reading them through libsndfile, which copies every sample once more. soundfile tells no data
-chunk's offset, and scipy.io's reader costs 0.16 s to import, so `wav_samples` walks the RIFF
-chunks itself; any other file (24-bit, double, big-endian, damaged) goes through soundfile.
+tools write) are read straight into a kept, aligned buffer: half the cost of reading them through
+libsndfile, which copies and converts every sample once more. soundfile tells no data chunk's
+offset, and scipy.io's reader costs 0.16 s to import, so `wav_samples` walks the RIFF chunks
+itself, and only takes a file whose every chunk is where its header says: any other file (24-bit,
+double, big-endian, damaged, unfinished) goes through soundfile, which repairs or refuses it.
+Files are read, not memory-mapped: a file cut short while it is mapped kills the process (SIGBUS).
 
 The checks are `common.audio.read_audio`'s (sample rate, channel count, length, NaN or Inf), made
 on the header or on the samples already read: a mono file's NaN or Inf shows in its energy,
@@ -15,10 +17,10 @@ the messages are those of every other reader of the project.
 """
 from __future__ import annotations
 
-import mmap
 import struct
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -33,22 +35,94 @@ from .gram import PCM16_SCALE, BlockBuffer
 _EXACT_IN_FLOAT32 = frozenset({"FLOAT", "PCM_16", "PCM_24", "PCM_S8", "PCM_U8"})
 # Subtypes that cannot hold NaN or Inf.
 _INTEGER_PREFIXES = ("PCM", "ULAW", "ALAW")
-# WAVE format tag and bits per sample -> the samples' type, for the layouts mapped in place.
-_MAPPED_TYPES = {(1, 16): np.dtype("<i2"), (3, 32): np.dtype("<f4")}
+# WAVE format tag and bits per sample -> the samples' type, for the layouts read directly.
+_DIRECT_TYPES = {(1, 16): np.dtype("<i2"), (3, 32): np.dtype("<f4")}
 _EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the real tag opens its sub-format GUID
 
 
-def wav_samples(path: Path) -> tuple[int, npt.NDArray[Any]] | None:
-    """The samples of a little-endian WAV file of 16-bit PCM or 32-bit float, mapped in place.
+class ByteBuffer:
+    """A kept, aligned byte buffer that grows as needed (one per file of a mixture)."""
+
+    def __init__(self) -> None:
+        self.bytes: npt.NDArray[np.uint8] = np.empty(0, dtype=np.uint8)
+
+    def take(self, n: int) -> npt.NDArray[np.uint8]:
+        """n bytes of the buffer.
+
+        Args:
+            n: bytes needed.
+
+        Returns:
+            A view of the first n bytes (numpy's allocation: aligned for any sample type).
+        """
+        if self.bytes.shape[0] < n:
+            self.bytes = np.empty(n, dtype=np.uint8)
+        return self.bytes[:n]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    rate: int
+    channels: int
+    dtype: np.dtype[Any]
+    offset: int  # of the data chunk's body
+    frames: int
+
+
+def _layout(f: BinaryIO, file_size: int) -> _Layout | None:
+    """Where a WAV file's samples are, when it is a plain little-endian RIFF/WAVE file of 16-bit PCM
+    or 32-bit float samples whose chunks fill it exactly; None otherwise."""
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    if int.from_bytes(head[4:8], "little") + 8 != file_size:  # unfinished, or appended to: libsndfile's repairs
+        return None
+    fmt: bytes | None = None
+    data: tuple[int, int] | None = None
+    pos = 12
+    while pos < file_size:
+        f.seek(pos)
+        header = f.read(8)
+        if len(header) < 8:
+            return None
+        chunk, size = header[:4], int.from_bytes(header[4:], "little")
+        body = pos + 8
+        if body + size > file_size or not all(32 <= c < 127 for c in chunk):
+            return None
+        if chunk == b"fmt ":
+            if fmt is not None or data is not None or size < 16:
+                return None
+            fmt = f.read(min(size, 40))
+        elif chunk == b"data":
+            if data is not None or fmt is None:
+                return None
+            data = (body, size)
+        pos = body + size + (size & 1)  # chunks are padded to an even length (the last pad may be missing)
+    if fmt is None or data is None:
+        return None
+    tag, channels, rate, _, align, bits = struct.unpack_from("<HHIIHH", fmt)
+    if tag == _EXTENSIBLE:
+        if len(fmt) < 40:
+            return None
+        tag = struct.unpack_from("<H", fmt, 24)[0]
+    dtype = _DIRECT_TYPES.get((tag, bits))
+    if dtype is None or channels < 1 or align != channels * dtype.itemsize or data[1] % align:
+        return None
+    return _Layout(rate, channels, dtype, data[0], data[1] // align)
+
+
+def wav_samples(path: Path, buffer: ByteBuffer | None = None) -> tuple[int, npt.NDArray[Any]] | None:
+    """The samples of a little-endian WAV file of 16-bit PCM or 32-bit float, read as stored.
 
     Args:
         path: the file.
+        buffer: where to read them (a new buffer if None).
 
     Returns:
-        (sample rate in Hz, a read-only (frames, channels) view of the samples as stored: int16 or
-        float32), or None for any file it does not map (missing, empty, not RIFF/WAVE, another
-        sample type, a data chunk longer than the file): soundfile reads those, and names the
-        problem where there is one.
+        (sample rate in Hz, a (frames, channels) view of the samples in the buffer: int16 or
+        float32), or None for any file it does not read (missing or unreadable, not RIFF/WAVE,
+        another sample type, chunks that do not fill the file exactly, or a file that shrank
+        while it was read): soundfile reads those, and names the problem where there is one.
 
     Example:
         >>> import numpy as np, soundfile as sf, tempfile, pathlib
@@ -60,34 +134,24 @@ def wav_samples(path: Path) -> tuple[int, npt.NDArray[Any]] | None:
         (8000, [[0.5, -0.25], [0.0, 1.0]])
     """
     try:
-        with open(path, "rb") as f:
-            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # missing, unreadable or empty: soundfile's path tells which
-        return None
-    if mapped[:4] != b"RIFF" or mapped[8:12] != b"WAVE":
-        return None
-    fmt: tuple[int, int, int, int, int] | None = None  # tag, channels, rate, block align, bits
-    pos = 12
-    while pos + 8 <= len(mapped):
-        chunk, size = mapped[pos:pos + 4], int.from_bytes(mapped[pos + 4:pos + 8], "little")
-        body = pos + 8
-        if chunk == b"fmt " and size >= 16:
-            tag, channels, rate, _, align, bits = struct.unpack_from("<HHIIHH", mapped, body)
-            if tag == _EXTENSIBLE and size >= 40:
-                tag = struct.unpack_from("<H", mapped, body + 24)[0]
-            fmt = (tag, channels, rate, align, bits)
-        elif chunk == b"data":
-            if fmt is None:
+        with open(path, "rb", buffering=0) as f:
+            file_size = f.seek(0, 2)
+            f.seek(0)
+            layout = _layout(f, file_size)
+            if layout is None:
                 return None
-            tag, channels, rate, align, bits = fmt
-            dtype = _MAPPED_TYPES.get((tag, bits))
-            if dtype is None or channels < 1 or align != channels * dtype.itemsize or body + size > len(mapped):
-                return None
-            frames = size // align
-            samples: npt.NDArray[Any] = np.frombuffer(mapped, dtype=dtype, count=frames * channels, offset=body)
-            return rate, np.reshape(samples, (frames, channels))  # a view of the mapped bytes: nothing is copied
-        pos = body + size + (size & 1)  # chunks are padded to an even length
-    return None
+            raw = (buffer or ByteBuffer()).take(layout.frames * layout.channels * layout.dtype.itemsize)
+            f.seek(layout.offset)
+            view, done = raw.data, 0
+            while done < len(raw):
+                got = f.readinto(view[done:])
+                if not got:  # the file shrank since its size was read
+                    return None
+                done += got
+    except OSError:  # missing, unreadable: soundfile's path tells which
+        return None
+    samples: npt.NDArray[Any] = np.frombuffer(raw.data, dtype=layout.dtype)  # a view of the buffer: no copy
+    return layout.rate, np.reshape(samples, (layout.frames, layout.channels))
 
 
 class MixtureReader:
@@ -113,6 +177,7 @@ class MixtureReader:
         self.sr, self.channels = sr, channels
         self._rows: npt.NDArray[np.float64] = np.empty((0, 0))
         self.block = BlockBuffer()  # `metrics.gram`'s kept buffer, for the scoring of what `sources` gives
+        self._files: list[ByteBuffer] = []  # one kept buffer per file of a mixture, the mixture's first
         self._buffers: dict[str, npt.NDArray[Any]] = {}  # the multichannel mixture, by sample type
 
     def read(self, mixture: Path, files: list[Path]) -> npt.NDArray[np.float64]:
@@ -139,8 +204,8 @@ class MixtureReader:
         return rows
 
     def sources(self, mixture: Path, files: list[Path]) -> list[npt.NDArray[Any]]:
-        """Channel 0 of `mixture` and each of `files` as stored (not converted): mapped from the
-        file where `wav_samples` maps it, else read by soundfile.
+        """Channel 0 of `mixture` and each of `files` as stored (not converted): read directly
+        where `wav_samples` reads the file, else by soundfile.
 
         Args:
             mixture: the mixture's file (`channels` channels at `sr`).
@@ -156,20 +221,21 @@ class MixtureReader:
                 length (AudioFormatError), or the mixture holds NaN or Inf samples; a mono file's
                 NaN or Inf is left to the scoring, which names it.
         """
-        samples = self._mapped(mixture, self.channels, None)
+        while len(self._files) < 1 + len(files):
+            self._files.append(ByteBuffer())
+        samples = self._direct(mixture, self.channels, None, self._files[0])
         if samples is None:
             samples, can_be_nan = self._read_mixture(mixture)
         else:
             can_be_nan = samples.dtype.kind == "f"
         # A NaN or Inf sample makes the sum NaN or Inf (so may an overflow): read_audio tells them apart
-        # and names the file. A sum, not a dot: a mapped file's samples are rarely 4-byte aligned, and
-        # numpy's BLAS dot is 4x slower on those.
+        # and names the file.
         if can_be_nan and not np.isfinite(samples.sum()):
             read_audio(mixture, sr=self.sr, channels=self.channels)
         length = int(samples.shape[0])
         out = [samples[:, 0]]
-        for path in files:
-            mono = self._mapped(path, 1, length)
+        for path, buffer in zip(files, self._files[1:]):
+            mono = self._direct(path, 1, length, buffer)
             if mono is None:
                 with self._open(path, 1, length) as f:
                     # float32 holds these exactly, and libsndfile's float -> double is 4x slower than numpy's
@@ -178,10 +244,10 @@ class MixtureReader:
             out.append(mono[:, 0])
         return out
 
-    def _mapped(self, path: Path, channels: int, length: int | None) -> npt.NDArray[Any] | None:
-        """The file's samples mapped in place when it is a WAV file `wav_samples` maps and its
-        header fits; None otherwise (soundfile then reads it, or `read_audio` names the problem)."""
-        found = wav_samples(path)
+    def _direct(self, path: Path, channels: int, length: int | None, buffer: ByteBuffer) -> npt.NDArray[Any] | None:
+        """The file's samples as stored when it is a WAV file `wav_samples` reads and its header
+        fits; None otherwise (soundfile then reads it, or `read_audio` names the problem)."""
+        found = wav_samples(path, buffer)
         if found is None:
             return None
         rate, samples = found
