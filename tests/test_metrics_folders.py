@@ -58,7 +58,7 @@ def _with_odd_chunk_before_data(path):
     return path
 
 
-def test_wav_files_of_float_and_16_bit_samples_are_mapped_as_stored(tmp_path):
+def test_wav_files_of_float_and_16_bit_samples_are_read_as_stored(tmp_path):
     rng = np.random.default_rng(2)
     data = rng.uniform(-0.9, 0.9, (300, 4))
     cases = [("FLOAT", "WAV", np.float32), ("PCM_16", "WAV", np.int16), ("PCM_16", "WAVEX", np.int16),
@@ -132,7 +132,7 @@ def test_other_files_are_left_to_soundfile(tmp_path, kind):
 
 
 def test_scores_from_the_files_equal_the_in_memory_ones_for_every_sample_type(tmp_path):
-    """Mapped (float, 16-bit) and soundfile-read (24-bit, double) files, one mixture each, scored
+    """Directly read (float, 16-bit) and soundfile-read (24-bit, double) files, one mixture each, scored
     from the folders as from the waveforms read_audio gives."""
     rng = np.random.default_rng(9)
     dirs = {k: tmp_path / k for k in ("soundscape", "oracle_target", "estimate")}

@@ -15,7 +15,7 @@ from s5bench.metrics.scene import blas_dot, score_gram, score_rows
 
 def _stored(rng, wave, kind):
     """`wave` (float64 in [-1, 1)) as a file would hold it: 16-bit PCM, float32 at an address that is
-    not 4-byte aligned (as a mapped WAV file's samples usually are), or channel 0 of a 4-channel block."""
+    not 4-byte aligned (as a WAV file's samples usually are in the file), or channel 0 of a 4-channel block."""
     if kind == "pcm16":
         return np.round(wave * 32768).clip(-32768, 32767).astype(np.int16)
     if kind == "unaligned32":
