@@ -106,8 +106,21 @@ class BlockBuffer:
         return self.rows[:n_rows]
 
 
-def _convert(out: FloatArray, samples: npt.NDArray[Any]) -> None:
-    """Samples of any stored type into float64 (16-bit PCM scaled to [-1, 1))."""
+def to_float64(out: FloatArray, samples: npt.NDArray[Any]) -> None:
+    """Samples of any stored type written into a float64 array (16-bit PCM scaled to [-1, 1) as
+    libsndfile scales it).
+
+    Args:
+        out: where to write, of the samples' shape.
+        samples: int16, float32 or float64 samples, any strides.
+
+    Example:
+        >>> import numpy as np
+        >>> from s5bench.metrics.gram import to_float64
+        >>> out = np.empty(2)
+        >>> to_float64(out, np.array([16384, -32768], dtype=np.int16)); out.tolist()
+        [0.5, -1.0]
+    """
     if samples.dtype == np.int16:
         np.multiply(samples, PCM16_SCALE, out=out)
     else:
@@ -141,14 +154,15 @@ def gram_of_sources(sources: Sequence[npt.NDArray[Any]], n_ref: int, buffer: Blo
     if any(len(s) != length for s in sources):
         raise ValueError(f"sources of lengths {[len(s) for s in sources]}: one length expected")
     n_rows, n_est = len(sources), len(sources) - 1 - n_ref
-    block = (buffer or BlockBuffer()).take(n_rows)
+    buffer = buffer or BlockBuffer()
+    block = buffer.take(n_rows)
     energy, mixture_ref, ref_est = np.zeros(n_rows), np.zeros(n_ref), np.zeros((n_ref, n_est))
     refs, ests = block[1:1 + n_ref], block[1 + n_ref:]
     for start in range(0, length, BLOCK):
         n = min(BLOCK, length - start)
         rows = block[:, :n]
         for row, source in zip(rows, sources):
-            _convert(row, source[start:start + n])
+            to_float64(row, source[start:start + n])
         energy += np.vecdot(rows, rows)
         if n_ref:
             mixture_ref += np.vecdot(refs[:, :n], rows[0])
@@ -157,11 +171,11 @@ def gram_of_sources(sources: Sequence[npt.NDArray[Any]], n_ref: int, buffer: Blo
 
     def difference_energy(a: int, b: int) -> float:
         total = 0.0
-        pair = (buffer or BlockBuffer()).take(2)
+        pair = buffer.take(2)
         for start in range(0, length, BLOCK):
             n = min(BLOCK, length - start)
-            _convert(pair[0, :n], sources[a][start:start + n])
-            _convert(pair[1, :n], sources[b][start:start + n])
+            to_float64(pair[0, :n], sources[a][start:start + n])
+            to_float64(pair[1, :n], sources[b][start:start + n])
             diff = np.subtract(pair[0, :n], pair[1, :n], out=pair[0, :n])
             total += float(np.vecdot(diff, diff))
         return total

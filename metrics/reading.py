@@ -28,7 +28,7 @@ import soundfile as sf
 
 from s5bench.common.audio import read_audio
 
-from .gram import PCM16_SCALE, BlockBuffer
+from .gram import BlockBuffer, to_float64
 
 # Subtypes whose every sample float32 holds exactly: read as float32 (half the bytes, and libsndfile's
 # own conversion to float64 is slow), then converted by numpy.
@@ -155,8 +155,8 @@ def wav_samples(path: Path, buffer: ByteBuffer | None = None) -> tuple[int, npt.
 
 
 class MixtureReader:
-    """Reads a mixture's channel 0 and its mono references and estimates into the rows of one
-    float64 matrix, which it allocates once per signal length and keeps.
+    """Reads a mixture's channel 0 and its mono references and estimates as stored (`sources`,
+    what the scoring takes its products from), or as the rows of one kept float64 matrix (`read`).
 
     Args:
         sr: the sample rate every file must have, Hz.
@@ -200,7 +200,7 @@ class MixtureReader:
             self._rows = np.empty((max(len(sources), self._rows.shape[0]), length))
         rows = self._rows[:len(sources)]
         for row, samples in zip(rows, sources):
-            _fill(row, samples)
+            to_float64(row, samples)
         return rows
 
     def sources(self, mixture: Path, files: list[Path]) -> list[npt.NDArray[Any]]:
@@ -282,11 +282,3 @@ class MixtureReader:
             read_audio(path, sr=self.sr, channels=channels, length=length)
             raise AssertionError(f"{path}: read_audio accepted a file that soundfile's header refuses")
         return f
-
-
-def _fill(row: npt.NDArray[np.float64], column: npt.NDArray[Any]) -> None:
-    """A row set to one channel's samples as floats (16-bit PCM scaled to [-1, 1) as libsndfile does)."""
-    if column.dtype == np.int16:
-        np.multiply(column, PCM16_SCALE, out=row)
-    else:
-        row[:] = column
