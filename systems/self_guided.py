@@ -9,6 +9,9 @@ named outputs are the paper's ablation stages (docs/task.md §5):
     fss{k}_cp{k} further passes for `iterations` = k > 3
 
 A slot labelled silence is not extracted (zeros). Each stage is taken from the one forward pass.
+On 2026 data with `split_gap_s`, a labelled USS output whose activity has a silent gap that long is
+cut there, and its second part fills a silent slot with the same class from fss1_cp1-1 on; every
+TSE output of the two parts is kept to its own side of the cut (systems/segments.py).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from s5bench.data_gen.schema import SystemBatch
 from .base import SlotOutput, System
 from .models.checkpoints import load_as, load_component
 from .models.m2d_sc import EnergySourceClassifier
+from .segments import split_point
 from .slots import argmax_labels, dedupe, label_probabilities, one_hots
 
 
@@ -76,15 +80,20 @@ class SelfGuided(System):
         tse: the TSE checkpoint (task `tse`).
         iterations: separation passes, at least 1 (3: the paper's five stages).
         silence_threshold: the USS silence probability above which a slot is silent.
+        split_gap_s: on 2026 data only, cut a labelled USS output at a silent gap at least this
+            long (seconds) into two targets of its class, where a slot is free (None: never).
     """
 
     def __init__(self, uss: str | Path, sc: str | Path, tse: str | Path, iterations: int = 3,
-                 silence_threshold: float = 0.5):
+                 silence_threshold: float = 0.5, split_gap_s: float | None = None):
         super().__init__()
         self.uss, _ = load_component(uss, expect_task="uss")
         self.sc = load_as(sc, "sc", EnergySourceClassifier)
         self.tse, _ = load_component(tse, expect_task="tse")
         self.iterations, self.silence_threshold = iterations, silence_threshold
+        if split_gap_s is not None and not split_gap_s > 0:
+            raise S5Error(f"split_gap_s must be a positive number of seconds or None, not {split_gap_s!r}")
+        self.split_gap_s = split_gap_s
         self.stages = stage_names(iterations)
 
     def classify(self, waves: torch.Tensor, keep: list[list[bool]] | None = None,
@@ -143,6 +152,43 @@ class SelfGuided(System):
             out[b_idx, s_idx] = self.tse(mixture[b_idx], enrollments[b_idx, s_idx], hots[b_idx, s_idx])
         return out
 
+    def split_disjoint(self, waves: torch.Tensor, labels: list[list[str]], probs: torch.Tensor
+                       ) -> tuple[torch.Tensor, list[list[str]], torch.Tensor, torch.Tensor]:
+        """Cut each labelled slot that holds two events far apart in time (`split_point` with
+        `split_gap_s`) into two slots of its class: the part after the cut moves to the first
+        silent slot, while one is left.
+
+        Args:
+            waves: (B, S, T) the slots' waveforms.
+            labels: B lists of S labels.
+            probs: (B, S) each slot's probability of its label.
+
+        Returns:
+            (waves, labels, probs) with the cut slots, as new objects, and (B, S, T) masks: 1 on
+            each part's side of its cut, 1 everywhere for a slot not cut.
+        """
+        assert self.split_gap_s is not None
+        waves, probs = waves.clone(), probs.clone()
+        labels = [list(row) for row in labels]
+        masks = torch.ones_like(waves)
+        for b, row in enumerate(labels):
+            free = [s for s, lab in enumerate(row) if lab == SILENCE]
+            for s, lab in enumerate(list(row)):
+                if not free:
+                    break
+                if lab == SILENCE:
+                    continue
+                cut = split_point(waves[b, s].detach().cpu().numpy(), self.split_gap_s)
+                if cut is None:
+                    continue
+                f = free.pop(0)
+                row[f], probs[b, f] = lab, probs[b, s]
+                masks[b, s, cut:] = 0
+                masks[b, f, :cut] = 0
+                waves[b, f] = waves[b, s] * masks[b, f]
+                waves[b, s] = waves[b, s] * masks[b, s]
+        return waves, labels, probs, masks
+
     def forward(self, mixture: torch.Tensor, batch: SystemBatch) -> dict[str, SlotOutput]:
         """Every stage of the pipeline from one pass (see the module's docstring).
 
@@ -164,9 +210,14 @@ class SelfGuided(System):
         probs = label_probabilities(labels, torch.softmax(res["class_logits"][:, :n_fg], -1), p_silent)
         out = {"fss1_cp1": SlotOutput(labels, waves, probs)}
         labels, probs = self.classify_scored(waves, edition=edition)
+        masks = None
+        if self.split_gap_s is not None and repeated_classes_allowed(edition):
+            waves, labels, probs, masks = self.split_disjoint(waves, labels, probs)
         out["fss1_cp1-1"] = SlotOutput(labels, waves, probs)
         for k in range(2, self.iterations + 1):
             waves = self.extract(mixture, waves, labels)
+            if masks is not None:  # the TSE hears the whole mixture: keep each part to its side
+                waves = waves * masks
             keep = [[lab != SILENCE for lab in row] for row in labels]
             out[f"fss{k}_cp{k - 1}" if k > 2 else "fss2_cp1-1"] = SlotOutput(labels, waves, probs)
             labels, probs = self.classify_scored(waves, keep, edition)
