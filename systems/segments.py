@@ -4,13 +4,16 @@ A USS output slot tends to gather sources of one kind; two events that never sou
 coughs seconds apart) often land in the same slot. Under the 2026 rules they are two targets, so
 the self-guided pipeline may cut such a slot at its longest silent gap (`SelfGuided(split_gap_s=…)`).
 The gap must be longer than the pauses inside one event: at most about 1.05 s in the built-in
-classes' references (CupboardOpenClose, Dishes; docs/notes/2026-12-06-one-slot-two-events.md).
+classes' references, each measured against its own loudest frame (CupboardOpenClose, Dishes;
+docs/notes/2026-12-06-one-slot-two-events.md). In a slot that also holds a louder event a quiet
+event's pauses look longer, so the bound is a guide, not a guarantee.
 """
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
 
+from s5bench.common.errors import S5Error
 from s5bench.common.labels import SAMPLE_RATE
 
 FRAME = 1600  # samples per activity frame: 50 ms at 32 kHz
@@ -25,8 +28,14 @@ def frame_energies(wave: npt.ArrayLike, frame: int = FRAME) -> np.ndarray:
 
     Returns:
         float64 array of shape (ceil(T / frame),): the sum of squares of each frame's samples.
+
+    Raises:
+        S5Error: the waveform is not one-dimensional, or frame < 1.
     """
     x = np.asarray(wave, dtype=np.float64)
+    if x.ndim != 1 or frame < 1:
+        raise S5Error(f"frame energies need a mono waveform and a frame of at least 1 sample, "
+                      f"not shape {x.shape} and frame {frame}")
     n = -(-len(x) // frame)
     padded = np.zeros(n * frame)
     padded[:len(x)] = x
@@ -42,7 +51,7 @@ def active_runs(active: npt.ArrayLike) -> np.ndarray:
     Returns:
         int array of shape (R, 2): each run's first index and one past its last, in order.
     """
-    edges = np.diff(np.concatenate([[0], np.asarray(active, dtype=np.int8), [0]]))
+    edges = np.diff(np.concatenate([[0], np.asarray(active, dtype=bool).astype(np.int8), [0]]))
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
 
 
@@ -51,8 +60,10 @@ def split_point(wave: npt.ArrayLike, min_gap_s: float, threshold_db: float = 20.
     """Where to cut a waveform that holds two events: the middle of its longest silent gap.
 
     A frame is active when its energy is within `threshold_db` of the loudest frame's. The cut
-    is made in the longest run of inactive frames between two active ones, if that run lasts at
-    least `min_gap_s` and each side of the cut holds at least `min_share` of the energy.
+    is made in the longest run of inactive frames between two active ones (the first of equals),
+    if that run lasts at least `min_gap_s` and each side of the cut holds at least `min_share` of
+    the energy. Activity is relative to the whole waveform's loudest frame, so a quiet event
+    beside a loud one shows only its loud parts.
 
     Args:
         wave: mono samples, shape (T,).
@@ -63,8 +74,11 @@ def split_point(wave: npt.ArrayLike, min_gap_s: float, threshold_db: float = 20.
         frame: samples per activity frame.
 
     Returns:
-        The sample index of the cut (the second event starts there), or None: silent, one run of
-        activity, no gap long enough, or a side too faint.
+        The sample index of the cut (the second event starts there), or None: silent (or not
+        finite), one run of activity, no gap long enough, or a side too faint.
+
+    Raises:
+        S5Error: as `frame_energies`.
     """
     energy = frame_energies(wave, frame)
     if energy.max(initial=0.0) <= 0.0:

@@ -11,7 +11,8 @@ named outputs are the paper's ablation stages (docs/task.md §5):
 A slot labelled silence is not extracted (zeros). Each stage is taken from the one forward pass.
 On 2026 data with `split_gap_s`, a labelled USS output whose activity has a silent gap that long is
 cut there, and its second part fills a silent slot with the same class from fss1_cp1-1 on; every
-TSE output of the two parts is kept to its own side of the cut (systems/segments.py).
+TSE output of the two parts is kept to its own side of the cut (systems/segments.py), so a part
+that a later classification silences is dropped with its side.
 """
 from __future__ import annotations
 
@@ -152,22 +153,23 @@ class SelfGuided(System):
             out[b_idx, s_idx] = self.tse(mixture[b_idx], enrollments[b_idx, s_idx], hots[b_idx, s_idx])
         return out
 
-    def split_disjoint(self, waves: torch.Tensor, labels: list[list[str]], probs: torch.Tensor
+    @staticmethod
+    def split_disjoint(waves: torch.Tensor, labels: list[list[str]], probs: torch.Tensor, gap_s: float
                        ) -> tuple[torch.Tensor, list[list[str]], torch.Tensor, torch.Tensor]:
         """Cut each labelled slot that holds two events far apart in time (`split_point` with
-        `split_gap_s`) into two slots of its class: the part after the cut moves to the first
-        silent slot, while one is left.
+        `gap_s`) into two slots of its class: the part after the cut moves to the first silent
+        slot, while one is left. A part is not cut again. The inputs are left as they are.
 
         Args:
             waves: (B, S, T) the slots' waveforms.
             labels: B lists of S labels.
             probs: (B, S) each slot's probability of its label.
+            gap_s: the shortest silent gap, in seconds, that separates two events.
 
         Returns:
             (waves, labels, probs) with the cut slots, as new objects, and (B, S, T) masks: 1 on
             each part's side of its cut, 1 everywhere for a slot not cut.
         """
-        assert self.split_gap_s is not None
         waves, probs = waves.clone(), probs.clone()
         labels = [list(row) for row in labels]
         masks = torch.ones_like(waves)
@@ -178,7 +180,7 @@ class SelfGuided(System):
                     break
                 if lab == SILENCE:
                     continue
-                cut = split_point(waves[b, s].detach().cpu().numpy(), self.split_gap_s)
+                cut = split_point(waves[b, s].detach().float().cpu().numpy(), gap_s)
                 if cut is None:
                     continue
                 f = free.pop(0)
@@ -212,7 +214,7 @@ class SelfGuided(System):
         labels, probs = self.classify_scored(waves, edition=edition)
         masks = None
         if self.split_gap_s is not None and repeated_classes_allowed(edition):
-            waves, labels, probs, masks = self.split_disjoint(waves, labels, probs)
+            waves, labels, probs, masks = self.split_disjoint(waves, labels, probs, self.split_gap_s)
         out["fss1_cp1-1"] = SlotOutput(labels, waves, probs)
         for k in range(2, self.iterations + 1):
             waves = self.extract(mixture, waves, labels)
